@@ -1,0 +1,12 @@
+// Jest runs the TypeScript sources through SWC (transpile only, fast); `npm test` type-checks the
+// whole project once with `tsc --noEmit` before Jest starts.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  testTimeout: 60000,
+};
