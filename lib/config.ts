@@ -1,0 +1,330 @@
+/**
+ * The stack model: one typed, validated configuration with documented defaults, shared by every
+ * rendering (cdk8s manifests, the Helm chart's values, docker compose).
+ *
+ * Users write a partial `StackInput` (in TypeScript, or as YAML/JSON passed to `npm run synth` through
+ * `STACK_CONFIG=path`); `parseStackConfig` fills in the defaults and checks every rule up front, so
+ * synthesis fails before anything is written.
+ */
+import { z } from 'zod';
+import { IMAGES, ImageRef } from './images';
+
+// ---------------------------------------------------------------------------------------------------
+// Building blocks with messages that state the rule (the value and the setting's path are added by
+// formatIssues below).
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const CPU = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
+const MEMORY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
+const STORAGE = /^[0-9]+(Mi|Gi|Ti)$/;
+const PROM_SIZE = /^[0-9]+(MB|GB|TB)$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const REPOSITORY = /^[a-z0-9]+([._\/-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+
+const dnsLabel = () =>
+  z.string().regex(DNS_LABEL, {
+    error: 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit',
+  }).max(63, { error: 'must be at most 63 characters' });
+
+const int = (min: number, max: number) =>
+  z.number({ error: `must be an integer from ${min} to ${max}` })
+    .int({ error: `must be an integer from ${min} to ${max}` })
+    .min(min, { error: `must be an integer from ${min} to ${max}` })
+    .max(max, { error: `must be an integer from ${min} to ${max}` });
+
+const cpu = () => z.string({ error: 'must be a CPU quantity string such as "100m" or "1"' })
+  .regex(CPU, { error: 'must be a CPU quantity such as "100m" or "1"' });
+const memory = () => z.string({ error: 'must be a memory quantity string such as "256Mi" or "1Gi"' })
+  .regex(MEMORY, { error: 'must be a memory quantity with a binary unit (Ki, Mi, Gi, Ti), such as "256Mi"' });
+
+const image = (pin: ImageRef) => z.strictObject({
+  /** Registry and repository. @default the pin in lib/images.ts */
+  repository: z.string().regex(REPOSITORY, { error: 'must be an image repository such as "prom/prometheus"' }).default(pin.repository),
+  /** Exact tag. @default the pin in lib/images.ts */
+  tag: z.string().regex(TAG, { error: 'must be an image tag (letters, digits, "_", "." and "-")' })
+    .refine((t) => t !== 'latest', { error: 'must be a pinned tag, not "latest" (pin the version you tested)' })
+    .default(pin.tag),
+  /** When the kubelet pulls the image. @default IfNotPresent (so `kind load docker-image` works) */
+  pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never'], { error: 'must be one of IfNotPresent, Always, Never' }).default('IfNotPresent'),
+}).prefault({});
+
+const resources = (d: { cpuRequest: string; memoryRequest: string; cpuLimit: string; memoryLimit: string }) => z.strictObject({
+  requests: z.strictObject({
+    cpu: cpu().default(d.cpuRequest),
+    memory: memory().default(d.memoryRequest),
+  }).prefault({}),
+  limits: z.strictObject({
+    cpu: cpu().default(d.cpuLimit),
+    memory: memory().default(d.memoryLimit),
+  }).prefault({}),
+}).prefault({});
+
+const storage = (size: string) => z.strictObject({
+  /** Size of the PersistentVolumeClaim. */
+  size: z.string().regex(STORAGE, { error: 'must be a storage quantity with a binary unit (Mi, Gi, Ti), such as "10Gi"' }).default(size),
+  /** StorageClass of the claim. @default the cluster's default StorageClass (kind: `standard`) */
+  storageClassName: dnsLabel().optional(),
+}).prefault({});
+
+// ---------------------------------------------------------------------------------------------------
+// The schema. Every default below deploys on a fresh kind cluster, and the requests of the whole default
+// stack fit a 2-CPU node with room to spare (at most 1 CPU and 1.5 GiB requested).
+
+const appSchema = z.strictObject({
+  /** Deploy the demo application. @default true */
+  enabled: z.boolean().default(true),
+  /** Name of the app's Deployment and Service, and its `app.kubernetes.io/name`. @default demo-app */
+  name: dnsLabel().default('demo-app'),
+  /** Namespace of the app (Pod Security `restricted`). @default demo */
+  namespace: dnsLabel().default('demo'),
+  /** The app's image: build it from app/ and `kind load docker-image`, or use your own. */
+  image: image(IMAGES.app),
+  /** Replicas of the app's Deployment. @default 1 */
+  replicas: int(1, 50).default(1),
+  /** Container port that serves HTTP and /metrics. @default 8080 */
+  port: int(1024, 65535).default(8080),
+  /** Path of the Prometheus metrics endpoint. @default /metrics */
+  metricsPath: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, { error: 'must be an absolute URL path such as "/metrics"' }).default('/metrics'),
+  /** Simulated work on `GET /`, in milliseconds (APP_LATENCY_MS). @default 50 */
+  latencyMs: int(0, 60000).default(50),
+  /** Share of `GET /` requests that fail with 500 (APP_ERROR_RATE). @default 0.05 */
+  errorRate: z.number({ error: 'must be a number from 0 to 1' }).min(0, { error: 'must be a number from 0 to 1' }).max(1, { error: 'must be a number from 0 to 1' }).default(0.05),
+  /** CPU and memory of the app container. */
+  resources: resources({ cpuRequest: '50m', memoryRequest: '64Mi', cpuLimit: '500m', memoryLimit: '256Mi' }),
+  /** The traffic generator: sends a realistic mix of requests so dashboards show data at once. */
+  trafficGenerator: z.strictObject({
+    /** Run the traffic generator. @default true */
+    enabled: z.boolean().default(true),
+    /** Requests per second it sends. @default 5 */
+    requestsPerSecond: int(1, 1000).default(5),
+    /** CPU and memory of the generator. */
+    resources: resources({ cpuRequest: '10m', memoryRequest: '48Mi', cpuLimit: '200m', memoryLimit: '128Mi' }),
+  }).prefault({}),
+  /** A ServiceMonitor for clusters that run the Prometheus Operator. @default false */
+  serviceMonitor: z.strictObject({
+    enabled: z.boolean().default(false),
+    /** Extra labels, e.g. `{release: kube-prometheus-stack}` so the operator's selector picks it up. @default {} */
+    labels: z.record(z.string(), z.string()).default({}),
+  }).prefault({}),
+}).prefault({});
+
+const remoteWriteSchema = z.strictObject({
+  /** Name of the queue (shows in Prometheus's metrics). */
+  name: dnsLabel(),
+  /** URL of the remote-write endpoint, e.g. a Mimir or Thanos receive service. */
+  url: z.string().regex(/^https?:\/\/[^\s]+$/, { error: 'must be an http(s) URL' }),
+});
+
+const prometheusSchema = z.strictObject({
+  image: image(IMAGES.prometheus),
+  /** How often every target is scraped, in seconds. @default 15 */
+  scrapeIntervalSeconds: int(1, 3600).default(15),
+  /** Scrape timeout, in seconds; at most the scrape interval. @default 10 */
+  scrapeTimeoutSeconds: int(1, 3600).default(10),
+  /** How often alerting and recording rules are evaluated, in seconds. @default 15 */
+  evaluationIntervalSeconds: int(1, 3600).default(15),
+  /** Keep samples this many days. @default 7 */
+  retentionDays: int(1, 3650).default(7),
+  /** Delete the oldest blocks once the TSDB is this large (Prometheus units: MB, GB, TB). @default 4GB */
+  retentionSize: z.string().regex(PROM_SIZE, { error: 'must be a Prometheus size such as "512MB" or "4GB"' }).default('4GB'),
+  /** The TSDB's PersistentVolumeClaim. @default 8Gi */
+  storage: storage('8Gi'),
+  /** Ship samples to a scalable backend as well. @default [] */
+  remoteWrite: z.array(remoteWriteSchema).max(10, { error: 'must list at most 10 endpoints' }).default([]),
+  /** Load the stack's alerting rules. @default true */
+  alertRules: z.boolean().default(true),
+  /** Also emit the rules as a PrometheusRule for clusters that run the Prometheus Operator. @default false */
+  prometheusRule: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+  /** CPU and memory of the Prometheus container. */
+  resources: resources({ cpuRequest: '200m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
+}).prefault({});
+
+const lokiSchema = z.strictObject({
+  /** Deploy Loki (and the log agent). @default true */
+  enabled: z.boolean().default(true),
+  image: image(IMAGES.loki),
+  /** Delete log lines older than this many days (compactor retention). @default 7 */
+  retentionDays: int(1, 3650).default(7),
+  /** Loki's PersistentVolumeClaim (chunks, index, compactor). @default 10Gi */
+  storage: storage('10Gi'),
+  /** CPU and memory of the Loki container. */
+  resources: resources({ cpuRequest: '150m', memoryRequest: '256Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
+}).prefault({});
+
+const logAgentSchema = z.strictObject({
+  /**
+   * Which node log agent ships pod logs to Loki. Promtail reached end of life on 2026-03-02 (its last
+   * image is 3.6.11); Grafana Alloy is its successor. @default promtail
+   */
+  kind: z.enum(['promtail', 'alloy'], { error: 'must be "promtail" or "alloy"' }).default('promtail'),
+  /** Namespace of the agent, labelled Pod Security `privileged` (hostPath needs it). @default monitoring-agent */
+  namespace: dnsLabel().default('monitoring-agent'),
+  promtail: z.strictObject({
+    image: image(IMAGES.promtail),
+    resources: resources({ cpuRequest: '50m', memoryRequest: '64Mi', cpuLimit: '250m', memoryLimit: '192Mi' }),
+  }).prefault({}),
+  alloy: z.strictObject({
+    image: image(IMAGES.alloy),
+    resources: resources({ cpuRequest: '50m', memoryRequest: '96Mi', cpuLimit: '250m', memoryLimit: '256Mi' }),
+  }).prefault({}),
+}).prefault({});
+
+const grafanaSchema = z.strictObject({
+  /** Deploy Grafana. @default true */
+  enabled: z.boolean().default(true),
+  image: image(IMAGES.grafana),
+  /** Login name of the admin user. @default admin */
+  adminUser: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'must be 1 to 64 letters, digits, ".", "_", "@" or "-"' }).default('admin'),
+  /**
+   * An existing Secret holding the admin password (create it yourself; it never goes in git).
+   * @default none: Grafana's first start generates a random password on its volume
+   */
+  adminPasswordSecret: z.strictObject({ name: dnsLabel(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key' }) }).optional(),
+  /** How Grafana's Service is exposed. @default ClusterIP (use NodePort on kind with the port mapping in the README) */
+  service: z.strictObject({
+    type: z.enum(['ClusterIP', 'NodePort'], { error: 'must be "ClusterIP" or "NodePort"' }).default('ClusterIP'),
+    /** Node port when type is NodePort. @default 30300 */
+    nodePort: int(30000, 32767).default(30300),
+  }).prefault({}),
+  /** Grafana's PersistentVolumeClaim (sqlite database, plugins). @default 1Gi */
+  storage: storage('1Gi'),
+  /** CPU and memory of the Grafana container. */
+  resources: resources({ cpuRequest: '100m', memoryRequest: '192Mi', cpuLimit: '500m', memoryLimit: '512Mi' }),
+}).prefault({});
+
+const composeSchema = z.strictObject({
+  /** The compose project's `name:`. @default observability */
+  projectName: dnsLabel().default('observability'),
+  /** Host ports, published on 127.0.0.1 only, for what a person opens. */
+  ports: z.strictObject({
+    grafana: int(1, 65535).default(3000),
+    prometheus: int(1, 65535).default(9090),
+    app: int(1, 65535).default(8080),
+  }).prefault({}),
+}).prefault({});
+
+export const stackSchema = z.strictObject({
+  /** Namespace of Prometheus, Grafana and Loki (Pod Security `restricted`). @default monitoring */
+  namespace: dnsLabel().default('monitoring'),
+  /** The cluster's DNS domain, used in the addresses components reach each other at. @default cluster.local */
+  clusterDomain: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'must be a DNS domain such as "cluster.local"' }).default('cluster.local'),
+  app: appSchema,
+  prometheus: prometheusSchema,
+  loki: lokiSchema,
+  logAgent: logAgentSchema,
+  grafana: grafanaSchema,
+  compose: composeSchema,
+}).superRefine((c, ctx) => {
+  const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (c.prometheus.scrapeTimeoutSeconds > c.prometheus.scrapeIntervalSeconds) {
+    fail(['prometheus', 'scrapeTimeoutSeconds'], `must be at most prometheus.scrapeIntervalSeconds (${c.prometheus.scrapeIntervalSeconds})`);
+  }
+  if (bytesOfPromSize(c.prometheus.retentionSize) >= bytesOfQuantity(c.prometheus.storage.size)) {
+    fail(['prometheus', 'retentionSize'], `must be smaller than prometheus.storage.size (${c.prometheus.storage.size}), so old blocks are deleted before the volume fills`);
+  }
+  if (c.logAgent.namespace === c.namespace || c.logAgent.namespace === c.app.namespace) {
+    fail(['logAgent', 'namespace'], 'must differ from namespace and app.namespace: the agent\'s namespace is Pod Security "privileged", the others stay "restricted"');
+  }
+  const names = [['namespace', c.compose.ports.grafana], ['prometheus', c.compose.ports.prometheus], ['app', c.compose.ports.app]] as const;
+  const seen = new Map<number, string>();
+  for (const [name, port] of names) {
+    if (seen.has(port)) fail(['compose', 'ports', name === 'namespace' ? 'grafana' : name], `must differ from compose.ports.${seen.get(port)} (both ${port})`);
+    seen.set(port, name === 'namespace' ? 'grafana' : name);
+  }
+  const components: Array<[string, { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } }]> = [
+    ['app.resources', c.app.resources], ['app.trafficGenerator.resources', c.app.trafficGenerator.resources],
+    ['prometheus.resources', c.prometheus.resources], ['loki.resources', c.loki.resources],
+    ['grafana.resources', c.grafana.resources], ['logAgent.promtail.resources', c.logAgent.promtail.resources],
+    ['logAgent.alloy.resources', c.logAgent.alloy.resources],
+  ];
+  for (const [path, r] of components) {
+    if (millicores(r.requests.cpu) > millicores(r.limits.cpu)) {
+      fail([...path.split('.'), 'requests', 'cpu'], `must be at most ${path}.limits.cpu (${r.limits.cpu})`);
+    }
+    if (bytesOfQuantity(r.requests.memory) > bytesOfQuantity(r.limits.memory)) {
+      fail([...path.split('.'), 'requests', 'memory'], `must be at most ${path}.limits.memory (${r.limits.memory})`);
+    }
+  }
+  if (c.app.serviceMonitor.enabled && !c.app.enabled) {
+    fail(['app', 'serviceMonitor', 'enabled'], 'needs app.enabled: true (there is no app to monitor)');
+  }
+});
+
+/** What users write: every setting optional. */
+export type StackInput = z.input<typeof stackSchema>;
+/** The resolved model: every default filled in, every rule checked. */
+export type StackConfig = z.output<typeof stackSchema>;
+export type Resources = StackConfig['prometheus']['resources'];
+export type ImageSettings = StackConfig['prometheus']['image'];
+
+/** Raised for invalid settings; `problems` holds one line per setting. */
+export class StackConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid stack configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'StackConfigError';
+  }
+}
+
+/** Fills in the defaults and checks every rule; throws a StackConfigError naming each bad setting. */
+export function parseStackConfig(input: unknown = {}): StackConfig {
+  const result = stackSchema.safeParse(input ?? {});
+  if (!result.success) throw new StackConfigError(formatIssues(result.error.issues, input));
+  return result.data;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p)));
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const where = joinPath([...path, key]);
+        lines.push(`${where} is not a known setting (check the spelling; the settings are documented in lib/config.ts)`);
+      }
+      continue;
+    }
+    const where = path.length ? joinPath(path) : '(the whole configuration)';
+    const value = valueAt(input, issue.path.map(String));
+    const shown = value === undefined ? 'nothing' : JSON.stringify(value);
+    lines.push(`${where} ${issue.message}, got ${shown}`);
+  }
+  return lines;
+}
+
+function valueAt(input: unknown, path: string[]): unknown {
+  let v: unknown = input;
+  for (const key of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Quantity arithmetic for the cross-field rules (and the resource budget test).
+
+/** Millicores of a CPU quantity ("100m" → 100, "1" → 1000, "0.5" → 500). */
+export function millicores(q: string): number {
+  return q.endsWith('m') ? Number(q.slice(0, -1)) : Math.round(Number(q) * 1000);
+}
+
+/** Bytes of a binary-unit quantity ("256Mi"). */
+export function bytesOfQuantity(q: string): number {
+  const m = /^([0-9]+)(Ki|Mi|Gi|Ti)$/.exec(q);
+  if (!m) throw new Error(`not a binary-unit quantity: ${q}`);
+  const exp = { Ki: 1, Mi: 2, Gi: 3, Ti: 4 }[m[2] as 'Ki'];
+  return Number(m[1]) * 1024 ** exp;
+}
+
+/** Bytes of a Prometheus size ("4GB"; Prometheus's units are powers of 1024). */
+export function bytesOfPromSize(q: string): number {
+  const m = /^([0-9]+)(MB|GB|TB)$/.exec(q);
+  if (!m) throw new Error(`not a Prometheus size: ${q}`);
+  const exp = { MB: 2, GB: 3, TB: 4 }[m[2] as 'MB'];
+  return Number(m[1]) * 1024 ** exp;
+}
+
+/** `a.b[0].c` from path segments (array indexes already written as `[n]`). */
+function joinPath(segments: string[]): string {
+  return segments.reduce((acc, s) => (s.startsWith('[') || !acc ? acc + s : `${acc}.${s}`), '');
+}

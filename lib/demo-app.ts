@@ -1,0 +1,135 @@
+/**
+ * The demo application (built from app/) and its traffic generator.
+ */
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ServiceMonitor, ServiceMonitorSpecEndpointsRelabelingsAction } from '../imports/servicemonitor-monitoring.coreos.com';
+import { StackConfig } from './config';
+import { httpProbe, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './k8s-util';
+import { componentLabels, selectorLabels } from './labels';
+
+/** uid of the `node` user in the app's image. */
+export const APP_UID = 1000;
+
+export interface DemoAppProps {
+  /** The resolved stack model (reads `app` and `clusterDomain`). */
+  readonly config: StackConfig;
+}
+
+/**
+ * Deployment and Service of the demo app, scraped through `prometheus.io/*` annotations; optionally a
+ * ServiceMonitor for Prometheus Operator clusters, and a traffic generator so dashboards show data.
+ */
+export class DemoApp extends Construct {
+  /** DNS name and port other pods reach the app at. */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: DemoAppProps) {
+    super(scope, id);
+    const app = props.config.app;
+    const labels = componentLabels(app.name, 'application', app.image);
+    const image = `${app.image.repository}:${app.image.tag}`;
+    this.url = `http://${app.name}.${app.namespace}.svc.${props.config.clusterDomain}:${app.port}`;
+
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name: app.name, namespace: app.namespace, labels },
+      spec: {
+        replicas: app.replicas,
+        selector: { matchLabels: selectorLabels(app.name) },
+        template: {
+          metadata: { labels, annotations: scrapeAnnotations(app.port, app.metricsPath) },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(APP_UID),
+            // Longer than the app's shutdown delay plus its slowest request.
+            terminationGracePeriodSeconds: 30,
+            containers: [{
+              name: 'app',
+              image,
+              imagePullPolicy: app.image.pullPolicy,
+              ports: [{ name: 'http', containerPort: app.port, protocol: 'TCP' }],
+              env: [
+                { name: 'PORT', value: String(app.port) },
+                { name: 'APP_LATENCY_MS', value: String(app.latencyMs) },
+                { name: 'APP_ERROR_RATE', value: String(app.errorRate) },
+              ],
+              readinessProbe: httpProbe('/readyz', 'http', { periodSeconds: 5 }),
+              livenessProbe: httpProbe('/healthz', 'http', { initialDelaySeconds: 5 }),
+              resources: resourceRequirements(app.resources),
+              securityContext: restrictedContainerSecurity(),
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            }],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('64Mi') } }],
+          },
+        },
+      },
+    });
+
+    new k8s.KubeService(this, 'service', {
+      metadata: { name: app.name, namespace: app.namespace, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector: selectorLabels(app.name),
+        ports: [{ name: 'http', port: app.port, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      },
+    });
+
+    if (app.trafficGenerator.enabled) this.addTrafficGenerator(props.config, image);
+    if (app.serviceMonitor.enabled) this.addServiceMonitor(props.config, labels);
+  }
+
+  private addTrafficGenerator(c: StackConfig, image: string) {
+    const name = `${c.app.name}-traffic`;
+    const labels = componentLabels(name, 'traffic-generator', c.app.image);
+    new k8s.KubeDeployment(this, 'traffic', {
+      metadata: { name, namespace: c.app.namespace, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: selectorLabels(name) },
+        template: {
+          metadata: { labels },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(APP_UID),
+            containers: [{
+              name: 'traffic',
+              image,
+              imagePullPolicy: c.app.image.pullPolicy,
+              command: ['node', 'build/traffic.js'],
+              ports: [{ name: 'health', containerPort: 8081, protocol: 'TCP' }],
+              env: [
+                { name: 'TRAFFIC_TARGET_URL', value: this.url },
+                { name: 'TRAFFIC_RPS', value: String(c.app.trafficGenerator.requestsPerSecond) },
+                { name: 'TRAFFIC_HEALTH_PORT', value: '8081' },
+              ],
+              readinessProbe: httpProbe('/healthz', 'health'),
+              livenessProbe: httpProbe('/healthz', 'health', { initialDelaySeconds: 5 }),
+              resources: resourceRequirements(c.app.trafficGenerator.resources),
+              securityContext: restrictedContainerSecurity(),
+            }],
+          },
+        },
+      },
+    });
+  }
+
+  private addServiceMonitor(c: StackConfig, labels: Record<string, string>) {
+    const replace = ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE;
+    new ServiceMonitor(this, 'service-monitor', {
+      metadata: { name: c.app.name, namespace: c.app.namespace, labels: { ...labels, ...c.app.serviceMonitor.labels } },
+      spec: {
+        selector: { matchLabels: selectorLabels(c.app.name) },
+        endpoints: [{
+          port: 'http',
+          path: c.app.metricsPath,
+          interval: `${c.prometheus.scrapeIntervalSeconds}s`,
+          // The operator already sets namespace, pod and container; these add the rest of the label contract.
+          relabelings: [
+            { action: replace, sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], targetLabel: 'app' },
+            { action: replace, sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' },
+          ],
+        }],
+      },
+    });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Small helpers the constructs share: the restricted security contexts, probes, resources and the
+ * config checksum annotation. Secure defaults live here so no construct can forget them.
+ */
+import { createHash } from 'crypto';
+import { k8s } from 'cdk8s-plus-27';
+import { Resources } from './config';
+
+/** Pod-level security context that meets Pod Security `restricted` for a fixed non-root uid. */
+export function restrictedPodSecurity(uid: number, gid: number = uid): k8s.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: gid,
+    fsGroup: gid,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Container-level security context: read-only root, no privilege escalation, every capability dropped. */
+export function restrictedContainerSecurity(): k8s.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Requests and limits from the model. */
+export function resourceRequirements(r: Resources): k8s.ResourceRequirements {
+  return {
+    requests: { cpu: k8s.Quantity.fromString(r.requests.cpu), memory: k8s.Quantity.fromString(r.requests.memory) },
+    limits: { cpu: k8s.Quantity.fromString(r.limits.cpu), memory: k8s.Quantity.fromString(r.limits.memory) },
+  };
+}
+
+export interface HttpProbeOptions {
+  /** @default 0 */
+  readonly initialDelaySeconds?: number;
+  /** @default 10 */
+  readonly periodSeconds?: number;
+  /** @default 3 */
+  readonly timeoutSeconds?: number;
+  /** @default 3 */
+  readonly failureThreshold?: number;
+}
+
+/** An HTTP GET probe on a named container port. */
+export function httpProbe(path: string, port: string, o: HttpProbeOptions = {}): k8s.Probe {
+  return {
+    httpGet: { path, port: k8s.IntOrString.fromString(port) },
+    initialDelaySeconds: o.initialDelaySeconds ?? 0,
+    periodSeconds: o.periodSeconds ?? 10,
+    timeoutSeconds: o.timeoutSeconds ?? 3,
+    failureThreshold: o.failureThreshold ?? 3,
+  };
+}
+
+/** `checksum/config` value: changes whenever the mounted config changes, so the pod rolls. */
+export function configChecksum(data: Record<string, string>): string {
+  const h = createHash('sha256');
+  for (const key of Object.keys(data).sort()) h.update(key).update('\0').update(data[key]).update('\0');
+  return h.digest('hex');
+}
+
+/** Annotations that ask Prometheus's pod job to scrape a pod. */
+export function scrapeAnnotations(port: number, path = '/metrics'): Record<string, string> {
+  return {
+    'prometheus.io/scrape': 'true',
+    'prometheus.io/port': String(port),
+    'prometheus.io/path': path,
+  };
+}
+
+/** A PersistentVolumeClaim spec for one ReadWriteOnce volume. */
+export function pvcSpec(size: string, storageClassName?: string): k8s.PersistentVolumeClaimSpec {
+  return {
+    accessModes: ['ReadWriteOnce'],
+    resources: { requests: { storage: k8s.Quantity.fromString(size) } },
+    ...(storageClassName ? { storageClassName } : {}),
+  };
+}

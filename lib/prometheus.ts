@@ -1,0 +1,141 @@
+/**
+ * Prometheus: discovers annotated pods in every namespace, keeps its TSDB on a PersistentVolumeClaim and
+ * loads the stack's rules.
+ */
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
+import { StackConfig } from './config';
+import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './k8s-util';
+import { componentLabels, selectorLabels } from './labels';
+import { renderAlertRules, RULES_FILE } from './render/alert-rules';
+import { PROMETHEUS_RULES_DIR, renderKubernetesPrometheusConfig } from './render/prometheus-config';
+import { toYaml } from './render/yaml';
+
+/** Name of Prometheus's objects (Deployment, Service, ServiceAccount, ...). */
+export const PROMETHEUS_NAME = 'prometheus';
+/** Prometheus's HTTP port. */
+export const PROMETHEUS_PORT = 9090;
+/** uid of `nobody` in the Prometheus image (its USER is non-numeric, so the kubelet needs it spelled out). */
+export const PROMETHEUS_UID = 65534;
+
+export interface PrometheusProps {
+  /** The resolved stack model. */
+  readonly config: StackConfig;
+}
+
+export class Prometheus extends Construct {
+  /** In-cluster URL of Prometheus (Grafana's data source). */
+  public readonly url: string;
+  /** The rendered prometheus.yml. */
+  public readonly configYaml: string;
+
+  constructor(scope: Construct, id: string, props: PrometheusProps) {
+    super(scope, id);
+    const c = props.config;
+    const p = c.prometheus;
+    const ns = c.namespace;
+    const name = PROMETHEUS_NAME;
+    const labels = componentLabels(name, 'metrics', p.image);
+    this.url = `http://${name}.${ns}.svc.${c.clusterDomain}:${PROMETHEUS_PORT}`;
+
+    const serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: { name, namespace: ns, labels },
+    });
+    // Pod discovery needs to read pods, nothing else.
+    const clusterRole = new k8s.KubeClusterRole(this, 'cluster-role', {
+      metadata: { name: `${ns}-${name}`, labels },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+    });
+    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
+      metadata: { name: `${ns}-${name}`, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole.name },
+      subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: ns }],
+    });
+
+    this.configYaml = toYaml(renderKubernetesPrometheusConfig(c));
+    const configData = { 'prometheus.yml': this.configYaml };
+    const config = new k8s.KubeConfigMap(this, 'config', {
+      metadata: { name: `${name}-config`, namespace: ns, labels },
+      data: configData,
+    });
+    const rulesData: Record<string, string> = p.alertRules ? { [RULES_FILE]: toYaml(renderAlertRules()) } : {};
+    const rules = new k8s.KubeConfigMap(this, 'rules', {
+      metadata: { name: `${name}-rules`, namespace: ns, labels },
+      data: rulesData,
+    });
+    const pvc = new k8s.KubePersistentVolumeClaim(this, 'data', {
+      metadata: { name: `${name}-data`, namespace: ns, labels },
+      spec: pvcSpec(p.storage.size, p.storage.storageClassName),
+    });
+
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        replicas: 1,
+        // One pod owns the ReadWriteOnce volume at a time.
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: selectorLabels(name) },
+        template: {
+          metadata: {
+            labels,
+            annotations: {
+              ...scrapeAnnotations(PROMETHEUS_PORT),
+              'checksum/config': configChecksum({ ...configData, ...rulesData }),
+            },
+          },
+          spec: {
+            serviceAccountName: serviceAccount.name,
+            automountServiceAccountToken: true,
+            securityContext: restrictedPodSecurity(PROMETHEUS_UID),
+            terminationGracePeriodSeconds: 60,
+            containers: [{
+              name,
+              image: `${p.image.repository}:${p.image.tag}`,
+              imagePullPolicy: p.image.pullPolicy,
+              args: [
+                '--config.file=/etc/prometheus/prometheus.yml',
+                '--storage.tsdb.path=/prometheus',
+                `--storage.tsdb.retention.time=${p.retentionDays}d`,
+                `--storage.tsdb.retention.size=${p.retentionSize}`,
+                `--web.listen-address=0.0.0.0:${PROMETHEUS_PORT}`,
+              ],
+              ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
+              readinessProbe: httpProbe('/-/ready', 'http', { periodSeconds: 5 }),
+              livenessProbe: httpProbe('/-/healthy', 'http', { initialDelaySeconds: 30, periodSeconds: 15, failureThreshold: 4 }),
+              resources: resourceRequirements(p.resources),
+              securityContext: restrictedContainerSecurity(),
+              volumeMounts: [
+                { name: 'config', mountPath: '/etc/prometheus/prometheus.yml', subPath: 'prometheus.yml', readOnly: true },
+                { name: 'rules', mountPath: PROMETHEUS_RULES_DIR, readOnly: true },
+                { name: 'data', mountPath: '/prometheus' },
+              ],
+            }],
+            volumes: [
+              { name: 'config', configMap: { name: config.name } },
+              { name: 'rules', configMap: { name: rules.name } },
+              { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
+            ],
+          },
+        },
+      },
+    });
+
+    new k8s.KubeService(this, 'service', {
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector: selectorLabels(name),
+        ports: [{ name: 'http', port: PROMETHEUS_PORT, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      },
+    });
+
+    if (p.prometheusRule.enabled && p.alertRules) {
+      const groups = renderAlertRules().groups;
+      new PrometheusRule(this, 'prometheus-rule', {
+        metadata: { name: 'observability-stack', namespace: ns, labels },
+        spec: { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })) })) },
+      });
+    }
+  }
+}
