@@ -1,0 +1,65 @@
+// Prometheus metrics for the demo app. The request handlers know nothing about this module: app.ts
+// mounts `middleware` in front of them and `metricsEndpoint` on /metrics.
+import { performance } from 'node:perf_hooks';
+import type { RequestHandler } from 'express';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { matchedRoute } from './route';
+
+/** OpenTelemetry's advisory buckets for `http.server.request.duration`, in seconds. */
+export const OTEL_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+/** The methods OpenTelemetry's HTTP conventions keep; any other becomes `_OTHER`. */
+const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
+
+export function normalizeMethod(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : '_OTHER';
+}
+
+export interface Telemetry {
+  /** Holds this app's metrics only, so several apps can live in one process (tests). */
+  readonly registry: Registry;
+  /** Records every request it sees when the response finishes. */
+  readonly middleware: RequestHandler;
+  /** Serves the registry in the Prometheus text format. */
+  readonly metricsEndpoint: RequestHandler;
+}
+
+export function createTelemetry(registry: Registry = new Registry()): Telemetry {
+  collectDefaultMetrics({ register: registry });
+
+  // Labels are bounded by construction: method (10 values), route (the app's templates + `unmatched`),
+  // status_code (what the app answers). Nothing a client sends can create a new series.
+  const labelNames = ['method', 'route', 'status_code'] as const;
+  const duration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'Duration of HTTP server requests (OpenTelemetry http.server.request.duration).',
+    labelNames,
+    buckets: OTEL_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: 'my_app_requests_total',
+    help: 'Requests answered by the app, errors included; /metrics and the probes are not counted.',
+    labelNames,
+    registers: [registry],
+  });
+
+  const middleware: RequestHandler = (req, res, next) => {
+    const start = performance.now();
+    res.on('finish', () => {
+      const labels = { method: normalizeMethod(req.method), route: matchedRoute(req), status_code: res.statusCode };
+      duration.observe(labels, (performance.now() - start) / 1000);
+      requests.inc(labels);
+    });
+    next();
+  };
+
+  const metricsEndpoint: RequestHandler = async (_req, res) => {
+    const body = await registry.metrics();
+    // Exactly prom-client's type: Express's default text/html would fail Prometheus 3 scrapes.
+    res.setHeader('Content-Type', registry.contentType);
+    res.end(body);
+  };
+
+  return { registry, middleware, metricsEndpoint };
+}
