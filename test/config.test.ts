@@ -1,0 +1,124 @@
+import { IMAGES, parseStackConfig, StackConfigError } from '../lib';
+
+/** The problem lines of a StackConfigError raised for `input`. */
+function problems(input: unknown): string[] {
+  try {
+    parseStackConfig(input);
+  } catch (e) {
+    if (e instanceof StackConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a StackConfigError');
+}
+
+describe('defaults', () => {
+  const c = parseStackConfig({});
+
+  test('take every image from lib/images.ts', () => {
+    expect(`${c.prometheus.image.repository}:${c.prometheus.image.tag}`).toBe(`${IMAGES.prometheus.repository}:${IMAGES.prometheus.tag}`);
+    expect(c.loki.image.tag).toBe(IMAGES.loki.tag);
+    expect(c.grafana.image.tag).toBe(IMAGES.grafana.tag);
+    expect(c.logAgent.promtail.image.tag).toBe('3.6.11');
+    expect(c.app.image).toEqual({ repository: 'demo-app', tag: '0.1.0', pullPolicy: 'IfNotPresent' });
+  });
+
+  test('use stable names and the documented namespaces', () => {
+    expect([c.namespace, c.app.namespace, c.logAgent.namespace]).toEqual(['monitoring', 'demo', 'monitoring-agent']);
+    expect(c.logAgent.kind).toBe('promtail');
+  });
+
+  test('accept an empty object, undefined and null alike', () => {
+    expect(parseStackConfig(undefined)).toEqual(c);
+    expect(parseStackConfig(null)).toEqual(c);
+  });
+
+  test('keep a partial override and default the rest', () => {
+    const custom = parseStackConfig({ prometheus: { retentionDays: 30, storage: { size: '50Gi' } } });
+    expect(custom.prometheus.retentionDays).toBe(30);
+    expect(custom.prometheus.storage).toEqual({ size: '50Gi' });
+    expect(custom.prometheus.scrapeIntervalSeconds).toBe(15);
+  });
+});
+
+describe('bad input', () => {
+  test('throws if a number is out of range', () => {
+    expect(problems({ prometheus: { retentionDays: 0 } })).toEqual([
+      'prometheus.retentionDays must be an integer from 1 to 3650, got 0',
+    ]);
+  });
+
+  test('throws if a tag is latest', () => {
+    expect(problems({ grafana: { image: { tag: 'latest' } } })).toEqual([
+      'grafana.image.tag must be a pinned tag, not "latest" (pin the version you tested), got "latest"',
+    ]);
+  });
+
+  test('throws if a namespace is not a DNS label', () => {
+    expect(problems({ namespace: 'Monitoring_NS' })).toEqual([
+      'namespace must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit, got "Monitoring_NS"',
+    ]);
+  });
+
+  test('throws if a setting is unknown', () => {
+    expect(problems({ grafana: { adminPassword: 'admin' } })).toEqual([
+      'grafana.adminPassword is not a known setting (check the spelling; the settings are documented in lib/config.ts)',
+    ]);
+  });
+
+  test('throws if the retention size does not fit the volume', () => {
+    expect(problems({ prometheus: { retentionSize: '20GB' } })).toEqual([
+      'prometheus.retentionSize must be smaller than prometheus.storage.size (8Gi), so old blocks are deleted before the volume fills, got "20GB"',
+    ]);
+  });
+
+  test('throws if a request exceeds its limit', () => {
+    expect(problems({ loki: { resources: { requests: { memory: '2Gi' } } } })).toEqual([
+      'loki.resources.requests.memory must be at most loki.resources.limits.memory (1Gi), got "2Gi"',
+    ]);
+  });
+
+  test('throws if a CPU quantity is malformed', () => {
+    expect(problems({ app: { resources: { limits: { cpu: '500 millicores' } } } })).toEqual([
+      'app.resources.limits.cpu must be a CPU quantity such as "100m" or "1", got "500 millicores"',
+    ]);
+  });
+
+  test('throws if the log agent is unknown', () => {
+    expect(problems({ logAgent: { kind: 'fluentd' } })).toEqual(['logAgent.kind must be "promtail" or "alloy", got "fluentd"']);
+  });
+
+  test('throws if the scrape timeout exceeds the interval', () => {
+    expect(problems({ prometheus: { scrapeIntervalSeconds: 10, scrapeTimeoutSeconds: 30 } })).toEqual([
+      'prometheus.scrapeTimeoutSeconds must be at most prometheus.scrapeIntervalSeconds (10), got 30',
+    ]);
+  });
+
+  test('throws if the log agent shares a restricted namespace', () => {
+    expect(problems({ logAgent: { namespace: 'monitoring' } })).toEqual([
+      'logAgent.namespace must differ from namespace and app.namespace: the agent\'s namespace is Pod Security "privileged", the others stay "restricted", got "monitoring"',
+    ]);
+  });
+
+  test('throws if two compose ports collide', () => {
+    expect(problems({ compose: { ports: { app: 3000 } } })).toEqual([
+      'compose.ports.app must differ from compose.ports.grafana (both 3000), got 3000',
+    ]);
+  });
+
+  test('throws if a remote-write URL is not http(s), naming the list index', () => {
+    expect(problems({ prometheus: { remoteWrite: [{ name: 'mimir', url: 'ftp://mimir' }] } })).toEqual([
+      'prometheus.remoteWrite[0].url must be an http(s) URL, got "ftp://mimir"',
+    ]);
+  });
+
+  test('throws if a value has the wrong type', () => {
+    expect(problems({ app: { replicas: '2' } })).toEqual(['app.replicas must be an integer from 1 to 50, got "2"']);
+  });
+
+  test('reports every bad setting at once', () => {
+    expect(problems({ prometheus: { retentionDays: -1 }, grafana: { service: { type: 'LoadBalancer' } } })).toEqual([
+      'prometheus.retentionDays must be an integer from 1 to 3650, got -1',
+      'grafana.service.type must be "ClusterIP" or "NodePort", got "LoadBalancer"',
+    ]);
+  });
+});

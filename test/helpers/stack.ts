@@ -1,0 +1,52 @@
+/** Synthesizes a stack in memory and returns its Kubernetes objects, in file order. */
+import { parseAllDocuments } from 'yaml';
+import { parseStackConfig, renderManifests, StackInput } from '../../lib';
+
+export function synthObjects(input: StackInput = {}): any[] {
+  const objects: any[] = [];
+  for (const content of renderManifests(parseStackConfig(input)).values()) {
+    for (const doc of parseAllDocuments(content)) {
+      const value = doc.toJS();
+      if (value) objects.push(value);
+    }
+  }
+  return objects;
+}
+
+/** The one object of a kind and name; throws naming what is missing. */
+export function find(objects: any[], kind: string, name: string, namespace?: string): any {
+  const hits = objects.filter((o) => o.kind === kind && o.metadata?.name === name && (namespace === undefined || o.metadata?.namespace === namespace));
+  if (hits.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${hits.length}`);
+  return hits[0];
+}
+
+/** Pod templates of every workload. */
+export function workloads(objects: any[]): any[] {
+  return objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet', 'Job'].includes(o.kind));
+}
+
+/** A customised stack exercising most settings (used by snapshots and validation tests). */
+export const CUSTOM_INPUT: StackInput = {
+  namespace: 'observability',
+  clusterDomain: 'cluster.example',
+  app: {
+    name: 'shop',
+    namespace: 'shop',
+    image: { repository: 'registry.example.com/shop', tag: '2.4.1', pullPolicy: 'Always' },
+    replicas: 2,
+    port: 9000,
+    metricsPath: '/internal/metrics',
+    trafficGenerator: { enabled: false },
+    serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+  },
+  prometheus: {
+    scrapeIntervalSeconds: 30,
+    scrapeTimeoutSeconds: 20,
+    retentionDays: 30,
+    retentionSize: '40GB',
+    storage: { size: '50Gi', storageClassName: 'fast-ssd' },
+    remoteWrite: [{ name: 'mimir', url: 'https://mimir.example.com/api/v1/push' }],
+    prometheusRule: { enabled: true },
+  },
+  grafana: { service: { type: 'NodePort', nodePort: 30300 }, adminPasswordSecret: { name: 'grafana-admin', key: 'password' } },
+};
