@@ -1,0 +1,201 @@
+/**
+ * The Kubernetes Prometheus config, checked with the real Prometheus 2.42 binary from Debian. Its build has
+ * no kubernetes_sd, so the discovery block is swapped for file_sd targets that carry the
+ * `__meta_kubernetes_*` labels of real pods; the generated relabel rules stay exactly as synthesized.
+ */
+import { parse, stringify } from 'yaml';
+import { CONTRACT_LABELS, KUBERNETES_PODS_JOB, parseStackConfig, renderAlertRules, renderKubernetesPrometheusConfig, RULES_FILE, toYaml } from '../lib';
+import { find, synthObjects } from './helpers/stack';
+import { promtoolCheckConfig, promtoolCheckRules, promtoolTestRules, RunningPrometheus, serveMetrics, startPrometheus, TargetGroup, withFileSd } from './support/prometheus';
+
+/** The `__meta_kubernetes_*` labels the pod role gives one container port of a pod. */
+export function podTarget(o: {
+  ip: string; port: number; namespace: string; pod: string; container: string; node: string;
+  labels?: Record<string, string>; annotations?: Record<string, string>; phase?: string; init?: boolean; controller?: string;
+}): TargetGroup {
+  const labels: Record<string, string> = {
+    __meta_kubernetes_namespace: o.namespace,
+    __meta_kubernetes_pod_name: o.pod,
+    __meta_kubernetes_pod_ip: o.ip,
+    __meta_kubernetes_pod_uid: '0b6c1a4e-8f0e-4a55-9d0f-2f1d5f0c9e11',
+    __meta_kubernetes_pod_node_name: o.node,
+    __meta_kubernetes_pod_host_ip: '172.18.0.2',
+    __meta_kubernetes_pod_ready: 'true',
+    __meta_kubernetes_pod_phase: o.phase ?? 'Running',
+    __meta_kubernetes_pod_container_name: o.container,
+    __meta_kubernetes_pod_container_image: 'demo-app:0.1.0',
+    __meta_kubernetes_pod_container_init: o.init ? 'true' : 'false',
+    __meta_kubernetes_pod_container_port_name: 'http',
+    __meta_kubernetes_pod_container_port_number: String(o.port),
+    __meta_kubernetes_pod_container_port_protocol: 'TCP',
+    __meta_kubernetes_pod_controller_kind: 'ReplicaSet',
+    __meta_kubernetes_pod_controller_name: o.controller ?? o.pod.replace(/-[a-z0-9]{5}$/, ''),
+  };
+  for (const [k, v] of Object.entries(o.labels ?? {})) labels[`__meta_kubernetes_pod_label_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`] = v;
+  for (const [k, v] of Object.entries(o.annotations ?? {})) labels[`__meta_kubernetes_pod_annotation_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`] = v;
+  return { targets: [`${o.ip}:${o.port}`], labels };
+}
+
+/** Rule files referenced from /etc/prometheus/rules in the cluster live next to prometheus.yml here. */
+function localRules(config: any): any {
+  return { ...config, rule_files: config.rule_files ? [`rules/*.yaml`] : undefined };
+}
+
+describe('the synthesized prometheus.yml', () => {
+  const objects = synthObjects();
+  const configYaml = find(objects, 'ConfigMap', 'prometheus-config', 'monitoring').data['prometheus.yml'];
+  const rulesYaml = find(objects, 'ConfigMap', 'prometheus-rules', 'monitoring').data[RULES_FILE];
+
+  test('is the renderer\'s output', () => {
+    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(parseStackConfig({})));
+  });
+
+  test('is rejected by promtool as is, because Debian\'s build has no kubernetes_sd (the reason for the swap)', () => {
+    const result = promtoolCheckConfig(configYaml, { [`rules/${RULES_FILE}`]: rulesYaml });
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain('kubernetes_sd_configs');
+  });
+
+  test('passes promtool check config once discovery is swapped for file_sd', () => {
+    const { config, files } = withFileSd(localRules(parse(configYaml)), {});
+    const result = promtoolCheckConfig(stringify(config), { ...files, [`rules/${RULES_FILE}`]: rulesYaml });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+
+  test('its rules pass promtool check rules', () => {
+    const result = promtoolCheckRules(rulesYaml);
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+
+  test('the remote_write section of a customised stack passes promtool', () => {
+    const c = parseStackConfig({ prometheus: { remoteWrite: [{ name: 'mimir', url: 'https://mimir.example.com/api/v1/push' }] } });
+    const { config, files } = withFileSd(localRules(renderKubernetesPrometheusConfig(c)), {});
+    const result = promtoolCheckConfig(stringify(config), { ...files, [`rules/${RULES_FILE}`]: rulesYaml });
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('the alert rules', () => {
+  test('fire as intended (promtool test rules)', () => {
+    const tests = {
+      rule_files: [RULES_FILE],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            { series: 'up{job="kubernetes-pods",namespace="demo",pod="demo-app-1",container="app",app="demo-app",node="n1",instance="10.0.0.1:8080"}', values: '0x10' },
+            { series: 'up{job="kubernetes-pods",namespace="monitoring",pod="loki-1",container="loki",app="loki",node="n1",instance="10.0.0.2:3100"}', values: '1x10' },
+            { series: 'http_server_request_duration_seconds_count{namespace="demo",app="demo-app",route="/",method="GET",status_code="500"}', values: '0+30x20' },
+            { series: 'http_server_request_duration_seconds_count{namespace="demo",app="demo-app",route="/",method="GET",status_code="200"}', values: '0+70x20' },
+          ],
+          alert_rule_test: [
+            {
+              eval_time: '6m',
+              alertname: 'TargetDown',
+              exp_alerts: [{
+                exp_labels: { severity: 'warning', job: 'kubernetes-pods', namespace: 'demo', pod: 'demo-app-1', container: 'app', app: 'demo-app', node: 'n1', instance: '10.0.0.1:8080' },
+                exp_annotations: {
+                  summary: 'demo-app (demo/demo-app-1) cannot be scraped',
+                  description: 'Prometheus has failed to scrape 10.0.0.1:8080 for 5 minutes. Check the pod and its prometheus.io/* annotations.',
+                },
+              }],
+            },
+            { eval_time: '4m', alertname: 'TargetDown', exp_alerts: [] },
+            {
+              eval_time: '16m',
+              alertname: 'HttpServerHighErrorRatio',
+              exp_alerts: [{
+                exp_labels: { severity: 'warning', namespace: 'demo', app: 'demo-app' },
+                exp_annotations: {
+                  summary: 'demo-app answers more than 10% of requests with 5xx',
+                  description: '30% of the requests to demo/demo-app failed over the last 5 minutes.',
+                },
+              }],
+            },
+          ],
+          promql_expr_test: [
+            { expr: 'app:http_server_requests:rate5m{status_code="500"}', eval_time: '10m', exp_samples: [{ labels: 'app:http_server_requests:rate5m{namespace="demo",app="demo-app",route="/",status_code="500"}', value: 0.5 }] },
+          ],
+        },
+      ],
+    };
+    const result = promtoolTestRules(stringify(tests), { [RULES_FILE]: toYaml(renderAlertRules()) });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('end to end: the real Prometheus scrapes annotated pods with exactly the contract\'s labels', () => {
+  let prometheus: RunningPrometheus;
+  const servers: Array<{ port: number; close: () => Promise<void> }> = [];
+  const metrics = '# HELP my_app_requests_total Requests served.\n# TYPE my_app_requests_total counter\nmy_app_requests_total 42\n';
+  const annotations = (port: number) => ({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+  const appLabels = { 'app.kubernetes.io/name': 'demo-app', 'app.kubernetes.io/part-of': 'observability-stack', 'pod-template-hash': '7c9d8f6b5' };
+
+  beforeAll(async () => {
+    const annotated = await serveMetrics(metrics);
+    const plain = await serveMetrics(metrics.replace('42', '7'));
+    servers.push(annotated, plain);
+    const pod = { ip: '127.0.0.1', namespace: 'demo', node: 'kind-control-plane', container: 'app' };
+    const targets: TargetGroup[] = [
+      podTarget({ ...pod, port: annotated.port, pod: 'demo-app-7c9d8f6b5-x2x9q', controller: 'demo-app-7c9d8f6b5', labels: appLabels, annotations: annotations(annotated.port) }),
+      // The same pod's second declared port: not the annotated one, so not a second target.
+      podTarget({ ...pod, port: plain.port, pod: 'demo-app-7c9d8f6b5-x2x9q', controller: 'demo-app-7c9d8f6b5', labels: appLabels, annotations: annotations(annotated.port) }),
+      // A pod without the annotation.
+      podTarget({ ...pod, port: plain.port, pod: 'other-5d4f7b9c8-abcde', labels: { 'app.kubernetes.io/name': 'other' } }),
+      // An annotated pod that has not started, and an annotated pod's init container.
+      podTarget({ ...pod, port: annotated.port, pod: 'demo-app-7c9d8f6b5-pend1', labels: appLabels, annotations: annotations(annotated.port), phase: 'Pending' }),
+      podTarget({ ...pod, port: annotated.port, pod: 'demo-app-7c9d8f6b5-init1', container: 'init', init: true, labels: appLabels, annotations: annotations(annotated.port) }),
+    ];
+    const c = parseStackConfig({ prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 } });
+    const { config, files } = withFileSd(localRules(renderKubernetesPrometheusConfig(c)), { [KUBERNETES_PODS_JOB]: targets });
+    prometheus = await startPrometheus({ config: stringify(config), files: { ...files, [`rules/${RULES_FILE}`]: toYaml(renderAlertRules()) } });
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    for (const s of servers) await s.close();
+  });
+
+  test('exactly one target survives relabelling, with the contract\'s labels', async () => {
+    const { activeTargets } = await prometheus.waitFor(async () => {
+      const t = await prometheus.targets();
+      return t.activeTargets.length + t.droppedTargets.length === 5 ? t : undefined;
+    }, 20000, 'all five discovered targets');
+    expect(activeTargets.map((t) => t.labels)).toEqual([{
+      app: 'demo-app',
+      container: 'app',
+      instance: `127.0.0.1:${servers[0].port}`,
+      job: KUBERNETES_PODS_JOB,
+      namespace: 'demo',
+      node: 'kind-control-plane',
+      pod: 'demo-app-7c9d8f6b5-x2x9q',
+    }]);
+  });
+
+  test('scrapes it (up == 1) and its series carry exactly the contract\'s labels', async () => {
+    const up = await prometheus.waitFor(async () => {
+      const r = await prometheus.query('up');
+      return r.length === 1 && r[0].value[1] === '1' ? r : undefined;
+    }, 20000, 'up == 1 for the annotated pod');
+    const { __name__, instance, job, ...contract } = up[0].metric;
+    expect([__name__, job, instance]).toEqual(['up', KUBERNETES_PODS_JOB, `127.0.0.1:${servers[0].port}`]);
+    expect(Object.keys(contract).sort()).toEqual([...CONTRACT_LABELS].sort());
+    const served = await prometheus.query('my_app_requests_total');
+    expect(served.map((s) => [s.metric.pod, s.value[1]])).toEqual([['demo-app-7c9d8f6b5-x2x9q', '42']]);
+  });
+
+  test('never scrapes the pod without the annotation', async () => {
+    expect(await prometheus.query('up{pod="other-5d4f7b9c8-abcde"}')).toEqual([]);
+    expect(await prometheus.query('my_app_requests_total == 7')).toEqual([]);
+  });
+
+  test('loads the stack\'s rule file', async () => {
+    const res = await fetch(`${prometheus.url}/api/v1/rules`);
+    const body = (await res.json()) as any;
+    expect(body.data.groups.map((g: any) => g.name).sort()).toEqual(renderAlertRules().groups.map((g) => g.name).sort());
+  });
+});
