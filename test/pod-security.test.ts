@@ -1,0 +1,34 @@
+import { parseStackConfig } from '../lib';
+import { CUSTOM_INPUT, synthObjects, workloads } from './helpers/stack';
+import { podSpecOf, restrictedViolations } from './support/pss';
+
+describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as const)('Pod Security (%s)', (_name, input) => {
+  const objects = synthObjects(input);
+  const config = parseStackConfig(input);
+
+  test('every namespace enforces restricted, except the log agent\'s, which is privileged', () => {
+    const levels = Object.fromEntries(objects.filter((o) => o.kind === 'Namespace')
+      .map((ns) => [ns.metadata.name, ns.metadata.labels['pod-security.kubernetes.io/enforce']]));
+    const expected: Record<string, string> = { [config.namespace]: 'restricted', [config.app.namespace]: 'restricted', [config.logAgent.namespace]: 'privileged' };
+    expect(levels).toEqual(expected);
+  });
+
+  test('every workload outside the log agent\'s namespace meets restricted', () => {
+    const checked = workloads(objects).filter((w) => w.metadata.namespace !== config.logAgent.namespace);
+    expect(checked.length).toBeGreaterThan(0);
+    for (const w of checked) {
+      expect({ workload: `${w.kind}/${w.metadata.name}`, violations: restrictedViolations(podSpecOf(w)) })
+        .toEqual({ workload: `${w.kind}/${w.metadata.name}`, violations: [] });
+    }
+  });
+
+  test('every container outside the log agent also has a read-only root filesystem', () => {
+    for (const w of workloads(objects).filter((x) => x.metadata.namespace !== config.logAgent.namespace)) {
+      const spec = podSpecOf(w);
+      for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+        expect({ container: `${w.metadata.name}/${c.name}`, readOnly: c.securityContext?.readOnlyRootFilesystem })
+          .toEqual({ container: `${w.metadata.name}/${c.name}`, readOnly: true });
+      }
+    }
+  });
+});
