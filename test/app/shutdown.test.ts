@@ -1,0 +1,133 @@
+// SIGTERM under load, against the real entry point in a child process: readiness turns false during the
+// grace delay, every request accepted before the signal gets its answer, and the process exits 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { request } from './helpers';
+
+const REPO = path.resolve(__dirname, '../..');
+const SHUTDOWN_DELAY_MS = 1000;
+const LATENCY_MS = 100; // each request takes 50–150 ms, so many are in flight at the signal
+
+interface Outcome {
+  readonly startedAt: number;
+  status?: number;
+  connection?: string;
+  error?: string;
+}
+
+/** Starts app/src/server.ts with tsx; resolves with the port from its "listening" log line. */
+function startServer(): Promise<{ child: ChildProcess; port: number; lines: Array<Record<string, unknown>>; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/src/server.ts'], {
+    cwd: REPO,
+    env: {
+      ...process.env,
+      PORT: '0',
+      APP_LATENCY_MS: String(LATENCY_MS),
+      APP_ERROR_RATE: '0',
+      APP_SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s; stderr: ${stderr}`)), 20_000);
+    void exited.then((code) => reject(new Error(`server exited with ${code} before listening; stderr: ${stderr}`)));
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      const line = JSON.parse(text) as Record<string, unknown>;
+      lines.push(line);
+      if (line.msg === 'listening') {
+        clearTimeout(timer);
+        resolve({ child, port: line.port as number, lines, exited });
+      }
+    });
+  });
+}
+
+test('SIGTERM under load: readiness 503 during the grace delay, no accepted request lost, exit code 0', async () => {
+  const { child, port, lines, exited } = await startServer();
+  const url = `http://127.0.0.1:${port}`;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const outcomes: Outcome[] = [];
+  let inFlight = 0;
+  let stopped = false;
+  let signalAt = Infinity;
+  let exitedAt = Infinity;
+  void exited.then(() => (exitedAt = performance.now()));
+
+  // 16 clients, each sending GET / back to back over keep-alive, until the listener is gone.
+  const client = async (): Promise<void> => {
+    while (!stopped) {
+      const outcome: Outcome = { startedAt: performance.now() };
+      outcomes.push(outcome);
+      inFlight++;
+      try {
+        const res = await request(`${url}/`, { agent });
+        outcome.status = res.status;
+        outcome.connection = res.headers.connection;
+      } catch (err) {
+        outcome.error = (err as NodeJS.ErrnoException).code ?? String(err);
+        if (outcome.error === 'ECONNREFUSED') stopped = true;
+      } finally {
+        inFlight--;
+      }
+    }
+  };
+  // A readiness probe every 50 ms on a fresh connection, as the kubelet does.
+  const readiness: Array<{ at: number; status: number }> = [];
+  const prober = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        readiness.push({ at: performance.now(), status: (await request(`${url}/readyz`)).status });
+      } catch {
+        // refused once the listener is closed
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  const load = Promise.all([...Array.from({ length: 16 }, client), prober()]);
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  const inFlightAtSignal = inFlight;
+  signalAt = performance.now();
+  child.kill('SIGTERM');
+
+  const code = await exited;
+  stopped = true;
+  await load;
+  agent.destroy();
+
+  expect(code).toBe(0);
+  expect(inFlightAtSignal).toBeGreaterThan(0);
+
+  // Every request sent before the signal, those in flight at that moment included, got a 200.
+  const before = outcomes.filter((o) => o.startedAt < signalAt);
+  expect(before.length).toBeGreaterThan(50);
+  expect(before.filter((o) => o.status !== 200)).toEqual([]);
+
+  // During the grace delay the app kept serving, with Connection: close; afterwards the only failures
+  // are connections the closed listener refused (or a reused idle connection it had just closed).
+  const after = outcomes.filter((o) => o.startedAt >= signalAt);
+  const answered = after.filter((o) => o.status !== undefined);
+  expect(answered.length).toBeGreaterThan(0);
+  expect(answered.filter((o) => o.status !== 200 || o.connection !== 'close')).toEqual([]);
+  expect(after.filter((o) => o.status === undefined && !['ECONNREFUSED', 'ECONNRESET'].includes(o.error!))).toEqual([]);
+
+  // Readiness: 200 before the signal, 503 during the grace delay.
+  expect(readiness.filter((r) => r.at < signalAt).every((r) => r.status === 200)).toBe(true);
+  const during = readiness.filter((r) => r.at > signalAt + 100 && r.at < signalAt + SHUTDOWN_DELAY_MS - 100);
+  expect(during.length).toBeGreaterThan(0);
+  expect(during.every((r) => r.status === 503)).toBe(true);
+  expect(exitedAt - signalAt).toBeGreaterThanOrEqual(SHUTDOWN_DELAY_MS);
+
+  expect(lines.map((l) => l.msg)).toEqual(
+    expect.arrayContaining(['shutdown started, readiness is now false', 'closing the listener, waiting for in-flight requests', 'shutdown complete']),
+  );
+  expect(lines.at(-1)!.msg).toBe('shutdown complete');
+});
