@@ -1,0 +1,29 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { IMAGES, imageString } from '../lib';
+
+const ROOT = path.resolve(__dirname, '..');
+const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+describe('README', () => {
+  test('its component table names exactly the pinned images of lib/images.ts', () => {
+    const table = readme.split('\n').filter((l) => l.startsWith('| ') && l.includes('`'));
+    const images = table.map((l) => /`([^`]+:[^`]+)`/.exec(l.split('|')[2])?.[1]).filter(Boolean);
+    const pinned = [IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.app].map(imageString);
+    expect(images.sort()).toEqual(pinned.sort());
+  });
+
+  test('its two set-up commands exist', () => {
+    expect(readme).toContain('npm ci && npm run synth');
+    expect(readme).toContain('npm test');
+    expect(pkg.scripts.synth).toBeDefined();
+    expect(pkg.scripts.test).toBeDefined();
+  });
+
+  test('.ci/run runs the README\'s test command', () => {
+    const ci = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
+    expect(ci).toMatch(/^npm ci\b/m);
+    expect(ci).toMatch(/^npm test$/m);
+  });
+});
