@@ -6,8 +6,11 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { parseStackConfig, StackConfig, StackInput } from './config';
 import { DemoApp } from './demo-app';
+import { Grafana } from './grafana';
+import { Loki } from './loki';
 import { NamespacesChart } from './namespaces';
 import { Prometheus } from './prometheus';
+import { Promtail } from './promtail';
 
 export interface ObservabilityStackProps {
   /** Settings; anything left out takes its documented default (lib/config.ts). @default {} */
@@ -25,6 +28,12 @@ export class ObservabilityStack extends Chart {
   public readonly namespaces: NamespacesChart;
   public readonly prometheus: Prometheus;
   public readonly app?: DemoApp;
+  /** Loki, when `loki.enabled`. */
+  public readonly loki?: Loki;
+  /** The node log agent shipping pod logs to Loki, when `loki.enabled`. */
+  public readonly logAgent?: Construct;
+  /** Grafana, when `grafana.enabled`. */
+  public readonly grafana?: Grafana;
 
   constructor(scope: Construct, id: string, props: ObservabilityStackProps = {}) {
     const config = parseStackConfig(props.config ?? {});
@@ -34,5 +43,27 @@ export class ObservabilityStack extends Chart {
     this.addDependency(this.namespaces);
     this.prometheus = new Prometheus(this, 'prometheus', { config });
     if (config.app.enabled) this.app = new DemoApp(this, 'app', { config });
+    if (config.loki.enabled) {
+      this.loki = new Loki(this, 'loki', { config });
+      this.logAgent = addLogAgent(this, config, this.loki.pushUrl);
+    }
+    if (config.grafana.enabled) {
+      this.grafana = new Grafana(this, 'grafana', { config, prometheusUrl: this.prometheus.url, lokiUrl: this.loki?.url });
+    }
+  }
+}
+
+/**
+ * The log agent switch: `logAgent.kind` picks the construct that tails /var/log/pods on every node and pushes
+ * to Loki. Each agent takes the same inputs (the model and Loki's push URL) and uses the same relabel rules
+ * for the label contract (lib/render/relabel.ts).
+ */
+function addLogAgent(scope: Construct, config: StackConfig, lokiPushUrl: string): Construct {
+  switch (config.logAgent.kind) {
+    case 'promtail':
+      return new Promtail(scope, 'promtail', { config, lokiPushUrl });
+    case 'alloy':
+      // Grafana Alloy comes in its own change; until then fail loudly rather than deploy no agent.
+      throw new Error('logAgent.kind "alloy" is not implemented yet; set logAgent.kind to "promtail" (the default) for now');
   }
 }

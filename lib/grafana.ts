@@ -1,0 +1,241 @@
+/**
+ * Grafana with its Prometheus and Loki data sources provisioned from files, so they are there on first
+ * start and nobody adds one by hand; its sqlite database and plugins live on a PersistentVolumeClaim.
+ *
+ * The admin password is never in git, in a ConfigMap or in a default value:
+ * - with `grafana.adminPasswordSecret`, Grafana reads it from that existing Secret (mounted as a file);
+ * - otherwise an init container generates a random one, once, onto Grafana's volume, and Grafana reads it
+ *   from there. `kubectl apply -f dist/` thus ends with a working Grafana, the synthesized files stay
+ *   deterministic, and `grafanaAdminPasswordCommand()` prints the password.
+ * Either way Grafana gets only GF_SECURITY_ADMIN_PASSWORD__FILE: the image's run.sh turns it into
+ * GF_SECURITY_ADMIN_PASSWORD (and exits if both are set). Grafana applies the admin password only when it
+ * creates its database, on its first start on the volume; the generated file is written before that first
+ * start, on the same volume, so the two agree. (Changing the password later: `grafana cli admin
+ * reset-admin-password`, or the UI; the file then no longer tells the truth.)
+ */
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { StackConfig } from './config';
+import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './k8s-util';
+import { componentLabels, selectorLabels } from './labels';
+import {
+  GRAFANA_DASHBOARDS_DIR,
+  GRAFANA_PROVISIONING_DIR,
+  renderGrafanaDashboardProvider,
+  renderGrafanaDatasources,
+} from './render/grafana-provisioning';
+import { toYaml } from './render/yaml';
+
+/** Name of Grafana's objects (Deployment, Service, ConfigMap and PVC prefixes). */
+export const GRAFANA_NAME = 'grafana';
+/** Grafana's HTTP port (UI, API, /api/health, /metrics). */
+export const GRAFANA_PORT = 3000;
+/** uid of the Grafana image's user (`USER 472`). */
+export const GRAFANA_UID = 472;
+/** Grafana's data directory (GF_PATHS_DATA): sqlite database, plugins; the volume's mount path. */
+export const GRAFANA_DATA_DIR = '/var/lib/grafana';
+/** The generated admin password, on Grafana's volume (when no adminPasswordSecret is given). */
+export const GRAFANA_ADMIN_PASSWORD_FILE = `${GRAFANA_DATA_DIR}/.admin-password`;
+/** Where an adminPasswordSecret's key is mounted. */
+export const GRAFANA_SECRET_PASSWORD_FILE = '/etc/grafana/secrets/admin-password';
+
+/**
+ * The init container's script: writes 24 random letters and digits to the password file, only if there is
+ * no non-empty file yet (so restarts and upgrades keep the password Grafana's database already holds).
+ * busybox in the Grafana image (alpine) provides sh, head, base64, tr, printf, mv and chmod. Written to a
+ * temporary file first, so an interrupted run never leaves a short password behind.
+ */
+export const GRAFANA_PASSWORD_INIT_SCRIPT = [
+  'set -eu',
+  `f=${GRAFANA_ADMIN_PASSWORD_FILE}`,
+  'if [ -s "$f" ]; then echo "admin password already generated: keeping it"; exit 0; fi',
+  'umask 077',
+  'p=$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9 | head -c 24)',
+  '[ ${#p} -eq 24 ] || { echo "could not generate a password" >&2; exit 1; }',
+  'printf %s "$p" > "$f.tmp"',
+  'mv "$f.tmp" "$f"',
+  'chmod 0400 "$f"',
+  'echo "admin password generated"',
+].join('\n');
+
+/** The one command that prints Grafana's admin password, for a stack in namespace `namespace`. */
+export function grafanaAdminPasswordCommand(c: Pick<StackConfig, 'namespace' | 'grafana'>): string {
+  const secret = c.grafana.adminPasswordSecret;
+  if (secret) {
+    return `kubectl -n ${c.namespace} get secret ${secret.name} -o jsonpath='{.data.${secret.key.replace(/\./g, '\\.')}}' | base64 -d`;
+  }
+  return `kubectl -n ${c.namespace} exec deploy/${GRAFANA_NAME} -c ${GRAFANA_NAME} -- cat ${GRAFANA_ADMIN_PASSWORD_FILE}`;
+}
+
+/** The command that prints the admin password of the default stack (README, NOTES, tests use this text). */
+export const GRAFANA_ADMIN_PASSWORD_COMMAND = `kubectl -n monitoring exec deploy/${GRAFANA_NAME} -c ${GRAFANA_NAME} -- cat ${GRAFANA_ADMIN_PASSWORD_FILE}`;
+
+export interface GrafanaProps {
+  /** The resolved stack model (reads `namespace`, `grafana` and `prometheus.scrapeIntervalSeconds`). */
+  readonly config: StackConfig;
+  /** In-cluster base URL of Prometheus (the default data source). */
+  readonly prometheusUrl: string;
+  /** In-cluster base URL of Loki. @default none: no Loki data source (Loki disabled) */
+  readonly lokiUrl?: string;
+}
+
+export class Grafana extends Construct {
+  /** In-cluster URL of Grafana. */
+  public readonly url: string;
+  /** The rendered datasources.yaml. */
+  public readonly datasourcesYaml: string;
+
+  constructor(scope: Construct, id: string, props: GrafanaProps) {
+    super(scope, id);
+    const c = props.config;
+    const g = c.grafana;
+    const ns = c.namespace;
+    const name = GRAFANA_NAME;
+    const labels = componentLabels(name, 'dashboards', g.image);
+    const image = `${g.image.repository}:${g.image.tag}`;
+    this.url = `http://${name}.${ns}.svc.${c.clusterDomain}:${GRAFANA_PORT}`;
+
+    const promTag = c.prometheus.image.tag.replace(/^v/, '');
+    this.datasourcesYaml = toYaml(renderGrafanaDatasources(
+      { prometheus: props.prometheusUrl, loki: props.lokiUrl },
+      {
+        scrapeIntervalSeconds: c.prometheus.scrapeIntervalSeconds,
+        // Only a plain x.y.z tells Grafana which PromQL features it may use; otherwise keep the pinned one.
+        ...(/^[0-9]+\.[0-9]+\.[0-9]+$/.test(promTag) ? { prometheusVersion: promTag } : {}),
+      },
+    ));
+    const datasourcesData = { 'datasources.yaml': this.datasourcesYaml };
+    const providersData = { 'dashboards.yaml': toYaml(renderGrafanaDashboardProvider()) };
+    // Dashboards come in a later change. The provider's directory is a ConfigMap already (empty for now)
+    // rather than an emptyDir: dashboards then arrive as files in it (its `items` can place them in
+    // subdirectories, which foldersFromFilesStructure turns into folders) and roll the pod through
+    // checksum/config, with no change to the Deployment.
+    const dashboardsData: Record<string, string> = {};
+
+    const datasources = new k8s.KubeConfigMap(this, 'datasources', {
+      metadata: { name: `${name}-datasources`, namespace: ns, labels },
+      data: datasourcesData,
+    });
+    const providers = new k8s.KubeConfigMap(this, 'dashboard-providers', {
+      metadata: { name: `${name}-dashboard-providers`, namespace: ns, labels },
+      data: providersData,
+    });
+    const dashboards = new k8s.KubeConfigMap(this, 'dashboards', {
+      metadata: { name: `${name}-dashboards`, namespace: ns, labels },
+      data: dashboardsData,
+    });
+    const pvc = new k8s.KubePersistentVolumeClaim(this, 'data', {
+      metadata: { name: `${name}-data`, namespace: ns, labels },
+      spec: pvcSpec(g.storage.size, g.storage.storageClassName),
+    });
+
+    const secret = g.adminPasswordSecret;
+    const passwordFile = secret ? GRAFANA_SECRET_PASSWORD_FILE : GRAFANA_ADMIN_PASSWORD_FILE;
+    const dataMount: k8s.VolumeMount = { name: 'data', mountPath: GRAFANA_DATA_DIR };
+
+    // The generator runs with the same image, uid and restricted security as Grafana, with tiny resources
+    // (below Grafana's, so the pod's effective requests stay Grafana's).
+    const initContainers: k8s.Container[] = secret ? [] : [{
+      name: 'init-admin-password',
+      image,
+      imagePullPolicy: g.image.pullPolicy,
+      command: ['sh', '-c', GRAFANA_PASSWORD_INIT_SCRIPT],
+      resources: resourceRequirements({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } }),
+      securityContext: restrictedContainerSecurity(),
+      volumeMounts: [dataMount],
+    }];
+
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        replicas: 1,
+        // One pod owns the ReadWriteOnce volume (and the sqlite database on it) at a time.
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: selectorLabels(name) },
+        template: {
+          metadata: {
+            labels,
+            annotations: {
+              // Grafana serves its own metrics at /metrics on the HTTP port.
+              ...scrapeAnnotations(GRAFANA_PORT),
+              'checksum/config': configChecksum({ ...datasourcesData, ...providersData, ...dashboardsData }),
+            },
+          },
+          spec: {
+            // Grafana never calls the Kubernetes API.
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(GRAFANA_UID),
+            terminationGracePeriodSeconds: 30,
+            ...(initContainers.length > 0 ? { initContainers } : {}),
+            containers: [{
+              name,
+              image,
+              imagePullPolicy: g.image.pullPolicy,
+              ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
+              env: [
+                { name: 'GF_SECURITY_ADMIN_USER', value: g.adminUser },
+                // Only the __FILE variant: run.sh exits when both it and GF_SECURITY_ADMIN_PASSWORD are set.
+                { name: 'GF_SECURITY_ADMIN_PASSWORD__FILE', value: passwordFile },
+                { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
+                // No plugin downloads at boot: works offline, and leaves the plugins bundled in the image alone.
+                // Grafana 13 ships the Loki (and other) data source plugins in the image's read-only
+                // /usr/share/grafana/data/plugins-bundled; the preinstaller's auto-update would unlink them there,
+                // fail on the read-only root, and leave the data source unregistered (grafana/grafana#132528).
+                // That is also why no emptyDir is mounted over that directory: it would hide those plugins.
+                { name: 'GF_PLUGINS_PREINSTALL_DISABLED', value: 'true' },
+                { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
+                { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
+              ],
+              readinessProbe: httpProbe('/api/health', 'http', { periodSeconds: 10 }),
+              // Like the Grafana chart: the first start migrates the database, give it a minute.
+              livenessProbe: httpProbe('/api/health', 'http', { initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 30, failureThreshold: 10 }),
+              resources: resourceRequirements(g.resources),
+              securityContext: restrictedContainerSecurity(),
+              volumeMounts: [
+                dataMount,
+                { name: 'datasources', mountPath: `${GRAFANA_PROVISIONING_DIR}/datasources`, readOnly: true },
+                { name: 'dashboard-providers', mountPath: `${GRAFANA_PROVISIONING_DIR}/dashboards`, readOnly: true },
+                { name: 'dashboards', mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
+                // The root filesystem is read-only; plugin installs stage their zip files in /tmp.
+                { name: 'tmp', mountPath: '/tmp' },
+                ...(secret ? [{ name: 'admin-password', mountPath: '/etc/grafana/secrets', readOnly: true }] : []),
+              ],
+            }],
+            volumes: [
+              { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
+              { name: 'datasources', configMap: { name: datasources.name } },
+              { name: 'dashboard-providers', configMap: { name: providers.name } },
+              { name: 'dashboards', configMap: { name: dashboards.name } },
+              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+              ...(secret ? [{
+                name: 'admin-password',
+                // Readable by Grafana's group (fsGroup 472) only.
+                secret: { secretName: secret.name, items: [{ key: secret.key, path: 'admin-password' }], defaultMode: 0o440 },
+              }] : []),
+            ],
+          },
+        },
+      },
+    });
+
+    // On kind, expose the UI on the host with a NodePort and a port mapping in the kind cluster config:
+    //   nodes: [{role: control-plane, extraPortMappings: [{containerPort: 30300, hostPort: 3000, listenAddress: "127.0.0.1"}]}]
+    // (containerPort must equal grafana.service.nodePort). Or, with any type:
+    //   kubectl -n monitoring port-forward svc/grafana 3000:3000
+    const nodePort = g.service.type === 'NodePort';
+    new k8s.KubeService(this, 'service', {
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        type: g.service.type,
+        selector: selectorLabels(name),
+        ports: [{
+          name: 'http',
+          port: GRAFANA_PORT,
+          targetPort: k8s.IntOrString.fromString('http'),
+          protocol: 'TCP',
+          ...(nodePort ? { nodePort: g.service.nodePort } : {}),
+        }],
+      },
+    });
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Loki, monolithic: one pod with its chunks, index and compactor on a PersistentVolumeClaim; the log
+ * agent pushes to its Service and Grafana queries it.
+ */
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { StackConfig } from './config';
+import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './k8s-util';
+import { componentLabels, selectorLabels } from './labels';
+import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, renderLokiConfig } from './render/loki-config';
+import { toYaml } from './render/yaml';
+
+/** Name of Loki's objects (Deployment, Service, ConfigMap prefix, PVC prefix). */
+export const LOKI_NAME = 'loki';
+/** uid and gid of the Loki image's user (numeric `USER 10001`; /loki is owned by it). */
+export const LOKI_UID = 10001;
+/** Where the rendered loki.yaml is mounted. */
+export const LOKI_CONFIG_FILE = '/etc/loki/loki.yaml';
+
+/** In-cluster base URL of Loki (Grafana's data source). */
+export function lokiUrl(c: StackConfig): string {
+  return `http://${LOKI_NAME}.${c.namespace}.svc.${c.clusterDomain}:${LOKI_HTTP_PORT}`;
+}
+
+/** In-cluster push URL of Loki: the log agent runs in another namespace, so the name is fully qualified. */
+export function lokiPushUrl(c: StackConfig): string {
+  return `${lokiUrl(c)}${LOKI_PUSH_PATH}`;
+}
+
+export interface LokiProps {
+  /** The resolved stack model (reads `namespace`, `clusterDomain` and `loki`). */
+  readonly config: StackConfig;
+}
+
+export class Loki extends Construct {
+  /** In-cluster base URL (Grafana's data source). */
+  public readonly url: string;
+  /** In-cluster push URL (the log agent's client). */
+  public readonly pushUrl: string;
+  /** The rendered loki.yaml. */
+  public readonly configYaml: string;
+
+  constructor(scope: Construct, id: string, props: LokiProps) {
+    super(scope, id);
+    const c = props.config;
+    const l = c.loki;
+    const ns = c.namespace;
+    const name = LOKI_NAME;
+    const labels = componentLabels(name, 'logs', l.image);
+    this.url = lokiUrl(c);
+    this.pushUrl = lokiPushUrl(c);
+
+    this.configYaml = toYaml(renderLokiConfig(c));
+    const configData = { 'loki.yaml': this.configYaml };
+    const config = new k8s.KubeConfigMap(this, 'config', {
+      metadata: { name: `${name}-config`, namespace: ns, labels },
+      data: configData,
+    });
+    const pvc = new k8s.KubePersistentVolumeClaim(this, 'data', {
+      metadata: { name: `${name}-data`, namespace: ns, labels },
+      spec: pvcSpec(l.storage.size, l.storage.storageClassName),
+    });
+
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        replicas: 1,
+        // One pod owns the ReadWriteOnce volume (and Loki's single-process rings) at a time.
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: selectorLabels(name) },
+        template: {
+          metadata: {
+            labels,
+            annotations: {
+              ...scrapeAnnotations(LOKI_HTTP_PORT),
+              'checksum/config': configChecksum(configData),
+            },
+          },
+          spec: {
+            // Loki never calls the Kubernetes API.
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurity(LOKI_UID),
+            // Time to flush in-memory chunks on shutdown (the WAL on the volume covers the rest).
+            terminationGracePeriodSeconds: 60,
+            containers: [{
+              name,
+              image: `${l.image.repository}:${l.image.tag}`,
+              imagePullPolicy: l.image.pullPolicy,
+              args: [`-config.file=${LOKI_CONFIG_FILE}`],
+              ports: [
+                { name: 'http', containerPort: LOKI_HTTP_PORT, protocol: 'TCP' },
+                { name: 'grpc', containerPort: LOKI_GRPC_PORT, protocol: 'TCP' },
+              ],
+              // /ready turns 200 some 15 s after the ingester joins its ring (min_ready_duration).
+              readinessProbe: httpProbe('/ready', 'http', { initialDelaySeconds: 15, periodSeconds: 10 }),
+              // Lenient: Loki has no separate liveness endpoint, and WAL replay after a crash can take a while;
+              // only a Loki that stays unready for about three minutes is restarted.
+              livenessProbe: httpProbe('/ready', 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
+              resources: resourceRequirements(l.resources),
+              securityContext: restrictedContainerSecurity(),
+              volumeMounts: [
+                { name: 'config', mountPath: '/etc/loki', readOnly: true },
+                { name: 'data', mountPath: LOKI_DATA_DIR },
+                // The root filesystem is read-only.
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            }],
+            volumes: [
+              { name: 'config', configMap: { name: config.name } },
+              { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
+              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+            ],
+          },
+        },
+      },
+    });
+
+    new k8s.KubeService(this, 'service', {
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector: selectorLabels(name),
+        ports: [
+          { name: 'http', port: LOKI_HTTP_PORT, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' },
+          { name: 'grpc', port: LOKI_GRPC_PORT, targetPort: k8s.IntOrString.fromString('grpc'), protocol: 'TCP' },
+        ],
+      },
+    });
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Grafana's provisioning files: the data sources (Prometheus and Loki, already there on first start, so
+ * nobody adds one by hand) and the dashboard provider. Pure: no cdk8s here; the addresses are parameters
+ * so the Kubernetes and compose renderings share them.
+ *
+ * Sources: grafana/grafana docs/sources/administration/provisioning/index.md,
+ * docs/sources/datasources/prometheus/configure/_index.md, docs/sources/datasources/loki/configure/index.md.
+ */
+import { IMAGES } from '../images';
+
+/** Fixed uid of the Prometheus data source: dashboards and links refer to it by this uid. */
+export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
+/** Fixed uid of the Loki data source. */
+export const LOKI_DATASOURCE_UID = 'loki';
+/** Where the dashboard provider reads dashboards from (a folder per subdirectory). */
+export const GRAFANA_DASHBOARDS_DIR = '/var/lib/grafana/dashboards';
+/** Where Grafana reads provisioning files from (GF_PATHS_PROVISIONING in the image). */
+export const GRAFANA_PROVISIONING_DIR = '/etc/grafana/provisioning';
+
+/** Base URLs Grafana's server reaches the back ends at (no trailing path). */
+export interface GrafanaDatasourceUrls {
+  /** e.g. http://prometheus.monitoring.svc.cluster.local:9090 */
+  readonly prometheus: string;
+  /** e.g. http://loki.monitoring.svc.cluster.local:3100. @default none: no Loki data source (Loki disabled) */
+  readonly loki?: string;
+}
+
+export interface GrafanaDatasourceOptions {
+  /** Prometheus's scrape interval, so Grafana's $__rate_interval never undercuts it. @default Grafana's own (15s) */
+  readonly scrapeIntervalSeconds?: number;
+  /**
+   * The Prometheus version Grafana may rely on for query features (x.y.z).
+   * @default the pinned image's (lib/images.ts), without its leading "v"
+   */
+  readonly prometheusVersion?: string;
+}
+
+/**
+ * Provisioning expands `$VAR` and `${VAR}` in every value, so a literal `$` must be written `$$`.
+ * Applied to every string of the rendered files (a URL or a regex may hold one).
+ */
+export function escapeProvisioningValue<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(/\$/g, '$$$$') as T;
+  if (Array.isArray(value)) return value.map((v) => escapeProvisioningValue(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeProvisioningValue(v)])) as T;
+  }
+  return value;
+}
+
+/**
+ * datasources.yaml: Prometheus is the default, Loki is not. Exactly one data source per organisation may
+ * be the default: two make Grafana refuse to start ("Only one datasource per organization can be marked as
+ * default", prometheus-community/helm-charts#2251). `prune: true` deletes data sources that leave the file.
+ */
+export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: GrafanaDatasourceOptions = {}): Record<string, unknown> {
+  const prometheusVersion = options.prometheusVersion ?? IMAGES.prometheus.tag.replace(/^v/, '');
+  const datasources: Array<Record<string, unknown>> = [
+    {
+      name: 'Prometheus',
+      type: 'prometheus',
+      uid: PROMETHEUS_DATASOURCE_UID,
+      access: 'proxy',
+      url: urls.prometheus,
+      isDefault: true,
+      editable: false,
+      jsonData: {
+        // POST keeps long PromQL out of URLs and access logs.
+        httpMethod: 'POST',
+        ...(options.scrapeIntervalSeconds ? { timeInterval: `${options.scrapeIntervalSeconds}s` } : {}),
+        prometheusType: 'Prometheus',
+        prometheusVersion,
+      },
+    },
+  ];
+  if (urls.loki !== undefined) {
+    datasources.push({
+      name: 'Loki',
+      type: 'loki',
+      uid: LOKI_DATASOURCE_UID,
+      access: 'proxy',
+      url: urls.loki,
+      isDefault: false,
+      editable: false,
+      jsonData: { maxLines: 1000 },
+    });
+  }
+  return escapeProvisioningValue({ apiVersion: 1, prune: true, datasources });
+}
+
+/**
+ * dashboards.yaml: one file provider reading GRAFANA_DASHBOARDS_DIR, a Grafana folder per subdirectory.
+ * Dashboards live in files only: edits in the UI cannot be saved over them (`allowUiUpdates: false`).
+ */
+export function renderGrafanaDashboardProvider(): Record<string, unknown> {
+  return escapeProvisioningValue({
+    apiVersion: 1,
+    providers: [{
+      name: 'default',
+      orgId: 1,
+      type: 'file',
+      disableDeletion: false,
+      updateIntervalSeconds: 30,
+      allowUiUpdates: false,
+      // foldersFromFilesStructure needs folder and folderUid unset.
+      options: { path: GRAFANA_DASHBOARDS_DIR, foldersFromFilesStructure: true },
+    }],
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * loki.yaml for Loki 3.x in monolithic mode (`-target=all`, the default): one process, filesystem storage,
+ * a single tenant. Pure: no cdk8s here, so the compose rendering and the tests use the very same output.
+ *
+ * Every key below exists in Loki's configuration reference (grafana/loki@v3.7.6:
+ * docs/sources/shared/configuration.md); Loki parses its config strictly, so an unknown key stops it.
+ * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
+ */
+import { StackConfig } from '../config';
+
+/** Loki's HTTP port: push API, queries, /ready and /metrics. */
+export const LOKI_HTTP_PORT = 3100;
+/** Loki's gRPC port (only used between Loki's own components; kept on its default). */
+export const LOKI_GRPC_PORT = 9095;
+/** Where Loki keeps everything it writes: the volume's mount path. */
+export const LOKI_DATA_DIR = '/loki';
+/** The push API's path, appended to Loki's base URL by the log agents. */
+export const LOKI_PUSH_PATH = '/loki/api/v1/push';
+
+/**
+ * Loki 3.x monolithic: TSDB index with schema v13 (structured metadata needs both), chunks and index on the
+ * filesystem under /loki, and compactor retention that really deletes: `retention_enabled` plus
+ * `delete_request_store` (without the latter Loki 3 refuses to start; without the former
+ * `retention_period` silently does nothing, grafana/loki#9207).
+ */
+export function renderLokiConfig(c: StackConfig): Record<string, unknown> {
+  const d = LOKI_DATA_DIR;
+  return {
+    // One tenant ("fake"): agents push without an X-Scope-OrgID header.
+    auth_enabled: false,
+    server: {
+      http_listen_port: LOKI_HTTP_PORT,
+      grpc_listen_port: LOKI_GRPC_PORT,
+    },
+    common: {
+      // Fills in every path left unset (wal, tsdb-shipper-active/-cache, rules-temp, ...) under the volume.
+      path_prefix: d,
+      storage: {
+        filesystem: {
+          chunks_directory: `${d}/chunks`,
+          rules_directory: `${d}/rules`,
+        },
+      },
+      replication_factor: 1,
+      // One process: the rings live in memory, and it advertises itself on loopback.
+      ring: { kvstore: { store: 'inmemory' } },
+      instance_addr: '127.0.0.1',
+    },
+    schema_config: {
+      configs: [{
+        from: '2024-04-01',
+        store: 'tsdb',
+        object_store: 'filesystem',
+        schema: 'v13',
+        // tsdb requires a 24h index period, and retention works only with it.
+        index: { prefix: 'index_', period: '24h' },
+      }],
+    },
+    limits_config: {
+      retention_period: `${c.loki.retentionDays * 24}h`,
+      // Both default to true in 3.1+, but volume_enabled was false in 3.0: say what we rely on.
+      allow_structured_metadata: true,
+      volume_enabled: true,
+    },
+    compactor: {
+      working_directory: `${d}/compactor`,
+      retention_enabled: true,
+      delete_request_store: 'filesystem',
+    },
+    // The ruler's WAL defaults to the cwd-relative "ruler-wal", which a read-only root filesystem refuses.
+    ruler: { wal: { dir: `${d}/ruler-wal` } },
+    // Log patterns for Grafana's Explore (off by default).
+    pattern_ingester: { enabled: true },
+    analytics: { reporting_enabled: false },
+  };
+}
