@@ -1,0 +1,207 @@
+/**
+ * Grafana as Kubernetes objects: strict validity, Pod Security restricted, read-only root with the writable
+ * paths it needs, probes, Service, and the admin password: never in git, never a literal, readable with
+ * one documented command.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  GRAFANA_ADMIN_PASSWORD_COMMAND,
+  GRAFANA_ADMIN_PASSWORD_FILE,
+  GRAFANA_PASSWORD_INIT_SCRIPT,
+  grafanaAdminPasswordCommand,
+  parseStackConfig,
+  StackInput,
+} from '../lib';
+import { CUSTOM_INPUT, find, synthObjects } from './helpers/stack';
+import { validateManifest } from './support/k8s-schema';
+import { podMetadataOf, podSpecOf, restrictedViolations } from './support/pss';
+
+const isGrafanaObject = (o: any) => o.metadata?.labels?.['app.kubernetes.io/name'] === 'grafana';
+const SECRET_INPUT: StackInput = { grafana: { adminPasswordSecret: { name: 'grafana-admin', key: 'password' } } };
+
+describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as [string, StackInput][])('%s stack', (_name, input) => {
+  const c = parseStackConfig(input);
+  const objects = synthObjects(input);
+  const grafana = objects.filter(isGrafanaObject);
+
+  test('adds Grafana\'s objects under stable names', () => {
+    expect(grafana.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
+      `ConfigMap/${c.namespace}/grafana-dashboard-providers`,
+      `ConfigMap/${c.namespace}/grafana-dashboards`,
+      `ConfigMap/${c.namespace}/grafana-datasources`,
+      `Deployment/${c.namespace}/grafana`,
+      `PersistentVolumeClaim/${c.namespace}/grafana-data`,
+      `Service/${c.namespace}/grafana`,
+    ]);
+  });
+
+  test.each(['1.27', '1.36'] as const)('every Grafana object passes strict OpenAPI validation for Kubernetes %s', (version) => {
+    expect(grafana.flatMap((o) => validateManifest(o, version))).toEqual([]);
+  });
+
+  test('meets Pod Security restricted, init container included', () => {
+    const deployment = find(objects, 'Deployment', 'grafana', c.namespace);
+    expect(restrictedViolations(podSpecOf(deployment), podMetadataOf(deployment).annotations)).toEqual([]);
+  });
+
+  test('no Secret, ConfigMap or env var in the output holds a password', () => {
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
+      for (const [key, value] of Object.entries<string>(cm.data ?? {})) {
+        expect({ cm: cm.metadata.name, key, password: /password/i.test(key) || /password\s*[:=]/i.test(value) }).toEqual({ cm: cm.metadata.name, key, password: false });
+      }
+    }
+    const env = objects.flatMap((o) => podSpecOf(o) ? [...podSpecOf(o).containers, ...(podSpecOf(o).initContainers ?? [])] : []).flatMap((ct: any) => ct.env ?? []);
+    const passwordVars = env.filter((e: any) => /PASSWORD|PASSWD|SECRET/i.test(e.name)).map((e: any) => e.name);
+    expect(passwordVars).toEqual(['GF_SECURITY_ADMIN_PASSWORD__FILE']);
+  });
+});
+
+describe('Grafana (defaults)', () => {
+  const objects = synthObjects();
+  const deployment = find(objects, 'Deployment', 'grafana', 'monitoring');
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers.find((x: any) => x.name === 'grafana');
+  const env = Object.fromEntries(container.env.map((e: any) => [e.name, e.value]));
+
+  test('runs as uid 472 with a read-only root; /var/lib/grafana and /tmp are the writable paths', () => {
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 472, runAsGroup: 472, fsGroup: 472 });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.volumeMounts.filter((m: any) => !m.readOnly).map((m: any) => m.mountPath).sort()).toEqual(['/tmp', '/var/lib/grafana']);
+    const data = pod.volumes.find((v: any) => v.name === container.volumeMounts.find((m: any) => m.mountPath === '/var/lib/grafana').name);
+    expect(find(objects, 'PersistentVolumeClaim', data.persistentVolumeClaim.claimName, 'monitoring').spec.resources.requests.storage).toBe('1Gi');
+    expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+  });
+
+  test('mounts the provisioning ConfigMaps where Grafana reads them', () => {
+    const volumeOf = (mountPath: string) => {
+      const m = container.volumeMounts.find((x: any) => x.mountPath === mountPath);
+      return { readOnly: m.readOnly, ...pod.volumes.find((v: any) => v.name === m.name).configMap };
+    };
+    expect(volumeOf('/etc/grafana/provisioning/datasources')).toEqual({ readOnly: true, name: 'grafana-datasources' });
+    expect(volumeOf('/etc/grafana/provisioning/dashboards')).toEqual({ readOnly: true, name: 'grafana-dashboard-providers' });
+    expect(deployment.spec.template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('works offline and leaves the plugins bundled in the image in place', () => {
+    expect(env).toMatchObject({
+      GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+      GF_ANALYTICS_REPORTING_ENABLED: 'false',
+      GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+      GF_AUTH_ANONYMOUS_ENABLED: 'false',
+      GF_SECURITY_ADMIN_USER: 'admin',
+    });
+    // Grafana 13's Loki data source plugin lives in plugins-bundled: a volume there would hide it.
+    expect(container.volumeMounts.map((m: any) => m.mountPath).filter((p: string) => p.startsWith('/usr/share/grafana'))).toEqual([]);
+  });
+
+  test('probes /api/health; liveness waits a minute like the Grafana chart', () => {
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/api/health', port: 'http' });
+    expect(container.livenessProbe).toMatchObject({ httpGet: { path: '/api/health', port: 'http' }, initialDelaySeconds: 60 });
+  });
+
+  test('is reached through the ClusterIP Service grafana:3000 and scraped on that port', () => {
+    expect(find(objects, 'Service', 'grafana', 'monitoring').spec).toMatchObject({
+      type: 'ClusterIP',
+      ports: [{ name: 'http', port: 3000, targetPort: 'http', protocol: 'TCP' }],
+    });
+    expect(container.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+    expect(deployment.spec.template.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '3000' });
+  });
+
+  test('reads the admin password from the generated file only (run.sh turns __FILE into the variable)', () => {
+    expect(env.GF_SECURITY_ADMIN_PASSWORD__FILE).toBe(GRAFANA_ADMIN_PASSWORD_FILE);
+    expect('GF_SECURITY_ADMIN_PASSWORD' in env).toBe(false);
+    expect(GRAFANA_ADMIN_PASSWORD_FILE.startsWith('/var/lib/grafana/')).toBe(true); // on the volume, next to the database
+  });
+
+  test('an init container with Grafana\'s image and uid generates the password on the volume', () => {
+    expect(pod.initContainers).toHaveLength(1);
+    const init = pod.initContainers[0];
+    expect(init.image).toBe(container.image);
+    expect(init.command).toEqual(['sh', '-c', GRAFANA_PASSWORD_INIT_SCRIPT]);
+    expect(init.volumeMounts).toEqual([{ name: 'data', mountPath: '/var/lib/grafana' }]);
+    expect(init.securityContext).toEqual(container.securityContext);
+    expect(init.resources.requests).toEqual({ cpu: '10m', memory: '16Mi' });
+  });
+
+  test('the documented command reads that file from that container', () => {
+    expect(GRAFANA_ADMIN_PASSWORD_COMMAND).toBe('kubectl -n monitoring exec deploy/grafana -c grafana -- cat /var/lib/grafana/.admin-password');
+    expect(grafanaAdminPasswordCommand(parseStackConfig({}))).toBe(GRAFANA_ADMIN_PASSWORD_COMMAND);
+    expect(GRAFANA_ADMIN_PASSWORD_COMMAND).toContain(`deploy/${deployment.metadata.name} -c ${container.name} -- cat ${env.GF_SECURITY_ADMIN_PASSWORD__FILE}`);
+  });
+});
+
+describe('the password generator script (run by dash, a POSIX sh like the image\'s busybox ash)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grafana-pw-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const run = () => {
+    const script = GRAFANA_PASSWORD_INIT_SCRIPT.replace(GRAFANA_ADMIN_PASSWORD_FILE, path.join(dir, '.admin-password'));
+    expect(script).not.toBe(GRAFANA_PASSWORD_INIT_SCRIPT);
+    return spawnSync('dash', ['-c', script], { encoding: 'utf8' });
+  };
+  const file = () => path.join(dir, '.admin-password');
+
+  test('writes 24 letters and digits, readable by its owner only, and no temp file', () => {
+    const result = run();
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('admin password generated\n');
+    expect(fs.readFileSync(file(), 'utf8')).toMatch(/^[A-Za-z0-9]{24}$/);
+    expect(fs.statSync(file()).mode & 0o777).toBe(0o400);
+    expect(fs.readdirSync(dir)).toEqual(['.admin-password']);
+  });
+
+  test('keeps an existing password (restarts must match the database)', () => {
+    expect(run().status).toBe(0);
+    const first = fs.readFileSync(file(), 'utf8');
+    const again = run();
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe('admin password already generated: keeping it\n');
+    expect(fs.readFileSync(file(), 'utf8')).toBe(first);
+  });
+
+  test('two runs on two volumes give different passwords', () => {
+    run();
+    const first = fs.readFileSync(file(), 'utf8');
+    fs.rmSync(file(), { force: true });
+    run();
+    expect(fs.readFileSync(file(), 'utf8')).not.toBe(first);
+  });
+});
+
+describe('Grafana with grafana.adminPasswordSecret', () => {
+  const objects = synthObjects(SECRET_INPUT);
+  const pod = find(objects, 'Deployment', 'grafana', 'monitoring').spec.template.spec;
+  const container = pod.containers[0];
+
+  test('mounts that Secret\'s key and points GF_SECURITY_ADMIN_PASSWORD__FILE at it; no init container', () => {
+    expect(pod.initContainers).toBeUndefined();
+    const volume = pod.volumes.find((v: any) => v.secret);
+    expect(volume.secret).toEqual({ secretName: 'grafana-admin', items: [{ key: 'password', path: 'admin-password' }], defaultMode: 0o440 });
+    const mount = container.volumeMounts.find((m: any) => m.name === volume.name);
+    expect(mount.readOnly).toBe(true);
+    const env = container.env.find((e: any) => e.name === 'GF_SECURITY_ADMIN_PASSWORD__FILE');
+    expect(env.value).toBe(`${mount.mountPath}/admin-password`);
+    expect(container.env.map((e: any) => e.name)).not.toContain('GF_SECURITY_ADMIN_PASSWORD');
+  });
+
+  test('does not create the Secret (it never goes in git), and the command reads it from the cluster', () => {
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(grafanaAdminPasswordCommand(parseStackConfig(SECRET_INPUT))).toBe(
+      "kubectl -n monitoring get secret grafana-admin -o jsonpath='{.data.password}' | base64 -d",
+    );
+  });
+
+  test('NodePort when asked, on the model\'s node port (for kind\'s extraPortMappings)', () => {
+    const svc = find(synthObjects(CUSTOM_INPUT), 'Service', 'grafana', 'observability');
+    expect(svc.spec.type).toBe('NodePort');
+    expect(svc.spec.ports[0]).toMatchObject({ port: 3000, nodePort: 30300 });
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * Grafana's provisioning files: both data sources are there on first start, exactly one is the default
+ * (two crash Grafana, prometheus-community/helm-charts#2251), their uids are fixed, and their URLs reach the
+ * synthesized Services.
+ */
+import { parse } from 'yaml';
+import {
+  escapeProvisioningValue,
+  GRAFANA_DASHBOARDS_DIR,
+  LOKI_DATASOURCE_UID,
+  parseStackConfig,
+  PROMETHEUS_DATASOURCE_UID,
+  renderGrafanaDashboardProvider,
+  renderGrafanaDatasources,
+  StackInput,
+} from '../lib';
+import { CUSTOM_INPUT, find, synthObjects } from './helpers/stack';
+
+function datasourcesOf(objects: any[], namespace: string): any {
+  return parse(find(objects, 'ConfigMap', 'grafana-datasources', namespace).data['datasources.yaml']);
+}
+
+describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as [string, StackInput][])('%s stack', (_name, input) => {
+  const c = parseStackConfig(input);
+  const objects = synthObjects(input);
+  const file = datasourcesOf(objects, c.namespace);
+
+  test('provisions Prometheus and Loki with fixed uids, pruning what leaves the file', () => {
+    expect(file.apiVersion).toBe(1);
+    expect(file.prune).toBe(true);
+    expect(file.datasources.map((d: any) => [d.name, d.type, d.uid])).toEqual([
+      ['Prometheus', 'prometheus', PROMETHEUS_DATASOURCE_UID],
+      ['Loki', 'loki', LOKI_DATASOURCE_UID],
+    ]);
+    expect([PROMETHEUS_DATASOURCE_UID, LOKI_DATASOURCE_UID]).toEqual(['prometheus', 'loki']);
+  });
+
+  test('marks exactly one data source as default: Prometheus', () => {
+    expect(file.datasources.filter((d: any) => d.isDefault === true).map((d: any) => d.uid)).toEqual(['prometheus']);
+    expect(file.datasources.find((d: any) => d.uid === 'loki').isDefault).toBe(false);
+  });
+
+  test('each URL is a synthesized Service\'s name.namespace.svc.<domain>:port', () => {
+    const services = new Map(objects.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s]));
+    for (const [uid, serviceName] of [['prometheus', 'prometheus'], ['loki', 'loki']]) {
+      const url = new URL(file.datasources.find((d: any) => d.uid === uid).url);
+      const svc = services.get(serviceName);
+      expect({ uid, url: `${url.protocol}//${url.host}${url.pathname}` }).toEqual({
+        uid,
+        url: `http://${svc.metadata.name}.${svc.metadata.namespace}.svc.${c.clusterDomain}:${svc.spec.ports.find((p: any) => p.name === 'http').port}/`,
+      });
+    }
+  });
+
+  test('queries Prometheus by POST with its scrape interval and version', () => {
+    expect(file.datasources[0]).toMatchObject({
+      access: 'proxy',
+      editable: false,
+      jsonData: { httpMethod: 'POST', timeInterval: `${c.prometheus.scrapeIntervalSeconds}s`, prometheusType: 'Prometheus', prometheusVersion: '3.14.0' },
+    });
+    expect(file.datasources[1]).toMatchObject({ access: 'proxy', jsonData: { maxLines: 1000 } });
+  });
+
+  test('the provider reads dashboards from the mounted directory, a folder per subdirectory', () => {
+    const providers = parse(find(objects, 'ConfigMap', 'grafana-dashboard-providers', c.namespace).data['dashboards.yaml']);
+    expect(providers).toEqual(renderGrafanaDashboardProvider());
+    expect(providers.providers).toEqual([{
+      name: 'default',
+      orgId: 1,
+      type: 'file',
+      disableDeletion: false,
+      updateIntervalSeconds: 30,
+      allowUiUpdates: false,
+      options: { path: GRAFANA_DASHBOARDS_DIR, foldersFromFilesStructure: true },
+    }]);
+    const grafana = find(objects, 'Deployment', 'grafana', c.namespace);
+    const mount = grafana.spec.template.spec.containers[0].volumeMounts.find((m: any) => m.mountPath === GRAFANA_DASHBOARDS_DIR);
+    expect(grafana.spec.template.spec.volumes.find((v: any) => v.name === mount.name)).toEqual({ name: mount.name, configMap: { name: 'grafana-dashboards' } });
+  });
+});
+
+describe('renderGrafanaDatasources', () => {
+  test('without Loki there is only Prometheus, still the one default', () => {
+    const file: any = renderGrafanaDatasources({ prometheus: 'http://prometheus:9090' });
+    expect(file.datasources.map((d: any) => [d.uid, d.isDefault])).toEqual([['prometheus', true]]);
+  });
+
+  test('a stack with Loki disabled provisions only Prometheus', () => {
+    const file = datasourcesOf(synthObjects({ loki: { enabled: false } }), 'monitoring');
+    expect(file.datasources.map((d: any) => d.uid)).toEqual(['prometheus']);
+  });
+
+  test('writes every literal $ as $$ (provisioning expands $VAR)', () => {
+    const file: any = renderGrafanaDatasources({ prometheus: 'http://prometheus:9090/$x', loki: 'http://loki:3100/${y}' });
+    expect(file.datasources.map((d: any) => d.url)).toEqual(['http://prometheus:9090/$$x', 'http://loki:3100/$${y}']);
+    expect(escapeProvisioningValue({ a: ['$1', { b: 'a$$b' }], n: 1, t: true })).toEqual({ a: ['$$1', { b: 'a$$$$b' }], n: 1, t: true });
+  });
+
+  test('the Prometheus version follows a plain x.y.z image tag of the model', () => {
+    const file = datasourcesOf(synthObjects({ prometheus: { image: { tag: 'v3.15.1' } } }), 'monitoring');
+    expect(file.datasources[0].jsonData.prometheusVersion).toBe('3.15.1');
+    const custom = datasourcesOf(synthObjects({ prometheus: { image: { tag: 'v3.15.1-distroless' } } }), 'monitoring');
+    expect(custom.datasources[0].jsonData.prometheusVersion).toBe('3.14.0');
+  });
+});

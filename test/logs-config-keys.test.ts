@@ -1,0 +1,182 @@
+/**
+ * Loki and Promtail parse their YAML strictly: an unknown key stops them. There is no Loki or Promtail
+ * binary here, so every key path the renderers may emit is listed below with the upstream reference that
+ * documents it, and the rendered configs (defaults and a customised stack) are walked key by key: any path
+ * not in the list fails the test. Add a key only after finding it in the cited reference.
+ *
+ * How the list was checked: against the stored copies of the references (Loki's configuration.md at
+ * grafana/loki@002ee222, main after 3.7; Promtail's configuration.md and stages/*.md at grafana/loki
+ * commits before Promtail's removal in 3.7.0). Every key listed predates Loki 3.0 and is still present,
+ * so it exists in the pinned Loki 3.7.6 and Promtail 3.6.11.
+ *
+ * Paths: `a.b` for nested keys, `a[].b` for a key inside list items, `a.*` for a map with user-chosen keys.
+ */
+import { parse } from 'yaml';
+import { parseStackConfig, renderLokiConfig, renderPromtailKubernetesConfig, StackInput } from '../lib';
+import { find, synthObjects } from './helpers/stack';
+
+const LOKI_REF = 'grafana/loki@v3.7.6:docs/sources/shared/configuration.md';
+const PROMTAIL_REF = 'grafana/loki@v3.6.11:docs/sources/send-data/promtail/configuration.md';
+const PROMTAIL_STAGES = 'grafana/loki@v3.6.11:docs/sources/send-data/promtail/stages';
+
+/** Every key path Loki's config may hold → where Loki documents it. */
+const LOKI_KEYS: Record<string, string> = {
+  auth_enabled: `${LOKI_REF} (top level, -auth.enabled)`,
+  'server.http_listen_port': `${LOKI_REF} #server (-server.http-listen-port)`,
+  'server.grpc_listen_port': `${LOKI_REF} #server (-server.grpc-listen-port)`,
+  'common.path_prefix': `${LOKI_REF} #common (-common.path-prefix)`,
+  'common.storage.filesystem.chunks_directory': `${LOKI_REF} #common (-common.storage.filesystem.chunk-directory)`,
+  'common.storage.filesystem.rules_directory': `${LOKI_REF} #common (-common.storage.filesystem.rules-directory)`,
+  'common.replication_factor': `${LOKI_REF} #common ([replication_factor: <int>])`,
+  'common.ring.kvstore.store': `${LOKI_REF} #common (-common.storage.ring.store)`,
+  'common.instance_addr': `${LOKI_REF} #common ([instance_addr: <string>])`,
+  'schema_config.configs[].from': `${LOKI_REF} #period_config`,
+  'schema_config.configs[].store': `${LOKI_REF} #period_config`,
+  'schema_config.configs[].object_store': `${LOKI_REF} #period_config`,
+  'schema_config.configs[].schema': `${LOKI_REF} #period_config`,
+  'schema_config.configs[].index.prefix': `${LOKI_REF} #period_config`,
+  'schema_config.configs[].index.period': `${LOKI_REF} #period_config`,
+  'limits_config.retention_period': `${LOKI_REF} #limits_config (-store.retention)`,
+  'limits_config.allow_structured_metadata': `${LOKI_REF} #limits_config (-validation.allow-structured-metadata)`,
+  'limits_config.volume_enabled': `${LOKI_REF} #limits_config (-limits.volume-enabled)`,
+  'compactor.working_directory': `${LOKI_REF} #compactor (-compactor.working-directory)`,
+  'compactor.retention_enabled': `${LOKI_REF} #compactor (-compactor.retention-enabled)`,
+  'compactor.delete_request_store': `${LOKI_REF} #compactor (-compactor.delete-request-store)`,
+  'ruler.wal.dir': `${LOKI_REF} #ruler (-ruler.wal.dir)`,
+  'pattern_ingester.enabled': `${LOKI_REF} (top level pattern_ingester, -pattern-ingester.enabled)`,
+  'analytics.reporting_enabled': `${LOKI_REF} #analytics (-reporting.enabled)`,
+};
+
+/** Every key path Promtail's config may hold → where Promtail documents it. */
+const PROMTAIL_KEYS: Record<string, string> = {
+  'server.http_listen_port': `${PROMTAIL_REF} #server`,
+  'server.grpc_listen_port': `${PROMTAIL_REF} #server (0 means random port)`,
+  'positions.filename': `${PROMTAIL_REF} #positions`,
+  'positions.ignore_invalid_yaml': `${PROMTAIL_REF} #positions`,
+  'clients[].url': `${PROMTAIL_REF} #clients`,
+  'scrape_configs[].job_name': `${PROMTAIL_REF} #scrape_configs`,
+  'scrape_configs[].pipeline_stages[].cri': `${PROMTAIL_STAGES}/cri.md`,
+  'scrape_configs[].pipeline_stages[].structured_metadata.*': `${PROMTAIL_STAGES}/structured_metadata.md`,
+  'scrape_configs[].pipeline_stages[].labeldrop': `${PROMTAIL_STAGES}/labeldrop.md`,
+  'scrape_configs[].kubernetes_sd_configs[].role': `${PROMTAIL_REF} #kubernetes_sd_config`,
+  'scrape_configs[].relabel_configs[].source_labels': `${PROMTAIL_REF} #relabel_configs`,
+  'scrape_configs[].relabel_configs[].separator': `${PROMTAIL_REF} #relabel_configs`,
+  'scrape_configs[].relabel_configs[].target_label': `${PROMTAIL_REF} #relabel_configs`,
+  'scrape_configs[].relabel_configs[].regex': `${PROMTAIL_REF} #relabel_configs`,
+  'scrape_configs[].relabel_configs[].replacement': `${PROMTAIL_REF} #relabel_configs`,
+  'scrape_configs[].relabel_configs[].action': `${PROMTAIL_REF} #relabel_configs`,
+};
+
+/**
+ * Every key path in `value`. A path ends at a scalar, at a list of scalars, or at an empty mapping (`cri: {}`).
+ * Inside a mapping listed as `prefix.*`, the keys are data, not settings: the path stops there as `prefix.*`.
+ */
+function keyPaths(value: unknown, allowed: Record<string, string>, prefix = ''): string[] {
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== 'object')) return [prefix];
+    return value.flatMap((item) => keyPaths(item, allowed, `${prefix}[]`));
+  }
+  if (value !== null && typeof value === 'object') {
+    if (`${prefix}.*` in allowed) return [`${prefix}.*`];
+    const entries = Object.entries(value);
+    if (entries.length === 0) return [prefix];
+    return entries.flatMap(([k, v]) => keyPaths(v, allowed, prefix ? `${prefix}.${k}` : k));
+  }
+  return [prefix];
+}
+
+function unknownPaths(config: unknown, allowed: Record<string, string>): string[] {
+  return [...new Set(keyPaths(config, allowed))].filter((p) => !(p in allowed)).sort();
+}
+
+const CUSTOMISED: StackInput = {
+  namespace: 'observability',
+  clusterDomain: 'cluster.example',
+  loki: { retentionDays: 30 },
+  logAgent: { namespace: 'logging-agent' },
+};
+
+describe.each([['defaults', {}], ['customised', CUSTOMISED]] as const)('%s stack', (_name, input) => {
+  const c = parseStackConfig(input);
+  const objects = synthObjects(input);
+  const lokiYaml = parse(find(objects, 'ConfigMap', 'loki-config', c.namespace).data['loki.yaml']);
+  const promtailYaml = parse(find(objects, 'ConfigMap', 'promtail-config', c.logAgent.namespace).data['promtail.yaml']);
+
+  test('the synthesized loki.yaml and promtail.yaml are the renderers\' output', () => {
+    expect(lokiYaml).toEqual(renderLokiConfig(c));
+    expect(promtailYaml).toEqual(renderPromtailKubernetesConfig(c, `http://loki.${c.namespace}.svc.${c.clusterDomain}:3100/loki/api/v1/push`));
+  });
+
+  test('loki.yaml holds only keys documented for Loki 3.7.6', () => {
+    expect(unknownPaths(lokiYaml, LOKI_KEYS)).toEqual([]);
+  });
+
+  test('promtail.yaml holds only keys documented for Promtail 3.6.11', () => {
+    expect(unknownPaths(promtailYaml, PROMTAIL_KEYS)).toEqual([]);
+  });
+});
+
+describe('the key walk itself', () => {
+  test('catches a leftover Loki 2.x key and a typo', () => {
+    const config: any = renderLokiConfig(parseStackConfig({}));
+    config.compactor.shared_store = 'filesystem'; // removed in 3.0
+    config.limits_config.retention_perod = '1h';
+    expect(unknownPaths(config, LOKI_KEYS)).toEqual(['compactor.shared_store', 'limits_config.retention_perod']);
+  });
+
+  test('catches a key inside list items and inside a stage, but not data keys of a map', () => {
+    const config: any = renderPromtailKubernetesConfig(parseStackConfig({}), 'http://loki:3100/loki/api/v1/push');
+    config.scrape_configs[0].relabel_configs[0].targetLabel = 'x';
+    config.scrape_configs[0].pipeline_stages[0].cri = { max_partial_lines: 100 };
+    config.scrape_configs[0].pipeline_stages[1].structured_metadata.trace_id = null;
+    expect(unknownPaths(config, PROMTAIL_KEYS)).toEqual([
+      'scrape_configs[].pipeline_stages[].cri.max_partial_lines',
+      'scrape_configs[].relabel_configs[].targetLabel',
+    ]);
+  });
+
+  test('every listed key is used, so the list documents what the renderers emit', () => {
+    const used = (config: unknown, allowed: Record<string, string>) => new Set(keyPaths(config, allowed));
+    const c = parseStackConfig({});
+    const loki = used(renderLokiConfig(c), LOKI_KEYS);
+    const promtail = used(renderPromtailKubernetesConfig(c, 'http://loki:3100/loki/api/v1/push'), PROMTAIL_KEYS);
+    // `action` is allowed (relabel rules may use it) but the contract's rules rely on the default, replace.
+    expect(Object.keys(LOKI_KEYS).filter((k) => !loki.has(k))).toEqual([]);
+    expect(Object.keys(PROMTAIL_KEYS).filter((k) => !promtail.has(k))).toEqual(['scrape_configs[].relabel_configs[].action']);
+  });
+});
+
+describe('loki.yaml', () => {
+  const config: any = renderLokiConfig(parseStackConfig({}));
+
+  test('runs one tenant, monolithic, with nothing phoning home', () => {
+    expect(config.auth_enabled).toBe(false);
+    expect(config.analytics).toEqual({ reporting_enabled: false });
+    expect(config.common).toMatchObject({ replication_factor: 1, instance_addr: '127.0.0.1', ring: { kvstore: { store: 'inmemory' } } });
+    expect(config.server).toEqual({ http_listen_port: 3100, grpc_listen_port: 9095 });
+  });
+
+  test('uses TSDB with schema v13 and a 24h index period on the filesystem', () => {
+    expect(config.schema_config.configs).toEqual([
+      { from: '2024-04-01', store: 'tsdb', object_store: 'filesystem', schema: 'v13', index: { prefix: 'index_', period: '24h' } },
+    ]);
+  });
+
+  test('keeps everything it writes under /loki (the volume): the root filesystem is read-only', () => {
+    expect(config.common.path_prefix).toBe('/loki');
+    expect(config.common.storage.filesystem).toEqual({ chunks_directory: '/loki/chunks', rules_directory: '/loki/rules' });
+    expect(config.compactor.working_directory).toBe('/loki/compactor');
+    expect(config.ruler.wal.dir).toBe('/loki/ruler-wal');
+  });
+
+  test('retention really deletes: the compactor applies it, with a delete request store', () => {
+    expect(config.compactor).toMatchObject({ retention_enabled: true, delete_request_store: 'filesystem' });
+    expect(config.limits_config.retention_period).toBe('168h');
+    expect(renderLokiConfig(parseStackConfig({ loki: { retentionDays: 30 } })).limits_config).toMatchObject({ retention_period: '720h' });
+  });
+
+  test('turns on structured metadata, volumes and patterns explicitly', () => {
+    expect(config.limits_config).toMatchObject({ allow_structured_metadata: true, volume_enabled: true });
+    expect(config.pattern_ingester).toEqual({ enabled: true });
+  });
+});
