@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { parse } from 'yaml';
+import { COMPOSE_USER_FILES, renderCompose } from './compose/render-compose';
 import { parseStackConfig, StackConfig, StackInput } from './config';
 import { ObservabilityStack } from './stack';
 
@@ -17,6 +18,8 @@ export const MANIFEST_HEADER =
 export interface SynthesizeOptions {
   /** Where the Kubernetes manifests go. @default dist */
   readonly distDir?: string;
+  /** Where the docker compose setup goes. @default `compose`, next to distDir */
+  readonly composeDir?: string;
 }
 
 /** Renders the Kubernetes manifests for a stack into memory: file name → content. */
@@ -39,21 +42,44 @@ export function renderManifests(config: StackConfig): Map<string, string> {
 /** Validates the settings, renders every output, then replaces the output folders in one step each. */
 export function synthesize(input: StackInput, options: SynthesizeOptions = {}): StackConfig {
   const config = parseStackConfig(input);
-  const outputs = new Map<string, Map<string, string>>([[options.distDir ?? 'dist', renderManifests(config)]]);
-  for (const [dir, files] of outputs) replaceDir(dir, files);
+  const distDir = options.distDir ?? 'dist';
+  const composeDir = options.composeDir ?? path.join(path.dirname(distDir), 'compose');
+  // Render everything before writing anything: a failing renderer leaves every folder as it was.
+  const manifests = renderManifests(config);
+  const compose = renderCompose(config);
+  replaceDir(distDir, manifests);
+  // compose/.env holds the person's Grafana password: carried over, never generated.
+  replaceDir(composeDir, compose, COMPOSE_USER_FILES);
   return config;
 }
 
-/** Writes `files` into a sibling temp folder, then renames it over `dir` (the old folder is removed). */
-export function replaceDir(dir: string, files: Map<string, string>): void {
+/**
+ * Writes `files` into a sibling temp folder, then renames it over `dir` (the old folder is removed).
+ * `keep` names files (relative to `dir`) that people write themselves: they are carried over from the old
+ * folder when present and not among `files`.
+ */
+export function replaceDir(dir: string, files: Map<string, string>, keep: readonly string[] = []): void {
   const abs = path.resolve(dir);
   fs.mkdirSync(path.dirname(abs), { recursive: true });
   const staging = fs.mkdtempSync(path.join(path.dirname(abs), `.synth-tmp-${path.basename(abs)}-`));
   try {
+    // Readable by everyone whatever the umask: compose bind-mounts these files into containers that run as
+    // other, non-root users (Prometheus 65534, Loki 10001, Grafana 472). Nothing generated is secret.
+    fs.chmodSync(staging, 0o755);
     for (const [name, content] of files) {
       const target = path.join(staging, name);
       fs.mkdirSync(path.dirname(target), { recursive: true });
+      for (let d = path.dirname(target); d !== staging; d = path.dirname(d)) fs.chmodSync(d, 0o755);
       fs.writeFileSync(target, content);
+      fs.chmodSync(target, 0o644);
+    }
+    for (const name of keep) {
+      const source = path.join(abs, name);
+      if (files.has(name) || !fs.existsSync(source)) continue;
+      const target = path.join(staging, name);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.copyFileSync(source, target);
+      fs.chmodSync(target, fs.statSync(source).mode);
     }
     const old = fs.existsSync(abs) ? `${staging}.old` : undefined;
     if (old) fs.renameSync(abs, old);

@@ -47,7 +47,8 @@ describe('synthesis', () => {
     const dist = tempDirWithSentinel();
     synthesize({}, { distDir: dist });
     expect(fs.readdirSync(dist).sort()).toEqual(['0000-observability-namespaces.k8s.yaml', '0001-observability.k8s.yaml']);
-    expect(fs.readdirSync(path.dirname(dist))).toEqual(['dist']);
+    // compose/ is synthesized next to dist/ (test/compose-synth.test.ts); no staging folder is left behind.
+    expect(fs.readdirSync(path.dirname(dist)).sort()).toEqual(['compose', 'dist']);
   });
 
   test('throws on bad settings and leaves the output folder as it was', () => {

@@ -3,6 +3,7 @@
  * very same output.
  */
 import { StackConfig } from '../config';
+import { composeScrapeTargets } from '../compose/scrape-targets';
 import { kubernetesContractRules, RelabelRule } from './relabel';
 
 /** Where the rendered rule files are mounted inside the Prometheus container. */
@@ -88,6 +89,25 @@ export function renderKubernetesPrometheusConfig(c: StackConfig): PrometheusConf
         relabel_configs: podAnnotationRelabelRules(),
       },
     ],
+    ...remoteWrite(c),
+  };
+}
+
+/**
+ * prometheus.yml for docker compose on a single host: one job per service of the stack, a static target at
+ * the service's DNS name, and the label contract's values for its container as static labels, so they equal
+ * what Promtail gives the same container's log streams (lib/compose/names.ts). Same global section, rule
+ * file and remote_write as on Kubernetes.
+ */
+export function renderComposePrometheusConfig(c: StackConfig): PrometheusConfig {
+  return {
+    global: globalSection(c),
+    ...(c.prometheus.alertRules ? { rule_files: [`${PROMETHEUS_RULES_DIR}/*.yaml`] } : {}),
+    scrape_configs: composeScrapeTargets(c).map((t) => ({
+      job_name: t.service,
+      metrics_path: t.metricsPath,
+      static_configs: [{ targets: [`${t.service}:${t.port}`], labels: { ...t.labels } }],
+    })),
     ...remoteWrite(c),
   };
 }

@@ -1,0 +1,78 @@
+/** The demo app, built from app/, and its traffic generator (an optional profile). */
+import { StackConfig } from '../config';
+import { APP_UID } from '../demo-app';
+import { imageString } from '../images';
+import { ComposeServiceEntry } from './compose-types';
+import { composeContainerName, composeServiceName } from './names';
+import { hardenedService, healthcheck, loopbackPort, nodeFetchCheck, resourceLimits } from './service-defaults';
+
+/** The compose profile that starts the traffic generator: `docker compose --profile traffic up -d`. */
+export const TRAFFIC_PROFILE = 'traffic';
+/** The app's build context, relative to compose/. */
+export const APP_BUILD_CONTEXT = '../app';
+
+/** The app's environment (the Deployment's; a test compares them). */
+export function appEnvironment(c: StackConfig): Record<string, string> {
+  return {
+    PORT: String(c.app.port),
+    APP_LATENCY_MS: String(c.app.latencyMs),
+    APP_ERROR_RATE: String(c.app.errorRate),
+  };
+}
+
+export function composeAppService(c: StackConfig): ComposeServiceEntry {
+  const name = composeServiceName(c, 'app');
+  return {
+    name,
+    namedVolumes: [],
+    comment: [
+      `The demo app, built from app/ and tagged ${imageString(c.app.image)} (the tag Kubernetes runs). Published on`,
+      'loopback for the tutorial\'s curl and /metrics. Node image, no curl or wget: `node -e` fetch checks /readyz.',
+    ].join('\n'),
+    service: {
+      image: imageString(c.app.image),
+      build: { context: APP_BUILD_CONTEXT },
+      container_name: composeContainerName(c, name),
+      user: String(APP_UID),
+      environment: appEnvironment(c),
+      ports: [loopbackPort(c.compose.ports.app, c.app.port)],
+      tmpfs: ['/tmp:size=64m'],
+      healthcheck: healthcheck(nodeFetchCheck(`http://127.0.0.1:${c.app.port}/readyz`), { startPeriodSeconds: 10 }),
+      ...hardenedService(),
+      // Longer than the app's shutdown delay (5 s) plus its slowest request.
+      stop_grace_period: '30s',
+      deploy: resourceLimits(c.app.resources),
+    },
+  };
+}
+
+export function composeTrafficService(c: StackConfig): ComposeServiceEntry {
+  const name = composeServiceName(c, 'traffic');
+  const app = composeServiceName(c, 'app');
+  const target = `http://${app}:${c.app.port}`;
+  return {
+    name,
+    namedVolumes: [],
+    comment: [
+      `Traffic generator (optional): \`docker compose --profile ${TRAFFIC_PROFILE} up -d\`. Same image as the app, started after`,
+      'the app is healthy. It serves nothing itself, so its healthcheck asks whether its target answers.',
+      'It has `build` too, so compose builds the image instead of trying to pull it when this profile starts first.',
+    ].join('\n'),
+    service: {
+      image: imageString(c.app.image),
+      build: { context: APP_BUILD_CONTEXT },
+      container_name: composeContainerName(c, name),
+      profiles: [TRAFFIC_PROFILE],
+      command: ['node', 'build/traffic.js'],
+      user: String(APP_UID),
+      environment: {
+        TRAFFIC_TARGET_URL: target,
+        TRAFFIC_RPS: String(c.app.trafficGenerator.requestsPerSecond),
+      },
+      depends_on: { [app]: { condition: 'service_healthy' } },
+      healthcheck: healthcheck(nodeFetchCheck(`${target}/readyz`), { startPeriodSeconds: 10, intervalSeconds: 30 }),
+      ...hardenedService(),
+      deploy: resourceLimits(c.app.trafficGenerator.resources),
+    },
+  };
+}

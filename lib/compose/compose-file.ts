@@ -1,0 +1,101 @@
+/**
+ * docker-compose.yml for a single host, assembled from one piece per service. Images come from the model's
+ * image settings (lib/images.ts by default), the same ones the Kubernetes manifests use.
+ */
+import { Document, isMap, isScalar, Scalar, visit, YAMLMap } from 'yaml';
+import { StackConfig } from '../config';
+import { composeAppService, composeTrafficService } from './app-service';
+import { ComposeFile, ComposeServiceEntry } from './compose-types';
+import { composeGrafanaService } from './grafana-service';
+import { composeLokiService } from './loki-service';
+import { composePrometheusService } from './prometheus-service';
+import { composePromtailService } from './promtail-service';
+import { composeRunsPromtail } from './scrape-targets';
+
+/** The services of the stack on compose, in file order. Throws for settings compose cannot render. */
+export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
+  if (c.loki.enabled && c.logAgent.kind !== 'promtail') {
+    throw new Error(
+      `logAgent.kind must be "promtail" for the docker compose rendering (compose/ has no Alloy service yet), got ${JSON.stringify(c.logAgent.kind)}`,
+    );
+  }
+  const prometheus = composePrometheusService(c);
+  const loki = c.loki.enabled ? composeLokiService(c) : undefined;
+  const entries: ComposeServiceEntry[] = [prometheus];
+  if (loki) entries.push(loki);
+  if (loki && composeRunsPromtail(c)) entries.push(composePromtailService(c, loki.name));
+  if (c.grafana.enabled) entries.push(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]));
+  if (c.app.enabled) {
+    entries.push(composeAppService(c));
+    if (c.app.trafficGenerator.enabled) entries.push(composeTrafficService(c));
+  }
+  return entries;
+}
+
+/** The compose file as data. */
+export function renderComposeFile(c: StackConfig): ComposeFile {
+  const entries = composeServiceEntries(c);
+  const volumes = entries.flatMap((e) => e.namedVolumes);
+  return {
+    name: c.compose.projectName,
+    services: Object.fromEntries(entries.map((e) => [e.name, e.service])),
+    volumes: Object.fromEntries(volumes.map((v) => [v, {}])),
+  };
+}
+
+/** What docker-compose.yml says at its top, after the generated-file header. */
+function introComment(c: StackConfig): string {
+  return [
+    `The observability stack on one docker host: docker compose -f compose/docker-compose.yml up -d`,
+    `(first: cp compose/.env.example compose/.env and set GF_ADMIN_PASSWORD). See compose/README.md.`,
+    '',
+    'Every service: pinned image (lib/images.ts, the tags the Kubernetes manifests use), restart unless-stopped,',
+    'read-only root (tmpfs /tmp where it writes temp files), cap_drop ALL, no-new-privileges, a healthcheck',
+    'that works with its image, and json-file logging whose `tag` and `labels` options put the container name',
+    'and compose service/project into every log line, which is how Promtail labels logs without the Docker socket.',
+    `Ports are published on 127.0.0.1 only, for what a person opens: Grafana ${c.compose.ports.grafana},`,
+    `Prometheus ${c.compose.ports.prometheus}, the app ${c.compose.ports.app}. Data lives in named volumes.`,
+    '',
+    'Label contract (the same names as on Kubernetes): namespace = compose project, app = compose service,',
+    'container = pod = container name (set explicitly: <project>-<service>), node = "docker-host".',
+    'Keep the project name in the model (compose.projectName); `docker compose -p other` would break the match',
+    'between Prometheus\'s static labels and the log labels.',
+  ].join('\n');
+}
+
+/** docker-compose.yml as YAML text, with a comment above each service (no header). */
+export function composeFileYaml(c: StackConfig): string {
+  const entries = composeServiceEntries(c);
+  const doc = new Document(renderComposeFile(c), { aliasDuplicateObjects: false });
+  doc.commentBefore = comment(introComment(c));
+  const services = doc.get('services', true);
+  if (!isMap(services)) throw new Error('compose file: services is not a map');
+  entries.forEach((entry, i) => {
+    const key = findKey(services, entry.name);
+    if (i > 0) key.spaceBefore = true;
+    key.commentBefore = comment(entry.comment);
+  });
+  // Quote digits-and-colons strings ("127.0.0.1:3000:3000", "0:0"): YAML 1.1 parsers read 0:0 as a
+  // base-60 number, the classic compose ports pitfall.
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && /^[0-9.:]+$/.test(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  const volumes = doc.contents as YAMLMap;
+  const volumesKey = findKey(volumes, 'volumes');
+  volumesKey.spaceBefore = true;
+  volumesKey.commentBefore = comment('Named volumes for every data directory: they survive `docker compose down` (not `down -v`).');
+  return doc.toString({ lineWidth: 0 });
+}
+
+function findKey(map: YAMLMap, name: string): Scalar {
+  const pair = map.items.find((p) => isScalar(p.key) && p.key.value === name);
+  if (!pair || !isScalar(pair.key)) throw new Error(`compose file: no key ${name}`);
+  return pair.key;
+}
+
+/** A YAML comment block: each line gets one leading space after the `#` the library writes. */
+function comment(text: string): string {
+  return text.split('\n').map((line) => (line ? ` ${line}` : '')).join('\n');
+}

@@ -1,0 +1,88 @@
+/** The Grafana service: provisioned with the Prometheus and Loki data sources, admin password from the environment. */
+import { StackConfig } from '../config';
+import { GRAFANA_DATA_DIR, GRAFANA_UID } from '../grafana';
+import { imageString } from '../images';
+import { GrafanaDatasourceOptions } from '../render/grafana-provisioning';
+import { COMPOSE_FILES, CONTAINER_PATHS } from './config-files';
+import { ComposeServiceEntry } from './compose-types';
+import { composeContainerName, composeServiceName } from './names';
+import { COMPOSE_GRAFANA_PORT } from './scrape-targets';
+import { configMount, hardenedService, healthcheck, loopbackPort, resourceLimits, wgetCheck } from './service-defaults';
+
+/** The variable in compose/.env that holds the admin password. */
+export const GRAFANA_PASSWORD_VARIABLE = 'GF_ADMIN_PASSWORD';
+
+/**
+ * The admin password's value in the compose file: compose interpolates it from compose/.env (or the shell)
+ * and refuses to start when it is unset or empty (`:?`), so there is no default password to forget.
+ */
+export function grafanaPasswordReference(): string {
+  return `\${${GRAFANA_PASSWORD_VARIABLE}:?set ${GRAFANA_PASSWORD_VARIABLE} in compose/.env (see .env.example)}`;
+}
+
+/**
+ * Grafana's settings as environment variables, the Kubernetes Deployment's (a test compares them): no
+ * anonymous access; no plugin downloads at start (offline-safe, and with a read-only root the preinstaller's
+ * auto-update would unload the bundled Loki data source plugin it fails to replace, grafana/grafana#132528);
+ * no usage reporting or update checks.
+ */
+export function grafanaSettingsEnvironment(c: StackConfig): Record<string, string> {
+  return {
+    GF_SECURITY_ADMIN_USER: c.grafana.adminUser,
+    GF_AUTH_ANONYMOUS_ENABLED: 'false',
+    GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+    GF_ANALYTICS_REPORTING_ENABLED: 'false',
+    GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+  };
+}
+
+/**
+ * Options of the data source file, as the Kubernetes Grafana passes them: Prometheus's scrape interval, and
+ * its version when the tag is a plain x.y.z.
+ */
+export function grafanaDatasourceOptions(c: StackConfig): GrafanaDatasourceOptions {
+  const tag = c.prometheus.image.tag.replace(/^v/, '');
+  return {
+    scrapeIntervalSeconds: c.prometheus.scrapeIntervalSeconds,
+    ...(/^[0-9]+\.[0-9]+\.[0-9]+$/.test(tag) ? { prometheusVersion: tag } : {}),
+  };
+}
+
+export function composeGrafanaService(c: StackConfig, dependsOn: string[]): ComposeServiceEntry {
+  const name = composeServiceName(c, 'grafana');
+  const volume = 'grafana-data';
+  return {
+    name,
+    namedVolumes: [volume],
+    comment: [
+      'Grafana: data sources provisioned from grafana/provisioning (Prometheus at http://prometheus:9090, Loki at',
+      'http://loki:3100), so nothing is added by hand. Starts after Prometheus and Loki are healthy. The admin',
+      'password comes from compose/.env and compose refuses to start without it. Runs as 472 with a read-only',
+      'root: /var/lib/grafana is a named volume and /tmp a tmpfs. Alpine image: wget checks /api/health.',
+    ].join('\n'),
+    service: {
+      image: imageString(c.grafana.image),
+      container_name: composeContainerName(c, name),
+      user: String(GRAFANA_UID),
+      environment: {
+        ...grafanaSettingsEnvironment(c),
+        GF_SECURITY_ADMIN_PASSWORD: grafanaPasswordReference(),
+        GF_SERVER_ROOT_URL: `http://localhost:${c.compose.ports.grafana}/`,
+      },
+      ports: [loopbackPort(c.compose.ports.grafana, COMPOSE_GRAFANA_PORT)],
+      volumes: [
+        configMount(COMPOSE_FILES.grafanaDatasourcesDir, CONTAINER_PATHS.grafanaDatasourcesDir),
+        configMount(COMPOSE_FILES.grafanaDashboardProvidersDir, CONTAINER_PATHS.grafanaDashboardProvidersDir),
+        `${volume}:${GRAFANA_DATA_DIR}`,
+        configMount(COMPOSE_FILES.grafanaDashboardsDir, CONTAINER_PATHS.grafanaDashboardsDir),
+      ],
+      tmpfs: ['/tmp:size=256m'],
+      ...(dependsOn.length > 0
+        ? { depends_on: Object.fromEntries(dependsOn.map((s) => [s, { condition: 'service_healthy' as const }])) }
+        : {}),
+      healthcheck: healthcheck(wgetCheck(`http://127.0.0.1:${COMPOSE_GRAFANA_PORT}/api/health`), { startPeriodSeconds: 60 }),
+      ...hardenedService(),
+      deploy: resourceLimits(c.grafana.resources),
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/** The Loki service: the same image, config file (rendered by renderLokiConfig) and data path as on Kubernetes. */
+import { StackConfig } from '../config';
+import { imageString } from '../images';
+import { LOKI_CONFIG_FILE, LOKI_UID } from '../loki';
+import { LOKI_DATA_DIR } from '../render/loki-config';
+import { COMPOSE_FILES } from './config-files';
+import { ComposeServiceEntry } from './compose-types';
+import { composeContainerName, composeServiceName } from './names';
+import { configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
+
+/** The Loki binary in the image (grafana/loki cmd/loki/Dockerfile: `COPY … /usr/bin/loki`, `ENTRYPOINT ["/usr/bin/loki"]`). */
+export const LOKI_BINARY = '/usr/bin/loki';
+
+export function composeLokiService(c: StackConfig): ComposeServiceEntry {
+  const name = composeServiceName(c, 'loki');
+  const volume = 'loki-data';
+  return {
+    name,
+    namedVolumes: [volume],
+    comment: [
+      'Loki: monolithic, filesystem storage on a named volume at /loki (the image makes /loki owned by 10001, and a',
+      'fresh named volume takes that ownership). Not published: only Promtail and Grafana talk to it.',
+      'The image is distroless (no shell, no wget): `loki -health` (Loki >= 3.7) checks its own /ready.',
+    ].join('\n'),
+    service: {
+      image: imageString(c.loki.image),
+      container_name: composeContainerName(c, name),
+      command: [`-config.file=${LOKI_CONFIG_FILE}`],
+      user: String(LOKI_UID),
+      volumes: [
+        configMount(COMPOSE_FILES.lokiConfig, LOKI_CONFIG_FILE),
+        `${volume}:${LOKI_DATA_DIR}`,
+      ],
+      tmpfs: ['/tmp:size=256m'],
+      // /ready turns 200 about 15 s after the ingester joins its ring.
+      healthcheck: healthcheck([LOKI_BINARY, '-health'], { startPeriodSeconds: 60 }),
+      ...hardenedService(),
+      // Time to flush in-memory chunks on shutdown.
+      stop_grace_period: '60s',
+      deploy: resourceLimits(c.loki.resources),
+    },
+  };
+}

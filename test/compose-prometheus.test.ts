@@ -1,0 +1,182 @@
+/**
+ * compose/prometheus/prometheus.yml, checked with the real Prometheus 2.42 from Debian: promtool accepts it
+ * with its rule file, and the real binary scrapes the real demo app (createApp from app/src/app.ts) and the
+ * other services (stand-ins serving /metrics) once their compose service names point at loopback. The
+ * scraped series carry the label contract with the values Promtail gives the same containers' logs
+ * (test/compose-labels.test.ts compares the two).
+ */
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { parse, stringify } from 'yaml';
+import { createApp } from '../app/src/app';
+import { createLogger } from '../app/src/logger';
+import {
+  COMPOSE_FILES,
+  composeContractLabels,
+  CONTRACT_LABELS,
+  parseStackConfig,
+  PROMETHEUS_RULES_DIR,
+  renderAlertRules,
+  renderCompose,
+  renderComposePrometheusConfig,
+  renderKubernetesPrometheusConfig,
+  RULES_FILE,
+  StackInput,
+} from '../lib';
+import { promtoolCheckConfig, RunningPrometheus, serveMetrics, startPrometheus } from './support/prometheus';
+
+/** The rule file is mounted at /etc/prometheus/rules in the container; here it lives next to prometheus.yml. */
+function localRules(config: any): any {
+  expect(config.rule_files).toEqual([`${PROMETHEUS_RULES_DIR}/*.yaml`]);
+  return { ...config, rule_files: ['rules/*.yaml'] };
+}
+
+/** The committed-to-be prometheus.yml and rule file for a stack (what `npm run synth` writes into compose/). */
+function composeFiles(input: StackInput = {}): { config: any; configYaml: string; rulesYaml?: string } {
+  const files = renderCompose(parseStackConfig(input));
+  const configYaml = files.get(COMPOSE_FILES.prometheusConfig)!;
+  return { config: parse(configYaml), configYaml, rulesYaml: files.get(COMPOSE_FILES.prometheusRules) };
+}
+
+describe('compose prometheus.yml', () => {
+  test('is the compose renderer\'s output, with the Kubernetes config\'s global section and rule file', () => {
+    const c = parseStackConfig({});
+    const { config } = composeFiles();
+    expect(config).toEqual(renderComposePrometheusConfig(c));
+    const kubernetes = renderKubernetesPrometheusConfig(c);
+    expect(config.global).toEqual(kubernetes.global);
+    expect(config.rule_files).toEqual(kubernetes.rule_files);
+    expect(config.remote_write).toEqual(kubernetes.remote_write);
+  });
+
+  test('scrapes every service of the stack by its compose service name', () => {
+    const { config } = composeFiles();
+    expect(config.scrape_configs.map((j: any) => [j.job_name, j.metrics_path, j.static_configs[0].targets])).toEqual([
+      ['prometheus', '/metrics', ['prometheus:9090']],
+      ['demo-app', '/metrics', ['demo-app:8080']],
+      ['loki', '/metrics', ['loki:3100']],
+      ['promtail', '/metrics', ['promtail:3101']],
+      ['grafana', '/metrics', ['grafana:3000']],
+    ]);
+  });
+
+  test('passes promtool check config, rule file included', () => {
+    const { config, rulesYaml } = composeFiles();
+    const result = promtoolCheckConfig(stringify(localRules(config)), { [`rules/${RULES_FILE}`]: rulesYaml! });
+    expect(result.output).toContain('SUCCESS: 1 rule files found');
+    expect(result.ok).toBe(true);
+  });
+
+  test('a customised stack (other app, remote_write, no rules) passes promtool too', () => {
+    const { config, rulesYaml } = composeFiles({
+      app: { name: 'shop', port: 9000, metricsPath: '/internal/metrics' },
+      prometheus: { alertRules: false, remoteWrite: [{ name: 'mimir', url: 'https://mimir.example.com/api/v1/push' }] },
+    });
+    expect(rulesYaml).toBeUndefined();
+    expect(config.rule_files).toBeUndefined();
+    expect(config.scrape_configs[1]).toMatchObject({ job_name: 'shop', metrics_path: '/internal/metrics', static_configs: [{ targets: ['shop:9000'] }] });
+    const result = promtoolCheckConfig(stringify(config));
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+
+  test('the promtool check can fail: a Prometheus 3-only key is rejected', () => {
+    const { config } = composeFiles();
+    const broken = { ...config, scrape_configs: [{ ...config.scrape_configs[0], fallback_scrape_protocol: 'PrometheusText0.0.4' }] };
+    const result = promtoolCheckConfig(stringify(broken));
+    expect(result.ok).toBe(false);
+    expect(result.output).toContain('fallback_scrape_protocol');
+  });
+});
+
+describe('end to end: the real Prometheus scrapes the real app with the compose config', () => {
+  // Same settings as the defaults, but scraping every second so the test does not wait 15 s.
+  const input: StackInput = { prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 } };
+  const c = parseStackConfig(input);
+  let prometheus: RunningPrometheus;
+  let appServer: http.Server;
+  let appPort = 0;
+  const standIns: Array<{ port: number; close: () => Promise<void> }> = [];
+  /** compose service name → the loopback address that stands in for it. */
+  const addressOf = new Map<string, string>();
+
+  beforeAll(async () => {
+    const demo = createApp({ logger: createLogger({ level: 'silent' }) });
+    appServer = http.createServer(demo.app);
+    await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
+    appPort = (appServer.address() as AddressInfo).port;
+    for (let i = 0; i < 3; i++) await (await fetch(`http://127.0.0.1:${appPort}/`)).text();
+
+    const { config, rulesYaml } = composeFiles(input);
+    for (const job of config.scrape_configs) {
+      const [target] = job.static_configs[0].targets as string[];
+      const service = target.split(':')[0];
+      if (service === c.app.name) {
+        addressOf.set(service, `127.0.0.1:${appPort}`);
+      } else {
+        const standIn = await serveMetrics(`# TYPE stand_in_info gauge\nstand_in_info{service="${service}"} 1\n`);
+        standIns.push(standIn);
+        addressOf.set(service, `127.0.0.1:${standIn.port}`);
+      }
+      // Docker's DNS gives <service> the container's address; here it is the stand-in's.
+      job.static_configs[0].targets = [addressOf.get(service)];
+    }
+    prometheus = await startPrometheus({ config: stringify(localRules(config)), files: { [`rules/${RULES_FILE}`]: rulesYaml! } });
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    for (const s of standIns) await s.close();
+    await new Promise<void>((resolve) => {
+      if (!appServer) return resolve();
+      appServer.close(() => resolve());
+      appServer.closeAllConnections();
+    });
+  });
+
+  test('every service is up (up == 1 for all five jobs)', async () => {
+    const up = await prometheus.waitFor(async () => {
+      const r = await prometheus.query('up == 1');
+      return r.length === 5 ? r : undefined;
+    }, 30000, 'up == 1 for all five compose services');
+    expect(up.map((s) => s.metric.job).sort()).toEqual(['demo-app', 'grafana', 'loki', 'prometheus', 'promtail']);
+  });
+
+  test('the app\'s my_app_requests_total carries exactly the contract\'s labels, with the compose values', async () => {
+    const series = await prometheus.waitFor(async () => {
+      const r = await prometheus.query('my_app_requests_total{route="/"}');
+      return r.length > 0 ? r : undefined;
+    }, 30000, 'my_app_requests_total from the demo app');
+    expect(series).toHaveLength(1);
+    const { __name__, job, instance, method, route, status_code, ...contract } = series[0].metric;
+    expect([__name__, job, instance, method, route, status_code]).toEqual(['my_app_requests_total', 'demo-app', `127.0.0.1:${appPort}`, 'GET', '/', '200']);
+    expect(Object.keys(contract).sort()).toEqual([...CONTRACT_LABELS].sort());
+    expect(contract).toEqual({
+      namespace: 'observability',
+      pod: 'observability-demo-app',
+      container: 'observability-demo-app',
+      app: 'demo-app',
+      node: 'docker-host',
+    });
+    expect(contract).toEqual(composeContractLabels(c, 'demo-app'));
+    expect(Number(series[0].value[1])).toBeGreaterThanOrEqual(3);
+  });
+
+  test('each target carries its own container\'s contract labels', async () => {
+    const { activeTargets } = await prometheus.targets();
+    const byJob = Object.fromEntries(activeTargets.map((t) => {
+      const { job, instance, ...labels } = t.labels;
+      expect(instance).toBe(addressOf.get(job));
+      return [job, labels];
+    }));
+    for (const service of ['prometheus', 'demo-app', 'loki', 'promtail', 'grafana']) {
+      expect([service, byJob[service]]).toEqual([service, composeContractLabels(c, service)]);
+    }
+  });
+
+  test('loads the stack\'s rule file', async () => {
+    const res = await fetch(`${prometheus.url}/api/v1/rules`);
+    const body = (await res.json()) as any;
+    expect(body.data.groups.map((g: any) => g.name).sort()).toEqual(renderAlertRules().groups.map((g) => g.name).sort());
+  });
+});
