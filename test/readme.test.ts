@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { IMAGES, imageString } from '../lib';
+import { GRAFANA_ADMIN_PASSWORD_COMMAND, IMAGES, imageString } from '../lib';
 
 const ROOT = path.resolve(__dirname, '..');
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -12,6 +12,10 @@ describe('README', () => {
     const images = table.map((l) => /`([^`]+:[^`]+)`/.exec(l.split('|')[2])?.[1]).filter(Boolean);
     const pinned = [IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.app].map(imageString);
     expect(images.sort()).toEqual(pinned.sort());
+  });
+
+  test('prints the Grafana password with the command the stack is built for', () => {
+    expect(readme).toContain(GRAFANA_ADMIN_PASSWORD_COMMAND);
   });
 
   test('its two set-up commands exist', () => {
