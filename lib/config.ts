@@ -245,6 +245,10 @@ export const stackSchema = z.strictObject({
       fail([...path.split('.'), 'requests', 'memory'], `must be at most ${path}.limits.memory (${r.limits.memory})`);
     }
   }
+  if (c.logAgent.kind === 'alloy') {
+    // The model already holds Alloy's settings so its rendering can land without a breaking change.
+    fail(['logAgent', 'kind'], 'cannot be "alloy" yet: only the Promtail rendering exists so far; use "promtail" (the default)');
+  }
   if (c.app.serviceMonitor.enabled && !c.app.enabled) {
     fail(['app', 'serviceMonitor', 'enabled'], 'needs app.enabled: true (there is no app to monitor)');
   }

@@ -328,8 +328,9 @@ describe('docker-compose.yml', () => {
   });
 
   test('throws if the log agent is Alloy (compose renders Promtail only), naming the setting', () => {
+    // The model rejects it before any rendering starts; compose's own guard stays for when Alloy lands on Kubernetes first.
     expect(() => composeFileYaml(parseStackConfig({ logAgent: { kind: 'alloy' } }))).toThrow(
-      'logAgent.kind must be "promtail" for the docker compose rendering (compose/ has no Alloy service yet), got "alloy"',
+      'logAgent.kind cannot be "alloy" yet: only the Promtail rendering exists so far; use "promtail" (the default), got "alloy"',
     );
   });
 });

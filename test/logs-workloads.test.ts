@@ -213,7 +213,7 @@ describe('Promtail', () => {
 describe('the log agent switch', () => {
   test('throws if logAgent.kind is alloy, which is not implemented yet', () => {
     expect(() => synthObjects({ logAgent: { kind: 'alloy' } })).toThrow(
-      'logAgent.kind "alloy" is not implemented yet; set logAgent.kind to "promtail" (the default) for now',
+      'logAgent.kind cannot be "alloy" yet: only the Promtail rendering exists so far; use "promtail" (the default), got "alloy"',
     );
   });
 
