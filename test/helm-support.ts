@@ -8,6 +8,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { parse as parseYaml } from 'yaml';
 import { parseManifests } from './support/k8s-schema';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -90,4 +91,65 @@ export function ciValuesFiles(): string[] {
 /** True for helm test hook objects (rendered by `helm template`, run only by `helm test`). */
 export function isTestHook(obj: any): boolean {
   return String(obj?.metadata?.annotations?.['helm.sh/hook'] ?? '').split(',').includes('test');
+}
+
+/** A ci/ scenario: its values and how its header says to render it. */
+export interface Scenario {
+  /** File name, e.g. 04-operator-objects-values.yaml. */
+  readonly file: string;
+  /** Path relative to the repository root. */
+  readonly path: string;
+  /** What it tests: the header's first line, without "# Scenario: ". */
+  readonly title: string;
+  /** The release namespace its header renders it in (`-n …`). */
+  readonly namespace: string;
+  /** The `--api-versions` its header passes. */
+  readonly apiVersions: string[];
+  /** Its values (only what it overrides). */
+  readonly values: Record<string, any>;
+}
+
+/** Reads a ci/ values file and the `helm template` command in its header. */
+export function scenario(file: string): Scenario {
+  const rel = path.join('charts', 'observability-stack', 'ci', file);
+  const text = fs.readFileSync(path.join(ROOT, rel), 'utf8');
+  const header = text.split('\n').filter((l) => l.startsWith('#'));
+  const title = /^# Scenario: (.*)$/.exec(header[0] ?? '')?.[1];
+  if (!title) throw new Error(`${rel} must start with "# Scenario: <what it tests>"`);
+  const command = header.find((l) => l.startsWith('# helm template '));
+  if (!command) throw new Error(`${rel} must say how to render it: a "# helm template …" line in its header`);
+  const namespace = /\s-n (\S+)/.exec(command)?.[1];
+  if (!namespace) throw new Error(`${rel}: its "# helm template" line must name the release namespace with -n`);
+  const apiVersions = [...command.matchAll(/--api-versions (\S+)/g)].map((m) => m[1]);
+  return { file, path: rel, title, namespace, apiVersions, values: parseYaml(text) ?? {} };
+}
+
+/** Every ci/ scenario, sorted. */
+export function scenarios(): Scenario[] {
+  return ciValuesFiles().map(scenario);
+}
+
+/** `helm template` of a scenario, as its header says. */
+export function templateScenario(s: Scenario, extra: TemplateOptions = {}): any[] {
+  return helmTemplate({ namespace: s.namespace, apiVersions: s.apiVersions, ...extra, valuesFiles: [s.path, ...(extra.valuesFiles ?? [])] });
+}
+
+/** The chart's values.yaml. */
+export function defaultValues(): Record<string, any> {
+  return parseYaml(fs.readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8'));
+}
+
+/** Helm's merge of user values over the chart's: maps merge key by key, anything else replaces; null deletes. */
+export function mergeValues(base: any, over: any): any {
+  if (!isMap(base) || !isMap(over)) return over;
+  const out: Record<string, any> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === null) delete out[k];
+    else out[k] = k in base ? mergeValues(base[k], v) : v;
+  }
+  return out;
+}
+
+function isMap(v: unknown): v is Record<string, any> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

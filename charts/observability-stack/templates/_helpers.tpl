@@ -1,0 +1,216 @@
+{{/*
+Helpers of the observability-stack chart. Object names are the stack model's stable names (prometheus,
+grafana, loki, promtail, the app's name), not prefixed with the release name: they are API (Grafana's data
+sources, the log agent's push URL and dashboards refer to them), exactly as in the cdk8s rendering. So one
+release per namespace; see the README.
+*/}}
+
+{{/* observability-stack.name: the chart's name, cut to 63 characters (the limit of a label value). */}}
+{{- define "observability-stack.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* observability-stack.chart: the helm.sh/chart label, "<name>-<version>", cut to 63 characters. */}}
+{{- define "observability-stack.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* observability-stack.fullname: an object name from a component's stable name (the argument), cut to 63 characters. */}}
+{{- define "observability-stack.fullname" -}}
+{{- . | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* observability-stack.clusterName: a cluster-scoped object's name, "<namespace>-<component>", so releases in different namespaces do not collide. Args: dict "namespace" "name". */}}
+{{- define "observability-stack.clusterName" -}}
+{{- printf "%s-%s" .namespace .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* observability-stack.selectorLabels: labels that select a component's pods, stable across upgrades (no version). Args: dict "name" "context". */}}
+{{- define "observability-stack.selectorLabels" -}}
+app.kubernetes.io/name: {{ .name | quote }}
+app.kubernetes.io/instance: {{ .context.Release.Name | quote }}
+app.kubernetes.io/part-of: {{ include "observability-stack.name" .context | quote }}
+{{- end -}}
+
+{{/* observability-stack.labels: a component's metadata labels: its selector labels plus component, version (its image tag), manager and chart. Args: dict "name" "component" "version" "context". */}}
+{{- define "observability-stack.labels" -}}
+{{ include "observability-stack.selectorLabels" . }}
+app.kubernetes.io/component: {{ .component | quote }}
+app.kubernetes.io/version: {{ .version | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .context.Release.Service | quote }}
+helm.sh/chart: {{ include "observability-stack.chart" .context | quote }}
+{{- end -}}
+
+{{/* observability-stack.namespaceLabels: labels of a Namespace the chart creates: the stack's, its component and its Pod Security level. Args: dict "component" "level" "context". */}}
+{{- define "observability-stack.namespaceLabels" -}}
+app.kubernetes.io/instance: {{ .context.Release.Name | quote }}
+app.kubernetes.io/part-of: {{ include "observability-stack.name" .context | quote }}
+app.kubernetes.io/component: {{ .component | quote }}
+app.kubernetes.io/managed-by: {{ .context.Release.Service | quote }}
+helm.sh/chart: {{ include "observability-stack.chart" .context | quote }}
+{{ include "observability-stack.podSecurityLabels" .level }}
+{{- end -}}
+
+{{/* observability-stack.podSecurityLabels: labels that enforce, warn and audit on a Pod Security level (the argument). */}}
+{{- define "observability-stack.podSecurityLabels" -}}
+pod-security.kubernetes.io/enforce: {{ . }}
+pod-security.kubernetes.io/enforce-version: latest
+pod-security.kubernetes.io/warn: {{ . }}
+pod-security.kubernetes.io/warn-version: latest
+pod-security.kubernetes.io/audit: {{ . }}
+pod-security.kubernetes.io/audit-version: latest
+{{- end -}}
+
+{{/* observability-stack.prometheus.labels: metadata labels of Prometheus's objects. */}}
+{{- define "observability-stack.prometheus.labels" -}}
+{{ include "observability-stack.labels" (dict "name" "prometheus" "component" "metrics" "version" .Values.prometheus.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.prometheus.selectorLabels: labels that select Prometheus's pod. */}}
+{{- define "observability-stack.prometheus.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" "prometheus" "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.loki.labels: metadata labels of Loki's objects. */}}
+{{- define "observability-stack.loki.labels" -}}
+{{ include "observability-stack.labels" (dict "name" "loki" "component" "logs" "version" .Values.loki.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.loki.selectorLabels: labels that select Loki's pod. */}}
+{{- define "observability-stack.loki.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" "loki" "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.promtail.labels: metadata labels of Promtail's objects. */}}
+{{- define "observability-stack.promtail.labels" -}}
+{{ include "observability-stack.labels" (dict "name" "promtail" "component" "log-agent" "version" .Values.logAgent.promtail.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.promtail.selectorLabels: labels that select Promtail's pods. */}}
+{{- define "observability-stack.promtail.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" "promtail" "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.grafana.labels: metadata labels of Grafana's objects. */}}
+{{- define "observability-stack.grafana.labels" -}}
+{{ include "observability-stack.labels" (dict "name" "grafana" "component" "dashboards" "version" .Values.grafana.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.grafana.selectorLabels: labels that select Grafana's pod. */}}
+{{- define "observability-stack.grafana.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" "grafana" "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.app.name: the demo app's object name. */}}
+{{- define "observability-stack.app.name" -}}
+{{- include "observability-stack.fullname" .Values.app.name -}}
+{{- end -}}
+
+{{/* observability-stack.app.labels: metadata labels of the demo app's objects. */}}
+{{- define "observability-stack.app.labels" -}}
+{{ include "observability-stack.labels" (dict "name" (include "observability-stack.app.name" .) "component" "application" "version" .Values.app.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.app.selectorLabels: labels that select the demo app's pods. */}}
+{{- define "observability-stack.app.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" (include "observability-stack.app.name" .) "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.traffic.name: the traffic generator's object name, "<app>-traffic". */}}
+{{- define "observability-stack.traffic.name" -}}
+{{- include "observability-stack.fullname" (printf "%s-traffic" .Values.app.name) -}}
+{{- end -}}
+
+{{/* observability-stack.traffic.labels: metadata labels of the traffic generator's objects. */}}
+{{- define "observability-stack.traffic.labels" -}}
+{{ include "observability-stack.labels" (dict "name" (include "observability-stack.traffic.name" .) "component" "traffic-generator" "version" .Values.app.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.traffic.selectorLabels: labels that select the traffic generator's pod. */}}
+{{- define "observability-stack.traffic.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" (include "observability-stack.traffic.name" .) "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.image: "repository:tag", or "repository:tag@digest" when a digest is set. Arg: an image block of the values. */}}
+{{- define "observability-stack.image" -}}
+{{- if .digest -}}
+{{- printf "%s:%s@%s" .repository .tag .digest -}}
+{{- else -}}
+{{- printf "%s:%s" .repository .tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* observability-stack.resources: a container's requests and limits. Arg: a resources block of the values. */}}
+{{- define "observability-stack.resources" -}}
+requests:
+  cpu: {{ .requests.cpu | quote }}
+  memory: {{ .requests.memory | quote }}
+limits:
+  cpu: {{ .limits.cpu | quote }}
+  memory: {{ .limits.memory | quote }}
+{{- end -}}
+
+{{/* observability-stack.podSecurityContext: a pod security context that meets Pod Security restricted for a fixed non-root uid (the argument), also its gid and fsGroup. */}}
+{{- define "observability-stack.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ . }}
+runAsGroup: {{ . }}
+fsGroup: {{ . }}
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* observability-stack.containerSecurityContext: read-only root, no privilege escalation, every capability dropped. */}}
+{{- define "observability-stack.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+privileged: false
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* observability-stack.scrapeAnnotations: annotations that ask Prometheus's pod job to scrape a pod. Args: dict "port" "path". */}}
+{{- define "observability-stack.scrapeAnnotations" -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ printf "%d" (int .port) | quote }}
+prometheus.io/path: {{ .path | quote }}
+{{- end -}}
+
+{{/* observability-stack.prometheusUrl: in-cluster URL of Prometheus (Grafana's default data source). */}}
+{{- define "observability-stack.prometheusUrl" -}}
+{{- printf "http://prometheus.%s.svc.%s:9090" .Release.Namespace .Values.clusterDomain -}}
+{{- end -}}
+
+{{/* observability-stack.lokiUrl: in-cluster base URL of Loki (Grafana's Loki data source). */}}
+{{- define "observability-stack.lokiUrl" -}}
+{{- printf "http://loki.%s.svc.%s:3100" .Release.Namespace .Values.clusterDomain -}}
+{{- end -}}
+
+{{/* observability-stack.lokiPushUrl: Loki's push URL, fully qualified because the log agent runs in another namespace. */}}
+{{- define "observability-stack.lokiPushUrl" -}}
+{{- printf "%s/loki/api/v1/push" (include "observability-stack.lokiUrl" .) -}}
+{{- end -}}
+
+{{/* observability-stack.appUrl: in-cluster URL of the demo app (the traffic generator's target). */}}
+{{- define "observability-stack.appUrl" -}}
+{{- printf "http://%s.%s.svc.%s:%d" (include "observability-stack.app.name" .) .Values.app.namespace .Values.clusterDomain (int .Values.app.port) -}}
+{{- end -}}
+
+{{/* observability-stack.grafanaPasswordCommand: the one command that prints Grafana's admin password (lib/grafana.ts grafanaAdminPasswordCommand). */}}
+{{- define "observability-stack.grafanaPasswordCommand" -}}
+{{- $secret := .Values.grafana.adminPasswordSecret -}}
+{{- if $secret.name -}}
+kubectl -n {{ .Release.Namespace }} get secret {{ $secret.name }} -o jsonpath='{.data.{{ $secret.key | replace "." "\\." }}}' | base64 -d
+{{- else -}}
+kubectl -n {{ .Release.Namespace }} exec deploy/grafana -c grafana -- cat /var/lib/grafana/.admin-password
+{{- end -}}
+{{- end -}}
+
+{{/* observability-stack.operatorApi: "true" when the cluster serves the Prometheus Operator's API (monitoring.coreos.com/v1), else "". */}}
+{{- define "observability-stack.operatorApi" -}}
+{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" -}}true{{- end -}}
+{{- end -}}

@@ -1,0 +1,360 @@
+/**
+ * The Helm chart's values: the stack model's settings in the shape a Helm user edits (maps rather than
+ * lists, so `--set` reaches every key; images with a digest; "" for "unset"), generated from the model's
+ * defaults into charts/observability-stack/values.yaml, with a comment on every key.
+ *
+ * `chartValues` goes from the model to values, `valuesToStackInput` back. The chart's tests render the chart
+ * with every ci/ values file and compare the objects with what the cdk8s constructs make from the
+ * `valuesToStackInput` of the same values, so the two renderings cannot drift apart.
+ */
+import { stringify } from 'yaml';
+import { ImageSettings, parseStackConfig, Resources, StackConfig, StackInput } from '../config';
+
+/** Where the chart lives, relative to the repository root. */
+export const CHART_DIR = 'charts/observability-stack';
+
+/** An image as the chart takes it: the model's image plus an optional digest. */
+export interface ChartImage {
+  repository: string;
+  tag: string;
+  /** `sha256:…`; when set, the image is pulled as `repository:tag@digest`. "" = none. */
+  digest: string;
+  pullPolicy: ImageSettings['pullPolicy'];
+}
+
+/** A PersistentVolumeClaim as the chart takes it: storageClassName "" = the cluster's default class. */
+export interface ChartStorage {
+  size: string;
+  storageClassName: string;
+}
+
+/** The chart's values (the shape of values.yaml). */
+export interface ChartValues {
+  clusterDomain: string;
+  namespaces: { create: boolean };
+  app: {
+    enabled: boolean;
+    name: string;
+    namespace: string;
+    image: ChartImage;
+    replicas: number;
+    port: number;
+    metricsPath: string;
+    latencyMs: number;
+    errorRate: number;
+    resources: Resources;
+    trafficGenerator: { enabled: boolean; requestsPerSecond: number; resources: Resources };
+    serviceMonitor: { enabled: boolean; labels: Record<string, string> };
+  };
+  prometheus: {
+    image: ChartImage;
+    scrapeIntervalSeconds: number;
+    scrapeTimeoutSeconds: number;
+    evaluationIntervalSeconds: number;
+    retentionDays: number;
+    retentionSize: string;
+    storage: ChartStorage;
+    /** name → endpoint; a map so `--set prometheus.remoteWrite.mimir.url=…` works. */
+    remoteWrite: Record<string, { url: string }>;
+    alertRules: boolean;
+    prometheusRule: { enabled: boolean };
+    resources: Resources;
+  };
+  loki: {
+    enabled: boolean;
+    image: ChartImage;
+    retentionDays: number;
+    storage: ChartStorage;
+    resources: Resources;
+  };
+  logAgent: {
+    kind: 'promtail';
+    namespace: string;
+    promtail: { image: ChartImage; resources: Resources };
+  };
+  grafana: {
+    enabled: boolean;
+    image: ChartImage;
+    adminUser: string;
+    adminPasswordSecret: { name: string; key: string };
+    service: { type: 'ClusterIP' | 'NodePort'; nodePort: number };
+    storage: ChartStorage;
+    resources: Resources;
+  };
+}
+
+/** The key an `adminPasswordSecret` is read from when only its name is given. */
+export const DEFAULT_ADMIN_PASSWORD_SECRET_KEY = 'password';
+
+const image = (i: ImageSettings): ChartImage => ({ repository: i.repository, tag: i.tag, digest: '', pullPolicy: i.pullPolicy });
+const storage = (s: { size: string; storageClassName?: string }): ChartStorage => ({ size: s.size, storageClassName: s.storageClassName ?? '' });
+const resources = (r: Resources): Resources => ({ requests: { ...r.requests }, limits: { ...r.limits } });
+
+/**
+ * The chart's values for a resolved model. The model's `namespace` is not among them: the chart puts
+ * Prometheus, Loki and Grafana in the release namespace (`helm install -n …`). Its `compose` block is not
+ * either (compose only). `logAgent.alloy` is left out until the model renders Alloy.
+ */
+export function chartValues(c: StackConfig): ChartValues {
+  return {
+    clusterDomain: c.clusterDomain,
+    namespaces: { create: true },
+    app: {
+      enabled: c.app.enabled,
+      name: c.app.name,
+      namespace: c.app.namespace,
+      image: image(c.app.image),
+      replicas: c.app.replicas,
+      port: c.app.port,
+      metricsPath: c.app.metricsPath,
+      latencyMs: c.app.latencyMs,
+      errorRate: c.app.errorRate,
+      resources: resources(c.app.resources),
+      trafficGenerator: {
+        enabled: c.app.trafficGenerator.enabled,
+        requestsPerSecond: c.app.trafficGenerator.requestsPerSecond,
+        resources: resources(c.app.trafficGenerator.resources),
+      },
+      serviceMonitor: { enabled: c.app.serviceMonitor.enabled, labels: { ...c.app.serviceMonitor.labels } },
+    },
+    prometheus: {
+      image: image(c.prometheus.image),
+      scrapeIntervalSeconds: c.prometheus.scrapeIntervalSeconds,
+      scrapeTimeoutSeconds: c.prometheus.scrapeTimeoutSeconds,
+      evaluationIntervalSeconds: c.prometheus.evaluationIntervalSeconds,
+      retentionDays: c.prometheus.retentionDays,
+      retentionSize: c.prometheus.retentionSize,
+      storage: storage(c.prometheus.storage),
+      remoteWrite: Object.fromEntries(c.prometheus.remoteWrite.map((r) => [r.name, { url: r.url }])),
+      alertRules: c.prometheus.alertRules,
+      prometheusRule: { enabled: c.prometheus.prometheusRule.enabled },
+      resources: resources(c.prometheus.resources),
+    },
+    loki: {
+      enabled: c.loki.enabled,
+      image: image(c.loki.image),
+      retentionDays: c.loki.retentionDays,
+      storage: storage(c.loki.storage),
+      resources: resources(c.loki.resources),
+    },
+    logAgent: {
+      kind: c.logAgent.kind as 'promtail',
+      namespace: c.logAgent.namespace,
+      promtail: { image: image(c.logAgent.promtail.image), resources: resources(c.logAgent.promtail.resources) },
+    },
+    grafana: {
+      enabled: c.grafana.enabled,
+      image: image(c.grafana.image),
+      adminUser: c.grafana.adminUser,
+      adminPasswordSecret: {
+        name: c.grafana.adminPasswordSecret?.name ?? '',
+        key: c.grafana.adminPasswordSecret?.key ?? DEFAULT_ADMIN_PASSWORD_SECRET_KEY,
+      },
+      service: { type: c.grafana.service.type, nodePort: c.grafana.service.nodePort },
+      storage: storage(c.grafana.storage),
+      resources: resources(c.grafana.resources),
+    },
+  };
+}
+
+/** The chart's default values: the model's defaults. */
+export function defaultChartValues(): ChartValues {
+  return chartValues(parseStackConfig({}));
+}
+
+/**
+ * The model's input for a set of chart values (complete, as Helm merges them over values.yaml) installed
+ * into `releaseNamespace`. A digest has no counterpart in the model: it is refused here, so a parity check
+ * never compares images that differ by one.
+ */
+export function valuesToStackInput(v: ChartValues, releaseNamespace: string): StackInput {
+  const img = (i: ChartImage) => {
+    if (i.digest) throw new Error(`valuesToStackInput: image ${i.repository}:${i.tag} has a digest, which the model cannot express`);
+    return { repository: i.repository, tag: i.tag, pullPolicy: i.pullPolicy };
+  };
+  const store = (s: ChartStorage) => ({ size: s.size, ...(s.storageClassName ? { storageClassName: s.storageClassName } : {}) });
+  return {
+    namespace: releaseNamespace,
+    clusterDomain: v.clusterDomain,
+    app: {
+      enabled: v.app.enabled,
+      name: v.app.name,
+      namespace: v.app.namespace,
+      image: img(v.app.image),
+      replicas: v.app.replicas,
+      port: v.app.port,
+      metricsPath: v.app.metricsPath,
+      latencyMs: v.app.latencyMs,
+      errorRate: v.app.errorRate,
+      resources: v.app.resources,
+      trafficGenerator: v.app.trafficGenerator,
+      serviceMonitor: v.app.serviceMonitor,
+    },
+    prometheus: {
+      image: img(v.prometheus.image),
+      scrapeIntervalSeconds: v.prometheus.scrapeIntervalSeconds,
+      scrapeTimeoutSeconds: v.prometheus.scrapeTimeoutSeconds,
+      evaluationIntervalSeconds: v.prometheus.evaluationIntervalSeconds,
+      retentionDays: v.prometheus.retentionDays,
+      retentionSize: v.prometheus.retentionSize,
+      storage: store(v.prometheus.storage),
+      // Helm ranges over a map in key order; so does this.
+      remoteWrite: Object.keys(v.prometheus.remoteWrite).sort().map((name) => ({ name, url: v.prometheus.remoteWrite[name].url })),
+      alertRules: v.prometheus.alertRules,
+      prometheusRule: v.prometheus.prometheusRule,
+      resources: v.prometheus.resources,
+    },
+    loki: {
+      enabled: v.loki.enabled,
+      image: img(v.loki.image),
+      retentionDays: v.loki.retentionDays,
+      storage: store(v.loki.storage),
+      resources: v.loki.resources,
+    },
+    logAgent: {
+      kind: v.logAgent.kind,
+      namespace: v.logAgent.namespace,
+      promtail: { image: img(v.logAgent.promtail.image), resources: v.logAgent.promtail.resources },
+    },
+    grafana: {
+      enabled: v.grafana.enabled,
+      image: img(v.grafana.image),
+      adminUser: v.grafana.adminUser,
+      ...(v.grafana.adminPasswordSecret.name ? { adminPasswordSecret: { ...v.grafana.adminPasswordSecret } } : {}),
+      service: v.grafana.service,
+      storage: store(v.grafana.storage),
+      resources: v.grafana.resources,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The comment of every key: values.yaml prints it above the key (`# key -- text`), values.schema.json
+// carries it as the key's description. Keys shared by several components (image, resources, storage) are
+// documented once, by their last path segments.
+
+const SHARED_DOCS: Record<string, string> = {
+  'image': 'the container image. The tag is pinned in lib/images.ts; change it only to a version you tested.',
+  'image.repository': 'registry and repository, e.g. "prom/prometheus" or "registry.example.com/team/app".',
+  'image.tag': 'the exact tag to run; never "latest".',
+  'image.digest': 'optional "sha256:…" digest; when set the image is pulled as repository:tag@digest. "" = none.',
+  'image.pullPolicy': 'when the kubelet pulls the image: IfNotPresent (works with `kind load docker-image`), Always or Never.',
+  'resources': 'CPU and memory requests and limits of the container; requests must not exceed limits.',
+  'resources.requests': 'what the scheduler reserves for the container.',
+  'resources.requests.cpu': 'CPU request, a quantity string such as "100m" or "1" (use --set-string for plain numbers).',
+  'resources.requests.memory': 'memory request with a binary unit (Ki, Mi, Gi, Ti), such as "256Mi".',
+  'resources.limits': 'the most the container may use.',
+  'resources.limits.cpu': 'CPU limit, a quantity string such as "500m" or "1" (use --set-string for plain numbers).',
+  'resources.limits.memory': 'memory limit with a binary unit (Ki, Mi, Gi, Ti); the container is OOM-killed above it.',
+  'storage': 'the component\'s PersistentVolumeClaim (ReadWriteOnce).',
+  'storage.size': 'size of the claim with a binary unit (Mi, Gi, Ti), such as "10Gi".',
+  'storage.storageClassName': 'StorageClass of the claim; "" = the cluster\'s default class (kind: standard).',
+};
+
+const DOCS: Record<string, string> = {
+  'clusterDomain': 'the cluster\'s DNS domain, used in the addresses the components reach each other at.',
+  'namespaces': 'the namespaces this chart creates besides the release namespace (which Helm does not label; see the README).',
+  'namespaces.create': 'create app.namespace (Pod Security restricted) and logAgent.namespace (privileged). Set false when they exist already; they must then carry those labels.',
+  'app': 'the demo application (built from app/) and its traffic generator.',
+  'app.enabled': 'deploy the demo application.',
+  'app.name': 'name of the app\'s Deployment and Service, and its app.kubernetes.io/name (the `app` label of its metrics and logs).',
+  'app.namespace': 'namespace of the app (Pod Security restricted); created by the chart unless it is the release namespace.',
+  'app.image': 'the app\'s image: build it from app/ and `kind load docker-image`, or use your own.',
+  'app.replicas': 'replicas of the app\'s Deployment, 1 to 50.',
+  'app.port': 'container port that serves HTTP and /metrics, 1024 to 65535.',
+  'app.metricsPath': 'path of the Prometheus metrics endpoint (the prometheus.io/path annotation).',
+  'app.latencyMs': 'simulated work on `GET /`, in milliseconds (APP_LATENCY_MS), 0 to 60000.',
+  'app.errorRate': 'share of `GET /` requests that fail with 500 (APP_ERROR_RATE), 0 to 1.',
+  'app.trafficGenerator': 'sends a realistic mix of requests to the app so dashboards show data at once.',
+  'app.trafficGenerator.enabled': 'run the traffic generator.',
+  'app.trafficGenerator.requestsPerSecond': 'requests per second it sends, 1 to 1000.',
+  'app.serviceMonitor': 'a ServiceMonitor for clusters that run the Prometheus Operator (rendered only when the cluster serves monitoring.coreos.com/v1).',
+  'app.serviceMonitor.enabled': 'create the ServiceMonitor (needs app.enabled).',
+  'app.serviceMonitor.labels': 'extra labels, e.g. {release: kube-prometheus-stack} so that operator\'s selector picks it up.',
+  'prometheus': 'Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).',
+  'prometheus.scrapeIntervalSeconds': 'how often every target is scraped, in seconds, 1 to 3600.',
+  'prometheus.scrapeTimeoutSeconds': 'scrape timeout in seconds, 1 to 3600 and at most scrapeIntervalSeconds.',
+  'prometheus.evaluationIntervalSeconds': 'how often alerting and recording rules are evaluated, in seconds, 1 to 3600.',
+  'prometheus.retentionDays': 'delete samples older than this many days, 1 to 3650.',
+  'prometheus.retentionSize': 'delete the oldest blocks once the TSDB is this large (MB, GB, TB); must be smaller than storage.size.',
+  'prometheus.remoteWrite': 'also ship samples to these endpoints, at most 10, keyed by queue name: {mimir: {url: https://…/api/v1/push}}.',
+  'prometheus.alertRules': 'load the stack\'s alerting and recording rules (files/prometheus/rules/).',
+  'prometheus.prometheusRule': 'also emit the rules as a PrometheusRule (rendered only when the cluster serves monitoring.coreos.com/v1).',
+  'prometheus.prometheusRule.enabled': 'create the PrometheusRule (needs alertRules).',
+  'loki': 'Loki, monolithic, on filesystem storage, with compactor retention that really deletes.',
+  'loki.enabled': 'deploy Loki and the log agent.',
+  'loki.retentionDays': 'delete log lines older than this many days (compactor retention), 1 to 3650.',
+  'logAgent': 'the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.',
+  'logAgent.kind': 'which agent: "promtail" (the only rendering so far; Promtail reached end of life on 2026-03-02, Grafana Alloy comes next).',
+  'logAgent.namespace': 'namespace of the agent, Pod Security privileged (hostPath and uid 0 need it); must differ from the release namespace and app.namespace.',
+  'logAgent.promtail': 'Promtail\'s image and resources.',
+  'grafana': 'Grafana with its Prometheus (default) and Loki data sources provisioned from files.',
+  'grafana.enabled': 'deploy Grafana.',
+  'grafana.adminUser': 'login name of the admin user, 1 to 64 letters, digits, ".", "_", "@" or "-".',
+  'grafana.adminPasswordSecret': 'an existing Secret holding the admin password. With no name, an init container generates a random password onto Grafana\'s volume once (NOTES.txt prints the command that reads it).',
+  'grafana.adminPasswordSecret.name': 'name of the Secret in the release namespace; "" = generate a password.',
+  'grafana.adminPasswordSecret.key': 'the key of the Secret that holds the password.',
+  'grafana.service': 'how Grafana\'s Service is exposed.',
+  'grafana.service.type': 'ClusterIP (reach it with kubectl port-forward) or NodePort (kind: add the port mapping from the README).',
+  'grafana.service.nodePort': 'node port when type is NodePort, 30000 to 32767.',
+};
+
+/** The comment of the key at `path` (dot-separated); throws when there is none, so no key goes undocumented. */
+export function valueDoc(path: string): string {
+  if (DOCS[path]) return DOCS[path];
+  const segments = path.split('.');
+  for (let n = Math.min(3, segments.length); n >= 1; n--) {
+    const suffix = segments.slice(-n).join('.');
+    if (SHARED_DOCS[suffix]) return SHARED_DOCS[suffix];
+  }
+  throw new Error(`values.yaml key ${path} has no comment: add one to lib/helm/values.ts`);
+}
+
+/** First lines of values.yaml (line 1 points editors at the schema). */
+export const VALUES_HEADER = [
+  '# yaml-language-server: $schema=values.schema.json',
+  '# Generated by `npm run synth` from the stack model\'s defaults (lib/config.ts, lib/images.ts) and the comments in',
+  '# lib/helm/values.ts. Do not edit: change those and synthesize again. Override any key with -f my-values.yaml or --set.',
+];
+
+/** values.yaml: every key of `values` with its comment (`# key -- text`) on the line above it. */
+export function renderValuesYaml(values: ChartValues = defaultChartValues()): string {
+  const lines = [...VALUES_HEADER];
+  const emit = (obj: Record<string, unknown>, path: string[], indent: string) => {
+    for (const [key, value] of Object.entries(obj)) {
+      const keyPath = [...path, key];
+      if (path.length === 0) lines.push('');
+      for (const line of wrap(`${key} -- ${valueDoc(keyPath.join('.'))}`, 110 - indent.length)) lines.push(`${indent}# ${line}`);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
+        lines.push(`${indent}${key}:`);
+        emit(value as Record<string, unknown>, keyPath, `${indent}  `);
+      } else {
+        lines.push(`${indent}${key}: ${scalar(value)}`);
+      }
+    }
+  };
+  emit(values as unknown as Record<string, unknown>, [], '');
+  return `${lines.join('\n')}\n`;
+}
+
+/** A value on one line, quoted when YAML needs it ("1", "", "on"), `{}` for an empty map. */
+function scalar(value: unknown): string {
+  if (Array.isArray(value)) throw new Error('values.yaml holds maps, not lists (so --set reaches every key)');
+  return stringify(value, { lineWidth: 0 }).trimEnd();
+}
+
+/** Splits a comment into lines of at most `width` characters; continuation lines are indented by two. */
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = `  ${word}`;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) out.push(line);
+  return out;
+}
