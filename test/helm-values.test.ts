@@ -1,0 +1,182 @@
+/**
+ * The chart's values, with the real helm binary: `helm lint --strict` passes with the defaults and every ci/
+ * scenario; values.schema.json stops helm on an unknown key or a bad value, naming it; the rules across
+ * settings (templates/_validate.tpl) stop it in the model's words; and the schema accepts and rejects what
+ * the model does (checked with Ajv, case by case, without helm).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import Ajv2020 from 'ajv/dist/2020';
+import { parseStackConfig, StackConfigError, StackInput } from '../lib';
+import { ChartValues, valuesToStackInput } from '../lib/helm/values';
+import { CHART_DIR, defaultValues, helm, mergeValues, scenarios, templateArgs } from './helm-support';
+
+/** helm template with extra --set / --set-string; returns helm's exit code and stderr. */
+function templateWith(set: string[], setString: string[] = [], namespace = 'monitoring') {
+  const r = helm(templateArgs({ set, setString, namespace }));
+  return { code: r.code, stderr: r.stderr };
+}
+
+describe('helm lint --strict', () => {
+  test('passes on the chart with its defaults', () => {
+    const r = helm(['lint', '--strict', CHART_DIR, '--namespace', 'monitoring']);
+    expect(r.stdout + r.stderr).not.toMatch(/\[(WARNING|ERROR)\]/);
+    expect({ code: r.code, out: r.stdout }).toEqual({ code: 0, out: expect.stringContaining('1 chart(s) linted, 0 chart(s) failed') });
+  });
+
+  test.each(scenarios().map((s) => [s.file, s] as const))('passes with ci/%s', (_file, s) => {
+    const r = helm(['lint', '--strict', CHART_DIR, '--namespace', s.namespace, '--values', s.path]);
+    expect(r.stdout + r.stderr).not.toMatch(/\[(WARNING|ERROR)\]/);
+    expect(r.code).toBe(0);
+  });
+
+  test('fails on a value the schema rejects, naming it', () => {
+    const r = helm(['lint', '--strict', CHART_DIR, '--set', 'loki.retentionDays=0']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/\/loki\/retentionDays/);
+  });
+});
+
+describe('values.schema.json stops helm', () => {
+  // [what, --set, --set-string, the JSON pointer helm names, what it says]
+  const cases: Array<[string, string[], string[], string, RegExp]> = [
+    ['an unknown key in a component block', ['grafana.replicas=3'], [], '/grafana', /additional properties 'replicas' not allowed/],
+    ['an unknown key in a nested block', ['prometheus.storage.sizeGi=8'], [], '/prometheus/storage', /additional properties 'sizeGi' not allowed/],
+    ['an unknown top-level key', ['alertmanager.enabled=true'], [], '', /additional properties 'alertmanager' not allowed/],
+    ['a number out of range', ['prometheus.retentionDays=0'], [], '/prometheus/retentionDays', /minimum: got 0, want 1/],
+    ['a value outside the enum', ['grafana.service.type=LoadBalancer'], [], '/grafana/service/type', /value must be one of 'ClusterIP', 'NodePort'/],
+    ['a value that breaks a pattern', [], ['app.namespace=Demo_NS'], '/app/namespace', /'Demo_NS' does not match pattern/],
+    ['the "latest" tag', [], ['loki.image.tag=latest'], '/loki/image/tag', /'not' failed/],
+    ['a CPU quantity given as a number', ['prometheus.resources.limits.cpu=2'], [], '/prometheus/resources/limits/cpu', /got number, want string/],
+    ['a malformed digest', [], ['grafana.image.digest=sha256:xyz'], '/grafana/image/digest', /does not match pattern/],
+    ['a remote-write endpoint that is not a URL', [], ['prometheus.remoteWrite.mimir.url=mimir:9009'], '/prometheus/remoteWrite/mimir/url', /does not match pattern/],
+    ['a remote-write endpoint with an unknown key', [], ['prometheus.remoteWrite.mimir.url=https://m.example/push', 'prometheus.remoteWrite.mimir.token=x'], '/prometheus/remoteWrite/mimir', /additional properties 'token' not allowed/],
+    ['a key set to null (deleted)', ['app.image.tag=null'], [], '/app/image', /missing property 'tag'/],
+    ['logAgent.kind alloy (not rendered yet)', [], ['logAgent.kind=alloy'], '/logAgent/kind', /value must be 'promtail'/],
+  ];
+
+  test.each(cases)('%s', (_what, set, setString, pointer, message) => {
+    const r = templateWith(set, setString);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("values don't meet the specifications of the schema");
+    expect(r.stderr).toContain(`at '${pointer}'`);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('the rules across settings stop helm in the model\'s words', () => {
+  /** The problems the model reports for a --set list expressed as model input. */
+  function modelProblems(input: StackInput): string[] {
+    try {
+      parseStackConfig(input);
+      return [];
+    } catch (e) {
+      if (!(e instanceof StackConfigError)) throw e;
+      return e.problems;
+    }
+  }
+
+  // [what, --set, --set-string, the same settings for the model]
+  const cases: Array<[string, string[], string[], StackInput]> = [
+    ['scrape timeout above the interval', ['prometheus.scrapeTimeoutSeconds=20'], [], { prometheus: { scrapeTimeoutSeconds: 20 } }],
+    ['retention size not below the volume', [], ['prometheus.retentionSize=8GB'], { prometheus: { retentionSize: '8GB' } }],
+    ['a CPU request above its limit', [], ['grafana.resources.requests.cpu=2'], { grafana: { resources: { requests: { cpu: '2' } } } }],
+    ['a memory request above its limit', [], ['logAgent.promtail.resources.requests.memory=1Gi'], { logAgent: { promtail: { resources: { requests: { memory: '1Gi' } } } } }],
+    ['the log agent in the app\'s namespace', [], ['logAgent.namespace=demo'], { logAgent: { namespace: 'demo' } }],
+    ['a ServiceMonitor without the app', ['app.enabled=false', 'app.serviceMonitor.enabled=true'], [], { app: { enabled: false, serviceMonitor: { enabled: true } } }],
+  ];
+
+  test.each(cases)('%s', (_what, set, setString, input) => {
+    const expected = modelProblems(input);
+    expect(expected).toHaveLength(1);
+    const r = templateWith(set, setString);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('Invalid values:');
+    const model = expected[0].replace('must differ from namespace and app.namespace', 'must differ from the release namespace (monitoring) and app.namespace');
+    expect(r.stderr).toContain(`  - ${model}`);
+  });
+
+  test('the log agent in the release namespace', () => {
+    const r = templateWith([], [], 'monitoring-agent');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('logAgent.namespace must differ from the release namespace (monitoring-agent) and app.namespace: the agent\'s namespace is Pod Security "privileged", the others stay "restricted", got "monitoring-agent"');
+  });
+
+  test('lists every broken rule at once', () => {
+    const r = templateWith(['prometheus.scrapeTimeoutSeconds=20'], ['loki.resources.requests.cpu=2']);
+    expect(r.stderr).toContain('  - prometheus.scrapeTimeoutSeconds must be at most prometheus.scrapeIntervalSeconds (15), got 20');
+    expect(r.stderr).toContain('  - loki.resources.requests.cpu must be at most loki.resources.limits.cpu (1), got "2"');
+  });
+
+  test('quantities compare by value, not by text: 1500m is above 1, 1024Mi equals 1Gi', () => {
+    expect(templateWith([], ['loki.resources.requests.cpu=1500m']).stderr).toContain('loki.resources.requests.cpu must be at most loki.resources.limits.cpu (1), got "1500m"');
+    expect(templateWith([], ['loki.resources.requests.cpu=0.5', 'loki.resources.requests.memory=1024Mi']).code).toBe(0);
+  });
+});
+
+describe('values.schema.json mirrors the model', () => {
+  const schema = JSON.parse(fs.readFileSync(path.join(CHART_DIR, 'values.schema.json'), 'utf8'));
+  const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+  const defaults = defaultValues();
+
+  /** Does the schema accept these values (over the defaults)? Does the model accept the same settings? */
+  function verdicts(over: Record<string, any>): { schema: boolean; model: boolean } {
+    const values = mergeValues(defaults, over) as ChartValues;
+    const schemaOk = validate(values) as boolean;
+    let modelOk = true;
+    try {
+      parseStackConfig(valuesToStackInput(values, 'monitoring'));
+    } catch {
+      modelOk = false;
+    }
+    return { schema: schemaOk, model: modelOk };
+  }
+
+  test('accepts the defaults and every ci/ scenario', () => {
+    expect(validate(defaults)).toBe(true);
+    for (const s of scenarios()) expect({ file: s.file, ok: validate(mergeValues(defaults, s.values)), errors: validate.errors }).toEqual({ file: s.file, ok: true, errors: null });
+  });
+
+  // Single-setting edits at and across the model's bounds; both must agree on each.
+  const edits: Array<Record<string, any>> = [
+    { app: { replicas: 50 } }, { app: { replicas: 51 } }, { app: { replicas: 0 } }, { app: { replicas: 1.5 } },
+    { app: { port: 1024 } }, { app: { port: 1023 } }, { app: { port: 65536 } },
+    { app: { errorRate: 1 } }, { app: { errorRate: 1.01 } }, { app: { errorRate: -0.1 } },
+    { app: { metricsPath: '/m' } }, { app: { metricsPath: 'metrics' } },
+    { app: { name: 'a'.repeat(63) } }, { app: { name: 'a'.repeat(64) } }, { app: { name: '-app' } },
+    { app: { image: { repository: 'Registry.example/App' } } }, { app: { image: { repository: 'registry.example.com:5000/team/app' } } },
+    { app: { image: { tag: 'v1.2.3_rc-1' } } }, { app: { image: { tag: '.hidden' } } }, { app: { image: { tag: 'latest' } } },
+    { app: { image: { pullPolicy: 'Never' } } }, { app: { image: { pullPolicy: 'Sometimes' } } },
+    { app: { trafficGenerator: { requestsPerSecond: 1000 } } }, { app: { trafficGenerator: { requestsPerSecond: 1001 } } },
+    { app: { serviceMonitor: { labels: { release: 'kps' } } } }, { app: { serviceMonitor: { labels: { release: 1 } } } },
+    { prometheus: { scrapeIntervalSeconds: 3600 } }, { prometheus: { scrapeIntervalSeconds: 3601 } },
+    { prometheus: { retentionDays: 3650 } }, { prometheus: { retentionDays: 3651 } },
+    { prometheus: { retentionSize: '512MB' } }, { prometheus: { retentionSize: '4Gi' } },
+    { prometheus: { storage: { size: '100Gi' } } }, { prometheus: { storage: { size: '100G' } } },
+    { prometheus: { storage: { storageClassName: 'fast-ssd' } } }, { prometheus: { storage: { storageClassName: 'Fast' } } },
+    { prometheus: { resources: { requests: { cpu: '0.125' } } } }, { prometheus: { resources: { requests: { cpu: '0.1255' } } } },
+    { prometheus: { resources: { requests: { memory: '512M' } } } },
+    { prometheus: { remoteWrite: { mimir: { url: 'https://mimir.example.com/api/v1/push' } } } },
+    { prometheus: { remoteWrite: { Mimir: { url: 'https://mimir.example.com/api/v1/push' } } } },
+    { prometheus: { remoteWrite: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`rw${i}`, { url: 'http://x.example/push' }])) } },
+    { prometheus: { remoteWrite: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`rw${i}`, { url: 'http://x.example/push' }])) } },
+    { loki: { retentionDays: 0 } }, { loki: { enabled: 'yes' } },
+    { logAgent: { namespace: 'logs' } }, { logAgent: { namespace: 'Logs' } },
+    { grafana: { adminUser: 'ops@example.com' } }, { grafana: { adminUser: 'ops admin' } }, { grafana: { adminUser: 'a'.repeat(65) } },
+    { grafana: { adminPasswordSecret: { name: 'grafana-admin', key: 'admin.password' } } },
+    { grafana: { adminPasswordSecret: { name: 'grafana-admin', key: 'admin password' } } },
+    { grafana: { adminPasswordSecret: { name: 'Grafana' } } },
+    { grafana: { service: { type: 'NodePort', nodePort: 30000 } } }, { grafana: { service: { nodePort: 29999 } } }, { grafana: { service: { nodePort: 32768 } } },
+    { clusterDomain: 'cluster.example' }, { clusterDomain: 'cluster..local' },
+  ];
+
+  test.each(edits.map((e) => [JSON.stringify(e), e] as const))('agrees with the model on %s', (_name, edit) => {
+    const v = verdicts(edit);
+    expect(v.schema).toBe(v.model);
+  });
+
+  test('the edits include rejections (the test can fail)', () => {
+    const rejected = edits.filter((e) => !verdicts(e).model);
+    expect(rejected.length).toBeGreaterThan(25);
+  });
+});
