@@ -31,3 +31,6 @@ export * from './compose/app-service';
 export * from './compose/compose-file';
 export * from './compose/readme';
 export * from './compose/render-compose';
+export * from './helm/values';
+export * from './helm/values-schema';
+export * from './helm/chart-files';

@@ -9,6 +9,8 @@ import { App, YamlOutputType } from 'cdk8s';
 import { parse } from 'yaml';
 import { COMPOSE_USER_FILES, renderCompose } from './compose/render-compose';
 import { parseStackConfig, StackConfig, StackInput } from './config';
+import { renderChartFiles, writeChartFiles } from './helm/chart-files';
+import { CHART_DIR } from './helm/values';
 import { ObservabilityStack } from './stack';
 
 /** First line of every synthesized manifest. */
@@ -20,6 +22,12 @@ export interface SynthesizeOptions {
   readonly distDir?: string;
   /** Where the docker compose setup goes. @default `compose`, next to distDir */
   readonly composeDir?: string;
+  /**
+   * The Helm chart whose generated files (values.yaml, values.schema.json, files/) are refreshed; its
+   * templates are left alone. Only when the folder exists, so a synthesis into a scratch folder writes no chart.
+   * @default `charts/observability-stack`, next to distDir
+   */
+  readonly chartDir?: string;
 }
 
 /** Renders the Kubernetes manifests for a stack into memory: file name → content. */
@@ -47,9 +55,13 @@ export function synthesize(input: StackInput, options: SynthesizeOptions = {}): 
   // Render everything before writing anything: a failing renderer leaves every folder as it was.
   const manifests = renderManifests(config);
   const compose = renderCompose(config);
+  // The chart's defaults are the model's defaults, whatever the settings synthesized here.
+  const chartDir = options.chartDir ?? path.join(path.dirname(distDir), CHART_DIR);
+  const chart = fs.existsSync(chartDir) ? renderChartFiles() : undefined;
   replaceDir(distDir, manifests);
   // compose/.env holds the person's Grafana password: carried over, never generated.
   replaceDir(composeDir, compose, COMPOSE_USER_FILES);
+  if (chart) writeChartFiles(chartDir, chart, replaceDir);
   return config;
 }
 

@@ -45,7 +45,7 @@ describe('templates/', () => {
 
   test('one resource per file, named after its kind, in its component\'s folder (tests/ for helm test pods)', () => {
     const perFile = new Map<string, Set<string>>();
-    for (const { file, kind, name } of all) {
+    for (const { file, kind } of all) {
       const [folder, base] = [path.dirname(file), path.basename(file, '.yaml')];
       if (kind === 'Pod') {
         expect({ file, ok: folder === 'tests' && base.endsWith('-pod') }).toEqual({ file, ok: true });

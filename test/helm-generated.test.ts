@@ -4,9 +4,10 @@
  * values.yaml keeps the chart's conventions: the schema line first, a comment on every key, the pinned images.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
-import { IMAGES } from '../lib';
+import { IMAGES, synthesize } from '../lib';
 import { renderChartFiles } from '../lib/helm/chart-files';
 import { CHART_DIR, ROOT } from './helm-support';
 
@@ -103,5 +104,33 @@ describe('Chart.yaml', () => {
   test('appVersion is the stack\'s version, which is also the demo app\'s tag', () => {
     expect(chart.appVersion).toBe(pkg.version);
     expect(chart.appVersion).toBe(IMAGES.app.tag);
+  });
+});
+
+describe('npm run synth', () => {
+  function tempTree(): { dist: string; chart: string } {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-synth-'));
+    const chart = path.join(root, 'charts', 'observability-stack');
+    fs.mkdirSync(path.join(chart, 'templates'), { recursive: true });
+    fs.writeFileSync(path.join(chart, 'templates', 'hand-written.yaml'), 'kind: Kept\n');
+    fs.mkdirSync(path.join(chart, 'files', 'stale'), { recursive: true });
+    fs.writeFileSync(path.join(chart, 'files', 'stale', 'old.yaml'), 'old: true\n');
+    return { dist: path.join(root, 'dist'), chart };
+  }
+
+  test('regenerates the chart\'s generated files next to dist/, leaves its templates alone, removes stale files/', () => {
+    const { dist, chart } = tempTree();
+    synthesize({ prometheus: { retentionDays: 30 } }, { distDir: dist });
+    for (const [name, content] of renderChartFiles()) expect({ name, same: fs.readFileSync(path.join(chart, name), 'utf8') === content }).toEqual({ name, same: true });
+    expect(fs.readFileSync(path.join(chart, 'templates', 'hand-written.yaml'), 'utf8')).toBe('kind: Kept\n');
+    expect(fs.existsSync(path.join(chart, 'files', 'stale'))).toBe(false);
+    // The chart's defaults stay the model's, whatever settings were synthesized.
+    expect(parse(fs.readFileSync(path.join(chart, 'values.yaml'), 'utf8')).prometheus.retentionDays).toBe(7);
+  });
+
+  test('writes nothing into the chart when the settings are bad', () => {
+    const { dist, chart } = tempTree();
+    expect(() => synthesize({ prometheus: { retentionDays: 0 } }, { distDir: dist })).toThrow('prometheus.retentionDays');
+    expect(filesUnder(chart)).toEqual(['files/stale/old.yaml', 'templates/hand-written.yaml']);
   });
 });
