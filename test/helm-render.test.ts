@@ -8,7 +8,7 @@
 import { parse } from 'yaml';
 import { bytesOfQuantity, IMAGES, imageString, millicores } from '../lib';
 import { ChartValues } from '../lib/helm/values';
-import { defaultValues, helmTemplate, isTestHook, mergeValues, scenarios, templateScenario } from './helm-support';
+import { defaultValues, helm, helmTemplate, isTestHook, mergeValues, scenarios, templateArgs, templateScenario } from './helm-support';
 import { isCustomResource, validateCustomResource } from './helpers/crd-schema';
 import { validateManifest } from './support/k8s-schema';
 import { podMetadataOf, podSpecOf, restrictedViolations } from './support/pss';
@@ -226,5 +226,12 @@ describe('rendering details', () => {
 
   test('namespaces.create=false: no Namespace objects at all', () => {
     expect(helmTemplate({ set: ['namespaces.create=false'] }).filter((o) => o.kind === 'Namespace')).toEqual([]);
+  });
+
+  test('renders for Kubernetes 1.27 and 1.36, and refuses 1.26 (kubeVersion >=1.27.0-0)', () => {
+    for (const v of ['1.27.0', '1.36.0']) expect(helm([...templateArgs(), '--kube-version', v]).code).toBe(0);
+    const old = helm([...templateArgs(), '--kube-version', '1.26.0']);
+    expect(old.code).not.toBe(0);
+    expect(old.stderr).toContain('chart requires kubeVersion: >=1.27.0-0 which is incompatible with Kubernetes v1.26.0');
   });
 });

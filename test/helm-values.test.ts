@@ -6,7 +6,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import Ajv2020 from 'ajv/dist/2020';
+import Ajv from 'ajv';
 import { parseStackConfig, StackConfigError, StackInput } from '../lib';
 import { ChartValues, valuesToStackInput } from '../lib/helm/values';
 import { CHART_DIR, defaultValues, helm, mergeValues, scenarios, templateArgs } from './helm-support';
@@ -116,7 +116,7 @@ describe('the rules across settings stop helm in the model\'s words', () => {
 
 describe('values.schema.json mirrors the model', () => {
   const schema = JSON.parse(fs.readFileSync(path.join(CHART_DIR, 'values.schema.json'), 'utf8'));
-  const validate = new Ajv2020({ strict: false, allErrors: true }).compile(schema);
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
   const defaults = defaultValues();
 
   /** Does the schema accept these values (over the defaults)? Does the model accept the same settings? */

@@ -21,10 +21,11 @@ export const VALUES_SCHEMA_COMMENT =
 
 /** values.schema.json as an object. */
 export function valuesSchema(defaults: ChartValues = defaultChartValues()): Schema {
-  const model = z.toJSONSchema(stackSchema, { io: 'input', unrepresentable: 'throw' }) as Schema;
+  // Draft 7: what every Helm 3 and 4 release and the YAML language server validate.
+  const model = z.toJSONSchema(stackSchema, { io: 'input', unrepresentable: 'throw', target: 'draft-7' }) as Schema;
   const props = model.properties;
   const root: Schema = {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $schema: 'http://json-schema.org/draft-07/schema#',
     $comment: VALUES_SCHEMA_COMMENT,
     title: 'observability-stack values',
     type: 'object',
