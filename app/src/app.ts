@@ -111,14 +111,14 @@ export function createApp(options: AppOptions = {}): DemoApp {
       next(err);
       return;
     }
-    attachError(res, err);
-    // Errors Express raises itself (e.g. a malformed URL) carry a 4xx status; anything else is ours.
+    // Errors Express raises itself for bad input (e.g. a malformed URL) carry a 4xx status.
     const status: unknown = (err as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       res.status(status).json({ error: (err as Error).message });
-    } else {
-      res.status(500).json({ error: 'internal server error' });
+      return;
     }
+    attachError(res, err); // the request's log line carries it, stack included
+    res.status(500).json({ error: 'internal server error' });
   };
   app.use(onError);
 
