@@ -9,11 +9,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse as parseYaml } from 'yaml';
+import { CHART_DIR as CHART_PATH } from '../lib/helm/values';
 import { parseManifests } from './support/k8s-schema';
 
 export const ROOT = path.resolve(__dirname, '..');
-/** The chart under test. */
-export const CHART_DIR = path.join(ROOT, 'charts', 'observability-stack');
+/** The chart under test (absolute). */
+export const CHART_DIR = path.join(ROOT, CHART_PATH);
 /** Where scripts/fetch-tools.mjs puts helm. */
 export const HELM_PATH = path.join(ROOT, '.cache', 'tools', 'helm', 'helm');
 
@@ -111,7 +112,7 @@ export interface Scenario {
 
 /** Reads a ci/ values file and the `helm template` command in its header. */
 export function scenario(file: string): Scenario {
-  const rel = path.join('charts', 'observability-stack', 'ci', file);
+  const rel = path.join(CHART_PATH, 'ci', file);
   const text = fs.readFileSync(path.join(ROOT, rel), 'utf8');
   const header = text.split('\n').filter((l) => l.startsWith('#'));
   const title = /^# Scenario: (.*)$/.exec(header[0] ?? '')?.[1];
