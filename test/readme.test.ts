@@ -8,7 +8,8 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 
 describe('README', () => {
   test('its component table names exactly the pinned images of lib/images.ts', () => {
-    const table = readme.split('\n').filter((l) => l.startsWith('| ') && l.includes('`'));
+    const section = readme.slice(readme.indexOf('## Components'), readme.indexOf('\n## ', readme.indexOf('## Components') + 1));
+    const table = section.split('\n').filter((l) => l.startsWith('| ') && l.includes('`'));
     const images = table.map((l) => /`([^`]+:[^`]+)`/.exec(l.split('|')[2])?.[1]).filter(Boolean);
     const pinned = [IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.app].map(imageString);
     expect(images.sort()).toEqual(pinned.sort());
