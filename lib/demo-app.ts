@@ -10,6 +10,8 @@ import { componentLabels, selectorLabels } from './labels';
 
 /** uid of the `node` user in the app's image. */
 export const APP_UID = 1000;
+/** Port of the traffic generator's own /healthz (TRAFFIC_HEALTH_PORT). */
+export const TRAFFIC_HEALTH_PORT = 8081;
 
 export interface DemoAppProps {
   /** The resolved stack model (reads `app` and `clusterDomain`). */
@@ -96,11 +98,11 @@ export class DemoApp extends Construct {
               image,
               imagePullPolicy: c.app.image.pullPolicy,
               command: ['node', 'build/traffic.js'],
-              ports: [{ name: 'health', containerPort: 8081, protocol: 'TCP' }],
+              ports: [{ name: 'health', containerPort: TRAFFIC_HEALTH_PORT, protocol: 'TCP' }],
               env: [
                 { name: 'TRAFFIC_TARGET_URL', value: this.url },
                 { name: 'TRAFFIC_RPS', value: String(c.app.trafficGenerator.requestsPerSecond) },
-                { name: 'TRAFFIC_HEALTH_PORT', value: '8081' },
+                { name: 'TRAFFIC_HEALTH_PORT', value: String(TRAFFIC_HEALTH_PORT) },
               ],
               readinessProbe: httpProbe('/healthz', 'health'),
               livenessProbe: httpProbe('/healthz', 'health', { initialDelaySeconds: 5 }),

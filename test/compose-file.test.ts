@@ -137,7 +137,8 @@ describe('docker-compose.yml', () => {
     expect(services.filter(([, s]) => s.profiles).map(([name, s]) => [name, s.profiles])).toEqual([['demo-app-traffic', ['traffic']]]);
     const traffic = doc.services['demo-app-traffic'];
     expect(traffic.command).toEqual(['node', 'build/traffic.js']);
-    expect(traffic.environment).toEqual({ TRAFFIC_TARGET_URL: 'http://demo-app:8080', TRAFFIC_RPS: '5' });
+    expect(traffic.environment).toEqual({ TRAFFIC_TARGET_URL: 'http://demo-app:8080', TRAFFIC_RPS: '5', TRAFFIC_HEALTH_PORT: '8081' });
+    expect(traffic.healthcheck.test.join(' ')).toContain('http://127.0.0.1:8081/healthz');
     expect(traffic.image).toBe(doc.services['demo-app'].image);
   });
 

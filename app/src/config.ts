@@ -30,6 +30,8 @@ export interface TrafficConfig {
   readonly summaryIntervalMs: number;
   /** TRAFFIC_TIMEOUT_MS: per-request timeout. */
   readonly timeoutMs: number;
+  /** TRAFFIC_HEALTH_PORT: port of the generator's own /healthz (for the orchestrator's probes). */
+  readonly healthPort: number;
   /** LOG_LEVEL: pino level. */
   readonly logLevel: LogLevel;
 }
@@ -51,6 +53,7 @@ export function loadTrafficConfig(env: Env = process.env): TrafficConfig {
     concurrency: integer(env, 'TRAFFIC_CONCURRENCY', 10, 1, 1_000),
     summaryIntervalMs: integer(env, 'TRAFFIC_SUMMARY_INTERVAL_MS', 10_000, 100, 3_600_000),
     timeoutMs: integer(env, 'TRAFFIC_TIMEOUT_MS', 5_000, 1, 600_000),
+    healthPort: integer(env, 'TRAFFIC_HEALTH_PORT', 8081, 0, 65535),
     logLevel: logLevel(env),
   };
 }

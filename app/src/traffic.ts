@@ -1,5 +1,6 @@
 // Traffic generator for the demo app: a realistic request mix at a steady rate, with bounded
 // concurrency. Runs in its own container from the app's image: `node build/traffic.js`.
+import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { loadTrafficConfig, type TrafficConfig } from './config';
 import { createLogger, type Logger } from './logger';
@@ -62,7 +63,7 @@ export interface TrafficRun {
 const zero = (): TrafficCounts => ({ sent: 0, ok: 0, client_errors: 0, server_errors: 0, failed: 0, skipped: 0 });
 const TICK_MS = 20;
 
-export function startTraffic(config: TrafficConfig, logger: Logger, random: Random = Math.random): TrafficRun {
+export function startTraffic(config: Omit<TrafficConfig, 'healthPort'>, logger: Logger, random: Random = Math.random): TrafficRun {
   const total = zero();
   let interval = zero();
   let lastError: string | undefined;
@@ -131,6 +132,25 @@ export function startTraffic(config: TrafficConfig, logger: Logger, random: Rand
   };
 }
 
+/**
+ * The generator's own /healthz, for the orchestrator's probes: 200 while it sends traffic, 503 once it
+ * is stopping. It serves nothing else.
+ */
+export function serveHealth(port: number, running: () => boolean, host = '0.0.0.0'): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/healthz' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404).end();
+      return;
+    }
+    const ok = running();
+    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(ok ? 'ok\n' : 'stopping\n');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
 function main(): void {
   let config: TrafficConfig;
   try {
@@ -143,7 +163,14 @@ function main(): void {
   const logger = createLogger({ level: config.logLevel });
   logger.info({ target: config.targetUrl, rps: config.rps, concurrency: config.concurrency }, 'traffic started');
   const run = startTraffic(config, logger);
+  let running = true;
+  const health = serveHealth(config.healthPort, () => running);
+  health.catch((err: Error) => {
+    logger.fatal({ err }, `cannot serve /healthz on port ${config.healthPort}`);
+    process.exit(1);
+  });
   const stop = (signal: NodeJS.Signals): void => {
+    running = false;
     logger.info({ signal }, 'stopping, waiting for requests in flight');
     void run.stop().then(() => process.exit(0));
   };

@@ -1,6 +1,6 @@
 /** The demo app, built from app/, and its traffic generator (an optional profile). */
 import { StackConfig } from '../config';
-import { APP_UID } from '../demo-app';
+import { APP_UID, TRAFFIC_HEALTH_PORT } from '../demo-app';
 import { imageString } from '../images';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
@@ -55,7 +55,7 @@ export function composeTrafficService(c: StackConfig): ComposeServiceEntry {
     namedVolumes: [],
     comment: [
       `Traffic generator (optional): \`docker compose --profile ${TRAFFIC_PROFILE} up -d\`. Same image as the app, started after`,
-      'the app is healthy. It serves nothing itself, so its healthcheck asks whether its target answers.',
+      'the app is healthy. Its healthcheck asks its own /healthz (200 while it sends traffic), as the Kubernetes probes do.',
       'It has `build` too, so compose builds the image instead of trying to pull it when this profile starts first.',
     ].join('\n'),
     service: {
@@ -68,9 +68,10 @@ export function composeTrafficService(c: StackConfig): ComposeServiceEntry {
       environment: {
         TRAFFIC_TARGET_URL: target,
         TRAFFIC_RPS: String(c.app.trafficGenerator.requestsPerSecond),
+        TRAFFIC_HEALTH_PORT: String(TRAFFIC_HEALTH_PORT),
       },
       depends_on: { [app]: { condition: 'service_healthy' } },
-      healthcheck: healthcheck(nodeFetchCheck(`${target}/readyz`), { startPeriodSeconds: 10, intervalSeconds: 30 }),
+      healthcheck: healthcheck(nodeFetchCheck(`http://127.0.0.1:${TRAFFIC_HEALTH_PORT}/healthz`), { startPeriodSeconds: 10, intervalSeconds: 30 }),
       ...hardenedService(),
       deploy: resourceLimits(c.app.trafficGenerator.resources),
     },

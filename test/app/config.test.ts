@@ -34,6 +34,7 @@ describe('loadTrafficConfig', () => {
       concurrency: 10,
       summaryIntervalMs: 10000,
       timeoutMs: 5000,
+      healthPort: 8081,
       logLevel: 'info',
     });
   });
@@ -46,9 +47,10 @@ describe('loadTrafficConfig', () => {
         TRAFFIC_CONCURRENCY: '3',
         TRAFFIC_SUMMARY_INTERVAL_MS: '1000',
         TRAFFIC_TIMEOUT_MS: '200',
+        TRAFFIC_HEALTH_PORT: '9999',
         LOG_LEVEL: 'warn',
       }),
-    ).toEqual({ targetUrl: 'http://demo-app:8080', rps: 0.5, concurrency: 3, summaryIntervalMs: 1000, timeoutMs: 200, logLevel: 'warn' });
+    ).toEqual({ targetUrl: 'http://demo-app:8080', rps: 0.5, concurrency: 3, summaryIntervalMs: 1000, timeoutMs: 200, healthPort: 9999, logLevel: 'warn' });
   });
 
   test.each([
@@ -57,6 +59,7 @@ describe('loadTrafficConfig', () => {
     [{ TRAFFIC_RPS: '0' }, 'TRAFFIC_RPS must be a number greater than 0 and at most 10000, got "0"'],
     [{ TRAFFIC_RPS: 'fast' }, 'TRAFFIC_RPS must be a number greater than 0 and at most 10000, got "fast"'],
     [{ TRAFFIC_CONCURRENCY: '0' }, 'TRAFFIC_CONCURRENCY must be an integer from 1 to 1000, got "0"'],
+    [{ TRAFFIC_HEALTH_PORT: '70000' }, 'TRAFFIC_HEALTH_PORT must be an integer from 0 to 65535, got "70000"'],
   ])('throws if %j', (env, message) => {
     expect(() => loadTrafficConfig(env)).toThrow(new Error(message));
   });

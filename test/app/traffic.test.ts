@@ -1,5 +1,6 @@
 import { createLogger } from '../../app/src/logger';
-import { pickRequest, startTraffic } from '../../app/src/traffic';
+import type { AddressInfo } from 'node:net';
+import { pickRequest, serveHealth, startTraffic } from '../../app/src/traffic';
 import { eventually, scrape, seeded, startApp, total } from './helpers';
 
 describe('pickRequest', () => {
@@ -92,5 +93,22 @@ describe('startTraffic', () => {
     const totals = run.totals();
     expect(totals.failed).toBe(totals.sent);
     expect(totals.sent).toBeGreaterThan(0);
+  });
+});
+
+describe('serveHealth', () => {
+  test('answers /healthz 200 while running and 503 once stopping, 404 elsewhere', async () => {
+    let running = true;
+    const server = await serveHealth(0, () => running, '127.0.0.1');
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const get = async (path: string) => (await fetch(`http://127.0.0.1:${port}${path}`)).status;
+      expect(await get('/healthz')).toBe(200);
+      expect(await get('/metrics')).toBe(404);
+      running = false;
+      expect(await get('/healthz')).toBe(503);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
