@@ -64,6 +64,23 @@ describe('app/tsconfig.build.json', () => {
   }, 60_000);
 });
 
+describe('app/package-lock.json', () => {
+  const lock = JSON.parse(fs.readFileSync(path.join(APP, 'package-lock.json'), 'utf8'));
+  const rootLock = JSON.parse(fs.readFileSync(path.join(APP, '..', 'package-lock.json'), 'utf8'));
+
+  test('locks exactly app/package.json\'s dependencies (regenerate: cd app && npm install --package-lock-only)', () => {
+    expect(lock.packages[''].dependencies).toEqual(app.dependencies);
+    expect(lock.packages[''].devDependencies).toEqual(app.devDependencies);
+  });
+
+  test('resolves every shared package to the version the root lock tests with', () => {
+    const differ = Object.keys(lock.packages)
+      .filter((k) => k.startsWith('node_modules/') && rootLock.packages[k] && rootLock.packages[k].version !== lock.packages[k].version)
+      .map((k) => `${k}: app ${lock.packages[k].version}, root ${rootLock.packages[k].version}`);
+    expect(differ).toEqual([]);
+  });
+});
+
 describe('app/Dockerfile', () => {
   test('is multi-stage on one pinned Node LTS image, never latest', () => {
     const froms = instructions.filter((line) => line.startsWith('FROM '));
@@ -74,7 +91,8 @@ describe('app/Dockerfile', () => {
   test('compiles in the build stage and installs production dependencies only in the runtime stage', () => {
     const runtime = instructions.slice(instructions.lastIndexOf('FROM node:22.21.1-bookworm-slim'));
     expect(instructions).toContain('RUN npx tsc -p tsconfig.build.json');
-    expect(runtime).toContain('RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force');
+    expect(instructions).toContain('RUN npm ci --no-audit --no-fund');
+    expect(runtime).toContain('RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force');
     expect(runtime).toContain('COPY --from=build /app/build ./build');
   });
 
@@ -84,9 +102,9 @@ describe('app/Dockerfile', () => {
     expect(instructions.some((line) => line.startsWith('HEALTHCHECK'))).toBe(false);
   });
 
-  test('copies only what .dockerignore lets through: package.json, tsconfig.build.json, src/', () => {
+  test('copies only what .dockerignore lets through: package.json, package-lock.json, tsconfig.build.json, src/', () => {
     const copies = instructions.filter((line) => line.startsWith('COPY ') && !line.includes('--from'));
-    expect(copies).toEqual(['COPY package.json ./', 'COPY tsconfig.build.json ./', 'COPY src ./src', 'COPY package.json ./']);
+    expect(copies).toEqual(['COPY package.json package-lock.json ./', 'COPY tsconfig.build.json ./', 'COPY src ./src', 'COPY package.json package-lock.json ./']);
     const ignored = fs.readFileSync(path.join(APP, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'build']));
   });
