@@ -3,10 +3,11 @@
 //
 // Both variants are createApp() with the same handlers and routes, APP_LATENCY_MS=0, APP_ERROR_RATE=0, each
 // in its own child process (so the load generator doesn't share their event loop). They differ only by
-// what `instrumented` switches: the metrics middleware (histogram + counter per request) and the
-// request-logging middleware (request id header, one JSON line per request to /dev/null, written
-// synchronously as on stdout). autocannon drives GET / over 50 keep-alive connections, the two variants
-// alternating (ABBA) round by round after a warm-up of each.
+// what `instrumented` switches: instrumentRequests (one timer and one 'finish' listener per request) with
+// its two recorders, the metrics (histogram + counter per request) and the request log (request id header,
+// one JSON line per request to /dev/null, written synchronously as on stdout), plus the /metrics route.
+// autocannon drives GET / over 50 keep-alive connections, the two variants alternating (ABBA) round by
+// round after a warm-up of each.
 import { fork, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -3,7 +3,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { Registry } from 'prom-client';
-import { attachError, createLogger, requestLogging, type Logger } from './logger';
+import { instrumentRequests } from './instrumentation';
+import { attachError, createLogger, requestLog, type Logger } from './logger';
 import { createTelemetry } from './telemetry';
 
 export interface AppOptions {
@@ -64,8 +65,7 @@ export function createApp(options: AppOptions = {}): DemoApp {
   if (instrumented) {
     const telemetry = createTelemetry(registry);
     app.get('/metrics', telemetry.metricsEndpoint);
-    app.use(telemetry.middleware);
-    app.use(requestLogging(options.logger ?? createLogger()));
+    app.use(instrumentRequests([telemetry.recorder, requestLog(options.logger ?? createLogger())]));
   }
 
   async function simulateWork(): Promise<void> {

@@ -1,8 +1,9 @@
 // Prometheus metrics for the demo app. The request handlers know nothing about this module: app.ts
-// mounts `middleware` in front of them and `metricsEndpoint` on /metrics.
-import { performance } from 'node:perf_hooks';
+// records every request through `recorder` (mounted by instrumentRequests in instrumentation.ts) and
+// serves `metricsEndpoint` on /metrics.
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RequestRecorder } from './instrumentation';
 import { matchedRoute } from './route';
 
 /** OpenTelemetry's advisory buckets for `http.server.request.duration`, in seconds. */
@@ -18,8 +19,8 @@ export function normalizeMethod(method: string): string {
 export interface Telemetry {
   /** Holds this app's metrics only, so several apps can live in one process (tests). */
   readonly registry: Registry;
-  /** Records every request it sees when the response finishes. */
-  readonly middleware: RequestHandler;
+  /** Records every request it sees (duration histogram and counter) when the response finishes. */
+  readonly recorder: RequestRecorder;
   /** Serves the registry in the Prometheus text format. */
   readonly metricsEndpoint: RequestHandler;
 }
@@ -44,14 +45,12 @@ export function createTelemetry(registry: Registry = new Registry()): Telemetry 
     registers: [registry],
   });
 
-  const middleware: RequestHandler = (req, res, next) => {
-    const start = performance.now();
-    res.on('finish', () => {
+  const recorder: RequestRecorder = {
+    finish(req, res, seconds) {
       const labels = { method: normalizeMethod(req.method), route: matchedRoute(req), status_code: res.statusCode };
-      duration.observe(labels, (performance.now() - start) / 1000);
+      duration.observe(labels, seconds);
       requests.inc(labels);
-    });
-    next();
+    },
   };
 
   const metricsEndpoint: RequestHandler = async (_req, res) => {
@@ -61,5 +60,5 @@ export function createTelemetry(registry: Registry = new Registry()): Telemetry 
     res.end(body);
   };
 
-  return { registry, middleware, metricsEndpoint };
+  return { registry, recorder, metricsEndpoint };
 }

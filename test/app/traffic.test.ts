@@ -47,23 +47,28 @@ describe('startTraffic', () => {
       logger,
       seeded(2),
     );
+    let totals;
     try {
-      await eventually(() => run.totals().sent >= 100, '100 requests sent', 5000);
+      try {
+        await eventually(() => run.totals().sent >= 100, '100 requests sent', 5000);
+      } finally {
+        await run.stop();
+      }
+      totals = run.totals();
+      expect(total(await scrape(app), 'my_app_requests_total')).toBe(totals.sent);
     } finally {
-      await run.stop();
+      await app.close(); // also when an assertion fails, so Jest does not hang on the open server
     }
-    const totals = run.totals();
     expect(totals.failed).toBe(0);
     expect(totals.sent).toBe(totals.ok + totals.client_errors + totals.server_errors);
     expect(totals.client_errors).toBeGreaterThan(0); // unknown paths and missing items
     expect(totals.server_errors).toBeGreaterThan(0); // the app's error rate
-    expect(total(await scrape(app), 'my_app_requests_total')).toBe(totals.sent);
 
     const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const summary = logged.find((l) => l.msg === 'traffic summary');
     expect(summary).toEqual({
       level: 'info',
-      time: expect.any(String),
+      time: expect.any(Number),
       msg: 'traffic summary',
       sent: expect.any(Number),
       ok: expect.any(Number),
@@ -75,7 +80,6 @@ describe('startTraffic', () => {
       interval_ms: 200,
     });
     expect(logged.at(-1)).toMatchObject({ msg: 'traffic stopped', ...totals });
-    await app.close();
   });
 
   test('an unreachable target counts as failed, with the reason in the summary', async () => {
