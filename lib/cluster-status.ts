@@ -1,0 +1,116 @@
+/**
+ * Is the synthesized stack up on a cluster? Reads the status of every Deployment and DaemonSet the model
+ * synthesizes, through the Kubernetes API (`@kubernetes/client-node`, the user's kubeconfig), and says
+ * which are ready and what is missing. `npm run status` is the command-line front; `--wait` polls until
+ * everything is ready (after `kubectl apply -f dist/`).
+ */
+import { ApiException, AppsV1Api, KubeConfig, V1DaemonSet, V1Deployment } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { StackConfig } from './config';
+import { renderManifests } from './synth';
+
+/** A workload of the stack, as synthesized. */
+export interface WorkloadRef {
+  readonly kind: 'Deployment' | 'DaemonSet';
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** What the cluster says about one workload. */
+export interface WorkloadStatus extends WorkloadRef {
+  /** Pods wanted (replicas, or nodes for a DaemonSet). */
+  readonly desired: number;
+  /** Pods of the current revision that are ready. */
+  readonly ready: number;
+  /** Every wanted pod is updated and ready. */
+  readonly ok: boolean;
+  /** Why not, in words, when not ok. */
+  readonly reason?: string;
+}
+
+/** Every Deployment and DaemonSet the model synthesizes, in manifest order. */
+export function stackWorkloads(config: StackConfig): WorkloadRef[] {
+  const refs: WorkloadRef[] = [];
+  for (const content of renderManifests(config).values()) {
+    for (const doc of parseAllDocuments(content)) {
+      const o = doc.toJS();
+      if (o?.kind === 'Deployment' || o?.kind === 'DaemonSet') refs.push({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+    }
+  }
+  return refs;
+}
+
+function deploymentStatus(ref: WorkloadRef, d: V1Deployment): WorkloadStatus {
+  const desired = d.spec?.replicas ?? 1;
+  const s = d.status ?? {};
+  const ready = s.readyReplicas ?? 0;
+  const updated = s.updatedReplicas ?? 0;
+  const current = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+  const ok = current && updated >= desired && ready >= desired && (s.replicas ?? 0) === desired;
+  const reason = ok ? undefined
+    : !current ? 'the controller has not seen the latest change yet'
+    : `${ready}/${desired} ready, ${updated}/${desired} updated`;
+  return { ...ref, desired, ready, ok, ...(reason ? { reason } : {}) };
+}
+
+function daemonSetStatus(ref: WorkloadRef, d: V1DaemonSet): WorkloadStatus {
+  const s = d.status;
+  const desired = s?.desiredNumberScheduled ?? 0;
+  const ready = s?.numberReady ?? 0;
+  const updated = s?.updatedNumberScheduled ?? 0;
+  const current = (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+  const ok = current && desired > 0 && ready >= desired && updated >= desired;
+  const reason = ok ? undefined
+    : !current ? 'the controller has not seen the latest change yet'
+    : desired === 0 ? 'no node to run on yet'
+    : `${ready}/${desired} ready, ${updated}/${desired} updated`;
+  return { ...ref, desired, ready, ok, ...(reason ? { reason } : {}) };
+}
+
+/** Reads the status of each workload; a missing one is reported, not thrown. */
+export async function readStatus(kc: KubeConfig, refs: readonly WorkloadRef[]): Promise<WorkloadStatus[]> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  return Promise.all(refs.map(async (ref) => {
+    try {
+      return ref.kind === 'Deployment'
+        ? deploymentStatus(ref, await apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace }))
+        : daemonSetStatus(ref, await apps.readNamespacedDaemonSet({ name: ref.name, namespace: ref.namespace }));
+    } catch (e) {
+      if (e instanceof ApiException && e.code === 404) {
+        return { ...ref, desired: 0, ready: 0, ok: false, reason: 'not found: apply the manifests first (kubectl apply -f dist/)' };
+      }
+      if (e instanceof ApiException) {
+        return { ...ref, desired: 0, ready: 0, ok: false, reason: `the API server answered ${e.code}` };
+      }
+      throw e;
+    }
+  }));
+}
+
+export interface WaitOptions {
+  /** Give up after this long. */
+  readonly timeoutMs: number;
+  /** Time between two reads. @default 2000 */
+  readonly intervalMs?: number;
+  /** Called after each read. */
+  readonly onRead?: (statuses: WorkloadStatus[]) => void;
+}
+
+/** Reads until every workload is ready or the time is up; returns the last read. */
+export async function waitForStack(kc: KubeConfig, refs: readonly WorkloadRef[], o: WaitOptions): Promise<WorkloadStatus[]> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    const statuses = await readStatus(kc, refs);
+    o.onRead?.(statuses);
+    if (statuses.every((s) => s.ok) || Date.now() >= deadline) return statuses;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(o.intervalMs ?? 2000, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+/** A plain-text table of the statuses. */
+export function formatStatus(statuses: readonly WorkloadStatus[]): string {
+  const rows = statuses.map((s) => [`${s.kind}/${s.name}`, s.namespace, `${s.ready}/${s.desired}`, s.ok ? 'ready' : `NOT READY: ${s.reason}`]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), ['WORKLOAD', 'NAMESPACE', 'READY'][i].length));
+  const line = (r: string[]) => r.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]) : cell)).join('  ');
+  return [line(['WORKLOAD', 'NAMESPACE', 'READY', 'STATE']), ...rows.map(line)].join('\n');
+}
