@@ -34,3 +34,4 @@ export * from './compose/render-compose';
 export * from './helm/values';
 export * from './helm/values-schema';
 export * from './helm/chart-files';
+export * from './pod-reader';

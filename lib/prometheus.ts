@@ -8,6 +8,7 @@ import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/pr
 import { StackConfig } from './config';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './k8s-util';
 import { componentLabels, selectorLabels } from './labels';
+import { PodReader } from './pod-reader';
 import { renderAlertRules, RULES_FILE } from './render/alert-rules';
 import { PROMETHEUS_RULES_DIR, renderKubernetesPrometheusConfig } from './render/prometheus-config';
 import { toYaml } from './render/yaml';
@@ -39,19 +40,8 @@ export class Prometheus extends Construct {
     const labels = componentLabels(name, 'metrics', p.image);
     this.url = `http://${name}.${ns}.svc.${c.clusterDomain}:${PROMETHEUS_PORT}`;
 
-    const serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: { name, namespace: ns, labels },
-    });
     // Pod discovery needs to read pods, nothing else.
-    const clusterRole = new k8s.KubeClusterRole(this, 'cluster-role', {
-      metadata: { name: `${ns}-${name}`, labels },
-      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
-    });
-    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
-      metadata: { name: `${ns}-${name}`, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole.name },
-      subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: ns }],
-    });
+    const identity = new PodReader(this, 'identity', { name, namespace: ns, labels });
 
     this.configYaml = toYaml(renderKubernetesPrometheusConfig(c));
     const configData = { 'prometheus.yml': this.configYaml };
@@ -85,7 +75,7 @@ export class Prometheus extends Construct {
             },
           },
           spec: {
-            serviceAccountName: serviceAccount.name,
+            serviceAccountName: identity.serviceAccountName,
             automountServiceAccountToken: true,
             securityContext: restrictedPodSecurity(PROMETHEUS_UID),
             terminationGracePeriodSeconds: 60,

@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { StackConfig } from './config';
 import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './k8s-util';
 import { componentLabels, selectorLabels } from './labels';
+import { PodReader } from './pod-reader';
 import { POD_LOGS_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, renderPromtailKubernetesConfig } from './render/promtail-config';
 import { toYaml } from './render/yaml';
 
@@ -42,20 +43,9 @@ export class Promtail extends Construct {
     const name = PROMTAIL_NAME;
     const labels = componentLabels(name, 'log-agent', p.image);
 
-    const serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: { name, namespace: ns, labels },
-    });
     // kubernetes_sd role "pod" lists and watches pods (on this node: Promtail adds the spec.nodeName field
     // selector); it reads nodes only for `attach_metadata: {node: true}`, which we do not use. So: pods only.
-    const clusterRole = new k8s.KubeClusterRole(this, 'cluster-role', {
-      metadata: { name: `${ns}-${name}`, labels },
-      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
-    });
-    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
-      metadata: { name: `${ns}-${name}`, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole.name },
-      subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: ns }],
-    });
+    const identity = new PodReader(this, 'identity', { name, namespace: ns, labels });
 
     this.configYaml = toYaml(renderPromtailKubernetesConfig(c, props.lokiPushUrl));
     const configData = { 'promtail.yaml': this.configYaml };
@@ -78,7 +68,7 @@ export class Promtail extends Construct {
             },
           },
           spec: {
-            serviceAccountName: serviceAccount.name,
+            serviceAccountName: identity.serviceAccountName,
             automountServiceAccountToken: true,
             // No priorityClassName: system-node-critical is meant for what keeps a node working, and a log
             // agent is not that; it would also evict workloads to make room on a full node.
