@@ -1,4 +1,5 @@
-// Synthesizes the observability stack: `npm run synth` (or `cdk8s synth`) → dist/.
+// Synthesizes the observability stack: `npm run synth` (or `cdk8s synth`) → dist/, compose/ and the Helm
+// chart's generated files, all of them or none.
 // Settings: defaults, or a YAML/JSON file named by STACK_CONFIG (see lib/config.ts for every setting).
 import { loadStackInput, StackConfigError, synthesize } from './lib';
 
