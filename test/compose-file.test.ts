@@ -232,6 +232,8 @@ describe('docker-compose.yml', () => {
       'demo-app-traffic': ['CMD', 'node'],
     });
     expect(doc.services.loki.healthcheck.test).toEqual(['CMD', '/usr/bin/loki', '-health']);
+    // `loki -health` waits up to 5 s for /ready itself: the healthcheck must allow more than that.
+    expect(parseInt(doc.services.loki.healthcheck.timeout, 10)).toBeGreaterThan(5);
     expect(doc.services.prometheus.healthcheck.test.at(-1)).toBe('http://127.0.0.1:9090/-/ready');
     expect(doc.services.grafana.healthcheck.test.at(-1)).toBe('http://127.0.0.1:3000/api/health');
     expect(doc.services.promtail.healthcheck.test[3]).toContain('/dev/tcp/127.0.0.1/3101');

@@ -33,7 +33,8 @@ export function composeLokiService(c: StackConfig): ComposeServiceEntry {
       ],
       tmpfs: ['/tmp:size=256m'],
       // /ready turns 200 about 15 s after the ingester joins its ring.
-      healthcheck: healthcheck([LOKI_BINARY, '-health'], { startPeriodSeconds: 60 }),
+      // `loki -health` gives up after its own 5 s HTTP timeout; the healthcheck's timeout leaves room above it.
+      healthcheck: healthcheck([LOKI_BINARY, '-health'], { startPeriodSeconds: 60, timeoutSeconds: 10 }),
       ...hardenedService(),
       // Time to flush in-memory chunks on shutdown.
       stop_grace_period: '60s',
