@@ -48,8 +48,9 @@ export function promtailRelabelRules(): RelabelRule[] {
  *   the stage sets the entry's timestamp, joins partial lines, and labels the stream (stdout/stderr);
  * - `structured_metadata`: keep stdout/stderr, but as structured metadata (`| stream="stderr"`), not as
  *   an index label;
- * - `labeldrop`: the `stream` label the cri stage set, and the `filename` label Promtail adds to every
- *   file target (one value per container restart), so a log stream's labels are exactly the contract's.
+ * - `labeldrop`: the `filename` label Promtail adds to every file target (one value per container restart),
+ *   and `stream` again (Promtail 3.6's structured_metadata stage already moves it out of the labels; the
+ *   drop keeps it out should that change), so a log stream's labels are exactly the contract's.
  */
 export function promtailPipelineStages(): Array<Record<string, unknown>> {
   return [
