@@ -16,7 +16,8 @@
 // port 9090. Nothing here depends on that port being free: every test Prometheus listens on a random
 // loopback port (see test/support/prometheus.ts).
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -113,7 +114,23 @@ function main() {
   code = run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
   if (code !== 0) return code;
 
-  return run('npx', ['jest', ...process.argv.slice(2)]);
+  // Jest also writes its results as JSON, so the run ends with one plain summary line
+  // ("tests: N passed, N failed[, N skipped]") that any CI can read.
+  const results = join(mkdtempSync(join(tmpdir(), 'jest-results-')), 'results.json');
+  code = run('npx', ['jest', '--json', `--outputFile=${results}`, ...process.argv.slice(2)]);
+  try {
+    const r = JSON.parse(readFileSync(results, 'utf8'));
+    const skipped = r.numPendingTests + r.numTodoTests;
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
+    if (r.numTotalTests === 0) {
+      console.error('Jest ran no test.');
+      return code || 1;
+    }
+  } catch {
+    console.error('Jest wrote no results file; see its output above.');
+    return code || 1;
+  }
+  return code;
 }
 
 process.exit(main());
