@@ -225,11 +225,11 @@ export const stackSchema = z.strictObject({
   if (c.logAgent.namespace === c.namespace || c.logAgent.namespace === c.app.namespace) {
     fail(['logAgent', 'namespace'], 'must differ from namespace and app.namespace: the agent\'s namespace is Pod Security "privileged", the others stay "restricted"');
   }
-  const names = [['namespace', c.compose.ports.grafana], ['prometheus', c.compose.ports.prometheus], ['app', c.compose.ports.app]] as const;
   const seen = new Map<number, string>();
-  for (const [name, port] of names) {
-    if (seen.has(port)) fail(['compose', 'ports', name === 'namespace' ? 'grafana' : name], `must differ from compose.ports.${seen.get(port)} (both ${port})`);
-    seen.set(port, name === 'namespace' ? 'grafana' : name);
+  for (const [name, port] of Object.entries(c.compose.ports)) {
+    const taken = seen.get(port);
+    if (taken) fail(['compose', 'ports', name], `must differ from compose.ports.${taken} (both ${port})`);
+    seen.set(port, name);
   }
   const components: Array<[string, { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } }]> = [
     ['app.resources', c.app.resources], ['app.trafficGenerator.resources', c.app.trafficGenerator.resources],
