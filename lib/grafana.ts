@@ -16,7 +16,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { StackConfig } from './config';
-import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './k8s-util';
+import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './k8s-util';
 import { componentLabels, selectorLabels } from './labels';
 import {
   GRAFANA_DASHBOARDS_DIR,
@@ -147,75 +147,64 @@ export class Grafana extends Construct {
 
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name, namespace: ns, labels },
-      spec: {
-        replicas: 1,
-        // One pod owns the ReadWriteOnce volume (and the sqlite database on it) at a time.
-        strategy: { type: 'Recreate' },
-        selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: {
-            labels,
-            annotations: {
-              // Grafana serves its own metrics at /metrics on the HTTP port.
-              ...scrapeAnnotations(GRAFANA_PORT),
-              'checksum/config': configChecksum({ ...datasourcesData, ...providersData, ...dashboardsData }),
-            },
-          },
-          spec: {
-            // Grafana never calls the Kubernetes API.
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurity(GRAFANA_UID),
-            terminationGracePeriodSeconds: 30,
-            ...(initContainers.length > 0 ? { initContainers } : {}),
-            containers: [{
-              name,
-              image,
-              imagePullPolicy: g.image.pullPolicy,
-              ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
-              env: [
-                { name: 'GF_SECURITY_ADMIN_USER', value: g.adminUser },
-                // Only the __FILE variant: run.sh exits when both it and GF_SECURITY_ADMIN_PASSWORD are set.
-                { name: 'GF_SECURITY_ADMIN_PASSWORD__FILE', value: passwordFile },
-                { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
-                // No plugin downloads at boot: works offline, and leaves the plugins bundled in the image alone.
-                // Grafana 13 ships the Loki (and other) data source plugins in the image's read-only
-                // /usr/share/grafana/data/plugins-bundled; the preinstaller's auto-update would unlink them there,
-                // fail on the read-only root, and leave the data source unregistered (grafana/grafana#132528).
-                // That is also why no emptyDir is mounted over that directory: it would hide those plugins.
-                { name: 'GF_PLUGINS_PREINSTALL_DISABLED', value: 'true' },
-                { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
-                { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
-              ],
-              readinessProbe: httpProbe('/api/health', 'http', { periodSeconds: 10 }),
-              // Like the Grafana chart: the first start migrates the database, give it a minute.
-              livenessProbe: httpProbe('/api/health', 'http', { initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 30, failureThreshold: 10 }),
-              resources: resourceRequirements(g.resources),
-              securityContext: restrictedContainerSecurity(),
-              volumeMounts: [
-                dataMount,
-                { name: 'datasources', mountPath: `${GRAFANA_PROVISIONING_DIR}/datasources`, readOnly: true },
-                { name: 'dashboard-providers', mountPath: `${GRAFANA_PROVISIONING_DIR}/dashboards`, readOnly: true },
-                { name: 'dashboards', mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
-                // The root filesystem is read-only; plugin installs stage their zip files in /tmp.
-                { name: 'tmp', mountPath: '/tmp' },
-                ...(secret ? [{ name: 'admin-password', mountPath: '/etc/grafana/secrets', readOnly: true }] : []),
-              ],
-            }],
-            volumes: [
-              { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
-              { name: 'datasources', configMap: { name: datasources.name } },
-              { name: 'dashboard-providers', configMap: { name: providers.name } },
-              { name: 'dashboards', configMap: { name: dashboards.name } },
-              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
-              ...(secret ? [{
-                name: 'admin-password',
-                // Readable by Grafana's group (fsGroup 472) only.
-                secret: { secretName: secret.name, items: [{ key: secret.key, path: 'admin-password' }], defaultMode: 0o440 },
-              }] : []),
-            ],
-          },
-        },
-      },
+      // One pod owns the ReadWriteOnce volume (and the sqlite database on it) at a time.
+      spec: singlePodDeploymentSpec(name, labels, {
+        // Grafana serves its own metrics at /metrics on the HTTP port.
+        ...scrapeAnnotations(GRAFANA_PORT),
+        'checksum/config': configChecksum({ ...datasourcesData, ...providersData, ...dashboardsData }),
+      }, {
+        // Grafana never calls the Kubernetes API.
+        automountServiceAccountToken: false,
+        securityContext: restrictedPodSecurity(GRAFANA_UID),
+        terminationGracePeriodSeconds: 30,
+        ...(initContainers.length > 0 ? { initContainers } : {}),
+        containers: [{
+          name,
+          image,
+          imagePullPolicy: g.image.pullPolicy,
+          ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
+          env: [
+            { name: 'GF_SECURITY_ADMIN_USER', value: g.adminUser },
+            // Only the __FILE variant: run.sh exits when both it and GF_SECURITY_ADMIN_PASSWORD are set.
+            { name: 'GF_SECURITY_ADMIN_PASSWORD__FILE', value: passwordFile },
+            { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
+            // No plugin downloads at boot: works offline, and leaves the plugins bundled in the image alone.
+            // Grafana 13 ships the Loki (and other) data source plugins in the image's read-only
+            // /usr/share/grafana/data/plugins-bundled; the preinstaller's auto-update would unlink them there,
+            // fail on the read-only root, and leave the data source unregistered (grafana/grafana#132528).
+            // That is also why no emptyDir is mounted over that directory: it would hide those plugins.
+            { name: 'GF_PLUGINS_PREINSTALL_DISABLED', value: 'true' },
+            { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
+            { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
+          ],
+          readinessProbe: httpProbe('/api/health', 'http', { periodSeconds: 10 }),
+          // Like the Grafana chart: the first start migrates the database, give it a minute.
+          livenessProbe: httpProbe('/api/health', 'http', { initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 30, failureThreshold: 10 }),
+          resources: resourceRequirements(g.resources),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts: [
+            dataMount,
+            { name: 'datasources', mountPath: `${GRAFANA_PROVISIONING_DIR}/datasources`, readOnly: true },
+            { name: 'dashboard-providers', mountPath: `${GRAFANA_PROVISIONING_DIR}/dashboards`, readOnly: true },
+            { name: 'dashboards', mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
+            // The root filesystem is read-only; plugin installs stage their zip files in /tmp.
+            { name: 'tmp', mountPath: '/tmp' },
+            ...(secret ? [{ name: 'admin-password', mountPath: '/etc/grafana/secrets', readOnly: true }] : []),
+          ],
+        }],
+        volumes: [
+          { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
+          { name: 'datasources', configMap: { name: datasources.name } },
+          { name: 'dashboard-providers', configMap: { name: providers.name } },
+          { name: 'dashboards', configMap: { name: dashboards.name } },
+          { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+          ...(secret ? [{
+            name: 'admin-password',
+            // Readable by Grafana's group (fsGroup 472) only.
+            secret: { secretName: secret.name, items: [{ key: secret.key, path: 'admin-password' }], defaultMode: 0o440 },
+          }] : []),
+        ],
+      }),
     });
 
     // On kind, expose the UI on the host with a NodePort and a port mapping in the kind cluster config:

@@ -5,6 +5,7 @@
 import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-27';
 import { Resources } from './config';
+import { selectorLabels } from './labels';
 
 /** Pod-level security context that meets Pod Security `restricted` for a fixed non-root uid. */
 export function restrictedPodSecurity(uid: number, gid: number = uid): k8s.PodSecurityContext {
@@ -81,5 +82,23 @@ export function pvcSpec(size: string, storageClassName?: string): k8s.Persistent
     accessModes: ['ReadWriteOnce'],
     resources: { requests: { storage: k8s.Quantity.fromString(size) } },
     ...(storageClassName ? { storageClassName } : {}),
+  };
+}
+
+/**
+ * Spec of a Deployment of exactly one pod that owns a ReadWriteOnce volume: `Recreate`, so the old pod lets
+ * go of the volume before the new one starts; selected by the component's stable selector labels.
+ */
+export function singlePodDeploymentSpec(
+  name: string,
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+  pod: k8s.PodSpec,
+): k8s.DeploymentSpec {
+  return {
+    replicas: 1,
+    strategy: { type: 'Recreate' },
+    selector: { matchLabels: selectorLabels(name) },
+    template: { metadata: { labels, annotations }, spec: pod },
   };
 }

@@ -5,7 +5,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { StackConfig } from './config';
-import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './k8s-util';
+import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './k8s-util';
 import { componentLabels, selectorLabels } from './labels';
 import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, renderLokiConfig } from './render/loki-config';
 import { toYaml } from './render/yaml';
@@ -63,56 +63,45 @@ export class Loki extends Construct {
 
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name, namespace: ns, labels },
-      spec: {
-        replicas: 1,
-        // One pod owns the ReadWriteOnce volume (and Loki's single-process rings) at a time.
-        strategy: { type: 'Recreate' },
-        selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: {
-            labels,
-            annotations: {
-              ...scrapeAnnotations(LOKI_HTTP_PORT),
-              'checksum/config': configChecksum(configData),
-            },
-          },
-          spec: {
-            // Loki never calls the Kubernetes API.
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurity(LOKI_UID),
-            // Time to flush in-memory chunks on shutdown (the WAL on the volume covers the rest).
-            terminationGracePeriodSeconds: 60,
-            containers: [{
-              name,
-              image: `${l.image.repository}:${l.image.tag}`,
-              imagePullPolicy: l.image.pullPolicy,
-              args: [`-config.file=${LOKI_CONFIG_FILE}`],
-              ports: [
-                { name: 'http', containerPort: LOKI_HTTP_PORT, protocol: 'TCP' },
-                { name: 'grpc', containerPort: LOKI_GRPC_PORT, protocol: 'TCP' },
-              ],
-              // /ready turns 200 some 15 s after the ingester joins its ring (min_ready_duration).
-              readinessProbe: httpProbe('/ready', 'http', { initialDelaySeconds: 15, periodSeconds: 10 }),
-              // Lenient: Loki has no separate liveness endpoint, and WAL replay after a crash can take a while;
-              // only a Loki that stays unready for about three minutes is restarted.
-              livenessProbe: httpProbe('/ready', 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
-              resources: resourceRequirements(l.resources),
-              securityContext: restrictedContainerSecurity(),
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/loki', readOnly: true },
-                { name: 'data', mountPath: LOKI_DATA_DIR },
-                // The root filesystem is read-only.
-                { name: 'tmp', mountPath: '/tmp' },
-              ],
-            }],
-            volumes: [
-              { name: 'config', configMap: { name: config.name } },
-              { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
-              { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
-            ],
-          },
-        },
-      },
+      // One pod owns the ReadWriteOnce volume (and Loki's single-process rings) at a time.
+      spec: singlePodDeploymentSpec(name, labels, {
+        ...scrapeAnnotations(LOKI_HTTP_PORT),
+        'checksum/config': configChecksum(configData),
+      }, {
+        // Loki never calls the Kubernetes API.
+        automountServiceAccountToken: false,
+        securityContext: restrictedPodSecurity(LOKI_UID),
+        // Time to flush in-memory chunks on shutdown (the WAL on the volume covers the rest).
+        terminationGracePeriodSeconds: 60,
+        containers: [{
+          name,
+          image: `${l.image.repository}:${l.image.tag}`,
+          imagePullPolicy: l.image.pullPolicy,
+          args: [`-config.file=${LOKI_CONFIG_FILE}`],
+          ports: [
+            { name: 'http', containerPort: LOKI_HTTP_PORT, protocol: 'TCP' },
+            { name: 'grpc', containerPort: LOKI_GRPC_PORT, protocol: 'TCP' },
+          ],
+          // /ready turns 200 some 15 s after the ingester joins its ring (min_ready_duration).
+          readinessProbe: httpProbe('/ready', 'http', { initialDelaySeconds: 15, periodSeconds: 10 }),
+          // Lenient: Loki has no separate liveness endpoint, and WAL replay after a crash can take a while;
+          // only a Loki that stays unready for about three minutes is restarted.
+          livenessProbe: httpProbe('/ready', 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
+          resources: resourceRequirements(l.resources),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/loki', readOnly: true },
+            { name: 'data', mountPath: LOKI_DATA_DIR },
+            // The root filesystem is read-only.
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        }],
+        volumes: [
+          { name: 'config', configMap: { name: config.name } },
+          { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
+          { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+        ],
+      }),
     });
 
     new k8s.KubeService(this, 'service', {

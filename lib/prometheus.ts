@@ -6,7 +6,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
 import { StackConfig } from './config';
-import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './k8s-util';
+import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './k8s-util';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
 import { renderAlertRules, RULES_FILE } from './render/alert-rules';
@@ -61,54 +61,43 @@ export class Prometheus extends Construct {
 
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name, namespace: ns, labels },
-      spec: {
-        replicas: 1,
-        // One pod owns the ReadWriteOnce volume at a time.
-        strategy: { type: 'Recreate' },
-        selector: { matchLabels: selectorLabels(name) },
-        template: {
-          metadata: {
-            labels,
-            annotations: {
-              ...scrapeAnnotations(PROMETHEUS_PORT),
-              'checksum/config': configChecksum({ ...configData, ...rulesData }),
-            },
-          },
-          spec: {
-            serviceAccountName: identity.serviceAccountName,
-            automountServiceAccountToken: true,
-            securityContext: restrictedPodSecurity(PROMETHEUS_UID),
-            terminationGracePeriodSeconds: 60,
-            containers: [{
-              name,
-              image: `${p.image.repository}:${p.image.tag}`,
-              imagePullPolicy: p.image.pullPolicy,
-              args: [
-                '--config.file=/etc/prometheus/prometheus.yml',
-                '--storage.tsdb.path=/prometheus',
-                `--storage.tsdb.retention.time=${p.retentionDays}d`,
-                `--storage.tsdb.retention.size=${p.retentionSize}`,
-                `--web.listen-address=0.0.0.0:${PROMETHEUS_PORT}`,
-              ],
-              ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
-              readinessProbe: httpProbe('/-/ready', 'http', { periodSeconds: 5 }),
-              livenessProbe: httpProbe('/-/healthy', 'http', { initialDelaySeconds: 30, periodSeconds: 15, failureThreshold: 4 }),
-              resources: resourceRequirements(p.resources),
-              securityContext: restrictedContainerSecurity(),
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/prometheus/prometheus.yml', subPath: 'prometheus.yml', readOnly: true },
-                { name: 'rules', mountPath: PROMETHEUS_RULES_DIR, readOnly: true },
-                { name: 'data', mountPath: '/prometheus' },
-              ],
-            }],
-            volumes: [
-              { name: 'config', configMap: { name: config.name } },
-              { name: 'rules', configMap: { name: rules.name } },
-              { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
-            ],
-          },
-        },
-      },
+      // One pod owns the ReadWriteOnce volume at a time.
+      spec: singlePodDeploymentSpec(name, labels, {
+        ...scrapeAnnotations(PROMETHEUS_PORT),
+        'checksum/config': configChecksum({ ...configData, ...rulesData }),
+      }, {
+        serviceAccountName: identity.serviceAccountName,
+        automountServiceAccountToken: true,
+        securityContext: restrictedPodSecurity(PROMETHEUS_UID),
+        terminationGracePeriodSeconds: 60,
+        containers: [{
+          name,
+          image: `${p.image.repository}:${p.image.tag}`,
+          imagePullPolicy: p.image.pullPolicy,
+          args: [
+            '--config.file=/etc/prometheus/prometheus.yml',
+            '--storage.tsdb.path=/prometheus',
+            `--storage.tsdb.retention.time=${p.retentionDays}d`,
+            `--storage.tsdb.retention.size=${p.retentionSize}`,
+            `--web.listen-address=0.0.0.0:${PROMETHEUS_PORT}`,
+          ],
+          ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
+          readinessProbe: httpProbe('/-/ready', 'http', { periodSeconds: 5 }),
+          livenessProbe: httpProbe('/-/healthy', 'http', { initialDelaySeconds: 30, periodSeconds: 15, failureThreshold: 4 }),
+          resources: resourceRequirements(p.resources),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/prometheus/prometheus.yml', subPath: 'prometheus.yml', readOnly: true },
+            { name: 'rules', mountPath: PROMETHEUS_RULES_DIR, readOnly: true },
+            { name: 'data', mountPath: '/prometheus' },
+          ],
+        }],
+        volumes: [
+          { name: 'config', configMap: { name: config.name } },
+          { name: 'rules', configMap: { name: rules.name } },
+          { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
+        ],
+      }),
     });
 
     new k8s.KubeService(this, 'service', {
