@@ -16,7 +16,7 @@
 // port 9090. Nothing here depends on that port being free: every test Prometheus listens on a random
 // loopback port (see test/support/prometheus.ts).
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,7 +116,8 @@ function main() {
 
   // Jest also writes its results as JSON, so the run ends with one plain summary line
   // ("tests: N passed, N failed[, N skipped]") that any CI can read.
-  const results = join(mkdtempSync(join(tmpdir(), 'jest-results-')), 'results.json');
+  const resultsDir = mkdtempSync(join(tmpdir(), 'jest-results-'));
+  const results = join(resultsDir, 'results.json');
   code = run('npx', ['jest', '--json', `--outputFile=${results}`, ...process.argv.slice(2)]);
   try {
     const r = JSON.parse(readFileSync(results, 'utf8'));
@@ -129,6 +130,8 @@ function main() {
   } catch {
     console.error('Jest wrote no results file; see its output above.');
     return code || 1;
+  } finally {
+    rmSync(resultsDir, { recursive: true, force: true });
   }
   return code;
 }

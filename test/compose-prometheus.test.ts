@@ -102,7 +102,7 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
 
   beforeAll(async () => {
     const demo = createApp({ logger: createLogger({ level: 'silent' }) });
-    appServer = http.createServer(demo.app);
+    appServer = http.createServer(demo.listener);
     await new Promise<void>((resolve) => appServer.listen(0, '127.0.0.1', resolve));
     appPort = (appServer.address() as AddressInfo).port;
     for (let i = 0; i < 3; i++) await (await fetch(`http://127.0.0.1:${appPort}/`)).text();

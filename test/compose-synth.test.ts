@@ -4,9 +4,9 @@
  * succeeds, the compose renderer is wrapped so that one project name makes it throw.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { parseStackConfig, renderCompose, synthesize } from '../lib';
+import { tempDir } from './helpers/temp-dir';
 
 jest.mock('../lib/compose/render-compose', () => {
   const actual = jest.requireActual('../lib/compose/render-compose');
@@ -20,7 +20,7 @@ jest.mock('../lib/compose/render-compose', () => {
 });
 
 function tempOut(): { dir: string; dist: string; compose: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-synth-'));
+  const dir = tempDir('compose-synth-');
   return { dir, dist: path.join(dir, 'dist'), compose: path.join(dir, 'compose') };
 }
 

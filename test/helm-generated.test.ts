@@ -4,12 +4,12 @@
  * values.yaml keeps the chart's conventions: the schema line first, a comment on every key, the pinned images.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { IMAGES, synthesize } from '../lib';
 import { renderChartFiles } from '../lib/helm/chart-files';
 import { CHART_DIR, ROOT } from './helm-support';
+import { tempDir } from './helpers/temp-dir';
 
 function filesUnder(dir: string, prefix = ''): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -109,7 +109,7 @@ describe('Chart.yaml', () => {
 
 describe('npm run synth', () => {
   function tempTree(): { dist: string; chart: string } {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'helm-synth-'));
+    const root = tempDir('helm-synth-');
     const chart = path.join(root, 'charts', 'observability-stack');
     fs.mkdirSync(path.join(chart, 'templates'), { recursive: true });
     fs.writeFileSync(path.join(chart, 'templates', 'hand-written.yaml'), 'kind: Kept\n');

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MANIFEST_HEADER, parseStackConfig, renderManifests, synthesize } from '../lib';
+import { tempDir } from './helpers/temp-dir';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -13,7 +14,7 @@ function snapshotDir(dir: string): Record<string, string> {
 }
 
 function tempDirWithSentinel(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-test-'));
+  const dir = tempDir('synth-test-');
   const dist = path.join(dir, 'dist');
   fs.mkdirSync(dist);
   fs.writeFileSync(path.join(dist, 'previous.k8s.yaml'), 'kind: Previous\n');
@@ -92,7 +93,7 @@ describe('synthesis', () => {
 
 describe('imports/', () => {
   test('holds exactly what `cdk8s import` makes from the Prometheus Operator CRDs', () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'imports-'));
+    const out = tempDir('imports-');
     const crds = path.resolve(ROOT, '../shared/crds');
     for (const [name, file] of [['servicemonitor', 'monitoring.coreos.com_servicemonitors.yaml'], ['prometheusrule', 'monitoring.coreos.com_prometheusrules.yaml']]) {
       execFileSync(path.join(ROOT, 'node_modules/.bin/cdk8s'), ['import', `${name}:=${path.join(crds, file)}`, '--no-save', '--no-check-upgrade', '-l', 'typescript', '-o', out], { cwd: out, stdio: 'pipe' });

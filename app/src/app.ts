@@ -1,10 +1,12 @@
 // The demo app: the tutorial's "Hello World!" service plus a small item API. The handlers below
-// know nothing about metrics or logs; telemetry.ts and logger.ts are mounted in front of them.
+// know nothing about metrics or logs: instrumentation.ts sits in front of them and hands every answered
+// request to telemetry.ts (metrics) and logger.ts (the request log).
+import type { RequestListener } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { Registry } from 'prom-client';
-import { instrumentRequests } from './instrumentation';
-import { attachError, createLogger, requestLog, type Logger } from './logger';
+import { instrumentRequests, recordError } from './instrumentation';
+import { createLogger, requestLog, type Logger } from './logger';
 import { createTelemetry } from './telemetry';
 
 export interface AppOptions {
@@ -14,24 +16,32 @@ export interface AppOptions {
   readonly errorRate?: number;
   /** Request log destination. @default a JSON logger on stdout */
   readonly logger?: Logger;
-  /** false serves the same routes with no metrics middleware, no /metrics and no request logs (the benchmark's baseline). @default true */
+  /** false serves the same routes with no instrumentation: no request id, no metrics, no /metrics, no request logs (the benchmark's baseline). @default true */
   readonly instrumented?: boolean;
   /** Random source for the simulated latency and errors. @default Math.random */
   readonly random?: () => number;
 }
 
 export interface DemoApp {
+  /** What to serve: `http.createServer(demo.listener)`. The Express app behind the instrumentation. */
+  readonly listener: RequestListener;
+  /** The Express app itself (its routes), without the instrumentation. */
   readonly app: Express;
   /** This app's metrics (empty when not instrumented). */
   readonly registry: Registry;
   /** Starts the shutdown: /readyz answers 503 and every response from now on carries `Connection: close`. */
   beginShutdown(): void;
+  /** Records the requests answered so far now (instrumentation.ts records them once per event-loop turn); call it before exiting. */
+  flush(): void;
 }
 
 export interface Item {
   readonly id: number;
   readonly name: string;
 }
+
+/** The routes whose requests are neither counted nor logged: the probes and the scrapes. */
+export const OPERATIONAL_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** The catalogue: ids 1 to 100. */
 export const ITEMS: readonly Item[] = Array.from({ length: 100 }, (_, i) => ({ id: i + 1, name: `item ${i + 1}` }));
@@ -52,8 +62,8 @@ export function createApp(options: AppOptions = {}): DemoApp {
     next();
   });
 
-  // Operational endpoints come first, before the metrics and logging middleware: they are neither
-  // counted nor logged, so probes and scrapes don't drown the app's own traffic.
+  // Operational endpoints: neither counted nor logged (OPERATIONAL_ROUTES), so probes and scrapes don't
+  // drown the app's own traffic.
   app.get('/healthz', (_req, res) => {
     res.type('text').send('ok\n');
   });
@@ -62,10 +72,16 @@ export function createApp(options: AppOptions = {}): DemoApp {
   });
 
   const registry = new Registry();
-  if (instrumented) {
-    const telemetry = createTelemetry(registry);
-    app.get('/metrics', telemetry.metricsEndpoint);
-    app.use(instrumentRequests([telemetry.recorder, requestLog(options.logger ?? createLogger())]));
+  const telemetry = instrumented ? createTelemetry(registry) : undefined;
+  const instrumentation = telemetry
+    ? instrumentRequests({ recorders: [telemetry.recorder, requestLog(options.logger ?? createLogger())], unrecordedRoutes: OPERATIONAL_ROUTES })
+    : undefined;
+  if (telemetry && instrumentation) {
+    // flush() first: a scrape includes every request answered before it.
+    app.get('/metrics', (_req, _res, next) => {
+      instrumentation.flush();
+      next();
+    }, telemetry.metricsEndpoint);
   }
 
   async function simulateWork(): Promise<void> {
@@ -117,16 +133,18 @@ export function createApp(options: AppOptions = {}): DemoApp {
       res.status(status).json({ error: (err as Error).message });
       return;
     }
-    attachError(res, err); // the request's log line carries it, stack included
+    recordError(res, err); // the request's log line carries it, stack included
     res.status(500).json({ error: 'internal server error' });
   };
   app.use(onError);
 
   return {
+    listener: instrumentation ? instrumentation.wrap(app) : app,
     app,
     registry,
     beginShutdown: () => {
       shuttingDown = true;
     },
+    flush: () => instrumentation?.flush(),
   };
 }

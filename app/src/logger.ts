@@ -1,9 +1,6 @@
 // Structured logs for the demo app: JSON lines on stdout, shaped for Loki.
-import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { RequestRecorder } from './instrumentation';
-import { matchedRoute } from './route';
 
 export type { Logger } from 'pino';
 
@@ -38,41 +35,25 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   );
 }
 
-/** A caller's X-Request-Id is kept only if it is safe to echo and to log; otherwise a new one is made. */
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
-/** Lets the error handler hand the error to the request log line (logged under `err`, with its stack). */
-export function attachError(res: Response, err: unknown): void {
-  res.locals.err = err;
-}
-
 /**
- * The request log: sets X-Request-Id when a request starts, and writes one line per answered request
- * when it finishes (request_id, method, route (template), url, status, duration_ms, and `err` for
- * failures). Mounted through `instrumentRequests` (instrumentation.ts) together with the metrics.
+ * The request log: one line per answered request (request_id, method, route (template), url, status,
+ * duration_ms, and `err` for failures), at `info`, `warn` for 4xx, `error` for 5xx. app.ts hands it every
+ * answered request through instrumentRequests (instrumentation.ts), together with the metrics.
  */
 export function requestLog(logger: Logger): RequestRecorder {
-  return {
-    start(req, res) {
-      const incoming = req.get('x-request-id');
-      const requestId = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.locals.requestId = requestId;
-      res.setHeader('X-Request-Id', requestId);
-    },
-    finish(req, res, seconds) {
-      const status = res.statusCode;
-      const line = {
-        request_id: res.locals.requestId as string,
-        method: req.method,
-        route: matchedRoute(req),
-        url: req.originalUrl,
-        status,
-        duration_ms: Math.round(seconds * 1e6) / 1000,
-        err: res.locals.err as unknown,
-      };
-      if (status >= 500) logger.error(line, 'request failed');
-      else if (status >= 400) logger.warn(line, 'request completed');
-      else logger.info(line, 'request completed');
-    },
+  return (answered) => {
+    const { status } = answered;
+    const line = {
+      request_id: answered.requestId,
+      method: answered.method,
+      route: answered.route,
+      url: answered.url,
+      status,
+      duration_ms: Math.round(answered.seconds * 1e6) / 1000,
+      err: answered.err,
+    };
+    if (status >= 500) logger.error(line, 'request failed');
+    else if (status >= 400) logger.warn(line, 'request completed');
+    else logger.info(line, 'request completed');
   };
 }

@@ -1,10 +1,9 @@
 // Prometheus metrics for the demo app. The request handlers know nothing about this module: app.ts
-// records every request through `recorder` (mounted by instrumentRequests in instrumentation.ts) and
+// hands every answered request to `recorder` (through instrumentRequests in instrumentation.ts) and
 // serves `metricsEndpoint` on /metrics.
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecorder } from './instrumentation';
-import { matchedRoute } from './route';
 
 /** OpenTelemetry's advisory buckets for `http.server.request.duration`, in seconds. */
 export const OTEL_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -19,7 +18,7 @@ export function normalizeMethod(method: string): string {
 export interface Telemetry {
   /** Holds this app's metrics only, so several apps can live in one process (tests). */
   readonly registry: Registry;
-  /** Records every request it sees (duration histogram and counter) when the response finishes. */
+  /** Records an answered request: one duration observation and one count. */
   readonly recorder: RequestRecorder;
   /** Serves the registry in the Prometheus text format. */
   readonly metricsEndpoint: RequestHandler;
@@ -45,12 +44,10 @@ export function createTelemetry(registry: Registry = new Registry()): Telemetry 
     registers: [registry],
   });
 
-  const recorder: RequestRecorder = {
-    finish(req, res, seconds) {
-      const labels = { method: normalizeMethod(req.method), route: matchedRoute(req), status_code: res.statusCode };
-      duration.observe(labels, seconds);
-      requests.inc(labels);
-    },
+  const recorder: RequestRecorder = (answered) => {
+    const labels = { method: normalizeMethod(answered.method), route: answered.route, status_code: answered.status };
+    duration.observe(labels, answered.seconds);
+    requests.inc(labels);
   };
 
   const metricsEndpoint: RequestHandler = async (_req, res) => {

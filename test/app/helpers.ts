@@ -18,7 +18,7 @@ export async function startApp(options: Omit<AppOptions, 'logger'> = {}): Promis
   const lines: string[] = [];
   const logger = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
   const demo = createApp({ ...options, logger });
-  const server = http.createServer(demo.app);
+  const server = http.createServer(demo.listener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -148,4 +148,8 @@ test('SIGTERM under load: readiness 503 during the grace delay, no accepted requ
     expect.arrayContaining(['shutdown started, readiness is now false', 'closing the listener, waiting for in-flight requests', 'shutdown complete']),
   );
   expect(lines.at(-1)!.msg).toBe('shutdown complete');
+  // Every answered request has its log line, the last ones included (the app records requests once per
+  // event-loop turn and flushes before it says "shutdown complete").
+  const requestLines = lines.filter((l) => l.msg === 'request completed' && l.route === '/');
+  expect(requestLines).toHaveLength(outcomes.filter((o) => o.status === 200).length);
 });
