@@ -24,6 +24,7 @@ import {
   renderGrafanaDashboardProvider,
   renderGrafanaDatasources,
 } from './render/grafana-provisioning';
+import { renderDashboards } from './render/dashboards';
 import { toYaml } from './render/yaml';
 
 /** Name of Grafana's objects (Deployment, Service, ConfigMap and PVC prefixes). */
@@ -106,11 +107,9 @@ export class Grafana extends Construct {
     ));
     const datasourcesData = { 'datasources.yaml': this.datasourcesYaml };
     const providersData = { 'dashboards.yaml': toYaml(renderGrafanaDashboardProvider()) };
-    // Dashboards come in a later change. The provider's directory is a ConfigMap already (empty for now)
-    // rather than an emptyDir: dashboards then arrive as files in it (its `items` can place them in
-    // subdirectories, which foldersFromFilesStructure turns into folders) and roll the pod through
-    // checksum/config, with no change to the Deployment.
-    const dashboardsData: Record<string, string> = {};
+    // The dashboards (lib/render/dashboards.ts) as files at the top of the provider's directory; a change
+    // rolls the pod through checksum/config. The logs row only when Loki is there to answer it.
+    const dashboardsData = Object.fromEntries(renderDashboards({ loki: props.lokiUrl !== undefined }));
 
     const datasources = new k8s.KubeConfigMap(this, 'datasources', {
       metadata: { name: `${name}-datasources`, namespace: ns, labels },

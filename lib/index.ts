@@ -15,6 +15,7 @@ export * from './render/alert-rules';
 export * from './render/loki-config';
 export * from './render/promtail-config';
 export * from './render/grafana-provisioning';
+export * from './render/dashboards';
 export * from './render/yaml';
 export * from './synth';
 export * from './compose/names';

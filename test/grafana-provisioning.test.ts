@@ -61,7 +61,7 @@ describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as [string, Stack
     expect(file.datasources[1]).toMatchObject({ access: 'proxy', jsonData: { maxLines: 1000 } });
   });
 
-  test('the provider reads dashboards from the mounted directory, a folder per subdirectory', () => {
+  test('the provider reads the dashboards at the top of the mounted directory into one folder', () => {
     const providers = parse(find(objects, 'ConfigMap', 'grafana-dashboard-providers', c.namespace).data['dashboards.yaml']);
     expect(providers).toEqual(renderGrafanaDashboardProvider());
     expect(providers.providers).toEqual([{
@@ -71,7 +71,10 @@ describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as [string, Stack
       disableDeletion: false,
       updateIntervalSeconds: 30,
       allowUiUpdates: false,
-      options: { path: GRAFANA_DASHBOARDS_DIR, foldersFromFilesStructure: true },
+      folder: 'Observability stack',
+      folderUid: 'observability-stack',
+      // A ConfigMap volume's subdirectories are symlinks Grafana's file reader does not follow.
+      options: { path: GRAFANA_DASHBOARDS_DIR, foldersFromFilesStructure: false },
     }]);
     const grafana = find(objects, 'Deployment', 'grafana', c.namespace);
     const mount = grafana.spec.template.spec.containers[0].volumeMounts.find((m: any) => m.mountPath === GRAFANA_DASHBOARDS_DIR);

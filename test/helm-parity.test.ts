@@ -138,6 +138,7 @@ describe('defaults against the committed dist/', () => {
     expect(Object.keys(fromDist).sort()).toEqual([
       'ConfigMap/monitoring-agent/promtail-config:promtail.yaml',
       'ConfigMap/monitoring/grafana-dashboard-providers:dashboards.yaml',
+      'ConfigMap/monitoring/grafana-dashboards:app.json',
       'ConfigMap/monitoring/grafana-datasources:datasources.yaml',
       'ConfigMap/monitoring/loki-config:loki.yaml',
       'ConfigMap/monitoring/prometheus-config:prometheus.yml',

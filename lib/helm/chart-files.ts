@@ -11,6 +11,7 @@ import * as path from 'path';
 import { GRAFANA_PASSWORD_INIT_SCRIPT } from '../grafana';
 import { parseStackConfig } from '../config';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
+import { renderDashboards } from '../render/dashboards';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderLokiConfig } from '../render/loki-config';
 import { renderKubernetesPrometheusConfig } from '../render/prometheus-config';
@@ -57,6 +58,11 @@ export function renderChartFiles(): Map<string, string> {
     toYaml(renderGrafanaDatasources({ prometheus: '', loki: '' })));
   files.set('files/grafana/dashboard-providers.yaml',
     header('lib/render/grafana-provisioning.ts (renderGrafanaDashboardProvider)') + toYaml(renderGrafanaDashboardProvider()));
+  // Dashboards: the template loads dashboards/ when Loki is on and dashboards-without-loki/ (no logs row) when
+  // it is off. JSON has no comments: each dashboard's description names its source and this command.
+  for (const [dir, loki] of [['dashboards', true], ['dashboards-without-loki', false]] as const) {
+    for (const [name, json] of renderDashboards({ loki })) files.set(`files/grafana/${dir}/${name}`, json);
+  }
   files.set('files/grafana/init-admin-password.yaml',
     header('lib/grafana.ts (GRAFANA_PASSWORD_INIT_SCRIPT)') + toYaml({ script: GRAFANA_PASSWORD_INIT_SCRIPT }));
   return files;

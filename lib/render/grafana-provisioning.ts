@@ -12,7 +12,7 @@ import { IMAGES } from '../images';
 export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
 /** Fixed uid of the Loki data source. */
 export const LOKI_DATASOURCE_UID = 'loki';
-/** Where the dashboard provider reads dashboards from (a folder per subdirectory). */
+/** Where the dashboard provider reads dashboards from (the JSON files at its top). */
 export const GRAFANA_DASHBOARDS_DIR = '/var/lib/grafana/dashboards';
 /** Where Grafana reads provisioning files from (GF_PATHS_PROVISIONING in the image). */
 export const GRAFANA_PROVISIONING_DIR = '/etc/grafana/provisioning';
@@ -88,9 +88,18 @@ export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: G
   return escapeProvisioningValue({ apiVersion: 1, prune: true, datasources });
 }
 
+/** The Grafana folder the provisioned dashboards go in, and its fixed uid. */
+export const GRAFANA_DASHBOARD_FOLDER = { title: 'Observability stack', uid: 'observability-stack' } as const;
+
 /**
- * dashboards.yaml: one file provider reading GRAFANA_DASHBOARDS_DIR, a Grafana folder per subdirectory.
- * Dashboards live in files only: edits in the UI cannot be saved over them (`allowUiUpdates: false`).
+ * dashboards.yaml: one file provider reading the JSON files at the top of GRAFANA_DASHBOARDS_DIR into one
+ * folder. Dashboards live in files only: edits in the UI cannot be saved over them (`allowUiUpdates: false`).
+ *
+ * Not `foldersFromFilesStructure`: on Kubernetes the directory is a ConfigMap volume, whose files are
+ * symlinks into a hidden `..data` directory. Grafana's file reader skips directories whose name starts
+ * with "." and does not descend into symlinked ones (filepath.Walk; pkg/services/provisioning/dashboards/
+ * file_reader.go, validateWalkablePath), so a ConfigMap can only place dashboards at the top; a folder per
+ * subdirectory would never fill.
  */
 export function renderGrafanaDashboardProvider(): Record<string, unknown> {
   return escapeProvisioningValue({
@@ -99,11 +108,12 @@ export function renderGrafanaDashboardProvider(): Record<string, unknown> {
       name: 'default',
       orgId: 1,
       type: 'file',
+      folder: GRAFANA_DASHBOARD_FOLDER.title,
+      folderUid: GRAFANA_DASHBOARD_FOLDER.uid,
       disableDeletion: false,
       updateIntervalSeconds: 30,
       allowUiUpdates: false,
-      // foldersFromFilesStructure needs folder and folderUid unset.
-      options: { path: GRAFANA_DASHBOARDS_DIR, foldersFromFilesStructure: true },
+      options: { path: GRAFANA_DASHBOARDS_DIR, foldersFromFilesStructure: false },
     }],
   });
 }
