@@ -153,8 +153,9 @@ const lokiSchema = z.strictObject({
 
 const logAgentSchema = z.strictObject({
   /**
-   * Which node log agent ships pod logs to Loki. Promtail reached end of life on 2026-03-02 (its last
-   * image is 3.6.11); Grafana Alloy is its successor. @default promtail
+   * Which node log agent ships pod logs to Loki, with the same files, labels and pipeline either way.
+   * Promtail reached end of life on 2026-03-02 (its last image is 3.6.11); Grafana Alloy is its successor
+   * (cdk8s and compose; the Helm chart renders Promtail only, so far). @default promtail
    */
   kind: z.enum(['promtail', 'alloy'], { error: 'must be "promtail" or "alloy"' }).default('promtail'),
   /** Namespace of the agent, labelled Pod Security `privileged` (hostPath needs it). @default monitoring-agent */
@@ -244,10 +245,6 @@ export const stackSchema = z.strictObject({
     if (bytesOfQuantity(r.requests.memory) > bytesOfQuantity(r.limits.memory)) {
       fail([...path.split('.'), 'requests', 'memory'], `must be at most ${path}.limits.memory (${r.limits.memory})`);
     }
-  }
-  if (c.logAgent.kind === 'alloy') {
-    // The model already holds Alloy's settings so its rendering can land without a breaking change.
-    fail(['logAgent', 'kind'], 'cannot be "alloy" yet: only the Promtail rendering exists so far; use "promtail" (the default)');
   }
   if (c.app.serviceMonitor.enabled && !c.app.enabled) {
     fail(['app', 'serviceMonitor', 'enabled'], 'needs app.enabled: true (there is no app to monitor)');

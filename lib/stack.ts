@@ -11,6 +11,7 @@ import { Loki } from './loki';
 import { NamespacesChart } from './namespaces';
 import { Prometheus } from './prometheus';
 import { Promtail } from './promtail';
+import { Alloy } from './alloy';
 
 export interface ObservabilityStackProps {
   /** Settings; anything left out takes its documented default (lib/config.ts). @default {} */
@@ -63,7 +64,6 @@ function addLogAgent(scope: Construct, config: StackConfig, lokiPushUrl: string)
     case 'promtail':
       return new Promtail(scope, 'promtail', { config, lokiPushUrl });
     case 'alloy':
-      // Grafana Alloy comes in its own change; until then fail loudly rather than deploy no agent.
-      throw new Error('logAgent.kind "alloy" is not implemented yet; set logAgent.kind to "promtail" (the default) for now');
+      return new Alloy(scope, 'alloy', { config, lokiPushUrl });
   }
 }

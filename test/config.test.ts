@@ -87,12 +87,6 @@ describe('bad input', () => {
     expect(problems({ logAgent: { kind: 'fluentd' } })).toEqual(['logAgent.kind must be "promtail" or "alloy", got "fluentd"']);
   });
 
-  test('throws if Alloy is chosen before its rendering exists', () => {
-    expect(problems({ logAgent: { kind: 'alloy' } })).toEqual([
-      'logAgent.kind cannot be "alloy" yet: only the Promtail rendering exists so far; use "promtail" (the default), got "alloy"',
-    ]);
-  });
-
   test('throws if the scrape timeout exceeds the interval', () => {
     expect(problems({ prometheus: { scrapeIntervalSeconds: 10, scrapeTimeoutSeconds: 30 } })).toEqual([
       'prometheus.scrapeTimeoutSeconds must be at most prometheus.scrapeIntervalSeconds (10), got 30',

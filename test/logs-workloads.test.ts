@@ -211,12 +211,6 @@ describe('Promtail', () => {
 });
 
 describe('the log agent switch', () => {
-  test('throws if logAgent.kind is alloy, which is not implemented yet', () => {
-    expect(() => synthObjects({ logAgent: { kind: 'alloy' } })).toThrow(
-      'logAgent.kind cannot be "alloy" yet: only the Promtail rendering exists so far; use "promtail" (the default), got "alloy"',
-    );
-  });
-
   test('loki.enabled: false deploys neither Loki nor a log agent', () => {
     const objects = synthObjects({ loki: { enabled: false } });
     expect(objects.filter(isLogsObject)).toEqual([]);

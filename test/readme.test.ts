@@ -11,7 +11,7 @@ describe('README', () => {
     const section = readme.slice(readme.indexOf('## Components'), readme.indexOf('\n## ', readme.indexOf('## Components') + 1));
     const table = section.split('\n').filter((l) => l.startsWith('| ') && l.includes('`'));
     const images = table.map((l) => /`([^`]+:[^`]+)`/.exec(l.split('|')[2])?.[1]).filter(Boolean);
-    const pinned = [IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.app].map(imageString);
+    const pinned = [IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.alloy, IMAGES.app].map(imageString);
     expect(images.sort()).toEqual(pinned.sort());
   });
 

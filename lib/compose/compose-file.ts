@@ -4,26 +4,23 @@
  */
 import { Document, isMap, isScalar, Scalar, visit, YAMLMap } from 'yaml';
 import { StackConfig } from '../config';
+import { composeAlloyService } from './alloy-service';
 import { composeAppService, composeTrafficService } from './app-service';
 import { ComposeFile, ComposeServiceEntry } from './compose-types';
 import { composeGrafanaService } from './grafana-service';
 import { composeLokiService } from './loki-service';
 import { composePrometheusService } from './prometheus-service';
 import { composePromtailService } from './promtail-service';
-import { composeRunsPromtail } from './scrape-targets';
+import { composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
 
-/** The services of the stack on compose, in file order. Throws for settings compose cannot render. */
+/** The services of the stack on compose, in file order. */
 export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
-  if (c.loki.enabled && c.logAgent.kind !== 'promtail') {
-    throw new Error(
-      `logAgent.kind must be "promtail" for the docker compose rendering (compose/ has no Alloy service yet), got ${JSON.stringify(c.logAgent.kind)}`,
-    );
-  }
   const prometheus = composePrometheusService(c);
   const loki = c.loki.enabled ? composeLokiService(c) : undefined;
   const entries: ComposeServiceEntry[] = [prometheus];
   if (loki) entries.push(loki);
   if (loki && composeRunsPromtail(c)) entries.push(composePromtailService(c, loki.name));
+  if (loki && composeRunsAlloy(c)) entries.push(composeAlloyService(c, loki.name));
   if (c.grafana.enabled) entries.push(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]));
   if (c.app.enabled) {
     entries.push(composeAppService(c));
@@ -52,7 +49,7 @@ function introComment(c: StackConfig): string {
     'Every service: pinned image (lib/images.ts, the tags the Kubernetes manifests use), restart unless-stopped,',
     'read-only root (tmpfs /tmp where it writes temp files), cap_drop ALL, no-new-privileges, a healthcheck',
     'that works with its image, and json-file logging whose `tag` and `labels` options put the container name',
-    'and compose service/project into every log line, which is how Promtail labels logs without the Docker socket.',
+    'and compose service/project into every log line, which is how the log agent labels logs without the Docker socket.',
     `Ports are published on 127.0.0.1 only, for what a person opens: Grafana ${c.compose.ports.grafana},`,
     `Prometheus ${c.compose.ports.prometheus}, the app ${c.compose.ports.app}. Data lives in named volumes.`,
     '',

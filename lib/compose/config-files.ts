@@ -18,6 +18,7 @@ export const COMPOSE_FILES = {
   prometheusRules: `prometheus/rules/${RULES_FILE}`,
   lokiConfig: 'loki/loki.yaml',
   promtailConfig: 'promtail/promtail.yaml',
+  alloyConfig: 'alloy/config.alloy',
   grafanaDatasourcesDir: 'grafana/provisioning/datasources',
   grafanaDatasources: 'grafana/provisioning/datasources/datasources.yaml',
   grafanaDashboardProvidersDir: 'grafana/provisioning/dashboards',

@@ -19,7 +19,7 @@ export function composeLokiService(c: StackConfig): ComposeServiceEntry {
     namedVolumes: [volume],
     comment: [
       'Loki: monolithic, filesystem storage on a named volume at /loki (the image makes /loki owned by 10001, and a',
-      'fresh named volume takes that ownership). Not published: only Promtail and Grafana talk to it.',
+      'fresh named volume takes that ownership). Not published: only the log agent and Grafana talk to it.',
       'The image is distroless (no shell, no wget): `loki -health` (Loki >= 3.7) checks its own /ready.',
     ].join('\n'),
     service: {

@@ -9,13 +9,14 @@ import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../ren
 import { LOKI_HTTP_PORT, LOKI_PUSH_PATH, renderLokiConfig } from '../render/loki-config';
 import { renderComposePrometheusConfig } from '../render/prometheus-config';
 import { toYaml } from '../render/yaml';
+import { renderAlloyComposeConfig } from './alloy-compose';
 import { composeFileYaml } from './compose-file';
 import { COMPOSE_FILES } from './config-files';
 import { grafanaDatasourceOptions } from './grafana-service';
 import { composeServiceName } from './names';
 import { renderPromtailComposeConfig } from './promtail-compose';
 import { renderComposeReadme, renderEnvExample } from './readme';
-import { COMPOSE_PROMETHEUS_PORT, composeRunsPromtail } from './scrape-targets';
+import { COMPOSE_PROMETHEUS_PORT, composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
 
 /** First line of every generated YAML file in compose/. */
 export const COMPOSE_HEADER =
@@ -46,6 +47,7 @@ export function renderCompose(c: StackConfig): Map<string, string> {
   if (c.prometheus.alertRules) files.set(COMPOSE_FILES.prometheusRules, yaml(renderAlertRules()));
   if (c.loki.enabled) files.set(COMPOSE_FILES.lokiConfig, yaml(renderLokiConfig(c)));
   if (urls.lokiPush && composeRunsPromtail(c)) files.set(COMPOSE_FILES.promtailConfig, yaml(renderPromtailComposeConfig(c, urls.lokiPush)));
+  if (urls.lokiPush && composeRunsAlloy(c)) files.set(COMPOSE_FILES.alloyConfig, renderAlloyComposeConfig(c, urls.lokiPush));
   if (c.grafana.enabled) {
     const datasources = renderGrafanaDatasources(
       { prometheus: urls.prometheus, ...(urls.loki ? { loki: urls.loki } : {}) },

@@ -4,6 +4,7 @@
  * labels. Pure: no cdk8s here (renderComposePrometheusConfig in lib/render/prometheus-config.ts uses it).
  */
 import { StackConfig } from '../config';
+import { ALLOY_HTTP_PORT } from '../render/alloy-config';
 import { LOKI_HTTP_PORT } from '../render/loki-config';
 import { PROMTAIL_HTTP_PORT } from '../render/promtail-config';
 import { ComposeComponent, composeContractLabels, composeServiceName, ContractLabels } from './names';
@@ -26,9 +27,14 @@ export interface ComposeScrapeTarget {
   readonly labels: ContractLabels;
 }
 
-/** Whether the stack's log agent (Promtail, on compose) runs: it ships logs to Loki, so only with Loki. */
+/** Whether Promtail runs: it is the log agent (`logAgent.kind`), and it ships logs to Loki, so only with Loki. */
 export function composeRunsPromtail(c: StackConfig): boolean {
   return c.loki.enabled && c.logAgent.kind === 'promtail';
+}
+
+/** Whether Alloy runs: the same rule as composeRunsPromtail, for `logAgent.kind: alloy`. */
+export function composeRunsAlloy(c: StackConfig): boolean {
+  return c.loki.enabled && c.logAgent.kind === 'alloy';
 }
 
 /** Every scrape target of the compose stack, in a stable order. */
@@ -38,6 +44,7 @@ export function composeScrapeTargets(c: StackConfig): ComposeScrapeTarget[] {
     ['app', c.app.port, c.app.metricsPath, c.app.enabled],
     ['loki', LOKI_HTTP_PORT, '/metrics', c.loki.enabled],
     ['promtail', PROMTAIL_HTTP_PORT, '/metrics', composeRunsPromtail(c)],
+    ['alloy', ALLOY_HTTP_PORT, '/metrics', composeRunsAlloy(c)],
     ['grafana', COMPOSE_GRAFANA_PORT, '/metrics', c.grafana.enabled],
   ];
   return entries

@@ -70,7 +70,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
     properties: { name: orEmpty(secret.properties.name), key: secret.properties.key },
     additionalProperties: false,
   };
-  // Only Promtail is rendered so far (the model refuses "alloy" too); Alloy's block comes with its rendering.
+  // The chart renders Promtail only so far: `logAgent.kind: alloy` is for the cdk8s and compose renderings.
   p.logAgent.properties.kind = { type: 'string', enum: ['promtail'] };
   delete p.logAgent.properties.alloy;
 

@@ -93,7 +93,7 @@ const resources = (r: Resources): Resources => ({ requests: { ...r.requests }, l
 /**
  * The chart's values for a resolved model. The model's `namespace` is not among them: the chart puts
  * Prometheus, Loki and Grafana in the release namespace (`helm install -n …`). Its `compose` block is not
- * either (compose only). `logAgent.alloy` is left out until the model renders Alloy.
+ * either (compose only). `logAgent.alloy` is left out: the chart renders Promtail only so far (Alloy: cdk8s and compose).
  */
 export function chartValues(c: StackConfig): ChartValues {
   return {
@@ -285,7 +285,7 @@ const DOCS: Record<string, string> = {
   'loki.enabled': 'deploy Loki and the log agent.',
   'loki.retentionDays': 'delete log lines older than this many days (compactor retention), 1 to 3650.',
   'logAgent': 'the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.',
-  'logAgent.kind': 'which agent: "promtail" (the only rendering so far; Promtail reached end of life on 2026-03-02, Grafana Alloy comes next).',
+  'logAgent.kind': 'which agent: "promtail", the only one this chart renders so far (Promtail reached end of life on 2026-03-02; its successor Grafana Alloy is logAgent.kind: alloy in the cdk8s and compose renderings).',
   'logAgent.namespace': 'namespace of the agent, Pod Security privileged (hostPath and uid 0 need it); must differ from the release namespace and app.namespace.',
   'logAgent.promtail': 'Promtail\'s image and resources.',
   'grafana': 'Grafana with its Prometheus (default) and Loki data sources provisioned from files.',

@@ -1,0 +1,50 @@
+/** The Alloy service (`logAgent.kind: alloy`): tails Docker's json-file logs read-only and pushes them to Loki. */
+import { ALLOY_CONFIG_DIR } from '../alloy';
+import { StackConfig } from '../config';
+import { imageString } from '../images';
+import { ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_STORAGE_PATH } from '../render/alloy-config';
+import { COMPOSE_FILES } from './config-files';
+import { ComposeServiceEntry } from './compose-types';
+import { composeContainerName, composeServiceName } from './names';
+import { DOCKER_CONTAINERS_DIR } from './promtail-compose';
+import { bashHttpCheck, configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
+
+export function composeAlloyService(c: StackConfig, lokiService: string): ComposeServiceEntry {
+  const name = composeServiceName(c, 'alloy');
+  const volume = 'alloy-data';
+  return {
+    name,
+    namedVolumes: [volume],
+    comment: [
+      'Grafana Alloy: reads the json-file logs in /var/lib/docker/containers, mounted read-only; NOT the Docker socket',
+      '(the whole Engine API, i.e. root on the host). Every service sets `logging` (json-file, tag {{.Name}}, labels',
+      'com.docker.compose.service/project), and alloy/config.alloy turns those `attrs` into namespace/pod/container/app/node.',
+      'Relaxed: uid 0, because Docker writes those files root:root 0640 in root-owned 0710 directories; as their',
+      'owner, root reads them with no capability, so cap_drop ALL and the read-only root stay.',
+      'Positions live in the alloy-data volume (--storage.path). The image (Ubuntu) has bash but no curl or wget:',
+      'the healthcheck speaks HTTP over bash\'s /dev/tcp to /-/ready (200 once the configuration is loaded).',
+    ].join('\n'),
+    service: {
+      image: imageString(c.logAgent.alloy.image),
+      container_name: composeContainerName(c, name),
+      command: [
+        'run',
+        `${ALLOY_CONFIG_DIR}/${ALLOY_CONFIG_FILE_NAME}`,
+        `--server.http.listen-addr=0.0.0.0:${ALLOY_HTTP_PORT}`,
+        `--storage.path=${ALLOY_STORAGE_PATH}`,
+        '--disable-reporting',
+      ],
+      user: '0:0',
+      volumes: [
+        configMount(COMPOSE_FILES.alloyConfig, `${ALLOY_CONFIG_DIR}/${ALLOY_CONFIG_FILE_NAME}`),
+        `${DOCKER_CONTAINERS_DIR}:${DOCKER_CONTAINERS_DIR}:ro`,
+        `${volume}:${ALLOY_STORAGE_PATH}`,
+      ],
+      tmpfs: ['/tmp:size=16m'],
+      depends_on: { [lokiService]: { condition: 'service_healthy' } },
+      healthcheck: healthcheck(bashHttpCheck(ALLOY_HTTP_PORT, '/-/ready'), { startPeriodSeconds: 30 }),
+      ...hardenedService(),
+      deploy: resourceLimits(c.logAgent.alloy.resources),
+    },
+  };
+}

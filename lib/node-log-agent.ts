@@ -1,0 +1,114 @@
+/**
+ * The DaemonSet shape both node log agents share (Promtail, lib/promtail.ts; Grafana Alloy, lib/alloy.ts):
+ * one pod per node, control-plane nodes included, reading the kubelet's log files from /var/log/pods and
+ * keeping its read positions in a host directory, so a restarted or upgraded agent continues where it
+ * stopped.
+ *
+ * It is the one workload that cannot meet Pod Security `restricted` (nor `baseline`): reading the kubelet's
+ * log files needs hostPath volumes and uid 0. The agent therefore lives in its own namespace, labelled
+ * `privileged` by lib/namespaces.ts, and relaxes exactly those two things; everything else stays locked down.
+ */
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { ImageSettings, Resources } from './config';
+import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './k8s-util';
+import { selectorLabels } from './labels';
+import { POD_LOGS_DIR } from './render/promtail-config';
+
+export interface NodeLogAgentProps {
+  /** Name of the DaemonSet and its container. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Labels of the DaemonSet and its pods. */
+  readonly labels: Record<string, string>;
+  readonly serviceAccountName: string;
+  readonly image: ImageSettings;
+  readonly resources: Resources;
+  readonly args: string[];
+  /** The agent's HTTP port (probes, /metrics). */
+  readonly port: number;
+  /** Path of the readiness probe, also used, leniently, for liveness. */
+  readonly readyPath: string;
+  /** The agent's config: the ConfigMap's name, where it is mounted, and its data (for checksum/config). */
+  readonly config: { readonly configMapName: string; readonly mountPath: string; readonly data: Record<string, string> };
+  /** The host directory holding the agent's positions, the volume's name, and where it is mounted. */
+  readonly positions: { readonly volumeName: string; readonly hostPath: string; readonly mountPath: string };
+}
+
+export function nodeLogAgentDaemonSet(scope: Construct, id: string, p: NodeLogAgentProps): k8s.KubeDaemonSet {
+  return new k8s.KubeDaemonSet(scope, id, {
+    metadata: { name: p.name, namespace: p.namespace, labels: p.labels },
+    spec: {
+      selector: { matchLabels: selectorLabels(p.name) },
+      template: {
+        metadata: {
+          labels: p.labels,
+          // Prometheus's pod job discovers every namespace, this one included.
+          annotations: {
+            ...scrapeAnnotations(p.port),
+            'checksum/config': configChecksum(p.config.data),
+          },
+        },
+        spec: {
+          serviceAccountName: p.serviceAccountName,
+          automountServiceAccountToken: true,
+          // No priorityClassName: system-node-critical is meant for what keeps a node working, and a log
+          // agent is not that; it would also evict workloads to make room on a full node.
+          securityContext: {
+            // Relaxed: uid 0, because the kubelet writes container logs as root:root 0640
+            // (kubernetes/kubernetes#124349); as the files' owner, uid 0 reads them with no capability.
+            runAsUser: 0,
+            runAsGroup: 0,
+            // Relaxed: follows from uid 0.
+            runAsNonRoot: false,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          // Kept whole: no privilege escalation, read-only root, ALL capabilities dropped and none added.
+          // Reading needs none: the files' owner bit covers uid 0, and /var/log/pods and its pod and
+          // container directories are 0755 (traversable by anyone); writing the positions into a
+          // root-owned host directory needs none either. DAC_OVERRIDE/DAC_READ_SEARCH would only matter
+          // for files uid 0 does not own, and there are none here.
+          tolerations: [
+            // Control-plane nodes run pods too (all of them, on kind): collect their logs as well.
+            { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+            { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
+          ],
+          terminationGracePeriodSeconds: 30,
+          containers: [{
+            name: p.name,
+            image: `${p.image.repository}:${p.image.tag}`,
+            imagePullPolicy: p.image.pullPolicy,
+            args: p.args,
+            env: [
+              // Each agent selects this node's pods by it (Promtail also tails only targets whose __host__ equals it).
+              { name: 'HOSTNAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+            ],
+            ports: [{ name: 'http', containerPort: p.port, protocol: 'TCP' }],
+            readinessProbe: httpProbe(p.readyPath, 'http', { initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 5 }),
+            // Lenient: restart only an agent that has stayed unready for about five minutes (lost API watch,
+            // unreadable mounts). Positions are on the host, so a restart loses nothing and resends at most
+            // the lines read since the last positions sync.
+            livenessProbe: httpProbe(p.readyPath, 'http', { initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 10 }),
+            resources: resourceRequirements(p.resources),
+            securityContext: restrictedContainerSecurity(),
+            volumeMounts: [
+              { name: 'config', mountPath: p.config.mountPath, readOnly: true },
+              // Relaxed: hostPath, read-only: the kubelet's container logs (CRI format; kind runs containerd).
+              { name: 'pods', mountPath: POD_LOGS_DIR, readOnly: true },
+              // Relaxed: hostPath, read-write: the positions outlive the pod. The only writable host path.
+              { name: p.positions.volumeName, mountPath: p.positions.mountPath },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+          }],
+          volumes: [
+            { name: 'config', configMap: { name: p.config.configMapName } },
+            { name: 'pods', hostPath: { path: POD_LOGS_DIR, type: 'Directory' } },
+            { name: p.positions.volumeName, hostPath: { path: p.positions.hostPath, type: 'DirectoryOrCreate' } },
+            // The root filesystem is read-only; nothing known writes here, but a Go library's temp file should not crash it.
+            { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+          ],
+        },
+      },
+    },
+  });
+}
