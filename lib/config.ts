@@ -154,8 +154,8 @@ const lokiSchema = z.strictObject({
 const logAgentSchema = z.strictObject({
   /**
    * Which node log agent ships pod logs to Loki, with the same files, labels and pipeline either way.
-   * Promtail reached end of life on 2026-03-02 (its last image is 3.6.11); Grafana Alloy is its successor
-   * (cdk8s and compose; the Helm chart renders Promtail only, so far). @default promtail
+   * Promtail reached end of life on 2026-03-02 (its last image is 3.6.11); Grafana Alloy is its successor.
+   * @default promtail
    */
   kind: z.enum(['promtail', 'alloy'], { error: 'must be "promtail" or "alloy"' }).default('promtail'),
   /** Namespace of the agent, labelled Pod Security `privileged` (hostPath needs it). @default monitoring-agent */

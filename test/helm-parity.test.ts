@@ -59,7 +59,8 @@ function normalize(obj: any, managedBy: 'Helm' | 'cdk8s'): any {
     delete annotations['checksum/config'];
   }
   if (o.kind === 'ConfigMap') {
-    o.data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, parsedConfig(v as string)]));
+    // config.alloy is not YAML: compared as text, byte for byte.
+    o.data = Object.fromEntries(Object.entries(o.data ?? {}).map(([k, v]) => [k, k.endsWith('.alloy') ? v : parsedConfig(v as string)]));
   }
   return o;
 }

@@ -51,13 +51,14 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
       expect(agents).toEqual([]);
       return;
     }
-    expect(agents.map(where)).toEqual([`DaemonSet/${values.logAgent.namespace}/promtail`]);
+    const agent = values.logAgent.kind;
+    expect(agents.map(where)).toEqual([`DaemonSet/${values.logAgent.namespace}/${agent}`]);
     const allowed = 'configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret';
     expect(restrictedViolations(podSpecOf(agents[0]), podMetadataOf(agents[0]).annotations)).toEqual([
       `volume "pods" must not use volume type hostPath (allowed: ${allowed}) [restrictedVolumes]`,
-      `volume "positions" must not use volume type hostPath (allowed: ${allowed}) [restrictedVolumes]`,
+      `volume "${agent === 'alloy' ? 'data' : 'positions'}" must not use volume type hostPath (allowed: ${allowed}) [restrictedVolumes]`,
       'pod must not set securityContext.runAsNonRoot=false [runAsNonRoot]',
-      'pod or container "promtail" must set securityContext.runAsNonRoot=true [runAsNonRoot]',
+      `pod or container "${agent}" must set securityContext.runAsNonRoot=true [runAsNonRoot]`,
       'pod must not set securityContext.runAsUser=0 [runAsUser]',
     ]);
   });
@@ -91,7 +92,7 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
   });
 
   test('every image is repository:tag as the values pin it, never latest', () => {
-    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.grafana.image]
+    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.logAgent.alloy.image, values.grafana.image]
       .map((i) => `${i.repository}:${i.tag}`));
     for (const o of pods) {
       for (const c of containersOf(podSpecOf(o))) {

@@ -52,7 +52,7 @@ describe('values.schema.json stops helm', () => {
     ['a remote-write endpoint that is not a URL', [], ['prometheus.remoteWrite.mimir.url=mimir:9009'], '/prometheus/remoteWrite/mimir/url', /does not match pattern/],
     ['a remote-write endpoint with an unknown key', [], ['prometheus.remoteWrite.mimir.url=https://m.example/push', 'prometheus.remoteWrite.mimir.token=x'], '/prometheus/remoteWrite/mimir', /additional properties 'token' not allowed/],
     ['a key set to null (deleted)', ['app.image.tag=null'], [], '/app/image', /missing property 'tag'/],
-    ['logAgent.kind alloy (not rendered yet)', [], ['logAgent.kind=alloy'], '/logAgent/kind', /value must be 'promtail'/],
+    ['logAgent.kind neither promtail nor alloy', [], ['logAgent.kind=fluent-bit'], '/logAgent/kind', /value must be one of 'promtail', 'alloy'/],
   ];
 
   test.each(cases)('%s', (_what, set, setString, pointer, message) => {

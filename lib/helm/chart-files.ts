@@ -11,6 +11,7 @@ import * as path from 'path';
 import { GRAFANA_PASSWORD_INIT_SCRIPT } from '../grafana';
 import { parseStackConfig } from '../config';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
+import { renderAlloyKubernetesConfig } from '../render/alloy-config';
 import { renderDashboards } from '../render/dashboards';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderLokiConfig } from '../render/loki-config';
@@ -19,6 +20,9 @@ import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
 import { renderValuesSchema } from './values-schema';
 import { chartValues, renderValuesYaml } from './values';
+
+/** The text templates/alloy/configmap.yaml replaces with Loki's push URL in files/alloy/config.alloy. */
+export const ALLOY_LOKI_PUSH_URL_PLACEHOLDER = 'LOKI_PUSH_URL';
 
 /** Header of every generated file under files/, naming its source and the command that makes it. */
 function header(source: string): string {
@@ -49,6 +53,9 @@ export function renderChartFiles(): Map<string, string> {
   // promtail.yaml: all static but clients (Loki's push URL), which the template adds.
   const promtail = renderPromtailKubernetesConfig(c, '') as Record<string, unknown>;
   delete promtail.clients;
+  // config.alloy: all static but Loki's push URL, which the template puts in place of LOKI_PUSH_URL.
+  files.set('files/alloy/config.alloy', renderAlloyKubernetesConfig(c, ALLOY_LOKI_PUSH_URL_PLACEHOLDER));
+
   files.set('files/promtail/promtail.yaml', header('lib/render/promtail-config.ts (renderPromtailKubernetesConfig, without clients)') + toYaml(promtail));
 
   // datasources.yaml: the template sets the URLs and timeInterval, the Prometheus version when the tag is x.y.z,

@@ -45,7 +45,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
   const p = root.properties;
 
   // Reshape where the chart's values differ from the model's input.
-  for (const block of [p.app, p.prometheus, p.loki, p.logAgent.properties.promtail, p.grafana]) {
+  for (const block of [p.app, p.prometheus, p.loki, p.logAgent.properties.promtail, p.logAgent.properties.alloy, p.grafana]) {
     block.properties.image = chartImage(block.properties.image);
   }
   for (const block of [p.prometheus, p.loki, p.grafana]) {
@@ -70,9 +70,6 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
     properties: { name: orEmpty(secret.properties.name), key: secret.properties.key },
     additionalProperties: false,
   };
-  // The chart renders Promtail only so far: `logAgent.kind: alloy` is for the cdk8s and compose renderings.
-  p.logAgent.properties.kind = { type: 'string', enum: ['promtail'] };
-  delete p.logAgent.properties.alloy;
 
   return finish(root, defaults as unknown as Record<string, unknown>, []);
 }

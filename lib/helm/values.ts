@@ -68,9 +68,10 @@ export interface ChartValues {
     resources: Resources;
   };
   logAgent: {
-    kind: 'promtail';
+    kind: 'promtail' | 'alloy';
     namespace: string;
     promtail: { image: ChartImage; resources: Resources };
+    alloy: { image: ChartImage; resources: Resources };
   };
   grafana: {
     enabled: boolean;
@@ -93,7 +94,7 @@ const resources = (r: Resources): Resources => ({ requests: { ...r.requests }, l
 /**
  * The chart's values for a resolved model. The model's `namespace` is not among them: the chart puts
  * Prometheus, Loki and Grafana in the release namespace (`helm install -n …`). Its `compose` block is not
- * either (compose only). `logAgent.alloy` is left out: the chart renders Promtail only so far (Alloy: cdk8s and compose).
+ * either (compose only).
  */
 export function chartValues(c: StackConfig): ChartValues {
   return {
@@ -138,9 +139,10 @@ export function chartValues(c: StackConfig): ChartValues {
       resources: resources(c.loki.resources),
     },
     logAgent: {
-      kind: c.logAgent.kind as 'promtail',
+      kind: c.logAgent.kind,
       namespace: c.logAgent.namespace,
       promtail: { image: image(c.logAgent.promtail.image), resources: resources(c.logAgent.promtail.resources) },
+      alloy: { image: image(c.logAgent.alloy.image), resources: resources(c.logAgent.alloy.resources) },
     },
     grafana: {
       enabled: c.grafana.enabled,
@@ -215,6 +217,7 @@ export function valuesToStackInput(v: ChartValues, releaseNamespace: string): St
       kind: v.logAgent.kind,
       namespace: v.logAgent.namespace,
       promtail: { image: img(v.logAgent.promtail.image), resources: v.logAgent.promtail.resources },
+      alloy: { image: img(v.logAgent.alloy.image), resources: v.logAgent.alloy.resources },
     },
     grafana: {
       enabled: v.grafana.enabled,
@@ -285,9 +288,10 @@ const DOCS: Record<string, string> = {
   'loki.enabled': 'deploy Loki and the log agent.',
   'loki.retentionDays': 'delete log lines older than this many days (compactor retention), 1 to 3650.',
   'logAgent': 'the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.',
-  'logAgent.kind': 'which agent: "promtail", the only one this chart renders so far (Promtail reached end of life on 2026-03-02; its successor Grafana Alloy is logAgent.kind: alloy in the cdk8s and compose renderings).',
+  'logAgent.kind': 'which agent: "promtail" or "alloy", with the same files, labels and pipeline either way. Promtail reached end of life on 2026-03-02 (3.6.11 is its last image); Grafana Alloy is its successor.',
   'logAgent.namespace': 'namespace of the agent, Pod Security privileged (hostPath and uid 0 need it); must differ from the release namespace and app.namespace.',
   'logAgent.promtail': 'Promtail\'s image and resources.',
+  'logAgent.alloy': 'Grafana Alloy\'s image and resources.',
   'grafana': 'Grafana with its Prometheus (default) and Loki data sources provisioned from files.',
   'grafana.enabled': 'deploy Grafana.',
   'grafana.adminUser': 'login name of the admin user, 1 to 64 letters, digits, ".", "_", "@" or "-".',

@@ -91,6 +91,16 @@ pod-security.kubernetes.io/audit-version: latest
 {{ include "observability-stack.selectorLabels" (dict "name" "promtail" "context" .) }}
 {{- end -}}
 
+{{/* observability-stack.alloy.labels: metadata labels of Alloy's objects. */}}
+{{- define "observability-stack.alloy.labels" -}}
+{{ include "observability-stack.labels" (dict "name" "alloy" "component" "log-agent" "version" .Values.logAgent.alloy.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.alloy.selectorLabels: labels that select Alloy's pods. */}}
+{{- define "observability-stack.alloy.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" "alloy" "context" .) }}
+{{- end -}}
+
 {{/* observability-stack.grafana.labels: metadata labels of Grafana's objects. */}}
 {{- define "observability-stack.grafana.labels" -}}
 {{ include "observability-stack.labels" (dict "name" "grafana" "component" "dashboards" "version" .Values.grafana.image.tag "context" .) }}
