@@ -126,6 +126,9 @@ describe('the PromQL of the app dashboard, run by the real Prometheus against th
   const vars = { namespace: c.compose.projectName, app: c.app.name };
   let prometheus: RunningPrometheus;
   let server: http.Server;
+  let calmServer: http.Server;
+  /** A second app that never fails, scraped as app "calm-app". */
+  const CALM_APP = 'calm-app';
   let sending = true;
   let traffic: Promise<void>;
 
@@ -139,10 +142,14 @@ describe('the PromQL of the app dashboard, run by the real Prometheus against th
     server = http.createServer(demo.listener);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    calmServer = http.createServer(createApp({ logger: createLogger({ level: 'silent' }), errorRate: 0 }).listener);
+    await new Promise<void>((resolve) => calmServer.listen(0, '127.0.0.1', resolve));
+    const calmBase = `http://127.0.0.1:${(calmServer.address() as AddressInfo).port}`;
     traffic = (async () => {
       const paths = ['/', '/api/items/3', '/api/items/999', '/nope'];
       for (let i = 0; sending; i++) {
         await (await fetch(`${base}${paths[i % paths.length]}`)).text();
+        await (await fetch(`${calmBase}${paths[i % paths.length]}`)).text();
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
@@ -152,6 +159,11 @@ describe('the PromQL of the app dashboard, run by the real Prometheus against th
     config.scrape_configs = config.scrape_configs.filter((j: Json) => j.job_name === c.app.name);
     config.scrape_configs[0].static_configs[0].targets = [base.replace('http://', '')];
     expect(config.scrape_configs[0].static_configs[0].labels).toMatchObject({ namespace: vars.namespace, app: vars.app });
+    const calm = structuredClone(config.scrape_configs[0]);
+    calm.job_name = CALM_APP;
+    calm.static_configs[0].targets = [calmBase.replace('http://', '')];
+    calm.static_configs[0].labels.app = CALM_APP;
+    config.scrape_configs.push(calm);
     prometheus = await startPrometheus({ config: stringify(config) });
   });
 
@@ -159,24 +171,27 @@ describe('the PromQL of the app dashboard, run by the real Prometheus against th
     sending = false;
     await traffic;
     await prometheus?.stop();
-    await new Promise<void>((resolve) => {
-      if (!server) return resolve();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    for (const s of [server, calmServer]) {
+      await new Promise<void>((resolve) => {
+        if (!s) return resolve();
+        s.close(() => resolve());
+        s.closeAllConnections();
+      });
+    }
   });
 
-  test('the variables list this app\'s namespace and name', async () => {
+  test('the variables list the namespace and the apps in it', async () => {
     for (const variable of dashboard.templating.list as Json[]) {
       const m = /^label_values\((.+), (\w+)\)$/.exec(variable.query.query as string)!;
       expect(m).not.toBeNull();
       const [, match, label] = m;
+      const expected = variable.name === 'app' ? [CALM_APP, vars.app].sort() : [vars.namespace];
       const values = await prometheus.waitFor(async () => {
         const res = await fetch(`${prometheus.url}/api/v1/label/${label}/values?match[]=${encodeURIComponent(substitute(match))}`);
         const body = (await res.json()) as { data: string[] };
-        return body.data.length > 0 ? body.data : undefined;
+        return body.data.length >= expected.length ? body.data : undefined;
       }, 30_000, `values of ${label}`);
-      expect([variable.name, values]).toEqual([variable.name, [vars[variable.name as keyof typeof vars]]]);
+      expect([variable.name, [...values].sort()]).toEqual([variable.name, expected]);
     }
   });
 
@@ -202,6 +217,18 @@ describe('the PromQL of the app dashboard, run by the real Prometheus against th
     const share = Number(sample.value[1]);
     expect(share).toBeGreaterThan(0);
     expect(share).toBeLessThan(1);
+  });
+
+  test('an app that never failed shows an error share of 0, not "No data"', async () => {
+    const expr = targetsOf(dashboard, 'prometheus').find((t) => (t.expr as string).includes('status_code=~"5.."'))!.expr as string;
+    const calm = expr.replace(/\$namespace/g, vars.namespace).replace(/\$app/g, CALM_APP).replace(/\$__rate_interval/g, '10s');
+    const samples = await prometheus.waitFor(async () => {
+      const r = await prometheus.query(calm);
+      return r.length > 0 ? r : undefined;
+    }, 30_000, 'the calm app\'s error share');
+    expect(samples.map((s) => Number(s.value[1]))).toEqual([0]);
+    // Without `or vector(0)` the same query has no data at all.
+    expect(await prometheus.query(calm.replace(' or vector(0)', ''))).toEqual([]);
   });
 
   test('the by-route panel shows route templates, never raw paths', async () => {

@@ -40,6 +40,11 @@ export interface InstrumentationOptions {
   readonly recorders: readonly RequestRecorder[];
   /** Route templates whose requests are not recorded (the probes and /metrics). @default none */
   readonly unrecordedRoutes?: ReadonlySet<string>;
+  /**
+   * Called when a recorder throws. The other recorders, and the rest of the batch, are recorded all the same.
+   * @default a process warning for the first failure only (a broken recorder would otherwise flood stderr)
+   */
+  readonly onRecorderError?: (err: unknown) => void;
 }
 
 export interface Instrumentation {
@@ -62,6 +67,12 @@ export function recordError(res: ServerResponse, err: unknown): void {
 export function instrumentRequests(options: InstrumentationOptions): Instrumentation {
   const { recorders } = options;
   const unrecorded = options.unrecordedRoutes ?? new Set<string>();
+  let warned = false;
+  const onRecorderError = options.onRecorderError ?? ((err: unknown) => {
+    if (warned) return;
+    warned = true;
+    process.emitWarning(`a request recorder failed (reported once): ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  });
   let queue: AnsweredRequest[] = [];
   let scheduled = false;
 
@@ -70,7 +81,14 @@ export function instrumentRequests(options: InstrumentationOptions): Instrumenta
     const batch = queue;
     queue = [];
     for (const answered of batch) {
-      for (const record of recorders) record(answered);
+      for (const record of recorders) {
+        // One failing recorder must not cost the others, or the rest of the batch, their requests.
+        try {
+          record(answered);
+        } catch (err) {
+          onRecorderError(err);
+        }
+      }
     }
   };
 

@@ -288,7 +288,7 @@ const DOCS: Record<string, string> = {
   'loki.enabled': 'deploy Loki and the log agent.',
   'loki.retentionDays': 'delete log lines older than this many days (compactor retention), 1 to 3650.',
   'logAgent': 'the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.',
-  'logAgent.kind': 'which agent: "promtail" or "alloy", with the same files, labels and pipeline either way. Promtail reached end of life on 2026-03-02 (3.6.11 is its last image); Grafana Alloy is its successor.',
+  'logAgent.kind': 'which agent: "promtail" or "alloy", with the same files, labels and pipeline either way. Promtail reached end of life on 2026-03-02 (3.6.11 is its last image); Grafana Alloy is its successor. Switching an installed release to alloy re-sends once the log files still on the nodes (Alloy keeps its positions apart from Promtail\'s).',
   'logAgent.namespace': 'namespace of the agent, Pod Security privileged (hostPath and uid 0 need it); must differ from the release namespace and app.namespace.',
   'logAgent.promtail': 'Promtail\'s image and resources.',
   'logAgent.alloy': 'Grafana Alloy\'s image and resources.',

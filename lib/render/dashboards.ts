@@ -87,9 +87,10 @@ export function buildAppDashboard(options: DashboardOptions): dashboard.Dashboar
     .withPanel(
       new stat.PanelBuilder()
         .title('Errors (5xx)')
-        .description('Share of the answered requests that failed with a 5xx status.')
+        .description('Share of the answered requests that failed with a 5xx status (0 when none did).')
         .datasource(PROMETHEUS).unit('percentunit').height(4).span(6)
-        .withTarget(promQuery(`sum(${rate(`${APP_SELECTOR}, status_code=~"5.."`)}) / sum(${rate(APP_SELECTOR)})`, '5xx share')),
+        // `or vector(0)`: with no 5xx series at all the numerator is empty, and a healthy app would show "No data".
+        .withTarget(promQuery(`(sum(${rate(`${APP_SELECTOR}, status_code=~"5.."`)}) or vector(0)) / sum(${rate(APP_SELECTOR)})`, '5xx share')),
     )
     .withPanel(
       new stat.PanelBuilder()
@@ -145,10 +146,10 @@ export function buildAppDashboard(options: DashboardOptions): dashboard.Dashboar
       )
       .withPanel(
         new logs.PanelBuilder()
-          .title('Errors and warnings')
-          .description('Lines whose level is error or warn: failed requests carry their stack under err.')
+          .title('Fatal errors, errors and warnings')
+          .description('Lines whose level is fatal, error or warn: failed requests carry their stack under err.')
           .datasource(LOKI).height(10).span(24).showTime(true).wrapLogMessage(true).enableLogDetails(true).sortOrder(common.LogsSortOrder.Descending)
-          .withTarget(new loki.DataqueryBuilder().datasource(LOKI).expr(`${stream} | json level | level=~"error|warn"`).refId('A')),
+          .withTarget(new loki.DataqueryBuilder().datasource(LOKI).expr(`${stream} | json level | level=~"fatal|error|warn"`).refId('A')),
       )
       .withPanel(
         new logs.PanelBuilder()

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { instrumentRequests, recordError, type AnsweredRequest } from '../../app/src/instrumentation';
+import { instrumentRequests, recordError, type AnsweredRequest, type RequestRecorder } from '../../app/src/instrumentation';
 
 interface FakeResponse extends EventEmitter {
   statusCode: number;
@@ -26,9 +26,9 @@ function fakeResponse(): FakeResponse {
 }
 
 /** An instrumented stand-in app that answers at once with `status`; returns the records and the listener. */
-function setUp(unrecordedRoutes?: ReadonlySet<string>) {
+function setUp(unrecordedRoutes?: ReadonlySet<string>, before: RequestRecorder[] = [], onRecorderError?: (err: unknown) => void) {
   const records: AnsweredRequest[] = [];
-  const instrumentation = instrumentRequests({ recorders: [(r) => records.push(r)], unrecordedRoutes });
+  const instrumentation = instrumentRequests({ recorders: [...before, (r) => records.push(r)], unrecordedRoutes, onRecorderError });
   const app: RequestListener = () => undefined;
   const listener = instrumentation.wrap(app);
   const serve = (req: IncomingMessage, status = 200): FakeResponse => {
@@ -120,4 +120,31 @@ test('an error passed to recordError reaches the record of a 5xx answer only', (
     [500, failure],
     [400, undefined],
   ]);
+});
+
+test('a recorder that throws costs nobody else a request: the other recorders get the whole batch', () => {
+  const failures: unknown[] = [];
+  const failing: RequestRecorder = (r) => {
+    if (r.url === '/first') throw new Error('broken recorder');
+  };
+  const { records, instrumentation, serve } = setUp(undefined, [failing], (err) => failures.push(err));
+  for (const url of ['/first', '/second', '/third']) serve(fakeRequest(url, '/')).emit('finish');
+  expect(() => instrumentation.flush()).not.toThrow();
+  expect(records.map((r) => r.url)).toEqual(['/first', '/second', '/third']);
+  expect(failures.map((e) => (e as Error).message)).toEqual(['broken recorder']);
+});
+
+test('by default a failing recorder is reported once, as a process warning', () => {
+  const warnings: string[] = [];
+  const emit = jest.spyOn(process, 'emitWarning').mockImplementation((w) => void warnings.push(String(w)));
+  try {
+    const { records, instrumentation, serve } = setUp(undefined, [() => { throw new Error('always'); }]);
+    for (let i = 0; i < 3; i++) serve(fakeRequest('/', '/')).emit('finish');
+    instrumentation.flush();
+    expect(records).toHaveLength(3);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('a request recorder failed (reported once): Error: always');
+  } finally {
+    emit.mockRestore();
+  }
 });
