@@ -10,47 +10,66 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ImageSettings, Resources } from './config';
+import { ImageSettings, Resources, StackConfig } from './config';
 import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './k8s-util';
-import { selectorLabels } from './labels';
+import { componentLabels, selectorLabels } from './labels';
+import { PodReader } from './pod-reader';
 import { POD_LOGS_DIR } from './render/promtail-config';
 
+/** What each log agent construct (Promtail, Alloy) takes. */
+export interface LogAgentProps {
+  /** The resolved stack model (reads `logAgent`). */
+  readonly config: StackConfig;
+  /** Loki's full push URL, e.g. http://loki.monitoring.svc.cluster.local:3100/loki/api/v1/push. */
+  readonly lokiPushUrl: string;
+}
+
 export interface NodeLogAgentProps {
-  /** Name of the DaemonSet and its container. */
+  /** Name of the DaemonSet, its container, ServiceAccount and ConfigMap prefix. */
   readonly name: string;
-  readonly namespace: string;
-  /** Labels of the DaemonSet and its pods. */
-  readonly labels: Record<string, string>;
-  readonly serviceAccountName: string;
-  readonly image: ImageSettings;
-  readonly resources: Resources;
+  /** The resolved stack model (reads `logAgent.namespace`). */
+  readonly config: StackConfig;
+  /** The agent's image and resources (`logAgent.promtail` or `logAgent.alloy`). */
+  readonly settings: { readonly image: ImageSettings; readonly resources: Resources };
+  /** The agent's rendered config file: its name in the ConfigMap, its text, and the directory it is mounted at. */
+  readonly configFile: { readonly name: string; readonly text: string; readonly mountDir: string };
   readonly args: string[];
   /** The agent's HTTP port (probes, /metrics). */
   readonly port: number;
   /** Path of the readiness probe, also used, leniently, for liveness. */
   readonly readyPath: string;
-  /** The agent's config: the ConfigMap's name, where it is mounted, and its data (for checksum/config). */
-  readonly config: { readonly configMapName: string; readonly mountPath: string; readonly data: Record<string, string> };
   /** The host directory holding the agent's positions, the volume's name, and where it is mounted. */
   readonly positions: { readonly volumeName: string; readonly hostPath: string; readonly mountPath: string };
 }
 
-export function nodeLogAgentDaemonSet(scope: Construct, id: string, p: NodeLogAgentProps): k8s.KubeDaemonSet {
-  return new k8s.KubeDaemonSet(scope, id, {
-    metadata: { name: p.name, namespace: p.namespace, labels: p.labels },
+/**
+ * Adds a node log agent's objects to `scope`: its identity (PodReader: the discovery of either agent lists and
+ * watches pods, nothing else), the ConfigMap with its config file, and the DaemonSet.
+ */
+export function addNodeLogAgent(scope: Construct, p: NodeLogAgentProps): void {
+  const namespace = p.config.logAgent.namespace;
+  const labels = componentLabels(p.name, 'log-agent', p.settings.image);
+  const identity = new PodReader(scope, 'identity', { name: p.name, namespace, labels });
+  const configData = { [p.configFile.name]: p.configFile.text };
+  const config = new k8s.KubeConfigMap(scope, 'config', {
+    metadata: { name: `${p.name}-config`, namespace, labels },
+    data: configData,
+  });
+  new k8s.KubeDaemonSet(scope, 'daemon-set', {
+    metadata: { name: p.name, namespace, labels },
     spec: {
       selector: { matchLabels: selectorLabels(p.name) },
       template: {
         metadata: {
-          labels: p.labels,
+          labels,
           // Prometheus's pod job discovers every namespace, this one included.
           annotations: {
             ...scrapeAnnotations(p.port),
-            'checksum/config': configChecksum(p.config.data),
+            'checksum/config': configChecksum(configData),
           },
         },
         spec: {
-          serviceAccountName: p.serviceAccountName,
+          serviceAccountName: identity.serviceAccountName,
           automountServiceAccountToken: true,
           // No priorityClassName: system-node-critical is meant for what keeps a node working, and a log
           // agent is not that; it would also evict workloads to make room on a full node.
@@ -76,8 +95,8 @@ export function nodeLogAgentDaemonSet(scope: Construct, id: string, p: NodeLogAg
           terminationGracePeriodSeconds: 30,
           containers: [{
             name: p.name,
-            image: `${p.image.repository}:${p.image.tag}`,
-            imagePullPolicy: p.image.pullPolicy,
+            image: `${p.settings.image.repository}:${p.settings.image.tag}`,
+            imagePullPolicy: p.settings.image.pullPolicy,
             args: p.args,
             env: [
               // Each agent selects this node's pods by it (Promtail also tails only targets whose __host__ equals it).
@@ -89,10 +108,10 @@ export function nodeLogAgentDaemonSet(scope: Construct, id: string, p: NodeLogAg
             // unreadable mounts). Positions are on the host, so a restart loses nothing and resends at most
             // the lines read since the last positions sync.
             livenessProbe: httpProbe(p.readyPath, 'http', { initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 5, failureThreshold: 10 }),
-            resources: resourceRequirements(p.resources),
+            resources: resourceRequirements(p.settings.resources),
             securityContext: restrictedContainerSecurity(),
             volumeMounts: [
-              { name: 'config', mountPath: p.config.mountPath, readOnly: true },
+              { name: 'config', mountPath: p.configFile.mountDir, readOnly: true },
               // Relaxed: hostPath, read-only: the kubelet's container logs (CRI format; kind runs containerd).
               { name: 'pods', mountPath: POD_LOGS_DIR, readOnly: true },
               // Relaxed: hostPath, read-write: the positions outlive the pod. The only writable host path.
@@ -101,7 +120,7 @@ export function nodeLogAgentDaemonSet(scope: Construct, id: string, p: NodeLogAg
             ],
           }],
           volumes: [
-            { name: 'config', configMap: { name: p.config.configMapName } },
+            { name: 'config', configMap: { name: config.name } },
             { name: 'pods', hostPath: { path: POD_LOGS_DIR, type: 'Directory' } },
             { name: p.positions.volumeName, hostPath: { path: p.positions.hostPath, type: 'DirectoryOrCreate' } },
             // The root filesystem is read-only; nothing known writes here, but a Go library's temp file should not crash it.

@@ -10,12 +10,8 @@
  * Like Alloy, it needs hostPath volumes and uid 0, and nothing else beyond Pod Security `restricted`
  * (see lib/node-log-agent.ts).
  */
-import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { StackConfig } from './config';
-import { componentLabels } from './labels';
-import { nodeLogAgentDaemonSet } from './node-log-agent';
-import { PodReader } from './pod-reader';
+import { addNodeLogAgent, LogAgentProps } from './node-log-agent';
 import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, renderPromtailKubernetesConfig } from './render/promtail-config';
 import { toYaml } from './render/yaml';
 
@@ -24,12 +20,7 @@ export const PROMTAIL_NAME = 'promtail';
 /** Where the rendered promtail.yaml is mounted. */
 export const PROMTAIL_CONFIG_FILE = '/etc/promtail/promtail.yaml';
 
-export interface PromtailProps {
-  /** The resolved stack model (reads `logAgent`). */
-  readonly config: StackConfig;
-  /** Loki's full push URL, e.g. http://loki.monitoring.svc.cluster.local:3100/loki/api/v1/push. */
-  readonly lokiPushUrl: string;
-}
+export type PromtailProps = LogAgentProps;
 
 export class Promtail extends Construct {
   /** The rendered promtail.yaml. */
@@ -38,36 +29,20 @@ export class Promtail extends Construct {
   constructor(scope: Construct, id: string, props: PromtailProps) {
     super(scope, id);
     const c = props.config;
-    const p = c.logAgent.promtail;
-    const ns = c.logAgent.namespace;
-    const name = PROMTAIL_NAME;
-    const labels = componentLabels(name, 'log-agent', p.image);
-
     // kubernetes_sd role "pod" lists and watches pods (on this node: Promtail adds the spec.nodeName field
     // selector); it reads nodes only for `attach_metadata: {node: true}`, which we do not use. So: pods only.
-    const identity = new PodReader(this, 'identity', { name, namespace: ns, labels });
-
     this.configYaml = toYaml(renderPromtailKubernetesConfig(c, props.lokiPushUrl));
-    const configData = { 'promtail.yaml': this.configYaml };
-    const config = new k8s.KubeConfigMap(this, 'config', {
-      metadata: { name: `${name}-config`, namespace: ns, labels },
-      data: configData,
-    });
-
-    nodeLogAgentDaemonSet(this, 'daemon-set', {
-      name,
-      namespace: ns,
-      labels,
-      serviceAccountName: identity.serviceAccountName,
-      image: p.image,
-      resources: p.resources,
+    addNodeLogAgent(this, {
+      name: PROMTAIL_NAME,
+      config: c,
+      settings: c.logAgent.promtail,
+      configFile: { name: 'promtail.yaml', text: this.configYaml, mountDir: '/etc/promtail' },
       // No -config.expand-env: the file needs no variables, and expansion would halve backslashes in regexes.
       args: [`-config.file=${PROMTAIL_CONFIG_FILE}`],
       port: PROMTAIL_HTTP_PORT,
       // /ready is 200 once a file is tailed; Promtail's own log file is always there (see
       // renderPromtailKubernetesConfig), so it does not flap on a quiet node.
       readyPath: '/ready',
-      config: { configMapName: config.name, mountPath: '/etc/promtail', data: configData },
       positions: { volumeName: 'positions', hostPath: PROMTAIL_POSITIONS_DIR, mountPath: PROMTAIL_POSITIONS_DIR },
     });
   }

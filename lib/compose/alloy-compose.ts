@@ -5,7 +5,7 @@
  * every service writes into its lines (composeLogging), with the Kubernetes rendering's tail stages and writer.
  */
 import { StackConfig } from '../config';
-import { alloyShared } from '../render/alloy-config';
+import { ALLOY_LOGGING, alloyContractTailStages, alloyHeader, alloyLokiWrite } from '../render/alloy-config';
 import { AlloyBlock, expression, renderAlloy } from '../render/alloy-syntax';
 import { COMPOSE_NODE_LABEL } from './names';
 import { DOCKER_CONTAINERS_DIR } from './promtail-compose';
@@ -40,14 +40,14 @@ export function alloyComposeStages(c: StackConfig): AlloyBlock[] {
         ['drop_counter_reason', 'not_in_compose_project'],
       ],
     },
-    ...alloyShared.contractTailStages(),
+    ...alloyContractTailStages(),
   ];
 }
 
 /** config.alloy for compose. `lokiPushUrl` is the full push URL, e.g. http://loki:3100/loki/api/v1/push. */
 export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string): string {
   const blocks: AlloyBlock[] = [
-    alloyShared.LOGGING,
+    ALLOY_LOGGING,
     {
       name: 'loki.source.file',
       label: 'docker',
@@ -65,7 +65,7 @@ export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string): s
       attributes: [['forward_to', [expression('loki.write.default.receiver')]]],
       blocks: alloyComposeStages(c),
     },
-    alloyShared.lokiWrite(lokiPushUrl),
+    alloyLokiWrite(lokiPushUrl),
   ];
-  return renderAlloy(blocks, alloyShared.HEADER('lib/compose/alloy-compose.ts (renderAlloyComposeConfig)'));
+  return renderAlloy(blocks, alloyHeader('lib/compose/alloy-compose.ts (renderAlloyComposeConfig)'));
 }

@@ -1,8 +1,7 @@
 /** The Alloy service (`logAgent.kind: alloy`): tails Docker's json-file logs read-only and pushes them to Loki. */
-import { ALLOY_CONFIG_DIR } from '../alloy';
 import { StackConfig } from '../config';
 import { imageString } from '../images';
-import { ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_STORAGE_PATH } from '../render/alloy-config';
+import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_STORAGE_PATH, alloyRunArgs } from '../render/alloy-config';
 import { COMPOSE_FILES } from './config-files';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
@@ -27,13 +26,7 @@ export function composeAlloyService(c: StackConfig, lokiService: string): Compos
     service: {
       image: imageString(c.logAgent.alloy.image),
       container_name: composeContainerName(c, name),
-      command: [
-        'run',
-        `${ALLOY_CONFIG_DIR}/${ALLOY_CONFIG_FILE_NAME}`,
-        `--server.http.listen-addr=0.0.0.0:${ALLOY_HTTP_PORT}`,
-        `--storage.path=${ALLOY_STORAGE_PATH}`,
-        '--disable-reporting',
-      ],
+      command: alloyRunArgs(),
       user: '0:0',
       volumes: [
         configMount(COMPOSE_FILES.alloyConfig, `${ALLOY_CONFIG_DIR}/${ALLOY_CONFIG_FILE_NAME}`),
