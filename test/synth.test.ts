@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { MANIFEST_HEADER, parseStackConfig, renderManifests, synthesize } from '../lib';
 import { tempDir } from './helpers/temp-dir';
+import { sharedPath } from './support/shared-dir';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -94,7 +95,7 @@ describe('synthesis', () => {
 describe('imports/', () => {
   test('holds exactly what `cdk8s import` makes from the Prometheus Operator CRDs', () => {
     const out = tempDir('imports-');
-    const crds = path.resolve(ROOT, '../shared/crds');
+    const crds = sharedPath('crds');
     for (const [name, file] of [['servicemonitor', 'monitoring.coreos.com_servicemonitors.yaml'], ['prometheusrule', 'monitoring.coreos.com_prometheusrules.yaml']]) {
       execFileSync(path.join(ROOT, 'node_modules/.bin/cdk8s'), ['import', `${name}:=${path.join(crds, file)}`, '--no-save', '--no-check-upgrade', '-l', 'typescript', '-o', out], { cwd: out, stdio: 'pipe' });
     }

@@ -7,8 +7,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
+import { sharedPath } from '../support/shared-dir';
 
-const CRD_DIR = path.resolve(__dirname, '../../../shared/crds');
+const CRD_DIR = sharedPath('crds');
 const validators = new Map<string, ValidateFunction>();
 
 /** Adds `additionalProperties: false` wherever a schema lists properties and does not keep unknown fields. */

@@ -25,10 +25,11 @@ import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parseAllDocuments, type Tags } from 'yaml';
+import { sharedPath } from './shared-dir';
 
 export type KubeVersion = '1.27' | '1.36';
 
-const SCHEMA_DIR = path.resolve(__dirname, '../../../shared/schemas/kubernetes');
+const SCHEMA_DIR = sharedPath('schemas', 'kubernetes');
 const SCHEMA_FILES: Record<KubeVersion, string> = {
   '1.27': path.join(SCHEMA_DIR, 'v1.27.0-definitions.json'),
   '1.36': path.join(SCHEMA_DIR, 'v1.36.0-definitions.json'),
