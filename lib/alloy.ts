@@ -13,7 +13,7 @@ import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_STORAG
 
 /** Name of Alloy's objects (DaemonSet, ServiceAccount, ConfigMap prefix). */
 export const ALLOY_NAME = 'alloy';
-/** Host directory mounted at ALLOY_STORAGE_PATH: positions outlive the pod, as Promtail's do. */
+/** Host directory mounted at ALLOY_STORAGE_PATH (the same path): positions outlive the pod, as Promtail's do. */
 export const ALLOY_HOST_DATA_DIR = '/run/alloy';
 
 export type AlloyProps = LogAgentProps;

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { StackConfig } from './config';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './k8s-util';
 import { componentLabels, selectorLabels } from './labels';
-import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, renderLokiConfig } from './render/loki-config';
+import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_RULES_DIR, renderLokiConfig } from './render/loki-config';
 import { toYaml } from './render/yaml';
 
 /** Name of Loki's objects (Deployment, Service, ConfigMap prefix, PVC prefix). */
@@ -71,7 +71,9 @@ export class Loki extends Construct {
         // Loki never calls the Kubernetes API.
         automountServiceAccountToken: false,
         securityContext: restrictedPodSecurity(LOKI_UID),
-        // Time to flush in-memory chunks on shutdown (the WAL on the volume covers the rest).
+        // Time to stop cleanly. With the WAL on (Loki's default) the ingester does not flush its in-memory
+        // chunks at shutdown (ingester.wal.flush_on_shutdown is false): they are in the WAL on the volume
+        // and replayed at the next start.
         terminationGracePeriodSeconds: 60,
         containers: [{
           name,
@@ -92,13 +94,16 @@ export class Loki extends Construct {
           volumeMounts: [
             { name: 'config', mountPath: '/etc/loki', readOnly: true },
             { name: 'data', mountPath: LOKI_DATA_DIR },
-            // The root filesystem is read-only.
+            // The ruler's local rule store, empty: Loki never creates it, and the volume does not have it.
+            { name: 'rules', mountPath: LOKI_RULES_DIR, readOnly: true },
+            // The root filesystem is read-only; the compactor's retention writes its markers in /tmp.
             { name: 'tmp', mountPath: '/tmp' },
           ],
         }],
         volumes: [
           { name: 'config', configMap: { name: config.name } },
           { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
+          { name: 'rules', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
           { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
         ],
       }),

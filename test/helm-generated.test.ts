@@ -77,7 +77,7 @@ describe('values.yaml', () => {
   });
 
   test('one camelCase block per component; app, loki and grafana can be switched off', () => {
-    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'app', 'prometheus', 'loki', 'logAgent', 'grafana']);
+    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'app', 'prometheus', 'loki', 'logAgent', 'grafana', 'tests']);
     for (const block of ['app', 'loki', 'grafana']) expect(values[block].enabled).toBe(true);
   });
 

@@ -92,7 +92,7 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
   });
 
   test('every image is repository:tag as the values pin it, never latest', () => {
-    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.logAgent.alloy.image, values.grafana.image]
+    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.logAgent.alloy.image, values.grafana.image, values.tests.image]
       .map((i) => `${i.repository}:${i.tag}`));
     for (const o of pods) {
       for (const c of containersOf(podSpecOf(o))) {

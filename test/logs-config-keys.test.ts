@@ -43,6 +43,7 @@ const LOKI_KEYS: Record<string, string> = {
   'compactor.retention_enabled': `${LOKI_REF} #compactor (-compactor.retention-enabled)`,
   'compactor.delete_request_store': `${LOKI_REF} #compactor (-compactor.delete-request-store)`,
   'ruler.wal.dir': `${LOKI_REF} #ruler (-ruler.wal.dir)`,
+  'ingester.wal.replay_memory_ceiling': `${LOKI_REF} #ingester (-ingester.wal-replay-memory-ceiling; a flagext.ByteSize, MB = 2^20 bytes)`,
   'pattern_ingester.enabled': `${LOKI_REF} (top level pattern_ingester, -pattern-ingester.enabled)`,
   'analytics.reporting_enabled': `${LOKI_REF} #analytics (-reporting.enabled)`,
 };
@@ -173,6 +174,12 @@ describe('loki.yaml', () => {
     expect(config.compactor).toMatchObject({ retention_enabled: true, delete_request_store: 'filesystem' });
     expect(config.limits_config.retention_period).toBe('168h');
     expect(renderLokiConfig(parseStackConfig({ loki: { retentionDays: 30 } })).limits_config).toMatchObject({ retention_period: '720h' });
+  });
+
+  test('bounds the WAL replay at 75% of the memory limit, so a large WAL cannot OOM-loop Loki (Loki\'s WAL docs)', () => {
+    expect(config.ingester).toEqual({ wal: { replay_memory_ceiling: '768MB' } });
+    expect((renderLokiConfig(parseStackConfig({ loki: { resources: { limits: { memory: '3Gi' } } } })) as any).ingester.wal.replay_memory_ceiling).toBe('2304MB');
+    expect((renderLokiConfig(parseStackConfig({ loki: { resources: { requests: { memory: '100Mi' }, limits: { memory: '500Mi' } } } })) as any).ingester.wal.replay_memory_ceiling).toBe('375MB');
   });
 
   test('turns on structured metadata, volumes and patterns explicitly', () => {

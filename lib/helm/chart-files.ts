@@ -45,10 +45,12 @@ export function renderChartFiles(): Map<string, string> {
     toYaml(renderKubernetesPrometheusConfig(c).scrape_configs));
   files.set(`files/prometheus/rules/${RULES_FILE}`, header('lib/render/alert-rules.ts (renderAlertRules)') + toYaml(renderAlertRules()));
 
-  // loki.yaml: all static but limits_config.retention_period, which the template adds.
-  const loki = renderLokiConfig(c) as { limits_config: Record<string, unknown> };
+  // loki.yaml: all static but limits_config.retention_period and ingester (the WAL replay ceiling, from the
+  // memory limit), which the template adds.
+  const loki = renderLokiConfig(c) as { limits_config: Record<string, unknown>; ingester?: unknown };
   delete loki.limits_config.retention_period;
-  files.set('files/loki/loki.yaml', header('lib/render/loki-config.ts (renderLokiConfig, without limits_config.retention_period)') + toYaml(loki));
+  delete loki.ingester;
+  files.set('files/loki/loki.yaml', header('lib/render/loki-config.ts (renderLokiConfig, without limits_config.retention_period and ingester)') + toYaml(loki));
 
   // promtail.yaml: all static but clients (Loki's push URL), which the template adds.
   const promtail = renderPromtailKubernetesConfig(c, '') as Record<string, unknown>;

@@ -37,6 +37,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
       loki: props.loki,
       logAgent: props.logAgent,
       grafana: props.grafana,
+      tests: {},
       // Passed down by a parent chart when this one is a subchart; nothing here reads it.
       global: { type: 'object', description: 'values a parent chart shares with its subcharts; unused by this chart.' },
     },
@@ -64,6 +65,8 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
       additionalProperties: false,
     },
   };
+  // Chart only: the helm test pods' image, shaped as every other image.
+  p.tests = { type: 'object', properties: { image: p.prometheus.properties.image }, additionalProperties: false };
   const secret = p.grafana.properties.adminPasswordSecret;
   p.grafana.properties.adminPasswordSecret = {
     type: 'object',

@@ -9,6 +9,7 @@
  */
 import { stringify } from 'yaml';
 import { ImageSettings, parseStackConfig, Resources, StackConfig, StackInput } from '../config';
+import { IMAGES } from '../images';
 
 /** Where the chart lives, relative to the repository root. */
 export const CHART_DIR = 'charts/observability-stack';
@@ -82,6 +83,8 @@ export interface ChartValues {
     storage: ChartStorage;
     resources: Resources;
   };
+  /** The `helm test` pods (chart only: the model has no counterpart). */
+  tests: { image: ChartImage };
 }
 
 /** The key an `adminPasswordSecret` is read from when only its name is given. */
@@ -156,6 +159,9 @@ export function chartValues(c: StackConfig): ChartValues {
       storage: storage(c.grafana.storage),
       resources: resources(c.grafana.resources),
     },
+    // The pinned Prometheus image, whatever prometheus.image is: its busybox has the wget the test pods
+    // run, which a user's choice (e.g. the -distroless variant) may lack.
+    tests: { image: { ...IMAGES.prometheus, digest: '', pullPolicy: 'IfNotPresent' } },
   };
 }
 
@@ -301,6 +307,8 @@ const DOCS: Record<string, string> = {
   'grafana.service': 'how Grafana\'s Service is exposed.',
   'grafana.service.type': 'ClusterIP (reach it with kubectl port-forward) or NodePort (kind: add the port mapping from the README).',
   'grafana.service.nodePort': 'node port when type is NodePort, 30000 to 32767.',
+  'tests': 'the `helm test` pods, which check Prometheus /-/ready, Grafana /api/health and the app\'s metrics with busybox wget.',
+  'tests.image': 'image of the `helm test` pods; it must have busybox wget: the pinned Prometheus image has it, its -distroless variant does not.',
 };
 
 /** The comment of the key at `path` (dot-separated); throws when there is none, so no key goes undocumented. */

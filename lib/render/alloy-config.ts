@@ -15,8 +15,18 @@ import { RelabelRule } from './relabel';
 
 /** Alloy's HTTP port (/-/ready, /-/healthy, /metrics): Alloy's own default, listened on all interfaces. */
 export const ALLOY_HTTP_PORT = 12345;
-/** Alloy's data directory (`--storage.path`; the image's CMD uses it too): positions and component state. */
-export const ALLOY_STORAGE_PATH = '/var/lib/alloy/data';
+/**
+ * Alloy's data directory (`--storage.path`): positions and component state, the same path inside the pod (a
+ * hostPath, so positions outlive it) and the compose container (a named volume).
+ *
+ * Not the image's own /var/lib/alloy/data: the image makes /var/lib/alloy 473:473 with mode 0770 for its
+ * `alloy` user, but the agent runs as uid 0 (to read root-owned log files) with every capability dropped,
+ * and uid 0 without CAP_DAC_OVERRIDE gets that directory's "other" bits, none, so it could not even reach a
+ * volume mounted below it; `alloy run` would exit at start (lib/image-facts.ts; test/container-start.test.ts).
+ * Adding the image's group 473 would also work, but would tie the stack to a uid/gid the image may change
+ * and add a relaxation; /run/alloy is outside the image's directories, as Promtail's /run/promtail is.
+ */
+export const ALLOY_STORAGE_PATH = '/run/alloy';
 /** File name of the rendered configuration. */
 export const ALLOY_CONFIG_FILE_NAME = 'config.alloy';
 

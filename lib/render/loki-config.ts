@@ -6,7 +6,7 @@
  * docs/sources/shared/configuration.md); Loki parses its config strictly, so an unknown key stops it.
  * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
  */
-import { StackConfig } from '../config';
+import { bytesOfQuantity, StackConfig } from '../config';
 
 /** Loki's HTTP port: push API, queries, /ready and /metrics. */
 export const LOKI_HTTP_PORT = 3100;
@@ -14,6 +14,12 @@ export const LOKI_HTTP_PORT = 3100;
 export const LOKI_GRPC_PORT = 9095;
 /** Where Loki keeps everything it writes: the volume's mount path. */
 export const LOKI_DATA_DIR = '/loki';
+/**
+ * The ruler's local rule store. Loki lists it at start and on every rule sync, logs an error while it is
+ * missing, and never creates it (pkg/ruler/rulestore/local/local.go); the image has one, but a new volume
+ * mounted at LOKI_DATA_DIR hides it, so the Kubernetes renderings mount an empty directory here.
+ */
+export const LOKI_RULES_DIR = `${LOKI_DATA_DIR}/rules`;
 /** The push API's path, appended to Loki's base URL by the log agents. */
 export const LOKI_PUSH_PATH = '/loki/api/v1/push';
 
@@ -38,7 +44,7 @@ export function renderLokiConfig(c: StackConfig): Record<string, unknown> {
       storage: {
         filesystem: {
           chunks_directory: `${d}/chunks`,
-          rules_directory: `${d}/rules`,
+          rules_directory: LOKI_RULES_DIR,
         },
       },
       replication_factor: 1,
@@ -62,6 +68,10 @@ export function renderLokiConfig(c: StackConfig): Record<string, unknown> {
       allow_structured_metadata: true,
       volume_enabled: true,
     },
+    // The ingester replays its WAL at start; past this much memory it flushes chunks to storage instead of
+    // holding them. The default (4GB) is above the container's limit, so a large WAL would be OOM-killed
+    // on every restart; Loki's WAL docs suggest about 75% of the memory available.
+    ingester: { wal: { replay_memory_ceiling: lokiReplayMemoryCeiling(c.loki.resources.limits.memory) } },
     compactor: {
       working_directory: `${d}/compactor`,
       retention_enabled: true,
@@ -73,4 +83,12 @@ export function renderLokiConfig(c: StackConfig): Record<string, unknown> {
     pattern_ingester: { enabled: true },
     analytics: { reporting_enabled: false },
   };
+}
+
+/**
+ * `ingester.wal.replay_memory_ceiling` for a memory limit: 75% of it, in whole MB (Loki's flagext.ByteSize
+ * reads units with c2h5oh/datasize, where MB is 1024 * 1024 bytes): "1Gi" → "768MB".
+ */
+export function lokiReplayMemoryCeiling(memoryLimit: string): string {
+  return `${Math.floor((bytesOfQuantity(memoryLimit) * 3) / 4 / 1024 ** 2)}MB`;
 }
