@@ -24,6 +24,7 @@ import {
   StackInput,
 } from '../lib';
 import { freePort } from './support/prometheus';
+import { composeContainerRuns } from './support/container-start';
 import { sharedPath } from './support/shared-dir';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -179,8 +180,13 @@ describe('docker-compose.yml', () => {
         expect([name, m[1]]).toEqual([name, expect.stringMatching(/^\$\{[A-Z_]+:\?[^}]+\}$/)]);
       }
     }
-    // The only interpolation in the compose file is that one (anything else with a $ would be expanded too).
-    expect(text.match(/\$/g)).toHaveLength(1);
+    // The only interpolations in the compose file are that one and the host's Docker containers directory
+    // (anything else with a $ would be expanded too).
+    expect(text.match(/\$\{[^}]*\}/g)).toEqual([
+      '${DOCKER_CONTAINERS_DIR:-/var/lib/docker/containers}',
+      '${GF_ADMIN_PASSWORD:?set GF_ADMIN_PASSWORD in compose/.env (see .env.example)}',
+    ]);
+    expect(text.match(/\$/g)).toHaveLength(2);
   });
 
   test('.env.example holds no usable password, explains how to make one, and git ignores .env', () => {
@@ -277,7 +283,7 @@ describe('docker-compose.yml', () => {
 
   test('keeps every data directory on a named volume', () => {
     expect(doc.volumes).toEqual({ 'prometheus-data': {}, 'loki-data': {}, 'promtail-positions': {}, 'grafana-data': {} });
-    const named = (name: string) => (doc.services[name].volumes ?? []).filter((v) => !v.startsWith('.') && !v.startsWith('/'));
+    const named = (name: string) => (doc.services[name].volumes ?? []).filter((v) => !/^[./$]/.test(v));
     expect(named('prometheus')).toEqual(['prometheus-data:/prometheus']);
     expect(named('loki')).toEqual(['loki-data:/loki']);
     expect(named('grafana')).toEqual(['grafana-data:/var/lib/grafana']);
@@ -287,20 +293,33 @@ describe('docker-compose.yml', () => {
   test('mounts config files read-only, and every one it mounts is generated into compose/', () => {
     for (const [name, s] of services) {
       for (const v of s.volumes ?? []) {
-        const [source, , mode] = v.split(':');
-        if (!source.startsWith('.') && !source.startsWith('/')) continue; // a named volume
-        expect([name, v, mode]).toEqual([name, v, 'ro']);
-        if (source.startsWith('/')) continue; // a host path (Docker's log directory), checked below
+        const source = v.split(':')[0];
+        if (!/^[./$]/.test(source)) continue; // a named volume
+        expect([name, v, v.split(':').at(-1)]).toEqual([name, v, 'ro']);
+        if (!source.startsWith('.')) continue; // a host path (Docker's log directory), checked below
         const rel = path.posix.normalize(source);
         const generated = [...files.keys()].some((f) => f === rel || f.startsWith(`${rel}/`));
         expect([name, rel, generated]).toEqual([name, rel, true]);
         expect([name, rel, fs.existsSync(path.join(COMPOSE_DIR, rel))]).toEqual([name, rel, true]);
       }
     }
-    // The one host path: Docker's container logs, read-only, for Promtail only.
-    const hostPaths = services.flatMap(([name, s]) => (s.volumes ?? []).filter((v) => v.startsWith('/')).map((v) => [name, v]));
-    expect(hostPaths).toEqual([['promtail', '/var/lib/docker/containers:/var/lib/docker/containers:ro']]);
+    // The one host path: Docker's container logs, read-only, for Promtail only; its host side a variable whose
+    // default is Docker's own directory (rootless Docker and custom data-roots keep it elsewhere).
+    const hostPaths = services.flatMap(([name, s]) => (s.volumes ?? []).filter((v) => !v.startsWith('.') && /^[/$]/.test(v)).map((v) => [name, v]));
+    expect(hostPaths).toEqual([['promtail', '${DOCKER_CONTAINERS_DIR:-/var/lib/docker/containers}:/var/lib/docker/containers:ro']]);
     expect(text).not.toContain('docker.sock');
+  });
+
+  test('takes the host\'s Docker containers directory from DOCKER_CONTAINERS_DIR, named in .env.example and the README', () => {
+    const mount = (env: Record<string, string>) => composeContainerRuns(text, files, { GF_ADMIN_PASSWORD: 'x', ...env })
+      .find((r) => r.where === 'compose service promtail')!.mounts.find((m) => m.path === '/var/lib/docker/containers');
+    expect(mount({})?.hostPath).toBe('/var/lib/docker/containers');
+    expect(mount({ DOCKER_CONTAINERS_DIR: '/home/u/.local/share/docker/containers' })).toMatchObject({ hostPath: '/home/u/.local/share/docker/containers', readOnly: true });
+    // Inside, the agent reads the same path whatever the host's is.
+    const promtail = parse(files.get(COMPOSE_FILES.promtailConfig)!);
+    expect(promtail.scrape_configs[0].static_configs[0].labels.__path__).toBe('/var/lib/docker/containers/*/*-json.log');
+    expect(files.get(COMPOSE_FILES.envExample)).toMatch(/^# DOCKER_CONTAINERS_DIR=\/home\/you\/\.local\/share\/docker\/containers$/m);
+    expect(files.get(COMPOSE_FILES.readme)).toContain('set `DOCKER_CONTAINERS_DIR` in `compose/.env`');
   });
 
   test('gives every service the json-file logging options that put the contract\'s values into each line', () => {
@@ -320,7 +339,7 @@ describe('docker-compose.yml', () => {
     const promtail = text.slice(text.indexOf('# Promtail:'), text.indexOf('  promtail:'));
     expect(promtail).toContain('NOT the Docker socket');
     expect(promtail).toContain('root on the host');
-    expect(promtail).toContain('/var/lib/docker/containers');
+    expect(promtail).toContain('DOCKER_CONTAINERS_DIR');
   });
 
   test('leaves out what is disabled', () => {

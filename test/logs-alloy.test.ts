@@ -276,7 +276,7 @@ describe('compose: Alloy instead of Promtail', () => {
     expect(Object.keys(compose.services)).toEqual(['prometheus', 'loki', 'alloy', 'grafana', 'demo-app', 'demo-app-traffic']);
     expect(files.has(COMPOSE_FILES.promtailConfig)).toBe(false);
     const alloy = compose.services.alloy;
-    expect(alloy.volumes).toEqual(['./alloy/config.alloy:/etc/alloy/config.alloy:ro', '/var/lib/docker/containers:/var/lib/docker/containers:ro', `alloy-data:${ALLOY_STORAGE_PATH}`]);
+    expect(alloy.volumes).toEqual(['./alloy/config.alloy:/etc/alloy/config.alloy:ro', '${DOCKER_CONTAINERS_DIR:-/var/lib/docker/containers}:/var/lib/docker/containers:ro', `alloy-data:${ALLOY_STORAGE_PATH}`]);
     expect(alloy).toMatchObject({ user: '0:0', read_only: true, cap_drop: ['ALL'], security_opt: ['no-new-privileges:true'] });
     expect(JSON.stringify(alloy)).not.toContain('docker.sock');
   });

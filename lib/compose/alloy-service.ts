@@ -5,7 +5,7 @@ import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_STORAG
 import { COMPOSE_FILES } from './config-files';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
-import { DOCKER_CONTAINERS_DIR } from './promtail-compose';
+import { dockerContainersMount } from './promtail-compose';
 import { bashHttpCheck, configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
 
 export function composeAlloyService(c: StackConfig, lokiService: string): ComposeServiceEntry {
@@ -15,12 +15,14 @@ export function composeAlloyService(c: StackConfig, lokiService: string): Compos
     name,
     namedVolumes: [volume],
     comment: [
-      'Grafana Alloy: reads the json-file logs in /var/lib/docker/containers, mounted read-only; NOT the Docker socket',
+      'Grafana Alloy: reads the json-file logs in Docker\'s containers directory, mounted read-only; NOT the Docker socket',
       '(the whole Engine API, i.e. root on the host). Every service sets `logging` (json-file, tag {{.Name}}, labels',
       'com.docker.compose.service/project), and alloy/config.alloy turns those `attrs` into namespace/pod/container/app/node.',
       'Relaxed: uid 0, because Docker writes those files root:root 0640 in root-owned 0710 directories; as their',
       'owner, root reads them with no capability, so cap_drop ALL and the read-only root stay.',
-      'Positions live in the alloy-data volume (--storage.path). The image (Ubuntu) has bash but no curl or wget:',
+      'Rootless Docker or another data-root: set DOCKER_CONTAINERS_DIR in compose/.env (see .env.example).',
+      'Positions live in the alloy-data volume at /run/alloy (--storage.path; not the image\'s /var/lib/alloy, 0770 for',
+      'its user 473, which uid 0 without capabilities cannot enter). The image (Ubuntu) has bash but no curl or wget:',
       'the healthcheck speaks HTTP over bash\'s /dev/tcp to /-/ready (200 once the configuration is loaded).',
     ].join('\n'),
     service: {
@@ -30,7 +32,7 @@ export function composeAlloyService(c: StackConfig, lokiService: string): Compos
       user: '0:0',
       volumes: [
         configMount(COMPOSE_FILES.alloyConfig, `${ALLOY_CONFIG_DIR}/${ALLOY_CONFIG_FILE_NAME}`),
-        `${DOCKER_CONTAINERS_DIR}:${DOCKER_CONTAINERS_DIR}:ro`,
+        dockerContainersMount(),
         `${volume}:${ALLOY_STORAGE_PATH}`,
       ],
       tmpfs: ['/tmp:size=16m'],

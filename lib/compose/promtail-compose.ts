@@ -18,8 +18,21 @@ import { promtailPipelineStages, renderPromtailKubernetesConfig } from '../rende
 import { COMPOSE_NODE_LABEL } from './names';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './service-defaults';
 
-/** Where Docker keeps each container's json-file logs (`<id>/<id>-json.log`), mounted read-only at the same path. */
+/** Where Docker keeps each container's json-file logs (`<id>/<id>-json.log`); the agents read them at this path. */
 export const DOCKER_CONTAINERS_DIR = '/var/lib/docker/containers';
+/**
+ * The compose variable naming the host's side of that mount: rootless Docker keeps its containers in
+ * `$HOME/.local/share/docker/containers`, and a custom `data-root` in `<data-root>/containers`.
+ */
+export const DOCKER_CONTAINERS_DIR_VARIABLE = 'DOCKER_CONTAINERS_DIR';
+
+/**
+ * The log agents' read-only mount of Docker's container logs: the host directory from DOCKER_CONTAINERS_DIR
+ * (default: Docker's own /var/lib/docker/containers), always at DOCKER_CONTAINERS_DIR inside.
+ */
+export function dockerContainersMount(): string {
+  return `\${${DOCKER_CONTAINERS_DIR_VARIABLE}:-${DOCKER_CONTAINERS_DIR}}:${DOCKER_CONTAINERS_DIR}:ro`;
+}
 /** Name of Promtail's scrape job on compose. */
 export const PROMTAIL_COMPOSE_JOB = 'docker-containers';
 

@@ -6,7 +6,7 @@ import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR } from '../render/promtail-c
 import { COMPOSE_FILES } from './config-files';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
-import { DOCKER_CONTAINERS_DIR } from './promtail-compose';
+import { dockerContainersMount } from './promtail-compose';
 import { bashHttpCheck, configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
 
 export function composePromtailService(c: StackConfig, lokiService: string): ComposeServiceEntry {
@@ -23,7 +23,8 @@ export function composePromtailService(c: StackConfig, lokiService: string): Com
       'service and project in `attrs`, and promtail/promtail.yaml turns them into namespace/pod/container/app/node.',
       'Relaxed: uid 0, because Docker writes those files root:root 0640 in root-owned 0710 directories; as their',
       'owner, root reads them with no capability, so cap_drop ALL and the read-only root stay.',
-      'Needs a Linux host with Docker\'s default data-root and log driver (json-file) for the services below.',
+      'Needs a Linux host and the json-file log driver for the services below. Rootless Docker or another data-root:',
+      'set DOCKER_CONTAINERS_DIR in compose/.env to the host\'s <data-root>/containers (see .env.example).',
       'The image (Ubuntu) has bash but no curl or wget: the healthcheck speaks HTTP over bash\'s /dev/tcp to /ready',
       '(200 once a file is tailed; Promtail has no -health flag).',
     ].join('\n'),
@@ -34,7 +35,7 @@ export function composePromtailService(c: StackConfig, lokiService: string): Com
       user: '0:0',
       volumes: [
         configMount(COMPOSE_FILES.promtailConfig, PROMTAIL_CONFIG_FILE),
-        `${DOCKER_CONTAINERS_DIR}:${DOCKER_CONTAINERS_DIR}:ro`,
+        dockerContainersMount(),
         `${volume}:${PROMTAIL_POSITIONS_DIR}`,
       ],
       tmpfs: ['/tmp:size=16m'],

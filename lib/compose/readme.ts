@@ -6,6 +6,7 @@ import { renderComposeFile } from './compose-file';
 import { GRAFANA_PASSWORD_VARIABLE } from './grafana-service';
 import { COMPOSE_NODE_LABEL, composeServiceName } from './names';
 import { TRAFFIC_PROFILE } from './app-service';
+import { DOCKER_CONTAINERS_DIR, DOCKER_CONTAINERS_DIR_VARIABLE } from './promtail-compose';
 
 /** First line of compose/README.md (Markdown has no comment syntax that every viewer hides; HTML's works). */
 export const README_HEADER =
@@ -20,6 +21,11 @@ export function renderEnvExample(): string {
     '# docker compose refuses to start while it is empty or unset. It is read on Grafana\'s FIRST start only;',
     '# later, change the password in Grafana (or with grafana cli) or remove the grafana-data volume.',
     `${GRAFANA_PASSWORD_VARIABLE}=`,
+    '',
+    `# Where Docker keeps its containers' log files on this host (the log agent reads them, read-only). Unset:`,
+    `# ${DOCKER_CONTAINERS_DIR}, Docker's default. Rootless Docker: the absolute path of`,
+    '# $HOME/.local/share/docker/containers; a custom data-root (`docker info -f \'{{.DockerRootDir}}\'`): <data-root>/containers.',
+    `# ${DOCKER_CONTAINERS_DIR_VARIABLE}=/home/you/.local/share/docker/containers`,
     '',
   ].join('\n');
 }
@@ -85,10 +91,14 @@ export function renderComposeReadme(c: StackConfig): string {
     `Prometheus gets them as static labels of each target (\`prometheus/prometheus.yml\`). ${agent} gets them from`,
     'the log lines themselves: each service logs with the json-file driver and the options `tag: "{{.Name}}"` and',
     '`labels: "com.docker.compose.service,com.docker.compose.project"`, which make Docker write the container',
-    `name and compose labels into every line's \`attrs\`. ${agent} reads \`/var/lib/docker/containers\` read-only and`,
+    `name and compose labels into every line's \`attrs\`. ${agent} reads Docker's containers directory read-only and`,
     'does not get the Docker socket (which would be root on the host). Lines of containers outside this project',
-    'are dropped. This needs a Linux host with Docker\'s default data-root; keep the project name in the model',
-    '(`compose.projectName`) rather than `docker compose -p`.',
+    'are dropped. This needs a Linux host; keep the project name in the model (`compose.projectName`) rather than',
+    '`docker compose -p`.',
+    '',
+    `Docker's containers directory is \`${DOCKER_CONTAINERS_DIR}\` unless you say otherwise: with rootless Docker`,
+    `(\`$HOME/.local/share/docker/containers\`) or a custom \`data-root\`, set \`${DOCKER_CONTAINERS_DIR_VARIABLE}\` in \`compose/.env\` to its`,
+    `absolute path (\`docker info -f '{{.DockerRootDir}}'\` plus \`/containers\`). Inside the container it stays \`${DOCKER_CONTAINERS_DIR}\`.`,
     '',
     '## What was checked, and what was not',
     '',
