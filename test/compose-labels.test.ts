@@ -147,6 +147,18 @@ function runPipeline(stages: Array<Record<string, any>>, entry: Entry): Entry | 
       case 'labeldrop':
         for (const name of config as string[]) delete entry.labels[name];
         break;
+      case 'replace': {
+        // Every capture group of every match in the line is replaced by `replace` (a template; only a literal is
+        // modelled). RE2 and JavaScript agree on the expressions used here (groups, ?, $, \r, \n).
+        if (config.source !== undefined || /\{\{/.test(config.replace ?? '') || /\(\?/.test(config.expression)) throw new Error('replace: only a literal replace of plain groups in the line is modelled');
+        const re = new RegExp(config.expression, 'g');
+        entry.line = entry.line.replace(re, (whole: string, ...groups: unknown[]) => {
+          let out = whole;
+          for (const g of groups.slice(0, -2)) if (typeof g === 'string') out = out.replace(g, config.replace ?? '');
+          return out;
+        });
+        break;
+      }
       default:
         throw new Error(`the Promtail model does not know the stage ${type}`);
     }
@@ -203,11 +215,22 @@ describe('the label contract on compose', () => {
 
   test('the line is the container\'s own output, timestamped by Docker, and stdout/stderr is structured metadata, not a label', () => {
     const stream = promtailStream(job, jsonFileLine(compose.name, 'demo-app', compose.services['demo-app'], '{"level":"error","msg":"boom"}', 'stderr'))!;
-    expect(stream.line).toBe('{"level":"error","msg":"boom"}\n');
+    // Docker keeps the program's newline at the end of `log`; the pipeline drops it, as `cri` does on Kubernetes.
+    expect(JSON.parse(jsonFileLine(compose.name, 'demo-app', compose.services['demo-app'], 'x').line).log).toBe('x\n');
+    expect(stream.line).toBe('{"level":"error","msg":"boom"}');
     expect(stream.timestamp).toBe('2026-11-25T08:30:00.123456789Z');
     expect(stream.structuredMetadata).toEqual({ stream: 'stderr' });
     expect(stream.labels.stream).toBeUndefined();
     expect(stream.labels.filename).toBeUndefined();
+  });
+
+  test('only the last newline goes: a message with newlines inside keeps them, a CRLF ending goes whole', () => {
+    const service = compose.services['demo-app'];
+    expect(promtailStream(job, jsonFileLine(compose.name, 'demo-app', service, 'Error: boom\n    at f (x.js:1:1)'))!.line).toBe('Error: boom\n    at f (x.js:1:1)');
+    expect(promtailStream(job, jsonFileLine(compose.name, 'demo-app', service, 'dos line\r'))!.line).toBe('dos line');
+    // Without the replace stage the newline would reach Loki (the bug this stage fixes).
+    const withoutReplace = job.pipeline_stages.filter((st: Record<string, unknown>) => !('replace' in st));
+    expect(promtailStream({ ...job, pipeline_stages: withoutReplace }, jsonFileLine(compose.name, 'demo-app', service, 'x'))!.line).toBe('x\n');
   });
 
   test('drops the lines of containers of another compose project on the same host', () => {
@@ -225,7 +248,8 @@ describe('the label contract on compose', () => {
   test('without the logging options a service\'s streams would lack the contract (the options are what make it hold)', () => {
     const { logging: _logging, ...bare } = compose.services['demo-app'];
     const line = jsonFileLine(compose.name, 'demo-app', bare, 'hello');
-    const extracted = runPipeline(job.pipeline_stages.slice(0, 3), { line: line.line, labels: {}, extracted: {}, structuredMetadata: {} })!;
+    // json, docker, replace, labels: the stages before the drop.
+    const extracted = runPipeline(job.pipeline_stages.slice(0, 4), { line: line.line, labels: {}, extracted: {}, structuredMetadata: {} })!;
     expect(extracted.labels).toEqual({ namespace: '', app: '', container: '', pod: '', stream: 'stdout' });
   });
 

@@ -47,9 +47,12 @@ const ALLOWED: Record<string, { attributes: string[]; blocks: string[] }> = {
   'discovery.relabel/rule': { attributes: ['source_labels', 'separator', 'regex', 'modulus', 'target_label', 'replacement', 'action'], blocks: [] },
   'loki.source.file': { attributes: ['targets', 'forward_to'], blocks: ['file_match'] },
   'loki.source.file/file_match': { attributes: ['enabled'], blocks: [] },
-  'loki.process': { attributes: ['forward_to'], blocks: ['stage.cri', 'stage.docker', 'stage.json', 'stage.labels', 'stage.match', 'stage.structured_metadata', 'stage.label_drop'] },
+  'loki.process': { attributes: ['forward_to'], blocks: ['stage.cri', 'stage.docker', 'stage.replace', 'stage.json', 'stage.labels', 'stage.match', 'stage.structured_metadata', 'stage.label_drop'] },
   'loki.process/stage.cri': { attributes: [], blocks: [] },
   'loki.process/stage.docker': { attributes: [], blocks: [] },
+  // docs/sources/reference/components/loki/loki.process.md#stagereplace: expression (required), replace, source;
+  // an empty replace omits the captured value.
+  'loki.process/stage.replace': { attributes: ['expression', 'replace', 'source'], blocks: [] },
   'loki.process/stage.json': { attributes: ['expressions'], blocks: [] },
   'loki.process/stage.labels': { attributes: ['values'], blocks: [] },
   'loki.process/stage.match': { attributes: ['selector', 'action', 'drop_counter_reason'], blocks: [] },
@@ -293,12 +296,15 @@ describe('compose: Alloy instead of Promtail', () => {
     expect(stages).toEqual([
       ['stage.json', { expressions: (promtail[0] as any).json.expressions }],
       ['stage.docker', {}],
-      ['stage.labels', { values: nullsToEmpty((promtail[2] as any).labels) }],
-      ['stage.match', { selector: (promtail[3] as any).match.selector, action: 'drop', drop_counter_reason: (promtail[3] as any).match.drop_counter_reason }],
+      ['stage.replace', { expression: (promtail[2] as any).replace.expression, replace: '' }],
+      ['stage.labels', { values: nullsToEmpty((promtail[3] as any).labels) }],
+      ['stage.match', { selector: (promtail[4] as any).match.selector, action: 'drop', drop_counter_reason: (promtail[4] as any).match.drop_counter_reason }],
       ['stage.structured_metadata', { values: { stream: '' } }],
       ['stage.label_drop', { values: ['filename', 'stream'] }],
     ]);
-    expect(promtail.map((s) => Object.keys(s)[0])).toEqual(['json', 'docker', 'labels', 'match', 'structured_metadata', 'labeldrop']);
+    expect(promtail.map((s) => Object.keys(s)[0])).toEqual(['json', 'docker', 'replace', 'labels', 'match', 'structured_metadata', 'labeldrop']);
+    // The newline Docker leaves at the end of each line, and only that: the same RE2 expression in both agents.
+    expect((promtail[2] as any).replace).toEqual({ expression: '(\\r?\\n)$', replace: '' });
   });
 
   test('tails every container\'s json-file log with the contract\'s node label, and pushes to the loki service', () => {

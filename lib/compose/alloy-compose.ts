@@ -8,14 +8,15 @@ import { StackConfig } from '../config';
 import { ALLOY_LOGGING, alloyContractTailStages, alloyHeader, alloyLokiWrite } from '../render/alloy-config';
 import { AlloyBlock, expression, renderAlloy } from '../render/alloy-syntax';
 import { COMPOSE_NODE_LABEL } from './names';
-import { DOCKER_CONTAINERS_DIR } from './promtail-compose';
+import { DOCKER_CONTAINERS_DIR, DOCKER_TRAILING_NEWLINE } from './promtail-compose';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './service-defaults';
 
 /**
  * The pipeline for one json-file line, `{"log":…,"stream":…,"attrs":{…},"time":…}`, stage for stage the one
  * Promtail runs on compose (promtailComposePipelineStages):
  * 1. `stage.json`: the container name (`attrs.tag`), compose service and project;
- * 2. `stage.docker`: the line becomes `log`, its timestamp `time`, and `stream` a label;
+ * 2. `stage.docker`: the line becomes `log`, its timestamp `time`, and `stream` a label; `stage.replace` drops
+ *    the newline Docker keeps at the end of `log`;
  * 3. `stage.labels`: the label contract: namespace = project, app = service, container = pod = container name;
  * 4. `stage.match` with action "drop": lines of containers outside this compose project;
  * 5. the shared tail: `stream` as structured metadata, `filename` and `stream` dropped as labels.
@@ -31,6 +32,7 @@ export function alloyComposeStages(c: StackConfig): AlloyBlock[] {
       }]],
     },
     { name: 'stage.docker' },
+    { name: 'stage.replace', attributes: [['expression', DOCKER_TRAILING_NEWLINE], ['replace', '']] },
     { name: 'stage.labels', attributes: [['values', { namespace: '', app: '', container: '', pod: 'container' }]] },
     {
       name: 'stage.match',

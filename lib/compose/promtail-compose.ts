@@ -33,6 +33,11 @@ export const DOCKER_CONTAINERS_DIR_VARIABLE = 'DOCKER_CONTAINERS_DIR';
 export function dockerContainersMount(): string {
   return `\${${DOCKER_CONTAINERS_DIR_VARIABLE}:-${DOCKER_CONTAINERS_DIR}}:${DOCKER_CONTAINERS_DIR}:ro`;
 }
+/**
+ * The newline (CRLF too) at the end of a json-file `log` field, as a capture group: the `replace` stage of
+ * either agent replaces it with nothing (an empty `replace` removes the captured text).
+ */
+export const DOCKER_TRAILING_NEWLINE = '(\\r?\\n)$';
 /** Name of Promtail's scrape job on compose. */
 export const PROMTAIL_COMPOSE_JOB = 'docker-containers';
 
@@ -40,6 +45,8 @@ export const PROMTAIL_COMPOSE_JOB = 'docker-containers';
  * The pipeline for one json-file log line, `{"log":…,"stream":…,"attrs":{…},"time":…}`:
  * 1. `json`: the container name (`attrs.tag`), compose service and project (`attrs."com.docker.compose.*"`);
  * 2. `docker`: the line becomes `log`, its timestamp `time`, and `stream` a label (as `cri` does on Kubernetes);
+ *    then `replace` drops the newline Docker keeps at the end of `log` (the `cri` stage strips it on Kubernetes,
+ *    `docker` does not: without this every line is stored in Loki with a trailing "\n");
  * 3. `labels`: the label contract: namespace = project, app = service, container = pod = container name;
  * 4. `match`/drop: lines of containers outside this compose project (other containers on the host, or
  *    containers started without the logging options, whose lines carry no project);
@@ -59,6 +66,7 @@ export function promtailComposePipelineStages(c: StackConfig): Array<Record<stri
       },
     },
     { docker: {} },
+    { replace: { expression: DOCKER_TRAILING_NEWLINE, replace: '' } },
     { labels: { namespace: null, app: null, container: null, pod: 'container' } },
     {
       match: {
