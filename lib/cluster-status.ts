@@ -1,13 +1,15 @@
 /**
- * Is the synthesized stack up on a cluster? Reads the status of every Deployment and DaemonSet the model
- * synthesizes, through the Kubernetes API (`@kubernetes/client-node`, the user's kubeconfig), and says
- * which are ready and what is missing. `npm run status` is the command-line front; `--wait` polls until
- * everything is ready (after `kubectl apply -f dist/`).
+ * Is the synthesized stack up on a cluster? Reads the status of every Deployment and DaemonSet synthesized
+ * into dist/ (what `kubectl apply -f dist/` created, whatever settings made it), through the Kubernetes API
+ * (`@kubernetes/client-node`, the user's kubeconfig), and says which are ready and what is missing.
+ * `npm run status` is the command-line front; `--wait` polls until everything is ready.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { ApiException, AppsV1Api, KubeConfig, V1DaemonSet, V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { StackConfig } from './config';
-import { renderManifests } from './synth';
+import { grafanaAdminPasswordCommand, GRAFANA_NAME } from './grafana';
+import { PROMETHEUS_NAME } from './prometheus';
 
 /** A workload of the stack, as synthesized. */
 export interface WorkloadRef {
@@ -28,16 +30,47 @@ export interface WorkloadStatus extends WorkloadRef {
   readonly reason?: string;
 }
 
-/** Every Deployment and DaemonSet the model synthesizes, in manifest order. */
-export function stackWorkloads(config: StackConfig): WorkloadRef[] {
-  const refs: WorkloadRef[] = [];
-  for (const content of renderManifests(config).values()) {
-    for (const doc of parseAllDocuments(content)) {
-      const o = doc.toJS();
-      if (o?.kind === 'Deployment' || o?.kind === 'DaemonSet') refs.push({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
-    }
+/** What `npm run status` needs of a synthesized stack: its workloads, and where its UIs are. */
+export interface SynthesizedStack {
+  /** Every Deployment and DaemonSet, in manifest order. */
+  readonly workloads: WorkloadRef[];
+  /** Prometheus's namespace, when it was synthesized. */
+  readonly prometheusNamespace?: string;
+  /** Grafana's namespace, admin user and the command that prints its password, when it was synthesized. */
+  readonly grafana?: { readonly namespace: string; readonly adminUser: string; readonly passwordCommand: string };
+}
+
+/**
+ * Reads the manifests synthesized into `dir` (every *.yaml, in file order). Throws, saying what to run, when
+ * the folder is missing or holds no workload.
+ */
+export function readSynthesizedStack(dir: string): SynthesizedStack {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
+  const objects: any[] = files.flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()).filter(Boolean));
+  const workloads: WorkloadRef[] = objects
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
+    .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
+  if (workloads.length === 0) {
+    throw new Error(`no synthesized workload in ${dir}${files.length === 0 ? ' (no manifests there)' : ''}: run \`npm run synth\` first (with the same STACK_CONFIG you deploy)`);
   }
-  return refs;
+  const prometheus = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === PROMETHEUS_NAME);
+  const grafana = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === GRAFANA_NAME);
+  return { workloads, prometheusNamespace: prometheus?.metadata.namespace, grafana: grafana && grafanaAccess(grafana) };
+}
+
+/** Grafana's namespace, admin user and password command, read off its synthesized Deployment. */
+function grafanaAccess(deployment: any): NonNullable<SynthesizedStack['grafana']> {
+  const namespace: string = deployment.metadata.namespace;
+  const pod = deployment.spec.template.spec;
+  const env: Array<{ name: string; value?: string }> = pod.containers.find((c: any) => c.name === GRAFANA_NAME)?.env ?? [];
+  // An adminPasswordSecret is the one Secret volume of Grafana's pod (lib/grafana.ts).
+  const secret = (pod.volumes ?? []).find((v: any) => v.secret)?.secret;
+  const adminPasswordSecret = secret ? { name: secret.secretName, key: secret.items[0].key } : undefined;
+  return {
+    namespace,
+    adminUser: env.find((e) => e.name === 'GF_SECURITY_ADMIN_USER')?.value ?? 'admin',
+    passwordCommand: grafanaAdminPasswordCommand({ namespace, grafana: { adminPasswordSecret } }),
+  };
 }
 
 function deploymentStatus(ref: WorkloadRef, d: V1Deployment): WorkloadStatus {

@@ -60,7 +60,7 @@ export const GRAFANA_PASSWORD_INIT_SCRIPT = [
 ].join('\n');
 
 /** The one command that prints Grafana's admin password, for a stack in namespace `namespace`. */
-export function grafanaAdminPasswordCommand(c: Pick<StackConfig, 'namespace' | 'grafana'>): string {
+export function grafanaAdminPasswordCommand(c: { readonly namespace: string; readonly grafana: { readonly adminPasswordSecret?: { readonly name: string; readonly key: string } } }): string {
   const secret = c.grafana.adminPasswordSecret;
   if (secret) {
     return `kubectl -n ${c.namespace} get secret ${secret.name} -o jsonpath='{.data.${secret.key.replace(/\./g, '\\.')}}' | base64 -d`;

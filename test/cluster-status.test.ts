@@ -10,8 +10,9 @@ import * as http from 'http';
 import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { GRAFANA_ADMIN_PASSWORD_COMMAND, parseStackConfig, renderManifests } from '../lib';
+import { GRAFANA_ADMIN_PASSWORD_COMMAND, parseStackConfig, renderManifests, StackInput } from '../lib';
 import { synthObjects } from './helpers/stack';
+import { tempDir as makeTempDir } from './helpers/temp-dir';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -76,12 +77,19 @@ interface WorkloadRef { kind: string; namespace: string; name: string }
 const refs: WorkloadRef[] = synthObjects().filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
   .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
 
-/** Runs `npm run status` (the script behind it) with a kubeconfig pointing at `server`. */
+/** Synthesizes the manifests of `input` into a fresh folder, as `npm run synth` writes dist/. */
+function synthesizedDist(input: StackInput): string {
+  const dir = makeTempDir('status-dist-');
+  for (const [name, content] of renderManifests(parseStackConfig(input))) fs.writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+
+/** Runs `npm run status` (the script behind it) with a kubeconfig pointing at `server`, on the repository's dist/ unless --dist says otherwise. */
 function status(server: string, args: string[] = [], token?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-'));
   fs.writeFileSync(path.join(dir, 'config'), kubeconfigYaml(server, token));
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/status.ts', ...args], {
-    cwd: ROOT, env: { ...process.env, KUBECONFIG: path.join(dir, 'config'), STACK_CONFIG: '' },
+    cwd: ROOT, env: { ...process.env, KUBECONFIG: path.join(dir, 'config'), STACK_CONFIG: '', CDK8S_OUTDIR: '' },
   });
   let stdout = '';
   let stderr = '';
@@ -169,6 +177,48 @@ describe('npm run status, through the real client against an API on loopback', (
     } finally {
       await api.close();
     }
+  });
+
+  test('checks what was synthesized, with no second flag: Alloy in other namespaces, Grafana off', async () => {
+    const input: StackInput = { namespace: 'obs', logAgent: { kind: 'alloy', namespace: 'obs-agent' }, grafana: { enabled: false } };
+    const custom: WorkloadRef[] = synthObjects(input).filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
+      .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
+    expect(custom.map((r) => `${r.kind}/${r.namespace}/${r.name}`)).toContain('DaemonSet/obs-agent/alloy');
+    const dist = synthesizedDist(input);
+    const api = await fakeApiServer(allReady(custom));
+    try {
+      const r = await status(api.url, ['--dist', dist, '--wait', '5']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      for (const ref of custom) expect(r.stdout).toMatch(new RegExp(`${ref.kind}/${ref.name} +${ref.namespace} +1/1 +ready`));
+      expect(r.stdout).not.toContain('promtail');
+      expect(r.stdout).not.toContain('not found');
+      expect(r.stdout).toContain('kubectl -n obs port-forward svc/prometheus 9090:9090');
+      expect(r.stdout).not.toContain('Grafana');
+      expect(api.requests).not.toContain('GET /apis/apps/v1/namespaces/monitoring/deployments/prometheus');
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('prints the password command of a Grafana with an existing Secret, read off the synthesized Deployment', async () => {
+    const input: StackInput = { grafana: { adminUser: 'root-of-all', adminPasswordSecret: { name: 'grafana-admin', key: 'admin.password' } } };
+    const dist = synthesizedDist(input);
+    const api = await fakeApiServer(allReady(refs));
+    try {
+      const r = await status(api.url, ['--dist', dist]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("user root-of-all, password: kubectl -n monitoring get secret grafana-admin -o jsonpath='{.data.admin\\.password}' | base64 -d");
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('exits 1 saying what to run when nothing was synthesized there', async () => {
+    const empty = makeTempDir('status-empty-');
+    const r = await status('http://127.0.0.1:9', ['--dist', empty]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`no synthesized workload in ${empty} (no manifests there): run \`npm run synth\` first`);
   });
 
   test('exits 2 on a bad --wait', async () => {
