@@ -232,13 +232,9 @@ export const stackSchema = z.strictObject({
     if (taken) fail(['compose', 'ports', name], `must differ from compose.ports.${taken} (both ${port})`);
     seen.set(port, name);
   }
-  const components: Array<[string, { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } }]> = [
-    ['app.resources', c.app.resources], ['app.trafficGenerator.resources', c.app.trafficGenerator.resources],
-    ['prometheus.resources', c.prometheus.resources], ['loki.resources', c.loki.resources],
-    ['grafana.resources', c.grafana.resources], ['logAgent.promtail.resources', c.logAgent.promtail.resources],
-    ['logAgent.alloy.resources', c.logAgent.alloy.resources],
-  ];
-  for (const [path, r] of components) {
+  // Every requests/limits block of the model, found rather than listed, so no component can be forgotten
+  // (the chart's validation takes the same list: lib/helm/chart-files.ts).
+  for (const [path, r] of resourceBlocks(c)) {
     if (millicores(r.requests.cpu) > millicores(r.limits.cpu)) {
       fail([...path.split('.'), 'requests', 'cpu'], `must be at most ${path}.limits.cpu (${r.limits.cpu})`);
     }
@@ -250,6 +246,20 @@ export const stackSchema = z.strictObject({
     fail(['app', 'serviceMonitor', 'enabled'], 'needs app.enabled: true (there is no app to monitor)');
   }
 });
+
+/** A requests/limits block, as the model and the chart's values hold it. */
+export interface ResourceBlock {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+/** Every requests/limits block in a settings object, with its dotted path (`logAgent.alloy.resources`), in key order. */
+export function resourceBlocks(settings: unknown, prefix: string[] = []): Array<[string, ResourceBlock]> {
+  if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) return [];
+  const o = settings as Record<string, any>;
+  if (o.requests && o.limits && typeof o.requests.cpu === 'string' && typeof o.limits.memory === 'string') return [[prefix.join('.'), o as ResourceBlock]];
+  return Object.entries(o).flatMap(([k, v]) => resourceBlocks(v, [...prefix, k]));
+}
 
 /** What users write: every setting optional. */
 export type StackInput = z.input<typeof stackSchema>;

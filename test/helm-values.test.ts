@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
-import { parseStackConfig, StackConfigError, StackInput } from '../lib';
+import { parseStackConfig, resourceBlocks, StackConfigError, StackInput } from '../lib';
 import { ChartValues, valuesToStackInput } from '../lib/helm/values';
 import { CHART_DIR, defaultValues, helm, mergeValues, scenarios, templateArgs } from './helm-support';
 
@@ -94,6 +94,16 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     expect(r.stderr).toContain('Invalid values:');
     const model = expected[0].replace('must differ from namespace and app.namespace', 'must differ from the release namespace (monitoring) and app.namespace');
     expect(r.stderr).toContain(`  - ${model}`);
+  });
+
+  // Every requests/limits block of values.yaml, found by walking the values (Alloy's was once forgotten).
+  test.each(resourceBlocks(defaultValues()).map(([p]) => [p]))('a CPU request above its limit in %s: the chart refuses it as the model does', (block) => {
+    const input = block.split('.').reduceRight<any>((inner, key) => ({ [key]: inner }), { requests: { cpu: '4' } });
+    const expected = modelProblems(input);
+    expect(expected).toEqual([expect.stringMatching(new RegExp(`^${block.replace(/\./g, '\\.')}\\.requests\\.cpu must be at most`))]);
+    const r = templateWith([], [`${block}.requests.cpu=4`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`  - ${expected[0]}`);
   });
 
   test('the log agent in the release namespace', () => {

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GRAFANA_PASSWORD_INIT_SCRIPT } from '../grafana';
-import { parseStackConfig } from '../config';
+import { parseStackConfig, resourceBlocks } from '../config';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
 import { renderAlloyKubernetesConfig } from '../render/alloy-config';
 import { renderDashboards } from '../render/dashboards';
@@ -72,6 +72,10 @@ export function renderChartFiles(): Map<string, string> {
   for (const [dir, loki] of [['dashboards', true], ['dashboards-without-loki', false]] as const) {
     for (const [name, json] of renderDashboards({ loki })) files.set(`files/grafana/${dir}/${name}`, json);
   }
+  // The requests/limits blocks of values.yaml, found in the values as the model finds them in its settings:
+  // templates/_validate.tpl checks requests <= limits for each, so no component can be forgotten there.
+  files.set('files/validate/resource-settings.yaml',
+    header('lib/config.ts (resourceBlocks of the chart\'s values)') + toYaml({ settings: resourceBlocks(chartValues(c)).map(([path]) => path) }));
   files.set('files/grafana/init-admin-password.yaml',
     header('lib/grafana.ts (GRAFANA_PASSWORD_INIT_SCRIPT)') + toYaml({ script: GRAFANA_PASSWORD_INIT_SCRIPT }));
   return files;

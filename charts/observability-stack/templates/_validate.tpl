@@ -33,16 +33,12 @@ problem is worded as the model words it: the setting, the rule, the value.
 {{- if or (eq .Values.logAgent.namespace .Release.Namespace) (eq .Values.logAgent.namespace .Values.app.namespace) -}}
 {{- $problems = append $problems (printf "logAgent.namespace must differ from the release namespace (%s) and app.namespace: the agent's namespace is Pod Security \"privileged\", the others stay \"restricted\", got %q" .Release.Namespace .Values.logAgent.namespace) -}}
 {{- end -}}
-{{- $blocks := list
-      (list "app.resources" .Values.app.resources)
-      (list "app.trafficGenerator.resources" .Values.app.trafficGenerator.resources)
-      (list "prometheus.resources" .Values.prometheus.resources)
-      (list "loki.resources" .Values.loki.resources)
-      (list "grafana.resources" .Values.grafana.resources)
-      (list "logAgent.promtail.resources" .Values.logAgent.promtail.resources) -}}
-{{- range $blocks -}}
-{{- $path := index . 0 -}}
-{{- $r := index . 1 -}}
+{{- /* Every requests/limits block of the values: the list is generated from the model (files/validate/). */ -}}
+{{- range $path := (.Files.Get "files/validate/resource-settings.yaml" | fromYaml).settings -}}
+{{- $r := $.Values -}}
+{{- range $key := splitList "." $path -}}
+{{- $r = index $r $key -}}
+{{- end -}}
 {{- if gt (include "observability-stack.millicores" $r.requests.cpu | atoi) (include "observability-stack.millicores" $r.limits.cpu | atoi) -}}
 {{- $problems = append $problems (printf "%s.requests.cpu must be at most %s.limits.cpu (%s), got %q" $path $path $r.limits.cpu $r.requests.cpu) -}}
 {{- end -}}
