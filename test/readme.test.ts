@@ -19,6 +19,13 @@ describe('README', () => {
     expect(readme).toContain(GRAFANA_ADMIN_PASSWORD_COMMAND);
   });
 
+  test('where it shows storage.size, says that volume sizes and classes are fixed after the first apply on kind', () => {
+    const settings = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Kubernetes on kind')).replace(/\s+/g, ' ');
+    expect(settings).toContain('storage: { size: 50Gi }');
+    expect(settings).toContain('kind\'s `standard` StorageClass (the local-path provisioner) does not allow volume expansion');
+    expect(settings).toContain('`storageClassName` never changes');
+  });
+
   test('its two set-up commands exist', () => {
     expect(readme).toContain('npm ci && npm run synth');
     expect(readme).toContain('npm test');
