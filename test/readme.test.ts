@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GRAFANA_ADMIN_PASSWORD_COMMAND, IMAGES, imageString } from '../lib';
+import { IMAGE_FACTS } from '../lib/image-facts';
 
 const ROOT = path.resolve(__dirname, '..');
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -8,11 +9,23 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 
 describe('README', () => {
   test('its component table names exactly the pinned images of lib/images.ts', () => {
-    const section = readme.slice(readme.indexOf('## Components'), readme.indexOf('\n## ', readme.indexOf('## Components') + 1));
+    const start = readme.indexOf('## Components');
+    const section = readme.slice(start, readme.slice(start + 1).search(/\n#{2,3} /) + start + 1);
     const table = section.split('\n').filter((l) => l.startsWith('| ') && l.includes('`'));
     const images = table.map((l) => /`([^`]+:[^`]+)`/.exec(l.split('|')[2])?.[1]).filter(Boolean);
     const pinned = [IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.alloy, IMAGES.app].map(imageString);
     expect(images.sort()).toEqual(pinned.sort());
+  });
+
+  test('its image facts table agrees with lib/image-facts.ts: every pinned image, with the uid:gid it runs as', () => {
+    const section = readme.slice(readme.indexOf('### What each image holds'), readme.indexOf('\n## ', readme.indexOf('### What each image holds')));
+    const rows = section.split('\n').filter((l) => l.startsWith('| `'));
+    const table = rows.map((l) => {
+      const cells = l.split('|').map((c) => c.trim());
+      return [/`([^`]+)`/.exec(cells[1])![1], /([0-9]+:[0-9]+)|root/.exec(cells[2])![0]];
+    });
+    const facts = Object.values(IMAGE_FACTS).map((f) => [imageString(f.image), f.user.uid === 0 ? 'root' : `${f.user.uid}:${f.user.gid}`]);
+    expect(table.sort()).toEqual(facts.sort());
   });
 
   test('prints the Grafana password with the command the stack is built for', () => {
