@@ -8,8 +8,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiException, AppsV1Api, KubeConfig, V1DaemonSet, V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { grafanaAdminPasswordCommand, GRAFANA_NAME } from './grafana';
-import { PROMETHEUS_NAME } from './prometheus';
+import { grafanaAdminPasswordCommand, GRAFANA_NAME } from './k8s/grafana';
+import { PROMETHEUS_NAME } from './k8s/prometheus';
 
 /** A workload of the stack, as synthesized. */
 export interface WorkloadRef {
@@ -63,7 +63,7 @@ function grafanaAccess(deployment: any): NonNullable<SynthesizedStack['grafana']
   const namespace: string = deployment.metadata.namespace;
   const pod = deployment.spec.template.spec;
   const env: Array<{ name: string; value?: string }> = pod.containers.find((c: any) => c.name === GRAFANA_NAME)?.env ?? [];
-  // An adminPasswordSecret is the one Secret volume of Grafana's pod (lib/grafana.ts).
+  // An adminPasswordSecret is the one Secret volume of Grafana's pod (lib/k8s/grafana.ts).
   const secret = (pod.volumes ?? []).find((v: any) => v.secret)?.secret;
   const adminPasswordSecret = secret ? { name: secret.secretName, key: secret.items[0].key } : undefined;
   return {

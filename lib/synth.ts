@@ -11,7 +11,7 @@ import { COMPOSE_USER_FILES, renderCompose } from './compose/render-compose';
 import { parseStackConfig, StackConfig, StackInput } from './config';
 import { renderChartFiles, writeChartFiles } from './helm/chart-files';
 import { CHART_DIR } from './helm/values';
-import { ObservabilityStack } from './stack';
+import { ObservabilityStack } from './k8s/stack';
 
 /** First line of every synthesized manifest. */
 export const MANIFEST_HEADER =

@@ -11,7 +11,7 @@ import * as path from 'path';
 const SCRIPTS = new Map<string, KnownScript>();
 
 beforeAll(async () => {
-  const { GRAFANA_PASSWORD_INIT_SCRIPT } = await import('../lib/grafana');
+  const { GRAFANA_PASSWORD_INIT_SCRIPT } = await import('../lib/k8s/grafana');
   // The init container writes the generated password next to Grafana's data, on its volume.
   SCRIPTS.set(GRAFANA_PASSWORD_INIT_SCRIPT, {
     writes: [path.posix.dirname(GRAFANA_ADMIN_PASSWORD_FILE)],

@@ -1,6 +1,6 @@
 /** The demo app, built from app/, and its traffic generator (an optional profile). */
 import { StackConfig } from '../config';
-import { APP_UID, TRAFFIC_HEALTH_PORT } from '../demo-app';
+import { APP_UID, TRAFFIC_HEALTH_PORT } from '../k8s/app';
 import { imageString } from '../images';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';

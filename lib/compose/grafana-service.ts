@@ -1,6 +1,6 @@
 /** The Grafana service: provisioned with the Prometheus and Loki data sources, admin password from the environment. */
 import { StackConfig } from '../config';
-import { GRAFANA_DATA_DIR, GRAFANA_UID } from '../grafana';
+import { GRAFANA_DATA_DIR, GRAFANA_UID } from '../k8s/grafana';
 import { imageString } from '../images';
 import { GrafanaDatasourceOptions } from '../render/grafana-provisioning';
 import { COMPOSE_FILES, CONTAINER_PATHS } from './config-files';

@@ -1,7 +1,7 @@
 /** The Loki service: the same image, config file (rendered by renderLokiConfig) and data path as on Kubernetes. */
 import { StackConfig } from '../config';
 import { imageString } from '../images';
-import { LOKI_CONFIG_FILE, LOKI_UID } from '../loki';
+import { LOKI_CONFIG_FILE, LOKI_UID } from '../k8s/loki';
 import { LOKI_DATA_DIR } from '../render/loki-config';
 import { COMPOSE_FILES } from './config-files';
 import { ComposeServiceEntry } from './compose-types';

@@ -1,7 +1,7 @@
 /** The Promtail service: tails Docker's json-file logs read-only and pushes them to Loki. */
 import { StackConfig } from '../config';
 import { imageString } from '../images';
-import { PROMTAIL_CONFIG_FILE } from '../promtail';
+import { PROMTAIL_CONFIG_FILE } from '../k8s/promtail';
 import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR } from '../render/promtail-config';
 import { COMPOSE_FILES } from './config-files';
 import { ComposeServiceEntry } from './compose-types';

@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { GRAFANA_PASSWORD_INIT_SCRIPT } from '../grafana';
+import { GRAFANA_PASSWORD_INIT_SCRIPT } from '../k8s/grafana';
 import { parseStackConfig, resourceBlocks } from '../config';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
 import { renderAlloyKubernetesConfig } from '../render/alloy-config';
@@ -77,7 +77,7 @@ export function renderChartFiles(): Map<string, string> {
   files.set('files/validate/resource-settings.yaml',
     header('lib/config.ts (resourceBlocks of the chart\'s values)') + toYaml({ settings: resourceBlocks(chartValues(c)).map(([path]) => path) }));
   files.set('files/grafana/init-admin-password.yaml',
-    header('lib/grafana.ts (GRAFANA_PASSWORD_INIT_SCRIPT)') + toYaml({ script: GRAFANA_PASSWORD_INIT_SCRIPT }));
+    header('lib/k8s/grafana.ts (GRAFANA_PASSWORD_INIT_SCRIPT)') + toYaml({ script: GRAFANA_PASSWORD_INIT_SCRIPT }));
   return files;
 }
 

@@ -45,7 +45,7 @@ the renderers' output for every ci/ values file.
 
 {{/*
 observability-stack.grafana.datasources: datasources.yaml (lib/render/grafana-provisioning.ts
-renderGrafanaDatasources, as lib/grafana.ts calls it). Prometheus is the one default data source; Loki's
+renderGrafanaDatasources, as lib/k8s/grafana.ts calls it). Prometheus is the one default data source; Loki's
 is there only with Loki. The Prometheus version Grafana may rely on is the image tag when it is a plain
 x.y.z (a leading "v" dropped), else the pinned one the file carries.
 */}}
@@ -75,7 +75,7 @@ x.y.z (a leading "v" dropped), else the pinned one the file carries.
 {{- .Files.Get "files/grafana/dashboard-providers.yaml" | fromYaml | toYaml -}}
 {{- end -}}
 
-{{/* observability-stack.grafana.initScript: the script that generates Grafana's admin password once (lib/grafana.ts GRAFANA_PASSWORD_INIT_SCRIPT). */}}
+{{/* observability-stack.grafana.initScript: the script that generates Grafana's admin password once (lib/k8s/grafana.ts GRAFANA_PASSWORD_INIT_SCRIPT). */}}
 {{- define "observability-stack.grafana.initScript" -}}
 {{- (.Files.Get "files/grafana/init-admin-password.yaml" | fromYaml).script -}}
 {{- end -}}

@@ -210,7 +210,7 @@ prometheus.io/path: {{ .path | quote }}
 {{- printf "http://%s.%s.svc.%s:%d" (include "observability-stack.app.name" .) .Values.app.namespace .Values.clusterDomain (int .Values.app.port) -}}
 {{- end -}}
 
-{{/* observability-stack.grafanaPasswordCommand: the one command that prints Grafana's admin password (lib/grafana.ts grafanaAdminPasswordCommand). */}}
+{{/* observability-stack.grafanaPasswordCommand: the one command that prints Grafana's admin password (lib/k8s/grafana.ts grafanaAdminPasswordCommand). */}}
 {{- define "observability-stack.grafanaPasswordCommand" -}}
 {{- $secret := .Values.grafana.adminPasswordSecret -}}
 {{- if $secret.name -}}

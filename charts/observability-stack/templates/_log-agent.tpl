@@ -1,5 +1,5 @@
 {{/*
-The DaemonSet both node log agents share (lib/node-log-agent.ts in the cdk8s rendering): one pod per node,
+The DaemonSet both node log agents share (lib/k8s/node-log-agent.ts in the cdk8s rendering): one pod per node,
 control-plane nodes included, reading the kubelet's log files from /var/log/pods and keeping its read
 positions in a host directory.
 

@@ -4,11 +4,11 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { StackConfig } from './config';
-import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './k8s-util';
+import { StackConfig } from '../config';
+import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { componentLabels, selectorLabels } from './labels';
-import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_RULES_DIR, renderLokiConfig } from './render/loki-config';
-import { toYaml } from './render/yaml';
+import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_RULES_DIR, renderLokiConfig } from '../render/loki-config';
+import { toYaml } from '../render/yaml';
 
 /** Name of Loki's objects (Deployment, Service, ConfigMap prefix, PVC prefix). */
 export const LOKI_NAME = 'loki';

@@ -4,8 +4,8 @@
  */
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { parseStackConfig, StackConfig, StackInput } from './config';
-import { DemoApp } from './demo-app';
+import { parseStackConfig, StackConfig, StackInput } from '../config';
+import { DemoApp } from './app';
 import { Grafana } from './grafana';
 import { Loki } from './loki';
 import { NamespacesChart } from './namespaces';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-27';
-import { Resources } from './config';
+import { Resources } from '../config';
 import { selectorLabels } from './labels';
 
 /** Pod-level security context that meets Pod Security `restricted` for a fixed non-root uid. */

@@ -4,14 +4,14 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
-import { StackConfig } from './config';
-import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './k8s-util';
+import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/prometheusrule-monitoring.coreos.com';
+import { StackConfig } from '../config';
+import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
-import { renderAlertRules, RULES_FILE } from './render/alert-rules';
-import { PROMETHEUS_RULES_DIR, renderKubernetesPrometheusConfig } from './render/prometheus-config';
-import { toYaml } from './render/yaml';
+import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
+import { PROMETHEUS_RULES_DIR, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
+import { toYaml } from '../render/yaml';
 
 /** Name of Prometheus's objects (Deployment, Service, ServiceAccount, ...). */
 export const PROMETHEUS_NAME = 'prometheus';

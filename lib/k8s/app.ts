@@ -3,9 +3,9 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ServiceMonitor, ServiceMonitorSpecEndpointsRelabelingsAction } from '../imports/servicemonitor-monitoring.coreos.com';
-import { StackConfig } from './config';
-import { httpProbe, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './k8s-util';
+import { ServiceMonitor, ServiceMonitorSpecEndpointsRelabelingsAction } from '../../imports/servicemonitor-monitoring.coreos.com';
+import { StackConfig } from '../config';
+import { httpProbe, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './util';
 import { componentLabels, selectorLabels } from './labels';
 
 /** uid of the `node` user in the app's image. */

@@ -1,5 +1,5 @@
 /**
- * Promtail: the node log agent, one pod per node (DaemonSet, lib/node-log-agent.ts) tailing /var/log/pods
+ * Promtail: the node log agent, one pod per node (DaemonSet, lib/k8s/node-log-agent.ts) tailing /var/log/pods
  * and pushing to Loki.
  *
  * Promtail reached end of life on 2026-03-02 and grafana/promtail:3.6.11 is the last image ever published
@@ -8,12 +8,12 @@
  * `logAgent.kind`).
  *
  * Like Alloy, it needs hostPath volumes and uid 0, and nothing else beyond Pod Security `restricted`
- * (see lib/node-log-agent.ts).
+ * (see lib/k8s/node-log-agent.ts).
  */
 import { Construct } from 'constructs';
 import { addNodeLogAgent, LogAgentProps } from './node-log-agent';
-import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, renderPromtailKubernetesConfig } from './render/promtail-config';
-import { toYaml } from './render/yaml';
+import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, renderPromtailKubernetesConfig } from '../render/promtail-config';
+import { toYaml } from '../render/yaml';
 
 /** Name of Promtail's objects (DaemonSet, ServiceAccount, ConfigMap prefix). */
 export const PROMTAIL_NAME = 'promtail';

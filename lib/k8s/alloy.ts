@@ -1,7 +1,7 @@
 /**
  * Grafana Alloy as the node log agent (`logAgent.kind: alloy`): one pod per node (DaemonSet,
- * lib/node-log-agent.ts) tailing /var/log/pods and pushing to Loki, the successor of Promtail
- * (lib/promtail.ts) in the same place, with the same labels (lib/render/alloy-config.ts uses Promtail's
+ * lib/k8s/node-log-agent.ts) tailing /var/log/pods and pushing to Loki, the successor of Promtail
+ * (lib/k8s/promtail.ts) in the same place, with the same labels (lib/render/alloy-config.ts uses Promtail's
  * relabel rules).
  *
  * Like Promtail, it needs hostPath volumes and uid 0 (the image's user `alloy`, uid 473, cannot read the
@@ -9,7 +9,7 @@
  */
 import { Construct } from 'constructs';
 import { addNodeLogAgent, LogAgentProps } from './node-log-agent';
-import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_STORAGE_PATH, alloyRunArgs, renderAlloyKubernetesConfig } from './render/alloy-config';
+import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_STORAGE_PATH, alloyRunArgs, renderAlloyKubernetesConfig } from '../render/alloy-config';
 
 /** Name of Alloy's objects (DaemonSet, ServiceAccount, ConfigMap prefix). */
 export const ALLOY_NAME = 'alloy';

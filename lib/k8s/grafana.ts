@@ -15,17 +15,17 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { StackConfig } from './config';
-import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './k8s-util';
+import { StackConfig } from '../config';
+import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import {
   GRAFANA_DASHBOARDS_DIR,
   GRAFANA_PROVISIONING_DIR,
   renderGrafanaDashboardProvider,
   renderGrafanaDatasources,
-} from './render/grafana-provisioning';
-import { renderDashboards } from './render/dashboards';
-import { toYaml } from './render/yaml';
+} from '../render/grafana-provisioning';
+import { renderDashboards } from '../render/dashboards';
+import { toYaml } from '../render/yaml';
 
 /** Name of Grafana's objects (Deployment, Service, ConfigMap and PVC prefixes). */
 export const GRAFANA_NAME = 'grafana';

@@ -1,7 +1,7 @@
 /**
  * Kubernetes labels every object of the stack carries, and the stable subset used in selectors.
  */
-import { ImageSettings } from './config';
+import { ImageSettings } from '../config';
 
 /** The value of `app.kubernetes.io/part-of` on every object of the stack. */
 export const PART_OF = 'observability-stack';

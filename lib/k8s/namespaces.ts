@@ -5,7 +5,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { StackConfig } from './config';
+import { StackConfig } from '../config';
 import { PART_OF } from './labels';
 
 /** A Pod Security Standards level. */

@@ -1,20 +1,20 @@
 /**
- * The DaemonSet shape both node log agents share (Promtail, lib/promtail.ts; Grafana Alloy, lib/alloy.ts):
+ * The DaemonSet shape both node log agents share (Promtail, lib/k8s/promtail.ts; Grafana Alloy, lib/k8s/alloy.ts):
  * one pod per node, control-plane nodes included, reading the kubelet's log files from /var/log/pods and
  * keeping its read positions in a host directory, so a restarted or upgraded agent continues where it
  * stopped.
  *
  * It is the one workload that cannot meet Pod Security `restricted` (nor `baseline`): reading the kubelet's
  * log files needs hostPath volumes and uid 0. The agent therefore lives in its own namespace, labelled
- * `privileged` by lib/namespaces.ts, and relaxes exactly those two things; everything else stays locked down.
+ * `privileged` by lib/k8s/namespaces.ts, and relaxes exactly those two things; everything else stays locked down.
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ImageSettings, Resources, StackConfig } from './config';
-import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './k8s-util';
+import { ImageSettings, Resources, StackConfig } from '../config';
+import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
-import { POD_LOGS_DIR } from './render/promtail-config';
+import { POD_LOGS_DIR } from '../render/promtail-config';
 
 /** What each log agent construct (Promtail, Alloy) takes. */
 export interface LogAgentProps {
