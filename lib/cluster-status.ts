@@ -8,8 +8,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ApiException, AppsV1Api, KubeConfig, V1DaemonSet, V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { grafanaAdminPasswordCommand, GRAFANA_NAME } from './k8s/grafana';
-import { PROMETHEUS_NAME } from './k8s/prometheus';
+import { grafanaAdminPasswordCommand } from './k8s/grafana';
+import { PROMETHEUS_NAME } from './components/prometheus';
+import { GRAFANA_NAME } from './components/grafana';
 
 /** A workload of the stack, as synthesized. */
 export interface WorkloadRef {

@@ -1,8 +1,16 @@
 /**
- * The one place that pins container images. The Kubernetes manifests, the compose file and (by a test)
- * the Helm chart's values take their images from here. When you change a pin, cite the evidence in the
- * commit (see ../shared/reference/versions.md for how the current ones were checked).
+ * The pinned images, collected from the component modules (lib/components/), each pin beside what its
+ * image holds. The Kubernetes manifests, the compose file and (by a test) the Helm chart's values take their
+ * images from there. When you change a pin, change its facts with it and cite the evidence in the commit
+ * (see ../shared/reference/versions.md for how the current ones were checked).
  */
+import { ALLOY_IMAGE, ALLOY_IMAGE_FACTS } from './components/alloy';
+import { APP_IMAGE, APP_IMAGE_FACTS } from './components/app';
+import { GRAFANA_IMAGE, GRAFANA_IMAGE_FACTS } from './components/grafana';
+import { LOKI_IMAGE, LOKI_IMAGE_FACTS } from './components/loki';
+import { PROMETHEUS_DISTROLESS_IMAGE_FACTS, PROMETHEUS_IMAGE, PROMETHEUS_IMAGE_FACTS } from './components/prometheus';
+import { PROMTAIL_IMAGE, PROMTAIL_IMAGE_FACTS } from './components/promtail';
+import type { ImageFacts } from './image-facts';
 
 /** A container image reference: repository and tag, never `latest`. */
 export interface ImageRef {
@@ -12,28 +20,38 @@ export interface ImageRef {
   readonly tag: string;
 }
 
+/** Every pinned image, by component. */
 export const IMAGES = {
-  /** Prometheus 3.14.0 (git tag v3.14.0, 2026-08-17; pinned by kube-prometheus-stack 88.5.3). */
-  prometheus: { repository: 'prom/prometheus', tag: 'v3.14.0' },
-  /** Grafana 13.2.0 (grafana-community chart 12.11.1 appVersion; Docker Hub tags have no `v`). */
-  grafana: { repository: 'grafana/grafana', tag: '13.2.0' },
-  /** Loki 3.7.6 (git tag v3.7.6; has `loki -health` from 3.7.0 for image-native healthchecks). */
-  loki: { repository: 'grafana/loki', tag: '3.7.6' },
-  /**
-   * Promtail 3.6.11: the LAST image ever published. Promtail reached end of life on 2026-03-02 and
-   * grafana/promtail:3.7.x does not exist. Grafana Alloy is its successor.
-   */
-  promtail: { repository: 'grafana/promtail', tag: '3.6.11' },
-  /** Grafana Alloy v1.18.1 (Docker Hub tags keep the `v`). */
-  alloy: { repository: 'grafana/alloy', tag: 'v1.18.1' },
-  /** The demo application, built locally from app/ (`docker build -t demo-app:0.1.0 app/`). */
-  app: { repository: 'demo-app', tag: '0.1.0' },
+  prometheus: PROMETHEUS_IMAGE,
+  grafana: GRAFANA_IMAGE,
+  loki: LOKI_IMAGE,
+  promtail: PROMTAIL_IMAGE,
+  alloy: ALLOY_IMAGE,
+  app: APP_IMAGE,
 } as const satisfies Record<string, ImageRef>;
 
 /** Names of the images pinned above. */
 export type ImageName = keyof typeof IMAGES;
 
+/** What each pinned image holds, by the name of its pin. */
+export const IMAGE_FACTS: Readonly<Record<ImageName, ImageFacts>> = {
+  prometheus: PROMETHEUS_IMAGE_FACTS,
+  grafana: GRAFANA_IMAGE_FACTS,
+  loki: LOKI_IMAGE_FACTS,
+  promtail: PROMTAIL_IMAGE_FACTS,
+  alloy: ALLOY_IMAGE_FACTS,
+  app: APP_IMAGE_FACTS,
+};
+
+/** Facts of images the stack can be set to run besides the pins (the chart's scenarios use them). */
+export const OTHER_IMAGE_FACTS: readonly ImageFacts[] = [PROMETHEUS_DISTROLESS_IMAGE_FACTS];
+
 /** `repository:tag` of an image reference. */
 export function imageString(image: ImageRef): string {
   return `${image.repository}:${image.tag}`;
+}
+
+/** The facts of an image by `repository:tag`, or undefined when nothing is known of it. */
+export function factsOfImage(ref: string): ImageFacts | undefined {
+  return [...Object.values(IMAGE_FACTS), ...OTHER_IMAGE_FACTS].find((f) => imageString(f.image) === ref || (f.also ?? []).includes(ref));
 }

@@ -1,17 +1,16 @@
 // Every container of every rendering can start: proved from what its image holds (lib/image-facts.ts) with
 // the user, capabilities, volumes, probes and healthchecks the rendering gives it (test/support/container-start.ts).
-import { GRAFANA_ADMIN_PASSWORD_FILE, parseStackConfig, renderCompose, StackInput } from '../lib';
-import { factsOfImage } from '../lib/image-facts';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_PASSWORD_INIT_SCRIPT, parseStackConfig, renderCompose, StackInput } from '../lib';
 import { CUSTOM_INPUT, synthObjects } from './helpers/stack';
 import { scenarios, templateScenario } from './helm-support';
 import { composeContainerRuns, ContainerRun, containerStartProblems, Inode, KnownScript, kubernetesContainerRuns, PvcModel } from './support/container-start';
 import * as path from 'path';
+import { factsOfImage } from '../lib/images';
 
 /** Shell scripts the stack runs, and the directories they write (the check refuses a script it does not know). */
 const SCRIPTS = new Map<string, KnownScript>();
 
-beforeAll(async () => {
-  const { GRAFANA_PASSWORD_INIT_SCRIPT } = await import('../lib/k8s/grafana');
+beforeAll(() => {
   // The init container writes the generated password next to Grafana's data, on its volume.
   SCRIPTS.set(GRAFANA_PASSWORD_INIT_SCRIPT, {
     writes: [path.posix.dirname(GRAFANA_ADMIN_PASSWORD_FILE)],

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { GRAFANA_ADMIN_PASSWORD_COMMAND, IMAGES, imageString } from '../lib';
-import { IMAGE_FACTS } from '../lib/image-facts';
+import { IMAGE_FACTS } from '../lib/images';
 
 const ROOT = path.resolve(__dirname, '..');
 const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');

@@ -4,13 +4,13 @@
  */
 import { Document, isMap, isScalar, Scalar, visit, YAMLMap } from 'yaml';
 import { StackConfig } from '../config';
-import { composeAlloyService } from './alloy-service';
-import { composeAppService, composeTrafficService } from './app-service';
+import { composeAlloyService } from './alloy';
+import { composeAppService, composeTrafficService } from './app';
 import { ComposeFile, ComposeServiceEntry } from './compose-types';
-import { composeGrafanaService } from './grafana-service';
-import { composeLokiService } from './loki-service';
-import { composePrometheusService } from './prometheus-service';
-import { composePromtailService } from './promtail-service';
+import { composeGrafanaService } from './grafana';
+import { composeLokiService } from './loki';
+import { composePrometheusService } from './prometheus';
+import { composePromtailService } from './promtail';
 import { composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
 
 /** The services of the stack on compose, in file order. */

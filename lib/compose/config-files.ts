@@ -1,11 +1,10 @@
 /**
- * Where each component's config files live under compose/ (one folder per component, dockprom-style) and
- * where they are mounted in the containers. The same paths feed the compose file's bind mounts and the
- * file map that `npm run synth` writes, so a mount cannot point at a file that is not generated.
+ * Where each component's config files live under compose/ (one folder per component, dockprom-style). The
+ * same paths feed the compose file's bind mounts and the file map that `npm run synth` writes, so a mount
+ * cannot point at a file that is not generated; where they are mounted is the component's fact
+ * (lib/components/).
  */
 import { RULES_FILE } from '../render/alert-rules';
-import { GRAFANA_DASHBOARDS_DIR, GRAFANA_PROVISIONING_DIR } from '../render/grafana-provisioning';
-import { PROMETHEUS_RULES_DIR } from '../render/prometheus-config';
 
 /** Paths relative to compose/. */
 export const COMPOSE_FILES = {
@@ -27,11 +26,3 @@ export const COMPOSE_FILES = {
   grafanaDashboardsReadme: 'grafana/dashboards/README.md',
 } as const;
 
-/** Where they are mounted in the containers. */
-export const CONTAINER_PATHS = {
-  prometheusConfig: '/etc/prometheus/prometheus.yml',
-  prometheusRulesDir: PROMETHEUS_RULES_DIR,
-  grafanaDatasourcesDir: `${GRAFANA_PROVISIONING_DIR}/datasources`,
-  grafanaDashboardProvidersDir: `${GRAFANA_PROVISIONING_DIR}/dashboards`,
-  grafanaDashboardsDir: GRAFANA_DASHBOARDS_DIR,
-} as const;

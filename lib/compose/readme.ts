@@ -3,10 +3,11 @@ import { StackConfig } from '../config';
 import { imageString } from '../images';
 import { CONTRACT_LABELS } from '../render/relabel';
 import { renderComposeFile } from './compose-file';
-import { GRAFANA_PASSWORD_VARIABLE } from './grafana-service';
+import { GRAFANA_PASSWORD_VARIABLE } from './grafana';
 import { COMPOSE_NODE_LABEL, composeServiceName } from './names';
-import { TRAFFIC_PROFILE } from './app-service';
-import { DOCKER_CONTAINERS_DIR, DOCKER_CONTAINERS_DIR_VARIABLE } from './promtail-compose';
+import { TRAFFIC_PROFILE } from './app';
+import { DOCKER_CONTAINERS_DIR_VARIABLE } from './docker-logs';
+import { DOCKER_CONTAINERS_DIR } from '../image-facts';
 
 /** First line of compose/README.md (Markdown has no comment syntax that every viewer hides; HTML's works). */
 export const README_HEADER =

@@ -3,20 +3,22 @@
  * model and renderers as the Kubernetes manifests: the compose file and every file it mounts.
  */
 import { StackConfig } from '../config';
+import { LOKI_HTTP_PORT, LOKI_PUSH_PATH } from '../components/loki';
+import { PROMETHEUS_PORT } from '../components/prometheus';
 import { renderAlertRules } from '../render/alert-rules';
 import { renderDashboards } from '../render/dashboards';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
-import { LOKI_HTTP_PORT, LOKI_PUSH_PATH, renderLokiConfig } from '../render/loki-config';
-import { renderComposePrometheusConfig } from '../render/prometheus-config';
+import { renderLokiConfig } from '../render/loki-config';
 import { toYaml } from '../render/yaml';
-import { renderAlloyComposeConfig } from './alloy-compose';
+import { renderAlloyComposeConfig } from './alloy';
 import { composeFileYaml } from './compose-file';
 import { COMPOSE_FILES } from './config-files';
-import { grafanaDatasourceOptions } from './grafana-service';
+import { grafanaDatasourceOptions } from './grafana';
 import { composeServiceName } from './names';
-import { renderPromtailComposeConfig } from './promtail-compose';
+import { renderComposePrometheusConfig } from './prometheus';
+import { renderPromtailComposeConfig } from './promtail';
 import { renderComposeReadme, renderEnvExample } from './readme';
-import { COMPOSE_PROMETHEUS_PORT, composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
+import { composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
 
 /** First line of every generated YAML file in compose/. */
 export const COMPOSE_HEADER =
@@ -29,7 +31,7 @@ export const COMPOSE_USER_FILES = ['.env'] as const;
 export function composeUrls(c: StackConfig): { prometheus: string; loki?: string; lokiPush?: string } {
   const loki = c.loki.enabled ? `http://${composeServiceName(c, 'loki')}:${LOKI_HTTP_PORT}` : undefined;
   return {
-    prometheus: `http://${composeServiceName(c, 'prometheus')}:${COMPOSE_PROMETHEUS_PORT}`,
+    prometheus: `http://${composeServiceName(c, 'prometheus')}:${PROMETHEUS_PORT}`,
     ...(loki ? { loki, lokiPush: `${loki}${LOKI_PUSH_PATH}` } : {}),
   };
 }

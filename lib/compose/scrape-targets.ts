@@ -4,15 +4,12 @@
  * labels. Pure: no cdk8s here (renderComposePrometheusConfig in lib/render/prometheus-config.ts uses it).
  */
 import { StackConfig } from '../config';
-import { ALLOY_HTTP_PORT } from '../render/alloy-config';
-import { LOKI_HTTP_PORT } from '../render/loki-config';
-import { PROMTAIL_HTTP_PORT } from '../render/promtail-config';
 import { ComposeComponent, composeContractLabels, composeServiceName, ContractLabels } from './names';
-
-/** Prometheus's HTTP port in its container (the same as on Kubernetes; a test compares them). */
-export const COMPOSE_PROMETHEUS_PORT = 9090;
-/** Grafana's HTTP port in its container (the image's default, `EXPOSE 3000`). */
-export const COMPOSE_GRAFANA_PORT = 3000;
+import { LOKI_HTTP_PORT } from '../components/loki';
+import { PROMTAIL_HTTP_PORT } from '../components/promtail';
+import { ALLOY_HTTP_PORT } from '../components/alloy';
+import { PROMETHEUS_PORT } from '../components/prometheus';
+import { GRAFANA_PORT } from '../components/grafana';
 
 export interface ComposeScrapeTarget {
   /** Which component. */
@@ -40,12 +37,12 @@ export function composeRunsAlloy(c: StackConfig): boolean {
 /** Every scrape target of the compose stack, in a stable order. */
 export function composeScrapeTargets(c: StackConfig): ComposeScrapeTarget[] {
   const entries: Array<[ComposeComponent, number, string, boolean]> = [
-    ['prometheus', COMPOSE_PROMETHEUS_PORT, '/metrics', true],
+    ['prometheus', PROMETHEUS_PORT, '/metrics', true],
     ['app', c.app.port, c.app.metricsPath, c.app.enabled],
     ['loki', LOKI_HTTP_PORT, '/metrics', c.loki.enabled],
     ['promtail', PROMTAIL_HTTP_PORT, '/metrics', composeRunsPromtail(c)],
     ['alloy', ALLOY_HTTP_PORT, '/metrics', composeRunsAlloy(c)],
-    ['grafana', COMPOSE_GRAFANA_PORT, '/metrics', c.grafana.enabled],
+    ['grafana', GRAFANA_PORT, '/metrics', c.grafana.enabled],
   ];
   return entries
     .filter(([, , , enabled]) => enabled)

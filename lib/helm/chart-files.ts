@@ -8,7 +8,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { GRAFANA_PASSWORD_INIT_SCRIPT } from '../k8s/grafana';
 import { parseStackConfig, resourceBlocks } from '../config';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
 import { renderAlloyKubernetesConfig } from '../render/alloy-config';
@@ -20,6 +19,7 @@ import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
 import { renderValuesSchema } from './values-schema';
 import { chartValues, renderValuesYaml } from './values';
+import { GRAFANA_PASSWORD_INIT_SCRIPT } from '../components/grafana';
 
 /** The text templates/alloy/configmap.yaml replaces with Loki's push URL in files/alloy/config.alloy. */
 export const ALLOY_LOKI_PUSH_URL_PLACEHOLDER = 'LOKI_PUSH_URL';

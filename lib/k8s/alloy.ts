@@ -9,10 +9,9 @@
  */
 import { Construct } from 'constructs';
 import { addNodeLogAgent, LogAgentProps } from './node-log-agent';
-import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_STORAGE_PATH, alloyRunArgs, renderAlloyKubernetesConfig } from '../render/alloy-config';
+import { renderAlloyKubernetesConfig } from '../render/alloy-config';
+import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_NAME, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
 
-/** Name of Alloy's objects (DaemonSet, ServiceAccount, ConfigMap prefix). */
-export const ALLOY_NAME = 'alloy';
 /** Host directory mounted at ALLOY_STORAGE_PATH (the same path): positions outlive the pod, as Promtail's do. */
 export const ALLOY_HOST_DATA_DIR = '/run/alloy';
 
@@ -37,7 +36,7 @@ export class Alloy extends Construct {
       // /-/ready: 503 until the configuration is loaded, then 200 (a config that fails to load exits). Used
       // for liveness too: Alloy's docs call /-/healthy unfit for it (one unhealthy component, e.g. Loki
       // briefly away, would restart the agent).
-      readyPath: '/-/ready',
+      readyPath: ALLOY_READY_PATH,
       // Alloy's data directory (positions and component state) on the host, as Promtail's positions are.
       positions: { volumeName: 'data', hostPath: ALLOY_HOST_DATA_DIR, mountPath: ALLOY_STORAGE_PATH },
     });

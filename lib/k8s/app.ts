@@ -7,11 +7,7 @@ import { ServiceMonitor, ServiceMonitorSpecEndpointsRelabelingsAction } from '..
 import { StackConfig } from '../config';
 import { httpProbe, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './util';
 import { componentLabels, selectorLabels } from './labels';
-
-/** uid of the `node` user in the app's image. */
-export const APP_UID = 1000;
-/** Port of the traffic generator's own /healthz (TRAFFIC_HEALTH_PORT). */
-export const TRAFFIC_HEALTH_PORT = 8081;
+import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, appEnvironment, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
 
 export interface DemoAppProps {
   /** The resolved stack model (reads `app` and `clusterDomain`). */
@@ -50,13 +46,9 @@ export class DemoApp extends Construct {
               image,
               imagePullPolicy: app.image.pullPolicy,
               ports: [{ name: 'http', containerPort: app.port, protocol: 'TCP' }],
-              env: [
-                { name: 'PORT', value: String(app.port) },
-                { name: 'APP_LATENCY_MS', value: String(app.latencyMs) },
-                { name: 'APP_ERROR_RATE', value: String(app.errorRate) },
-              ],
-              readinessProbe: httpProbe('/readyz', 'http', { periodSeconds: 5 }),
-              livenessProbe: httpProbe('/healthz', 'http', { initialDelaySeconds: 5 }),
+              env: Object.entries(appEnvironment(props.config)).map(([name, value]) => ({ name, value })),
+              readinessProbe: httpProbe(APP_READY_PATH, 'http', { periodSeconds: 5 }),
+              livenessProbe: httpProbe(APP_HEALTH_PATH, 'http', { initialDelaySeconds: 5 }),
               resources: resourceRequirements(app.resources),
               securityContext: restrictedContainerSecurity(),
               volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
@@ -97,15 +89,15 @@ export class DemoApp extends Construct {
               name: 'traffic',
               image,
               imagePullPolicy: c.app.image.pullPolicy,
-              command: ['node', 'build/traffic.js'],
+              command: TRAFFIC_COMMAND,
               ports: [{ name: 'health', containerPort: TRAFFIC_HEALTH_PORT, protocol: 'TCP' }],
               env: [
                 { name: 'TRAFFIC_TARGET_URL', value: this.url },
                 { name: 'TRAFFIC_RPS', value: String(c.app.trafficGenerator.requestsPerSecond) },
                 { name: 'TRAFFIC_HEALTH_PORT', value: String(TRAFFIC_HEALTH_PORT) },
               ],
-              readinessProbe: httpProbe('/healthz', 'health'),
-              livenessProbe: httpProbe('/healthz', 'health', { initialDelaySeconds: 5 }),
+              readinessProbe: httpProbe(APP_HEALTH_PATH, 'health'),
+              livenessProbe: httpProbe(APP_HEALTH_PATH, 'health', { initialDelaySeconds: 5 }),
               resources: resourceRequirements(c.app.trafficGenerator.resources),
               securityContext: restrictedContainerSecurity(),
             }],

@@ -18,46 +18,13 @@ import { Construct } from 'constructs';
 import { StackConfig } from '../config';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { componentLabels, selectorLabels } from './labels';
-import {
-  GRAFANA_DASHBOARDS_DIR,
-  GRAFANA_PROVISIONING_DIR,
-  renderGrafanaDashboardProvider,
-  renderGrafanaDatasources,
-} from '../render/grafana-provisioning';
+import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderDashboards } from '../render/dashboards';
 import { toYaml } from '../render/yaml';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_UID, grafanaSettingsEnvironment } from '../components/grafana';
 
-/** Name of Grafana's objects (Deployment, Service, ConfigMap and PVC prefixes). */
-export const GRAFANA_NAME = 'grafana';
-/** Grafana's HTTP port (UI, API, /api/health, /metrics). */
-export const GRAFANA_PORT = 3000;
-/** uid of the Grafana image's user (`USER 472`). */
-export const GRAFANA_UID = 472;
-/** Grafana's data directory (GF_PATHS_DATA): sqlite database, plugins; the volume's mount path. */
-export const GRAFANA_DATA_DIR = '/var/lib/grafana';
-/** The generated admin password, on Grafana's volume (when no adminPasswordSecret is given). */
-export const GRAFANA_ADMIN_PASSWORD_FILE = `${GRAFANA_DATA_DIR}/.admin-password`;
 /** Where an adminPasswordSecret's key is mounted. */
 export const GRAFANA_SECRET_PASSWORD_FILE = '/etc/grafana/secrets/admin-password';
-
-/**
- * The init container's script: writes 24 random letters and digits to the password file, only if there is
- * no non-empty file yet (so restarts and upgrades keep the password Grafana's database already holds).
- * busybox in the Grafana image (alpine) provides sh, head, base64, tr, printf, mv and chmod. Written to a
- * temporary file first, so an interrupted run never leaves a short password behind.
- */
-export const GRAFANA_PASSWORD_INIT_SCRIPT = [
-  'set -eu',
-  `f=${GRAFANA_ADMIN_PASSWORD_FILE}`,
-  'if [ -s "$f" ]; then echo "admin password already generated: keeping it"; exit 0; fi',
-  'umask 077',
-  'p=$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9 | head -c 24)',
-  '[ ${#p} -eq 24 ] || { echo "could not generate a password" >&2; exit 1; }',
-  'printf %s "$p" > "$f.tmp"',
-  'mv "$f.tmp" "$f"',
-  'chmod 0400 "$f"',
-  'echo "admin password generated"',
-].join('\n');
 
 /** The one command that prints Grafana's admin password, for a stack in namespace `namespace`. */
 export function grafanaAdminPasswordCommand(c: { readonly namespace: string; readonly grafana: { readonly adminPasswordSecret?: { readonly name: string; readonly key: string } } }): string {
@@ -128,6 +95,7 @@ export class Grafana extends Construct {
       spec: pvcSpec(g.storage.size, g.storage.storageClassName),
     });
 
+    const { GF_SECURITY_ADMIN_USER, ...settings } = grafanaSettingsEnvironment(c);
     const secret = g.adminPasswordSecret;
     const passwordFile = secret ? GRAFANA_SECRET_PASSWORD_FILE : GRAFANA_ADMIN_PASSWORD_FILE;
     const dataMount: k8s.VolumeMount = { name: 'data', mountPath: GRAFANA_DATA_DIR };
@@ -162,23 +130,14 @@ export class Grafana extends Construct {
           image,
           imagePullPolicy: g.image.pullPolicy,
           ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
-          env: [
-            { name: 'GF_SECURITY_ADMIN_USER', value: g.adminUser },
-            // Only the __FILE variant: run.sh exits when both it and GF_SECURITY_ADMIN_PASSWORD are set.
-            { name: 'GF_SECURITY_ADMIN_PASSWORD__FILE', value: passwordFile },
-            { name: 'GF_AUTH_ANONYMOUS_ENABLED', value: 'false' },
-            // No plugin downloads at boot: works offline, and leaves the plugins bundled in the image alone.
-            // Grafana 13 ships the Loki (and other) data source plugins in the image's read-only
-            // /usr/share/grafana/data/plugins-bundled; the preinstaller's auto-update would unlink them there,
-            // fail on the read-only root, and leave the data source unregistered (grafana/grafana#132528).
-            // That is also why no emptyDir is mounted over that directory: it would hide those plugins.
-            { name: 'GF_PLUGINS_PREINSTALL_DISABLED', value: 'true' },
-            { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
-            { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
-          ],
-          readinessProbe: httpProbe('/api/health', 'http', { periodSeconds: 10 }),
+          // Only the __FILE variant of the password: run.sh exits when both it and GF_SECURITY_ADMIN_PASSWORD are
+          // set. No emptyDir over the image's plugins-bundled directory: it would hide the bundled Loki and
+          // Prometheus data source plugins (see grafanaSettingsEnvironment).
+          env: Object.entries({ GF_SECURITY_ADMIN_USER, GF_SECURITY_ADMIN_PASSWORD__FILE: passwordFile, ...settings })
+            .map(([name, value]) => ({ name, value })),
+          readinessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { periodSeconds: 10 }),
           // Like the Grafana chart: the first start migrates the database, give it a minute.
-          livenessProbe: httpProbe('/api/health', 'http', { initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 30, failureThreshold: 10 }),
+          livenessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 30, failureThreshold: 10 }),
           resources: resourceRequirements(g.resources),
           securityContext: restrictedContainerSecurity(),
           volumeMounts: [

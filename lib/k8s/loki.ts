@@ -7,15 +7,9 @@ import { Construct } from 'constructs';
 import { StackConfig } from '../config';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { componentLabels, selectorLabels } from './labels';
-import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_RULES_DIR, renderLokiConfig } from '../render/loki-config';
+import { renderLokiConfig } from '../render/loki-config';
 import { toYaml } from '../render/yaml';
-
-/** Name of Loki's objects (Deployment, Service, ConfigMap prefix, PVC prefix). */
-export const LOKI_NAME = 'loki';
-/** uid and gid of the Loki image's user (numeric `USER 10001`; /loki is owned by it). */
-export const LOKI_UID = 10001;
-/** Where the rendered loki.yaml is mounted. */
-export const LOKI_CONFIG_FILE = '/etc/loki/loki.yaml';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_NAME, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_RULES_DIR, LOKI_UID, lokiFlags } from '../components/loki';
 
 /** In-cluster base URL of Loki (Grafana's data source). */
 export function lokiUrl(c: StackConfig): string {
@@ -79,20 +73,20 @@ export class Loki extends Construct {
           name,
           image: `${l.image.repository}:${l.image.tag}`,
           imagePullPolicy: l.image.pullPolicy,
-          args: [`-config.file=${LOKI_CONFIG_FILE}`],
+          args: lokiFlags(),
           ports: [
             { name: 'http', containerPort: LOKI_HTTP_PORT, protocol: 'TCP' },
             { name: 'grpc', containerPort: LOKI_GRPC_PORT, protocol: 'TCP' },
           ],
           // /ready turns 200 some 15 s after the ingester joins its ring (min_ready_duration).
-          readinessProbe: httpProbe('/ready', 'http', { initialDelaySeconds: 15, periodSeconds: 10 }),
+          readinessProbe: httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 15, periodSeconds: 10 }),
           // Lenient: Loki has no separate liveness endpoint, and WAL replay after a crash can take a while;
           // only a Loki that stays unready for about three minutes is restarted.
-          livenessProbe: httpProbe('/ready', 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
+          livenessProbe: httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
           resources: resourceRequirements(l.resources),
           securityContext: restrictedContainerSecurity(),
           volumeMounts: [
-            { name: 'config', mountPath: '/etc/loki', readOnly: true },
+            { name: 'config', mountPath: LOKI_CONFIG_DIR, readOnly: true },
             { name: 'data', mountPath: LOKI_DATA_DIR },
             // The ruler's local rule store, empty: Loki never creates it, and the volume does not have it.
             { name: 'rules', mountPath: LOKI_RULES_DIR, readOnly: true },

@@ -14,7 +14,7 @@ import { ImageSettings, Resources, StackConfig } from '../config';
 import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
-import { POD_LOGS_DIR } from '../render/promtail-config';
+import { POD_LOGS_DIR } from '../image-facts';
 
 /** What each log agent construct (Promtail, Alloy) takes. */
 export interface LogAgentProps {

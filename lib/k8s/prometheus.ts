@@ -10,15 +10,9 @@ import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedCon
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
-import { PROMETHEUS_RULES_DIR, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
+import { renderKubernetesPrometheusConfig } from '../render/prometheus-config';
 import { toYaml } from '../render/yaml';
-
-/** Name of Prometheus's objects (Deployment, Service, ServiceAccount, ...). */
-export const PROMETHEUS_NAME = 'prometheus';
-/** Prometheus's HTTP port. */
-export const PROMETHEUS_PORT = 9090;
-/** uid of `nobody` in the Prometheus image (its USER is non-numeric, so the kubelet needs it spelled out). */
-export const PROMETHEUS_UID = 65534;
+import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_NAME, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags } from '../components/prometheus';
 
 export interface PrometheusProps {
   /** The resolved stack model. */
@@ -74,22 +68,16 @@ export class Prometheus extends Construct {
           name,
           image: `${p.image.repository}:${p.image.tag}`,
           imagePullPolicy: p.image.pullPolicy,
-          args: [
-            '--config.file=/etc/prometheus/prometheus.yml',
-            '--storage.tsdb.path=/prometheus',
-            `--storage.tsdb.retention.time=${p.retentionDays}d`,
-            `--storage.tsdb.retention.size=${p.retentionSize}`,
-            `--web.listen-address=0.0.0.0:${PROMETHEUS_PORT}`,
-          ],
+          args: prometheusFlags(c),
           ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
-          readinessProbe: httpProbe('/-/ready', 'http', { periodSeconds: 5 }),
-          livenessProbe: httpProbe('/-/healthy', 'http', { initialDelaySeconds: 30, periodSeconds: 15, failureThreshold: 4 }),
+          readinessProbe: httpProbe(PROMETHEUS_READY_PATH, 'http', { periodSeconds: 5 }),
+          livenessProbe: httpProbe(PROMETHEUS_HEALTHY_PATH, 'http', { initialDelaySeconds: 30, periodSeconds: 15, failureThreshold: 4 }),
           resources: resourceRequirements(p.resources),
           securityContext: restrictedContainerSecurity(),
           volumeMounts: [
-            { name: 'config', mountPath: '/etc/prometheus/prometheus.yml', subPath: 'prometheus.yml', readOnly: true },
+            { name: 'config', mountPath: PROMETHEUS_CONFIG_FILE, subPath: 'prometheus.yml', readOnly: true },
             { name: 'rules', mountPath: PROMETHEUS_RULES_DIR, readOnly: true },
-            { name: 'data', mountPath: '/prometheus' },
+            { name: 'data', mountPath: PROMETHEUS_DATA_DIR },
           ],
         }],
         volumes: [

@@ -12,13 +12,9 @@
  */
 import { Construct } from 'constructs';
 import { addNodeLogAgent, LogAgentProps } from './node-log-agent';
-import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, renderPromtailKubernetesConfig } from '../render/promtail-config';
+import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
-
-/** Name of Promtail's objects (DaemonSet, ServiceAccount, ConfigMap prefix). */
-export const PROMTAIL_NAME = 'promtail';
-/** Where the rendered promtail.yaml is mounted. */
-export const PROMTAIL_CONFIG_FILE = '/etc/promtail/promtail.yaml';
+import { PROMTAIL_CONFIG_DIR, PROMTAIL_CONFIG_FILE_NAME, PROMTAIL_HTTP_PORT, PROMTAIL_NAME, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags } from '../components/promtail';
 
 export type PromtailProps = LogAgentProps;
 
@@ -36,13 +32,12 @@ export class Promtail extends Construct {
       name: PROMTAIL_NAME,
       config: c,
       settings: c.logAgent.promtail,
-      configFile: { name: 'promtail.yaml', text: this.configYaml, mountDir: '/etc/promtail' },
-      // No -config.expand-env: the file needs no variables, and expansion would halve backslashes in regexes.
-      args: [`-config.file=${PROMTAIL_CONFIG_FILE}`],
+      configFile: { name: PROMTAIL_CONFIG_FILE_NAME, text: this.configYaml, mountDir: PROMTAIL_CONFIG_DIR },
+      args: promtailFlags(),
       port: PROMTAIL_HTTP_PORT,
       // /ready is 200 once a file is tailed; Promtail's own log file is always there (see
       // renderPromtailKubernetesConfig), so it does not flap on a quiet node.
-      readyPath: '/ready',
+      readyPath: PROMTAIL_READY_PATH,
       positions: { volumeName: 'positions', hostPath: PROMTAIL_POSITIONS_DIR, mountPath: PROMTAIL_POSITIONS_DIR },
     });
   }

@@ -7,15 +7,12 @@
  * docs/sources/datasources/prometheus/configure/_index.md, docs/sources/datasources/loki/configure/index.md.
  */
 import { IMAGES } from '../images';
+import { GRAFANA_DASHBOARDS_DIR } from '../components/grafana';
 
 /** Fixed uid of the Prometheus data source: dashboards and links refer to it by this uid. */
 export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
 /** Fixed uid of the Loki data source. */
 export const LOKI_DATASOURCE_UID = 'loki';
-/** Where the dashboard provider reads dashboards from (the JSON files at its top). */
-export const GRAFANA_DASHBOARDS_DIR = '/var/lib/grafana/dashboards';
-/** Where Grafana reads provisioning files from (GF_PATHS_PROVISIONING in the image). */
-export const GRAFANA_PROVISIONING_DIR = '/etc/grafana/provisioning';
 
 /** Base URLs Grafana's server reaches the back ends at (no trailing path). */
 export interface GrafanaDatasourceUrls {

@@ -7,21 +7,7 @@
  * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
  */
 import { bytesOfQuantity, StackConfig } from '../config';
-
-/** Loki's HTTP port: push API, queries, /ready and /metrics. */
-export const LOKI_HTTP_PORT = 3100;
-/** Loki's gRPC port (only used between Loki's own components; kept on its default). */
-export const LOKI_GRPC_PORT = 9095;
-/** Where Loki keeps everything it writes: the volume's mount path. */
-export const LOKI_DATA_DIR = '/loki';
-/**
- * The ruler's local rule store. Loki lists it at start and on every rule sync, logs an error while it is
- * missing, and never creates it (pkg/ruler/rulestore/local/local.go); the image has one, but a new volume
- * mounted at LOKI_DATA_DIR hides it, so the Kubernetes renderings mount an empty directory here.
- */
-export const LOKI_RULES_DIR = `${LOKI_DATA_DIR}/rules`;
-/** The push API's path, appended to Loki's base URL by the log agents. */
-export const LOKI_PUSH_PATH = '/loki/api/v1/push';
+import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR } from '../components/loki';
 
 /**
  * Loki 3.x monolithic: TSDB index with schema v13 (structured metadata needs both), chunks and index on the

@@ -1,13 +1,11 @@
 /**
- * prometheus.yml for the stack. Pure: no cdk8s here, so the compose rendering and the tests use the
- * very same output.
+ * prometheus.yml for the stack: the frame every rendering shares and the Kubernetes pod discovery. Pure: no
+ * rendering imported; the compose rendering adds its static targets (lib/compose/prometheus.ts).
  */
 import { StackConfig } from '../config';
-import { composeScrapeTargets } from '../compose/scrape-targets';
 import { kubernetesContractRules, RelabelRule } from './relabel';
+import { PROMETHEUS_RULES_DIR } from '../components/prometheus';
 
-/** Where the rendered rule files are mounted inside the Prometheus container. */
-export const PROMETHEUS_RULES_DIR = '/etc/prometheus/rules';
 /** Name of the job that discovers annotated pods. */
 export const KUBERNETES_PODS_JOB = 'kubernetes-pods';
 
@@ -60,17 +58,22 @@ export function podAnnotationRelabelRules(): RelabelRule[] {
   ];
 }
 
-function globalSection(c: StackConfig): Record<string, unknown> {
+/**
+ * prometheus.yml around the given scrape jobs, the same in every rendering: the global intervals, the stack's
+ * rule files (when alert rules are on) and remote_write.
+ */
+export function prometheusConfig(c: StackConfig, scrapeConfigs: ScrapeConfig[]): PrometheusConfig {
+  const p = c.prometheus;
   return {
-    scrape_interval: `${c.prometheus.scrapeIntervalSeconds}s`,
-    scrape_timeout: `${c.prometheus.scrapeTimeoutSeconds}s`,
-    evaluation_interval: `${c.prometheus.evaluationIntervalSeconds}s`,
+    global: {
+      scrape_interval: `${p.scrapeIntervalSeconds}s`,
+      scrape_timeout: `${p.scrapeTimeoutSeconds}s`,
+      evaluation_interval: `${p.evaluationIntervalSeconds}s`,
+    },
+    ...(p.alertRules ? { rule_files: [`${PROMETHEUS_RULES_DIR}/*.yaml`] } : {}),
+    scrape_configs: scrapeConfigs,
+    ...(p.remoteWrite.length > 0 ? { remote_write: p.remoteWrite.map((r) => ({ name: r.name, url: r.url })) } : {}),
   };
-}
-
-function remoteWrite(c: StackConfig): Pick<PrometheusConfig, 'remote_write'> {
-  if (c.prometheus.remoteWrite.length === 0) return {};
-  return { remote_write: c.prometheus.remoteWrite.map((r) => ({ name: r.name, url: r.url })) };
 }
 
 /**
@@ -79,35 +82,11 @@ function remoteWrite(c: StackConfig): Pick<PrometheusConfig, 'remote_write'> {
  * everything else).
  */
 export function renderKubernetesPrometheusConfig(c: StackConfig): PrometheusConfig {
-  return {
-    global: globalSection(c),
-    ...(c.prometheus.alertRules ? { rule_files: [`${PROMETHEUS_RULES_DIR}/*.yaml`] } : {}),
-    scrape_configs: [
-      {
-        job_name: KUBERNETES_PODS_JOB,
-        kubernetes_sd_configs: [{ role: 'pod' }],
-        relabel_configs: podAnnotationRelabelRules(),
-      },
-    ],
-    ...remoteWrite(c),
-  };
-}
-
-/**
- * prometheus.yml for docker compose on a single host: one job per service of the stack, a static target at
- * the service's DNS name, and the label contract's values for its container as static labels, so they equal
- * what Promtail gives the same container's log streams (lib/compose/names.ts). Same global section, rule
- * file and remote_write as on Kubernetes.
- */
-export function renderComposePrometheusConfig(c: StackConfig): PrometheusConfig {
-  return {
-    global: globalSection(c),
-    ...(c.prometheus.alertRules ? { rule_files: [`${PROMETHEUS_RULES_DIR}/*.yaml`] } : {}),
-    scrape_configs: composeScrapeTargets(c).map((t) => ({
-      job_name: t.service,
-      metrics_path: t.metricsPath,
-      static_configs: [{ targets: [`${t.service}:${t.port}`], labels: { ...t.labels } }],
-    })),
-    ...remoteWrite(c),
-  };
+  return prometheusConfig(c, [
+    {
+      job_name: KUBERNETES_PODS_JOB,
+      kubernetes_sd_configs: [{ role: 'pod' }],
+      relabel_configs: podAnnotationRelabelRules(),
+    },
+  ]);
 }

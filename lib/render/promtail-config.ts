@@ -9,13 +9,9 @@
  */
 import { StackConfig } from '../config';
 import { kubernetesContractRules, RelabelRule } from './relabel';
+import { POD_LOGS_DIR } from '../image-facts';
+import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR } from '../components/promtail';
 
-/** Promtail's HTTP port (/ready, /metrics, /targets): the Promtail chart's choice. */
-export const PROMTAIL_HTTP_PORT = 3101;
-/** Host directory (mounted read-write at the same path) holding the positions file. */
-export const PROMTAIL_POSITIONS_DIR = '/run/promtail';
-/** Host directory the kubelet writes container logs to (mounted read-only at the same path). */
-export const POD_LOGS_DIR = '/var/log/pods';
 /** Name of the scrape job that tails pod logs. */
 export const PROMTAIL_PODS_JOB = 'kubernetes-pods';
 

@@ -4,10 +4,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { IMAGES, imageString } from '../../lib';
-import { factsOfImage } from '../../lib/image-facts';
 import {
   ancestors, composeContainerRuns, ContainerRun, containerStartProblems, Credentials, effectiveArgv, flagValue, interpolate, permits, scriptCommands,
 } from './container-start';
+import { factsOfImage } from '../../lib/images';
 
 const NO_CAPS = new Set<string>();
 

@@ -19,7 +19,8 @@
 //   CAP_DAC_OVERRIDE gets "other" permission ---, which has no search (x)
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { factsOfImage, HOST_DIRECTORIES, ImageFacts, PathNeed, ProgramFacts } from '../../lib/image-facts';
+import { HOST_DIRECTORIES, ImageFacts, PathNeed, ProgramFacts } from '../../lib/image-facts';
+import { factsOfImage } from '../../lib/images';
 
 /** File attributes as the kernel sees them. */
 export interface Inode {

@@ -1,15 +1,11 @@
 /** The Loki service: the same image, config file (rendered by renderLokiConfig) and data path as on Kubernetes. */
 import { StackConfig } from '../config';
 import { imageString } from '../images';
-import { LOKI_CONFIG_FILE, LOKI_UID } from '../k8s/loki';
-import { LOKI_DATA_DIR } from '../render/loki-config';
 import { COMPOSE_FILES } from './config-files';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
 import { configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
-
-/** The Loki binary in the image (grafana/loki cmd/loki/Dockerfile: `COPY … /usr/bin/loki`, `ENTRYPOINT ["/usr/bin/loki"]`). */
-export const LOKI_BINARY = '/usr/bin/loki';
+import { LOKI_BINARY, LOKI_CONFIG_FILE, LOKI_DATA_DIR, LOKI_UID, lokiFlags } from '../components/loki';
 
 export function composeLokiService(c: StackConfig): ComposeServiceEntry {
   const name = composeServiceName(c, 'loki');
@@ -25,7 +21,7 @@ export function composeLokiService(c: StackConfig): ComposeServiceEntry {
     service: {
       image: imageString(c.loki.image),
       container_name: composeContainerName(c, name),
-      command: [`-config.file=${LOKI_CONFIG_FILE}`],
+      command: lokiFlags(),
       user: String(LOKI_UID),
       volumes: [
         configMount(COMPOSE_FILES.lokiConfig, LOKI_CONFIG_FILE),

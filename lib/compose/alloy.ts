@@ -1,15 +1,20 @@
 /**
- * config.alloy for docker compose on a single host: Grafana Alloy doing what Promtail does there
+ * Grafana Alloy on one docker host: its compose service, and its config.alloy: Grafana Alloy doing what Promtail does there
  * (lib/compose/promtail-compose.ts), the same way: Docker's json-file logs read from the files, not through
  * the Docker socket (the socket is the whole Engine API, i.e. root on the host), labelled from the `attrs`
  * every service writes into its lines (composeLogging), with the Kubernetes rendering's tail stages and writer.
  */
 import { StackConfig } from '../config';
+import { imageString } from '../images';
+import { DOCKER_CONTAINERS_DIR } from '../image-facts';
+import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
 import { ALLOY_LOGGING, alloyContractTailStages, alloyHeader, alloyLokiWrite } from '../render/alloy-config';
 import { AlloyBlock, expression, renderAlloy } from '../render/alloy-syntax';
-import { COMPOSE_NODE_LABEL } from './names';
-import { DOCKER_CONTAINERS_DIR, DOCKER_TRAILING_NEWLINE } from './promtail-compose';
-import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './service-defaults';
+import { ComposeServiceEntry } from './compose-types';
+import { COMPOSE_FILES } from './config-files';
+import { DOCKER_TRAILING_NEWLINE, dockerContainersMount } from './docker-logs';
+import { COMPOSE_NODE_LABEL, composeContainerName, composeServiceName } from './names';
+import { bashHttpCheck, COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
 
 /**
  * The pipeline for one json-file line, `{"log":…,"stream":…,"attrs":{…},"time":…}`, stage for stage the one
@@ -70,4 +75,41 @@ export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string): s
     alloyLokiWrite(lokiPushUrl),
   ];
   return renderAlloy(blocks, alloyHeader('lib/compose/alloy-compose.ts (renderAlloyComposeConfig)'));
+}
+
+/** The Alloy service (`logAgent.kind: alloy`): tails Docker's json-file logs read-only and pushes them to Loki. */
+export function composeAlloyService(c: StackConfig, lokiService: string): ComposeServiceEntry {
+  const name = composeServiceName(c, 'alloy');
+  const volume = 'alloy-data';
+  return {
+    name,
+    namedVolumes: [volume],
+    comment: [
+      'Grafana Alloy: reads the json-file logs in Docker\'s containers directory, mounted read-only; NOT the Docker socket',
+      '(the whole Engine API, i.e. root on the host). Every service sets `logging` (json-file, tag {{.Name}}, labels',
+      'com.docker.compose.service/project), and alloy/config.alloy turns those `attrs` into namespace/pod/container/app/node.',
+      'Relaxed: uid 0, because Docker writes those files root:root 0640 in root-owned 0710 directories; as their',
+      'owner, root reads them with no capability, so cap_drop ALL and the read-only root stay.',
+      'Rootless Docker or another data-root: set DOCKER_CONTAINERS_DIR in compose/.env (see .env.example).',
+      'Positions live in the alloy-data volume at /run/alloy (--storage.path; not the image\'s /var/lib/alloy, 0770 for',
+      'its user 473, which uid 0 without capabilities cannot enter). The image (Ubuntu) has bash but no curl or wget:',
+      'the healthcheck speaks HTTP over bash\'s /dev/tcp to /-/ready (200 once the configuration is loaded).',
+    ].join('\n'),
+    service: {
+      image: imageString(c.logAgent.alloy.image),
+      container_name: composeContainerName(c, name),
+      command: alloyRunArgs(),
+      user: '0:0',
+      volumes: [
+        configMount(COMPOSE_FILES.alloyConfig, `${ALLOY_CONFIG_DIR}/${ALLOY_CONFIG_FILE_NAME}`),
+        dockerContainersMount(),
+        `${volume}:${ALLOY_STORAGE_PATH}`,
+      ],
+      tmpfs: ['/tmp:size=16m'],
+      depends_on: { [lokiService]: { condition: 'service_healthy' } },
+      healthcheck: healthcheck(bashHttpCheck(ALLOY_HTTP_PORT, ALLOY_READY_PATH), { startPeriodSeconds: 30 }),
+      ...hardenedService(),
+      deploy: resourceLimits(c.logAgent.alloy.resources),
+    },
+  };
 }

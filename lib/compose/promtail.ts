@@ -1,7 +1,7 @@
 /**
- * promtail.yaml for docker compose on a single host. Server, positions and clients are the Kubernetes
- * rendering's own (renderPromtailKubernetesConfig); only discovery differs: Docker's json-file logs instead
- * of the kubelet's /var/log/pods.
+ * Promtail on one docker host: its compose service, and its promtail.yaml. Server, positions and clients are
+ * the Kubernetes rendering's own (renderPromtailKubernetesConfig); only discovery differs: Docker's json-file
+ * logs instead of the kubelet's /var/log/pods.
  *
  * Discovery: the files, not the Docker socket.
  * - `docker_sd_configs` needs /var/run/docker.sock in the container. Even mounted `:ro`, the socket is the
@@ -14,30 +14,16 @@
  * So the files keep the labels and do not hand out the Docker engine.
  */
 import { StackConfig } from '../config';
+import { imageString } from '../images';
+import { DOCKER_CONTAINERS_DIR } from '../image-facts';
+import { PROMTAIL_CONFIG_FILE, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags } from '../components/promtail';
 import { promtailPipelineStages, renderPromtailKubernetesConfig } from '../render/promtail-config';
-import { COMPOSE_NODE_LABEL } from './names';
-import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './service-defaults';
+import { ComposeServiceEntry } from './compose-types';
+import { COMPOSE_FILES } from './config-files';
+import { DOCKER_TRAILING_NEWLINE, dockerContainersMount } from './docker-logs';
+import { COMPOSE_NODE_LABEL, composeContainerName, composeServiceName } from './names';
+import { bashHttpCheck, COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL, configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
 
-/** Where Docker keeps each container's json-file logs (`<id>/<id>-json.log`); the agents read them at this path. */
-export const DOCKER_CONTAINERS_DIR = '/var/lib/docker/containers';
-/**
- * The compose variable naming the host's side of that mount: rootless Docker keeps its containers in
- * `$HOME/.local/share/docker/containers`, and a custom `data-root` in `<data-root>/containers`.
- */
-export const DOCKER_CONTAINERS_DIR_VARIABLE = 'DOCKER_CONTAINERS_DIR';
-
-/**
- * The log agents' read-only mount of Docker's container logs: the host directory from DOCKER_CONTAINERS_DIR
- * (default: Docker's own /var/lib/docker/containers), always at DOCKER_CONTAINERS_DIR inside.
- */
-export function dockerContainersMount(): string {
-  return `\${${DOCKER_CONTAINERS_DIR_VARIABLE}:-${DOCKER_CONTAINERS_DIR}}:${DOCKER_CONTAINERS_DIR}:ro`;
-}
-/**
- * The newline (CRLF too) at the end of a json-file `log` field, as a capture group: the `replace` stage of
- * either agent replaces it with nothing (an empty `replace` removes the captured text).
- */
-export const DOCKER_TRAILING_NEWLINE = '(\\r?\\n)$';
 /** Name of Promtail's scrape job on compose. */
 export const PROMTAIL_COMPOSE_JOB = 'docker-containers';
 
@@ -103,5 +89,44 @@ export function renderPromtailComposeConfig(c: StackConfig, lokiPushUrl: string)
         }],
       },
     ],
+  };
+}
+
+/** The Promtail service: tails Docker's json-file logs read-only and pushes them to Loki. */
+export function composePromtailService(c: StackConfig, lokiService: string): ComposeServiceEntry {
+  const name = composeServiceName(c, 'promtail');
+  const volume = 'promtail-positions';
+  return {
+    name,
+    namedVolumes: [volume],
+    comment: [
+      'Promtail: reads the json-file logs in /var/lib/docker/containers, mounted read-only; NOT the Docker socket.',
+      'The socket, even mounted :ro, is the whole Engine API, i.e. root on the host (start a privileged container,',
+      'mount /). The files carry the label contract instead: every service sets `logging` (json-file, tag',
+      '{{.Name}}, labels com.docker.compose.service/project), so each log line holds its container name, compose',
+      'service and project in `attrs`, and promtail/promtail.yaml turns them into namespace/pod/container/app/node.',
+      'Relaxed: uid 0, because Docker writes those files root:root 0640 in root-owned 0710 directories; as their',
+      'owner, root reads them with no capability, so cap_drop ALL and the read-only root stay.',
+      'Needs a Linux host and the json-file log driver for the services below. Rootless Docker or another data-root:',
+      'set DOCKER_CONTAINERS_DIR in compose/.env to the host\'s <data-root>/containers (see .env.example).',
+      'The image (Ubuntu) has bash but no curl or wget: the healthcheck speaks HTTP over bash\'s /dev/tcp to /ready',
+      '(200 once a file is tailed; Promtail has no -health flag).',
+    ].join('\n'),
+    service: {
+      image: imageString(c.logAgent.promtail.image),
+      container_name: composeContainerName(c, name),
+      command: promtailFlags(),
+      user: '0:0',
+      volumes: [
+        configMount(COMPOSE_FILES.promtailConfig, PROMTAIL_CONFIG_FILE),
+        dockerContainersMount(),
+        `${volume}:${PROMTAIL_POSITIONS_DIR}`,
+      ],
+      tmpfs: ['/tmp:size=16m'],
+      depends_on: { [lokiService]: { condition: 'service_healthy' } },
+      healthcheck: healthcheck(bashHttpCheck(PROMTAIL_HTTP_PORT, PROMTAIL_READY_PATH), { startPeriodSeconds: 30 }),
+      ...hardenedService(),
+      deploy: resourceLimits(c.logAgent.promtail.resources),
+    },
   };
 }

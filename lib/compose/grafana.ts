@@ -1,13 +1,12 @@
 /** The Grafana service: provisioned with the Prometheus and Loki data sources, admin password from the environment. */
 import { StackConfig } from '../config';
-import { GRAFANA_DATA_DIR, GRAFANA_UID } from '../k8s/grafana';
 import { imageString } from '../images';
 import { GrafanaDatasourceOptions } from '../render/grafana-provisioning';
-import { COMPOSE_FILES, CONTAINER_PATHS } from './config-files';
+import { COMPOSE_FILES } from './config-files';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
-import { COMPOSE_GRAFANA_PORT } from './scrape-targets';
 import { configMount, hardenedService, healthcheck, loopbackPort, resourceLimits, wgetCheck } from './service-defaults';
+import { GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_UID, grafanaSettingsEnvironment } from '../components/grafana';
 
 /** The variable in compose/.env that holds the admin password. */
 export const GRAFANA_PASSWORD_VARIABLE = 'GF_ADMIN_PASSWORD';
@@ -18,22 +17,6 @@ export const GRAFANA_PASSWORD_VARIABLE = 'GF_ADMIN_PASSWORD';
  */
 export function grafanaPasswordReference(): string {
   return `\${${GRAFANA_PASSWORD_VARIABLE}:?set ${GRAFANA_PASSWORD_VARIABLE} in compose/.env (see .env.example)}`;
-}
-
-/**
- * Grafana's settings as environment variables, the Kubernetes Deployment's (a test compares them): no
- * anonymous access; no plugin downloads at start (offline-safe, and with a read-only root the preinstaller's
- * auto-update would unload the bundled Loki data source plugin it fails to replace, grafana/grafana#132528);
- * no usage reporting or update checks.
- */
-export function grafanaSettingsEnvironment(c: StackConfig): Record<string, string> {
-  return {
-    GF_SECURITY_ADMIN_USER: c.grafana.adminUser,
-    GF_AUTH_ANONYMOUS_ENABLED: 'false',
-    GF_PLUGINS_PREINSTALL_DISABLED: 'true',
-    GF_ANALYTICS_REPORTING_ENABLED: 'false',
-    GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
-  };
 }
 
 /**
@@ -69,18 +52,18 @@ export function composeGrafanaService(c: StackConfig, dependsOn: string[]): Comp
         GF_SECURITY_ADMIN_PASSWORD: grafanaPasswordReference(),
         GF_SERVER_ROOT_URL: `http://localhost:${c.compose.ports.grafana}/`,
       },
-      ports: [loopbackPort(c.compose.ports.grafana, COMPOSE_GRAFANA_PORT)],
+      ports: [loopbackPort(c.compose.ports.grafana, GRAFANA_PORT)],
       volumes: [
-        configMount(COMPOSE_FILES.grafanaDatasourcesDir, CONTAINER_PATHS.grafanaDatasourcesDir),
-        configMount(COMPOSE_FILES.grafanaDashboardProvidersDir, CONTAINER_PATHS.grafanaDashboardProvidersDir),
+        configMount(COMPOSE_FILES.grafanaDatasourcesDir, `${GRAFANA_PROVISIONING_DIR}/datasources`),
+        configMount(COMPOSE_FILES.grafanaDashboardProvidersDir, `${GRAFANA_PROVISIONING_DIR}/dashboards`),
         `${volume}:${GRAFANA_DATA_DIR}`,
-        configMount(COMPOSE_FILES.grafanaDashboardsDir, CONTAINER_PATHS.grafanaDashboardsDir),
+        configMount(COMPOSE_FILES.grafanaDashboardsDir, GRAFANA_DASHBOARDS_DIR),
       ],
       tmpfs: ['/tmp:size=256m'],
       ...(dependsOn.length > 0
         ? { depends_on: Object.fromEntries(dependsOn.map((s) => [s, { condition: 'service_healthy' as const }])) }
         : {}),
-      healthcheck: healthcheck(wgetCheck(`http://127.0.0.1:${COMPOSE_GRAFANA_PORT}/api/health`), { startPeriodSeconds: 60 }),
+      healthcheck: healthcheck(wgetCheck(`http://127.0.0.1:${GRAFANA_PORT}${GRAFANA_HEALTH_PATH}`), { startPeriodSeconds: 60 }),
       ...hardenedService(),
       deploy: resourceLimits(c.grafana.resources),
     },

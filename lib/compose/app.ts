@@ -1,24 +1,15 @@
 /** The demo app, built from app/, and its traffic generator (an optional profile). */
 import { StackConfig } from '../config';
-import { APP_UID, TRAFFIC_HEALTH_PORT } from '../k8s/app';
 import { imageString } from '../images';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
 import { hardenedService, healthcheck, loopbackPort, nodeFetchCheck, resourceLimits } from './service-defaults';
+import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, appEnvironment, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
 
 /** The compose profile that starts the traffic generator: `docker compose --profile traffic up -d`. */
 export const TRAFFIC_PROFILE = 'traffic';
 /** The app's build context, relative to compose/. */
 export const APP_BUILD_CONTEXT = '../app';
-
-/** The app's environment (the Deployment's; a test compares them). */
-export function appEnvironment(c: StackConfig): Record<string, string> {
-  return {
-    PORT: String(c.app.port),
-    APP_LATENCY_MS: String(c.app.latencyMs),
-    APP_ERROR_RATE: String(c.app.errorRate),
-  };
-}
 
 export function composeAppService(c: StackConfig): ComposeServiceEntry {
   const name = composeServiceName(c, 'app');
@@ -37,7 +28,7 @@ export function composeAppService(c: StackConfig): ComposeServiceEntry {
       environment: appEnvironment(c),
       ports: [loopbackPort(c.compose.ports.app, c.app.port)],
       tmpfs: ['/tmp:size=64m'],
-      healthcheck: healthcheck(nodeFetchCheck(`http://127.0.0.1:${c.app.port}/readyz`), { startPeriodSeconds: 10 }),
+      healthcheck: healthcheck(nodeFetchCheck(`http://127.0.0.1:${c.app.port}${APP_READY_PATH}`), { startPeriodSeconds: 10 }),
       ...hardenedService(),
       // Longer than the app's shutdown delay (5 s) plus its slowest request.
       stop_grace_period: '30s',
@@ -63,7 +54,7 @@ export function composeTrafficService(c: StackConfig): ComposeServiceEntry {
       build: { context: APP_BUILD_CONTEXT },
       container_name: composeContainerName(c, name),
       profiles: [TRAFFIC_PROFILE],
-      command: ['node', 'build/traffic.js'],
+      command: TRAFFIC_COMMAND,
       user: String(APP_UID),
       environment: {
         TRAFFIC_TARGET_URL: target,
@@ -71,7 +62,7 @@ export function composeTrafficService(c: StackConfig): ComposeServiceEntry {
         TRAFFIC_HEALTH_PORT: String(TRAFFIC_HEALTH_PORT),
       },
       depends_on: { [app]: { condition: 'service_healthy' } },
-      healthcheck: healthcheck(nodeFetchCheck(`http://127.0.0.1:${TRAFFIC_HEALTH_PORT}/healthz`), { startPeriodSeconds: 10, intervalSeconds: 30 }),
+      healthcheck: healthcheck(nodeFetchCheck(`http://127.0.0.1:${TRAFFIC_HEALTH_PORT}${APP_HEALTH_PATH}`), { startPeriodSeconds: 10, intervalSeconds: 30 }),
       ...hardenedService(),
       deploy: resourceLimits(c.app.trafficGenerator.resources),
     },

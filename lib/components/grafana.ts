@@ -1,0 +1,115 @@
+/**
+ * Grafana: every fact of how it runs, in one place (lib/k8s/grafana.ts, lib/compose/grafana.ts, the chart and
+ * the provisioning renderer read them from here): the image and what it holds, uid, port, paths, settings.
+ */
+import type { StackConfig } from '../config';
+import { ALPINE_BUSYBOX_TOOLS, ImageFacts } from '../image-facts';
+import type { ImageRef } from '../images';
+
+
+/** Name of Grafana's objects and its compose service. */
+export const GRAFANA_NAME = 'grafana';
+
+/** Grafana 13.2.0 (grafana-community chart 12.11.1 appVersion; Docker Hub tags have no `v`). */
+export const GRAFANA_IMAGE: ImageRef = { repository: 'grafana/grafana', tag: '13.2.0' };
+
+/** Grafana's HTTP port (UI, API, /api/health, /metrics; the image's `EXPOSE 3000`). */
+export const GRAFANA_PORT = 3000;
+/** Grafana's data directory (GF_PATHS_DATA): sqlite database, plugins; the volume's mount path. */
+export const GRAFANA_DATA_DIR = '/var/lib/grafana';
+/** Provisioning (GF_PATHS_PROVISIONING): data sources and dashboard providers. */
+export const GRAFANA_PROVISIONING_DIR = '/etc/grafana/provisioning';
+/** Where the dashboard provider reads the dashboards' JSON. */
+export const GRAFANA_DASHBOARDS_DIR = `${GRAFANA_DATA_DIR}/dashboards`;
+/** The generated admin password, on Grafana's volume (when no adminPasswordSecret is given). */
+export const GRAFANA_ADMIN_PASSWORD_FILE = `${GRAFANA_DATA_DIR}/.admin-password`;
+/** 200 once the database is usable. */
+export const GRAFANA_HEALTH_PATH = '/api/health';
+
+/**
+ * The script that generates the admin password once: 24 random letters and digits into the password file,
+ * only if there is no non-empty file yet (so restarts and upgrades keep the password Grafana's database
+ * already holds). busybox in the Grafana image (alpine) provides sh, head, base64, tr, printf, mv and chmod.
+ * Written to a temporary file first, so an interrupted run never leaves a short password behind.
+ */
+export const GRAFANA_PASSWORD_INIT_SCRIPT = [
+  'set -eu',
+  `f=${GRAFANA_ADMIN_PASSWORD_FILE}`,
+  'if [ -s "$f" ]; then echo "admin password already generated: keeping it"; exit 0; fi',
+  'umask 077',
+  'p=$(head -c 32 /dev/urandom | base64 | tr -dc A-Za-z0-9 | head -c 24)',
+  '[ ${#p} -eq 24 ] || { echo "could not generate a password" >&2; exit 1; }',
+  'printf %s "$p" > "$f.tmp"',
+  'mv "$f.tmp" "$f"',
+  'chmod 0400 "$f"',
+  'echo "admin password generated"',
+].join('\n');
+
+/**
+ * Grafana's settings as environment variables, the same in every rendering (the admin password comes apart,
+ * each rendering its own way): no anonymous access; no plugin downloads at start (offline-safe, and with a
+ * read-only root the preinstaller's auto-update would unload the bundled Loki data source plugin it fails to
+ * replace, grafana/grafana#132528); no usage reporting or update checks.
+ */
+export function grafanaSettingsEnvironment(c: StackConfig): Record<string, string> {
+  return {
+    GF_SECURITY_ADMIN_USER: c.grafana.adminUser,
+    GF_AUTH_ANONYMOUS_ENABLED: 'false',
+    GF_PLUGINS_PREINSTALL_DISABLED: 'true',
+    GF_ANALYTICS_REPORTING_ENABLED: 'false',
+    GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+  };
+}
+
+/** GF_PATHS_* of the Grafana image's ENV. */
+const GRAFANA_PATHS = {
+  GF_PATHS_CONFIG: '/etc/grafana/grafana.ini',
+  GF_PATHS_DATA: '/var/lib/grafana',
+  GF_PATHS_HOME: '/usr/share/grafana',
+  GF_PATHS_LOGS: '/var/log/grafana',
+  GF_PATHS_PLUGINS: '/var/lib/grafana/plugins',
+  GF_PATHS_PROVISIONING: '/etc/grafana/provisioning',
+};
+
+/** grafana/grafana: Alpine, numeric user 472 whose primary group is root (0). */
+export const GRAFANA_IMAGE_FACTS: ImageFacts = {
+  image: GRAFANA_IMAGE,
+  sources: [
+    'grafana/grafana Dockerfile (final-alpine stage) and packaging/docker/run.sh: NOT read at v13.2.0 (the repository is too large to fetch here); read at 12.x upstream commits and a fork tracking 13.x main (see README, image facts)',
+  ],
+  user: { written: '472', uid: 472, gid: 0, source: 'Dockerfile GF_UID=472, GF_GID=0: adduser -S -u 472 -G root grafana; USER "$GF_UID"' },
+  workdir: '/usr/share/grafana',
+  entrypoint: ['/run.sh'],
+  cmd: [],
+  env: { PATH: '/usr/share/grafana/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...GRAFANA_PATHS },
+  directories: [
+    // chown -R grafana:root and chmod -R 777 on data, .aws, logs, plugins, provisioning, plugins-bundled.
+    ...['/var/lib/grafana', '/var/lib/grafana/plugins', '/var/log/grafana', '/usr/share/grafana/.aws', '/usr/share/grafana/data/plugins-bundled',
+      '/etc/grafana/provisioning', '/etc/grafana/provisioning/datasources', '/etc/grafana/provisioning/dashboards']
+      .map((p) => ({ path: p, uid: 472, gid: 0, mode: 0o777 })),
+    { path: '/tmp', uid: 0, gid: 0, mode: 0o1777 },
+  ],
+  executables: ['/run.sh', '/usr/share/grafana/bin/grafana', '/usr/bin/curl', '/bin/bash', ...ALPINE_BUSYBOX_TOOLS],
+  programs: [{
+    executable: 'run.sh',
+    writes: [
+      // sqlite database, png/csv/pdf, unified-search, grafana-apiserver.
+      { from: 'env', name: 'GF_PATHS_DATA', default: GRAFANA_PATHS.GF_PATHS_DATA, why: 'its database' },
+      // run.sh: `mkdir "$GF_PATHS_PLUGINS"` when missing, under set -e.
+      { from: 'env', name: 'GF_PATHS_PLUGINS', default: GRAFANA_PATHS.GF_PATHS_PLUGINS, why: 'run.sh creates the plugins directory' },
+      // Backend plugins (the Prometheus and Loki data sources are backend plugins in 13.x) listen on unix
+      // sockets in os.TempDir() (hashicorp/go-plugin); plugin installs stage zips there.
+      { from: 'path', path: '/tmp', why: 'backend plugins\' sockets' },
+    ],
+    reads: [
+      { from: 'env', name: 'GF_SECURITY_ADMIN_PASSWORD__FILE', why: 'the admin password file (run.sh reads it)' },
+      { from: 'path', path: `${GRAFANA_PATHS.GF_PATHS_PROVISIONING}/datasources`, why: 'provisioned data sources' },
+      { from: 'path', path: `${GRAFANA_PATHS.GF_PATHS_PROVISIONING}/dashboards`, why: 'dashboard providers' },
+    ],
+    // run.sh passes cfg:default.log.mode="console": nothing is written to GF_PATHS_LOGS.
+    source: 'packaging/docker/run.sh (mkdir plugins, __FILE, log mode console), pkg/setting (paths under the data directory)',
+  }],
+};
+
+/** uid of the image's user (`USER 472`). */
+export const GRAFANA_UID = GRAFANA_IMAGE_FACTS.user.uid;

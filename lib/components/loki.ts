@@ -1,0 +1,78 @@
+/**
+ * Loki: every fact of how it runs, in one place (lib/k8s/loki.ts, lib/compose/loki.ts, the chart and the
+ * config renderer read them from here): the image and what it holds, the uid, ports, paths and flags.
+ */
+import { ImageFacts } from '../image-facts';
+import type { ImageRef } from '../images';
+
+
+/** Name of Loki's objects and its compose service. */
+export const LOKI_NAME = 'loki';
+
+/** Loki 3.7.6 (git tag v3.7.6; has `loki -health` from 3.7.0 for image-native healthchecks). */
+export const LOKI_IMAGE: ImageRef = { repository: 'grafana/loki', tag: '3.7.6' };
+
+/** Loki's HTTP port: push API, queries, /ready and /metrics. */
+export const LOKI_HTTP_PORT = 3100;
+/** Loki's gRPC port (only used between Loki's own components; kept on its default). */
+export const LOKI_GRPC_PORT = 9095;
+/** Where Loki keeps everything it writes: the volume's mount path. */
+export const LOKI_DATA_DIR = '/loki';
+/**
+ * The ruler's local rule store. Loki lists it at start and on every rule sync, logs an error while it is
+ * missing, and never creates it (pkg/ruler/rulestore/local/local.go); the image has one, but a new volume
+ * mounted at LOKI_DATA_DIR hides it, so the Kubernetes renderings mount an empty directory here.
+ */
+export const LOKI_RULES_DIR = `${LOKI_DATA_DIR}/rules`;
+/** The push API's path, appended to Loki's base URL by the log agents. */
+export const LOKI_PUSH_PATH = '/loki/api/v1/push';
+/** Where the rendered loki.yaml is mounted (its directory, on Kubernetes). */
+export const LOKI_CONFIG_DIR = '/etc/loki';
+export const LOKI_CONFIG_FILE = `${LOKI_CONFIG_DIR}/loki.yaml`;
+/** /ready turns 200 some 15 s after the ingester joins its ring (min_ready_duration). */
+export const LOKI_READY_PATH = '/ready';
+
+/** Loki's command-line flags, the same in every rendering. */
+export function lokiFlags(): string[] {
+  return [`-config.file=${LOKI_CONFIG_FILE}`];
+}
+
+/** grafana/loki: distroless (gcr.io/distroless/static:nonroot), numeric user 10001. */
+export const LOKI_IMAGE_FACTS: ImageFacts = {
+  image: LOKI_IMAGE,
+  sources: ['grafana/loki@v3.7.6 cmd/loki/Dockerfile (the release workflows build the published image from it)', 'GoogleContainerTools/distroless static (no shell, /tmp 1777)'],
+  user: { written: '10001', uid: 10001, gid: 10001, source: 'cmd/loki/Dockerfile USER 10001; its /etc/passwd (copied from the build stage) has loki 10001:10001' },
+  workdir: '/',
+  entrypoint: ['/usr/bin/loki'],
+  cmd: ['-config.file=/etc/loki/local-config.yaml'],
+  env: {},
+  directories: [
+    // mkdir -p /etc/loki /loki/rules /loki/rules-temp, copied with --chown=10001:10001.
+    { path: '/etc/loki', uid: 10001, gid: 10001, mode: 0o755 },
+    { path: '/loki', uid: 10001, gid: 10001, mode: 0o755 },
+    { path: '/loki/rules', uid: 10001, gid: 10001, mode: 0o755 },
+    { path: '/loki/rules-temp', uid: 10001, gid: 10001, mode: 0o755 },
+    { path: '/tmp', uid: 0, gid: 0, mode: 0o1777 },
+  ],
+  executables: ['/usr/bin/loki'],
+  programs: [{
+    executable: 'loki',
+    writes: [
+      // path_prefix holds wal/, tsdb-shipper-active/, tsdb-shipper-cache/ and rules-temp/.
+      { from: 'config', fileFlag: '-config.file', fileDefault: '/etc/loki/local-config.yaml', keys: ['common.path_prefix', 'common.storage.filesystem.chunks_directory', 'compactor.working_directory'], why: 'WAL, index, chunks and the compactor\'s work' },
+      // Retention's marker writer and sweeper use os.TempDir().
+      { from: 'path', path: '/tmp', why: 'the compactor\'s retention markers (os.TempDir)' },
+    ],
+    reads: [
+      { from: 'flag', flag: '-config.file', default: '/etc/loki/local-config.yaml', why: 'its configuration' },
+      // The ruler's local rule store lists this directory and fails when it is missing; Loki never creates it.
+      { from: 'config', fileFlag: '-config.file', fileDefault: '/etc/loki/local-config.yaml', keys: ['common.storage.filesystem.rules_directory'], why: 'the ruler\'s local rule store (Loki never creates it)' },
+    ],
+    source: 'grafana/loki@v3.7.6 pkg/loki/config_wrapper.go (path_prefix defaults), pkg/compactor/retention/marker.go (os.TempDir), pkg/ruler/rulestore/local/local.go (ReadDir of rules_directory)',
+  }],
+};
+
+/** The Loki binary (`COPY … /usr/bin/loki`, the ENTRYPOINT): `loki -health` checks /ready (Loki >= 3.7). */
+export const LOKI_BINARY = LOKI_IMAGE_FACTS.entrypoint[0];
+/** uid and gid of the image's user (numeric `USER 10001`; /loki is owned by it). */
+export const LOKI_UID = LOKI_IMAGE_FACTS.user.uid;
