@@ -149,14 +149,21 @@ function runPipeline(stages: Array<Record<string, any>>, entry: Entry): Entry | 
         break;
       case 'replace': {
         // Every capture group of every match in the line is replaced by `replace` (a template; only a literal is
-        // modelled). RE2 and JavaScript agree on the expressions used here (groups, ?, $, \r, \n).
+        // modelled). RE2 and JavaScript agree on the expressions used here (groups, ?, $, \r, \n); the test
+        // below checks the model on a group that is not the first occurrence of its text.
         if (config.source !== undefined || /\{\{/.test(config.replace ?? '') || /\(\?/.test(config.expression)) throw new Error('replace: only a literal replace of plain groups in the line is modelled');
-        const re = new RegExp(config.expression, 'g');
-        entry.line = entry.line.replace(re, (whole: string, ...groups: unknown[]) => {
-          let out = whole;
-          for (const g of groups.slice(0, -2)) if (typeof g === 'string') out = out.replace(g, config.replace ?? '');
-          return out;
-        });
+        // As getReplacedEntry (stages/replace.go): the text between groups is kept, each group's span replaced.
+        const re = new RegExp(config.expression, 'gd');
+        let out = '';
+        let previous = 0;
+        for (const m of entry.line.matchAll(re)) {
+          for (const span of (m.indices ?? []).slice(1)) {
+            if (!span) continue;
+            out += entry.line.slice(previous, span[0]) + (config.replace ?? '');
+            previous = span[1];
+          }
+        }
+        entry.line = out + entry.line.slice(previous);
         break;
       }
       default:
@@ -215,7 +222,7 @@ describe('the label contract on compose', () => {
 
   test('the line is the container\'s own output, timestamped by Docker, and stdout/stderr is structured metadata, not a label', () => {
     const stream = promtailStream(job, jsonFileLine(compose.name, 'demo-app', compose.services['demo-app'], '{"level":"error","msg":"boom"}', 'stderr'))!;
-    // Docker keeps the program's newline at the end of `log`; the pipeline drops it, as `cri` does on Kubernetes.
+    // Docker keeps the program's newline at the end of `log`; the pipeline drops it (a CRI record on Kubernetes has none).
     expect(JSON.parse(jsonFileLine(compose.name, 'demo-app', compose.services['demo-app'], 'x').line).log).toBe('x\n');
     expect(stream.line).toBe('{"level":"error","msg":"boom"}');
     expect(stream.timestamp).toBe('2026-11-25T08:30:00.123456789Z');
@@ -231,6 +238,11 @@ describe('the label contract on compose', () => {
     // Without the replace stage the newline would reach Loki (the bug this stage fixes).
     const withoutReplace = job.pipeline_stages.filter((st: Record<string, unknown>) => !('replace' in st));
     expect(promtailStream({ ...job, pipeline_stages: withoutReplace }, jsonFileLine(compose.name, 'demo-app', service, 'x'))!.line).toBe('x\n');
+  });
+
+  test('the replace model replaces each group by its position, as Promtail does, not the first equal text', () => {
+    const entry = { line: 'a1b1', labels: {}, extracted: {}, structuredMetadata: {} };
+    expect(runPipeline([{ replace: { expression: 'b(1)', replace: 'X' } }], entry)!.line).toBe('a1bX');
   });
 
   test('drops the lines of containers of another compose project on the same host', () => {

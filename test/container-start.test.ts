@@ -5,6 +5,7 @@ import { CUSTOM_INPUT, synthObjects } from './helpers/stack';
 import { scenarios, templateScenario } from './helm-support';
 import { composeContainerRuns, ContainerRun, containerStartProblems, Inode, KnownScript, kubernetesContainerRuns, PvcModel } from './support/container-start';
 import * as path from 'path';
+import { parse } from 'yaml';
 import { factsOfImage } from '../lib/images';
 
 /** Shell scripts the stack runs, and the directories they write (the check refuses a script it does not know). */
@@ -17,6 +18,12 @@ beforeAll(() => {
     creates: [{ path: GRAFANA_ADMIN_PASSWORD_FILE, mode: 0o400 }],
   });
 });
+
+/** How many containers (init containers included) the Kubernetes objects hold, counted apart from the adapter. */
+function containerCount(objects: any[]): number {
+  return objects.map((o) => (o.kind === 'Pod' ? o.spec : o.spec?.template?.spec)).filter(Boolean)
+    .reduce((n, spec) => n + spec.containers.length + (spec.initContainers ?? []).length, 0);
+}
 
 /** The problems of every container whose image has facts, and the images of those that have none. */
 function check(runs: ContainerRun[]): { problems: string[]; unknownImages: string[]; checked: number } {
@@ -44,29 +51,75 @@ const CDK8S_VARIANTS: Array<[string, StackInput, string[]]> = [
 
 describe.each(PVC_MODELS)('every container can start (volumes as on %s)', (pvc) => {
   test.each(CDK8S_VARIANTS)('cdk8s: %s', (_name, input, unknown) => {
-    const result = check(kubernetesContainerRuns(synthObjects(input), pvc));
+    const objects = synthObjects(input);
+    const runs = kubernetesContainerRuns(objects, pvc);
+    const result = check(runs);
     expect(result.problems).toEqual([]);
     expect(result.unknownImages).toEqual(unknown);
-    expect(result.checked).toBeGreaterThan(0);
+    // Every container was looked at: checked, or named above as of an unknown image.
+    expect(runs).toHaveLength(containerCount(objects));
+    expect(result.checked).toBe(runs.filter((r) => !unknown.includes(r.image)).length);
   });
 
   test.each(scenarios().map((s) => [s.file, s] as const))('Helm scenario %s (helm test pods included)', (_file, s) => {
-    const result = check(kubernetesContainerRuns(templateScenario(s), pvc));
+    const objects = templateScenario(s);
+    const runs = kubernetesContainerRuns(objects, pvc);
+    const result = check(runs);
     expect(result.problems).toEqual([]);
     // Scenario 09 runs a user's own app image, of which nothing is known.
     expect(result.unknownImages).toEqual(s.values.app?.image?.repository ? [`${s.values.app.image.repository}:${s.values.app.image.tag}`] : []);
-    expect(result.checked).toBeGreaterThan(0);
+    expect(runs).toHaveLength(containerCount(objects));
+    expect(runs.some((r) => r.where.startsWith('Pod '))).toBe(true);
   });
 });
 
-describe.each([['promtail'], ['alloy']] as const)('every compose service can start (log agent %s)', (agent) => {
-  const files = renderCompose(parseStackConfig({ logAgent: { kind: agent } }));
-  const runs = composeContainerRuns(files.get('docker-compose.yml')!, files, { GF_ADMIN_PASSWORD: 'x' });
+/**
+ * Named volumes that earlier releases mounted elsewhere: a volume Docker filled (or gave the owner and mode
+ * of an image directory) at its first mount keeps them when a later release mounts it at another path, and
+ * the container of the new release must start with it all the same.
+ */
+const EARLIER_COMPOSE_VOLUMES: Record<string, { image: string; path: string }> = {
+  // 0.1.0 mounted it over the image's /var/lib/alloy/data (473:473 0770).
+  'alloy-data': { image: 'grafana/alloy:v1.18.1', path: '/var/lib/alloy/data' },
+};
+
+const COMPOSE_VARIANTS: Array<[string, StackInput]> = [
+  ['log agent promtail', { logAgent: { kind: 'promtail' } }],
+  ['log agent alloy', { logAgent: { kind: 'alloy' } }],
+  ['customised', { ...CUSTOM_INPUT, app: { ...CUSTOM_INPUT.app, image: undefined } }],
+  ['Loki and Grafana off', { loki: { enabled: false }, grafana: { enabled: false } }],
+];
+
+describe.each(COMPOSE_VARIANTS)('every compose service can start (%s)', (_name, input) => {
+  const files = renderCompose(parseStackConfig(input));
+  const text = files.get('docker-compose.yml')!;
+  const runs = composeContainerRuns(text, files, { GF_ADMIN_PASSWORD: 'x' });
 
   test('no problems, and every service checked', () => {
     const result = check(runs);
     expect(result.problems).toEqual([]);
     expect(result.unknownImages).toEqual([]);
-    expect(runs.map((r) => r.where)).toContain(`compose service ${agent}`);
+    expect(runs.map((r) => r.where).sort()).toEqual(Object.keys(parse(text).services).map((s) => `compose service ${s}`).sort());
   });
+
+  test('and with the named volumes an earlier release left, as they were left', () => {
+    const upgraded = runs.map((r) => ({
+      ...r,
+      mounts: r.mounts.map((m) => {
+        const earlier = EARLIER_COMPOSE_VOLUMES[m.kind.replace(/^named volume /, '')];
+        const dir = earlier && factsOfImage(earlier.image)?.directories.find((d) => d.path === earlier.path);
+        return dir ? { ...m, root: { uid: dir.uid, gid: dir.gid, mode: dir.mode }, copiesImage: false } : m;
+      }),
+    }));
+    expect(check(upgraded).problems).toEqual([]);
+  });
+});
+
+test('the upgrade case sees what it guards against: Alloy on the earlier alloy-data volume cannot start', () => {
+  const files = renderCompose(parseStackConfig({ logAgent: { kind: 'alloy' } }));
+  const [alloy] = composeContainerRuns(files.get('docker-compose.yml')!, files, { GF_ADMIN_PASSWORD: 'x' }).filter((r) => r.where === 'compose service alloy');
+  const reused = { ...alloy, mounts: alloy.mounts.map((m) => (m.kind.startsWith('named volume') ? { ...m, root: { uid: 473, gid: 473, mode: 0o770 }, copiesImage: false } : m)) };
+  expect(check([reused]).problems).toEqual([
+    'compose service alloy: cannot write /run/alloy (its storage path (remotecfg, seed, loki.source.file positions)): it is 473:473 0770 and uid 0 (groups 0) without CAP_DAC_OVERRIDE gets "other" permission ---',
+  ]);
 });

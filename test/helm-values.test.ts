@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv from 'ajv';
+import { parse } from 'yaml';
 import { parseStackConfig, resourceBlocks, StackConfigError, StackInput } from '../lib';
 import { ChartValues, valuesToStackInput } from '../lib/helm/values';
 import { CHART_DIR, defaultValues, helm, mergeValues, scenarios, templateArgs } from './helm-support';
@@ -94,6 +95,21 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     expect(r.stderr).toContain('Invalid values:');
     const model = expected[0].replace('must differ from namespace and app.namespace', 'must differ from the release namespace (monitoring) and app.namespace');
     expect(r.stderr).toContain(`  - ${model}`);
+  });
+
+  test('the blocks the chart checks are every `resources` object of values.schema.json', () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(CHART_DIR, 'values.schema.json'), 'utf8'));
+    const found: string[] = [];
+    const walk = (s: any, at: string[]) => {
+      for (const [k, sub] of Object.entries<any>(s.properties ?? {})) {
+        if (k === 'resources') found.push([...at, k].join('.'));
+        else walk(sub, [...at, k]);
+      }
+    };
+    walk(schema, []);
+    const checked = parse(fs.readFileSync(path.join(CHART_DIR, 'files/validate/resource-settings.yaml'), 'utf8')).settings;
+    expect(found.sort()).toEqual([...checked].sort());
+    expect(found).toContain('logAgent.alloy.resources');
   });
 
   // Every requests/limits block of values.yaml, found by walking the values (Alloy's was once forgotten).

@@ -253,7 +253,7 @@ describe('Kubernetes: the Alloy objects', () => {
     expect(container.env).toEqual([{ name: 'HOSTNAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]);
     const mounts = Object.fromEntries(container.volumeMounts.map((m: any) => [m.mountPath, [m.name, m.readOnly ?? false]]));
     expect(mounts).toEqual({ '/etc/alloy': ['config', true], '/var/log/pods': ['pods', true], [ALLOY_STORAGE_PATH]: ['data', false], '/tmp': ['tmp', false] });
-    expect(pod.volumes.find((v: any) => v.name === 'data').hostPath).toEqual({ path: '/run/alloy', type: 'DirectoryOrCreate' });
+    expect(pod.volumes.find((v: any) => v.name === 'data').hostPath).toEqual({ path: '/var/lib/observability-stack/alloy', type: 'DirectoryOrCreate' });
     expect(find(objects, 'ConfigMap', 'alloy-config', ns).data).toEqual({ 'config.alloy': renderAlloyKubernetesConfig(c, lokiPushUrl(c)) });
   });
 
@@ -279,7 +279,7 @@ describe('compose: Alloy instead of Promtail', () => {
     expect(Object.keys(compose.services)).toEqual(['prometheus', 'loki', 'alloy', 'grafana', 'demo-app', 'demo-app-traffic']);
     expect(files.has(COMPOSE_FILES.promtailConfig)).toBe(false);
     const alloy = compose.services.alloy;
-    expect(alloy.volumes).toEqual(['./alloy/config.alloy:/etc/alloy/config.alloy:ro', '${DOCKER_CONTAINERS_DIR:-/var/lib/docker/containers}:/var/lib/docker/containers:ro', `alloy-data:${ALLOY_STORAGE_PATH}`]);
+    expect(alloy.volumes).toEqual(['./alloy/config.alloy:/etc/alloy/config.alloy:ro', '${DOCKER_CONTAINERS_DIR:-/var/lib/docker/containers}:/var/lib/docker/containers:ro', `alloy-storage:${ALLOY_STORAGE_PATH}`]);
     expect(alloy).toMatchObject({ user: '0:0', read_only: true, cap_drop: ['ALL'], security_opt: ['no-new-privileges:true'] });
     expect(JSON.stringify(alloy)).not.toContain('docker.sock');
   });

@@ -180,6 +180,8 @@ describe('loki.yaml', () => {
     expect(config.ingester).toEqual({ wal: { replay_memory_ceiling: '768MB' } });
     expect((renderLokiConfig(parseStackConfig({ loki: { resources: { limits: { memory: '3Gi' } } } })) as any).ingester.wal.replay_memory_ceiling).toBe('2304MB');
     expect((renderLokiConfig(parseStackConfig({ loki: { resources: { requests: { memory: '100Mi' }, limits: { memory: '500Mi' } } } })) as any).ingester.wal.replay_memory_ceiling).toBe('375MB');
+    // At least 1MB: 0 would turn the ceiling off.
+    expect((renderLokiConfig(parseStackConfig({ loki: { resources: { requests: { memory: '1Mi' }, limits: { memory: '1Mi' } } } })) as any).ingester.wal.replay_memory_ceiling).toBe('1MB');
   });
 
   test('turns on structured metadata, volumes and patterns explicitly', () => {

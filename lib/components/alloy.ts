@@ -15,8 +15,9 @@ export const ALLOY_IMAGE: ImageRef = { repository: 'grafana/alloy', tag: 'v1.18.
 /** Alloy's HTTP port (/-/ready, /-/healthy, /metrics): Alloy's own default, listened on all interfaces. */
 export const ALLOY_HTTP_PORT = 12345;
 /**
- * Alloy's data directory (`--storage.path`): positions and component state, the same path inside the pod (a
- * hostPath, so positions outlive it) and the compose container (a named volume).
+ * Alloy's data directory (`--storage.path`) inside the container: positions and component state. On
+ * Kubernetes a host directory is mounted here (ALLOY_HOST_DATA_DIR, lib/k8s/alloy.ts), on compose a named
+ * volume, so positions outlive the container.
  *
  * Not the image's own /var/lib/alloy/data: the image makes /var/lib/alloy 473:473 with mode 0770 for its
  * `alloy` user, but the agent runs as uid 0 (to read root-owned log files) with every capability dropped,

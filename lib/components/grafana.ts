@@ -23,6 +23,8 @@ export const GRAFANA_PROVISIONING_DIR = '/etc/grafana/provisioning';
 export const GRAFANA_DASHBOARDS_DIR = `${GRAFANA_DATA_DIR}/dashboards`;
 /** The generated admin password, on Grafana's volume (when no adminPasswordSecret is given). */
 export const GRAFANA_ADMIN_PASSWORD_FILE = `${GRAFANA_DATA_DIR}/.admin-password`;
+/** Where an existing Secret's admin password is mounted (grafana.adminPasswordSecret), on Kubernetes. */
+export const GRAFANA_SECRET_PASSWORD_FILE = '/etc/grafana/secrets/admin-password';
 /** 200 once the database is usable. */
 export const GRAFANA_HEALTH_PATH = '/api/health';
 

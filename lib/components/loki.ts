@@ -18,11 +18,7 @@ export const LOKI_HTTP_PORT = 3100;
 export const LOKI_GRPC_PORT = 9095;
 /** Where Loki keeps everything it writes: the volume's mount path. */
 export const LOKI_DATA_DIR = '/loki';
-/**
- * The ruler's local rule store. Loki lists it at start and on every rule sync, logs an error while it is
- * missing, and never creates it (pkg/ruler/rulestore/local/local.go); the image has one, but a new volume
- * mounted at LOKI_DATA_DIR hides it, so the Kubernetes renderings mount an empty directory here.
- */
+/** The ruler's local rule store, on the volume: Loki creates it at start (initRulerStorage, EnsureDirectory). */
 export const LOKI_RULES_DIR = `${LOKI_DATA_DIR}/rules`;
 /** The push API's path, appended to Loki's base URL by the log agents. */
 export const LOKI_PUSH_PATH = '/loki/api/v1/push';
@@ -58,17 +54,16 @@ export const LOKI_IMAGE_FACTS: ImageFacts = {
   programs: [{
     executable: 'loki',
     writes: [
-      // path_prefix holds wal/, tsdb-shipper-active/, tsdb-shipper-cache/ and rules-temp/.
-      { from: 'config', fileFlag: '-config.file', fileDefault: '/etc/loki/local-config.yaml', keys: ['common.path_prefix', 'common.storage.filesystem.chunks_directory', 'compactor.working_directory'], why: 'WAL, index, chunks and the compactor\'s work' },
+      // path_prefix holds wal/, tsdb-shipper-active/, tsdb-shipper-cache/ and rules-temp/; initRulerStorage
+      // creates rules_directory (EnsureDirectory) and fails the start when it cannot.
+      { from: 'config', fileFlag: '-config.file', fileDefault: '/etc/loki/local-config.yaml', keys: ['common.path_prefix', 'common.storage.filesystem.chunks_directory', 'common.storage.filesystem.rules_directory', 'compactor.working_directory'], why: 'WAL, index, chunks, rules and the compactor\'s work' },
       // Retention's marker writer and sweeper use os.TempDir().
       { from: 'path', path: '/tmp', why: 'the compactor\'s retention markers (os.TempDir)' },
     ],
     reads: [
       { from: 'flag', flag: '-config.file', default: '/etc/loki/local-config.yaml', why: 'its configuration' },
-      // The ruler's local rule store lists this directory and fails when it is missing; Loki never creates it.
-      { from: 'config', fileFlag: '-config.file', fileDefault: '/etc/loki/local-config.yaml', keys: ['common.storage.filesystem.rules_directory'], why: 'the ruler\'s local rule store (Loki never creates it)' },
     ],
-    source: 'grafana/loki@v3.7.6 pkg/loki/config_wrapper.go (path_prefix defaults), pkg/compactor/retention/marker.go (os.TempDir), pkg/ruler/rulestore/local/local.go (ReadDir of rules_directory)',
+    source: 'grafana/loki@v3.7.6 pkg/loki/config_wrapper.go (path_prefix defaults), pkg/loki/modules.go (initRulerStorage: EnsureDirectory of the rules directory), pkg/compactor/retention/marker.go (os.TempDir)',
   }],
 };
 

@@ -3,7 +3,6 @@
  * compose service (lib/compose/prometheus.ts), the chart's generated files and the config renderer read
  * them from here: the image and what it holds, the uid, port, paths and flags.
  */
-import type { StackConfig } from '../config';
 import { BUSYBOX_TOOLS, ImageFacts, ProgramFacts } from '../image-facts';
 import type { ImageRef } from '../images';
 
@@ -26,9 +25,11 @@ export const PROMETHEUS_DATA_DIR = '/prometheus';
 export const PROMETHEUS_READY_PATH = '/-/ready';
 export const PROMETHEUS_HEALTHY_PATH = '/-/healthy';
 
-/** Prometheus's command-line flags, the same in every rendering. */
-export function prometheusFlags(c: StackConfig): string[] {
-  const p = c.prometheus;
+/**
+ * Prometheus's command-line flags, the same in every rendering (the chart passes placeholders for the two
+ * settings and fills them from its values).
+ */
+export function prometheusFlags(p: { readonly retentionDays: number | string; readonly retentionSize: string }): string[] {
   return [
     `--config.file=${PROMETHEUS_CONFIG_FILE}`,
     `--storage.tsdb.path=${PROMETHEUS_DATA_DIR}`,
@@ -87,8 +88,8 @@ export const PROMETHEUS_DISTROLESS_IMAGE_FACTS: ImageFacts = {
   entrypoint: ['/bin/prometheus'],
   cmd: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus'],
   env: {},
-  // WORKDIR /prometheus is created root:root 0755; nothing is chowned.
-  directories: [{ path: '/tmp', uid: 0, gid: 0, mode: 0o1777 }],
+  // WORKDIR /prometheus: BuildKit creates it as the image's USER at that point, the base's 65532 (dispatchWorkdir).
+  directories: [{ path: '/prometheus', uid: 65532, gid: 65532, mode: 0o755 }, { path: '/tmp', uid: 0, gid: 0, mode: 0o1777 }],
   executables: ['/bin/prometheus', '/bin/promtool'],
   programs: [PROMETHEUS_PROGRAM],
 };

@@ -80,7 +80,9 @@ export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string): s
 /** The Alloy service (`logAgent.kind: alloy`): tails Docker's json-file logs read-only and pushes them to Loki. */
 export function composeAlloyService(c: StackConfig, lokiService: string): ComposeServiceEntry {
   const name = composeServiceName(c, 'alloy');
-  const volume = 'alloy-data';
+  // Not the earlier `alloy-data`: that volume was first mounted over the image's /var/lib/alloy/data, so Docker
+  // gave it 473:473 0770, which uid 0 without capabilities cannot enter; a reused one would stop Alloy again.
+  const volume = 'alloy-storage';
   return {
     name,
     namedVolumes: [volume],
@@ -91,7 +93,7 @@ export function composeAlloyService(c: StackConfig, lokiService: string): Compos
       'Relaxed: uid 0, because Docker writes those files root:root 0640 in root-owned 0710 directories; as their',
       'owner, root reads them with no capability, so cap_drop ALL and the read-only root stay.',
       'Rootless Docker or another data-root: set DOCKER_CONTAINERS_DIR in compose/.env (see .env.example).',
-      'Positions live in the alloy-data volume at /run/alloy (--storage.path; not the image\'s /var/lib/alloy, 0770 for',
+      'Positions live in the alloy-storage volume at /run/alloy (--storage.path; not the image\'s /var/lib/alloy, 0770 for',
       'its user 473, which uid 0 without capabilities cannot enter). The image (Ubuntu) has bash but no curl or wget:',
       'the healthcheck speaks HTTP over bash\'s /dev/tcp to /-/ready (200 once the configuration is loaded).',
     ].join('\n'),

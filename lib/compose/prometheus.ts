@@ -22,7 +22,7 @@ export function composePrometheusService(c: StackConfig): ComposeServiceEntry {
     service: {
       image: imageString(c.prometheus.image),
       container_name: composeContainerName(c, name),
-      command: prometheusFlags(c),
+      command: prometheusFlags(c.prometheus),
       user: `${PROMETHEUS_UID}:${PROMETHEUS_GID}`,
       ports: [loopbackPort(c.compose.ports.prometheus, PROMETHEUS_PORT)],
       volumes: [

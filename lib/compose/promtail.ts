@@ -31,8 +31,8 @@ export const PROMTAIL_COMPOSE_JOB = 'docker-containers';
  * The pipeline for one json-file log line, `{"log":…,"stream":…,"attrs":{…},"time":…}`:
  * 1. `json`: the container name (`attrs.tag`), compose service and project (`attrs."com.docker.compose.*"`);
  * 2. `docker`: the line becomes `log`, its timestamp `time`, and `stream` a label (as `cri` does on Kubernetes);
- *    then `replace` drops the newline Docker keeps at the end of `log` (the `cri` stage strips it on Kubernetes,
- *    `docker` does not: without this every line is stored in Loki with a trailing "\n");
+ *    then `replace` drops the newline Docker keeps at the end of `log` (a CRI log record carries none, so
+ *    Kubernetes needs no such stage; without it every compose line is stored in Loki with a trailing "\n");
  * 3. `labels`: the label contract: namespace = project, app = service, container = pod = container name;
  * 4. `match`/drop: lines of containers outside this compose project (other containers on the host, or
  *    containers started without the logging options, whose lines carry no project);

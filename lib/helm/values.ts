@@ -308,7 +308,7 @@ const DOCS: Record<string, string> = {
   'grafana.service.type': 'ClusterIP (reach it with kubectl port-forward) or NodePort (kind: add the port mapping from the README).',
   'grafana.service.nodePort': 'node port when type is NodePort, 30000 to 32767.',
   'tests': 'the `helm test` pods, which check Prometheus /-/ready, Grafana /api/health and the app\'s metrics with busybox wget.',
-  'tests.image': 'image of the `helm test` pods; it must have busybox wget: the pinned Prometheus image has it, its -distroless variant does not.',
+  'tests.image': 'image of the `helm test` pods; it must have busybox wget: the pinned Prometheus image has it, its -distroless variant does not. Set it too when your images come from a mirror.',
 };
 
 /** The comment of the key at `path` (dot-separated); throws when there is none, so no key goes undocumented. */

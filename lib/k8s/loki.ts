@@ -9,7 +9,7 @@ import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedCon
 import { componentLabels, selectorLabels } from './labels';
 import { renderLokiConfig } from '../render/loki-config';
 import { toYaml } from '../render/yaml';
-import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_NAME, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_RULES_DIR, LOKI_UID, lokiFlags } from '../components/loki';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_NAME, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags } from '../components/loki';
 
 /** In-cluster base URL of Loki (Grafana's data source). */
 export function lokiUrl(c: StackConfig): string {
@@ -88,8 +88,6 @@ export class Loki extends Construct {
           volumeMounts: [
             { name: 'config', mountPath: LOKI_CONFIG_DIR, readOnly: true },
             { name: 'data', mountPath: LOKI_DATA_DIR },
-            // The ruler's local rule store, empty: Loki never creates it, and the volume does not have it.
-            { name: 'rules', mountPath: LOKI_RULES_DIR, readOnly: true },
             // The root filesystem is read-only; the compactor's retention writes its markers in /tmp.
             { name: 'tmp', mountPath: '/tmp' },
           ],
@@ -97,7 +95,6 @@ export class Loki extends Construct {
         volumes: [
           { name: 'config', configMap: { name: config.name } },
           { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
-          { name: 'rules', emptyDir: { sizeLimit: k8s.Quantity.fromString('1Mi') } },
           { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
         ],
       }),

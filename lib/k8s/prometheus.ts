@@ -68,7 +68,7 @@ export class Prometheus extends Construct {
           name,
           image: `${p.image.repository}:${p.image.tag}`,
           imagePullPolicy: p.image.pullPolicy,
-          args: prometheusFlags(c),
+          args: prometheusFlags(p),
           ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
           readinessProbe: httpProbe(PROMETHEUS_READY_PATH, 'http', { periodSeconds: 5 }),
           livenessProbe: httpProbe(PROMETHEUS_HEALTHY_PATH, 'http', { initialDelaySeconds: 30, periodSeconds: 15, failureThreshold: 4 }),

@@ -73,8 +73,9 @@ export function renderLokiConfig(c: StackConfig): Record<string, unknown> {
 
 /**
  * `ingester.wal.replay_memory_ceiling` for a memory limit: 75% of it, in whole MB (Loki's flagext.ByteSize
- * reads units with c2h5oh/datasize, where MB is 1024 * 1024 bytes): "1Gi" → "768MB".
+ * reads units with c2h5oh/datasize, where MB is 1024 * 1024 bytes): "1Gi" → "768MB". At least 1MB: 0 would
+ * turn the ceiling off (pkg/ingester/replay_controller.go).
  */
 export function lokiReplayMemoryCeiling(memoryLimit: string): string {
-  return `${Math.floor((bytesOfQuantity(memoryLimit) * 3) / 4 / 1024 ** 2)}MB`;
+  return `${Math.max(1, Math.floor((bytesOfQuantity(memoryLimit) * 3) / 4 / 1024 ** 2))}MB`;
 }

@@ -166,7 +166,7 @@ describe('containerStartProblems', () => {
     expect(containerStartProblems(run)).toEqual([]);
     // As another user, the copied 10001-owned directory is not writable.
     expect(containerStartProblems({ ...run, uid: 472, gid: 472 })).toContain(
-      'compose service loki: cannot write /loki (to create /loki/chunks) (WAL, index, chunks and the compactor\'s work): it is 10001:10001 0755 and uid 472 (groups 472) without CAP_DAC_OVERRIDE gets "other" permission r-x',
+      'compose service loki: cannot write /loki (to create /loki/chunks) (WAL, index, chunks, rules and the compactor\'s work): it is 10001:10001 0755 and uid 472 (groups 472) without CAP_DAC_OVERRIDE gets "other" permission r-x',
     );
   });
 });

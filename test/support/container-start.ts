@@ -358,7 +358,9 @@ export function containerStartProblems(run: ContainerRun, scripts: ReadonlyMap<s
     problems.push(say(`runAsNonRoot without runAsUser, and the image's USER is the name "${facts.user.written}": the kubelet cannot verify it and refuses to start the container (set runAsUser: ${facts.user.uid})`));
   }
   const uid = run.uid ?? facts.user.uid;
-  const gid = run.gid ?? facts.user.gid;
+  // No group given: the uid's primary group in the image's /etc/passwd (known for the image's own user),
+  // else 0, as containerd and Docker do.
+  const gid = run.gid ?? (uid === facts.user.uid ? facts.user.gid : 0);
   if (run.runAsNonRoot && uid === 0) problems.push(say('runAsNonRoot with uid 0: the kubelet refuses to start it'));
   const dropped = run.capDrop.includes('ALL') ? new Set(DEFAULT_CAPABILITIES) : new Set(run.capDrop);
   const caps = new Set(uid === 0 ? [...DEFAULT_CAPABILITIES.filter((c) => !dropped.has(c)), ...run.capAdd] : []);
@@ -602,8 +604,7 @@ export function composeContainerRuns(composeYaml: string, files: ReadonlyMap<str
       pod: `compose service ${name}`,
       image: s.image,
       uid,
-      // `user: "uid"` without a group: the uid's primary group in the image's /etc/passwd, else 0.
-      gid: gid ?? (uid !== undefined && facts && facts.user.uid === uid ? facts.user.gid : uid !== undefined ? 0 : undefined),
+      gid,
       groups: (s.group_add ?? []).map(Number),
       capDrop: s.cap_drop ?? [],
       capAdd: s.cap_add ?? [],

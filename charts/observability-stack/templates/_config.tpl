@@ -30,9 +30,9 @@ the renderers' output for every ci/ values file.
 {{- define "observability-stack.loki.config" -}}
 {{- $config := .Files.Get "files/loki/loki.yaml" | fromYaml -}}
 {{- $_ := set $config.limits_config "retention_period" (printf "%dh" (mul 24 (int .Values.loki.retentionDays))) -}}
-{{- /* 75% of the memory limit in whole MB (MB = 1024 * 1024 bytes for Loki), as lokiReplayMemoryCeiling. */ -}}
+{{- /* 75% of the memory limit in whole MB (MB = 1024 * 1024 bytes for Loki), at least 1, as lokiReplayMemoryCeiling. */ -}}
 {{- $limit := include "observability-stack.bytes" .Values.loki.resources.limits.memory | atoi -}}
-{{- $_ := set $config "ingester" (dict "wal" (dict "replay_memory_ceiling" (printf "%dMB" (div (mul $limit 3) (mul 4 1048576))))) -}}
+{{- $_ := set $config "ingester" (dict "wal" (dict "replay_memory_ceiling" (printf "%dMB" (max 1 (div (mul $limit 3) (mul 4 1048576)))))) -}}
 {{- toYaml $config -}}
 {{- end -}}
 
