@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { IMAGES, synthesize } from '../lib';
-import { renderChartFiles } from '../lib/helm/chart-files';
+import { componentFacts, renderChartFiles } from '../lib/helm/chart-files';
 import { CHART_DIR, ROOT } from './helm-support';
 import { tempDir } from './helpers/temp-dir';
 
@@ -133,5 +133,29 @@ describe('npm run synth', () => {
     const { dist, chart } = tempTree();
     expect(() => synthesize({ prometheus: { retentionDays: 0 } }, { distDir: dist })).toThrow('prometheus.retentionDays');
     expect(filesUnder(chart)).toEqual(['files/stale/old.yaml', 'templates/hand-written.yaml']);
+  });
+});
+
+describe('the templates take each component\'s facts from files/components.yaml', () => {
+  const facts = componentFacts();
+  /** Fact values that would betray a copy: ports and uids, and absolute paths. */
+  const values = [...new Set(Object.values(facts).flatMap((f) => Object.values(f))
+    .flatMap((v) => (Array.isArray(v) ? [] : [v]))
+    .filter((v): v is string | number => (typeof v === 'number' && v >= 100) || (typeof v === 'string' && v.startsWith('/'))))];
+  const templates = fs.readdirSync(path.join(CHART_DIR, 'templates'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.yaml') || f === '_log-agent.tpl');
+
+  test('the file holds what the component modules say', () => {
+    const file = parse(fs.readFileSync(path.join(CHART_DIR, 'files/components.yaml'), 'utf8'));
+    expect(file).toEqual(JSON.parse(JSON.stringify(facts)));
+    expect(values).toEqual(expect.arrayContaining([9090, 3100, 3000, 65534, 10001, 472, '/prometheus', '/var/lib/observability-stack/alloy']));
+  });
+
+  test.each(templates)('%s writes none of them as a literal (comments aside)', (file) => {
+    const text = fs.readFileSync(path.join(CHART_DIR, 'templates', file), 'utf8')
+      .replace(/\{\{-?\s*\/\*[\s\S]*?\*\/\s*-?\}\}/g, '')
+      .split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
+    const found = values.filter((v) => new RegExp(`(^|[^\\w/.-])${String(v).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![\\w/.-])`, 'm').test(text));
+    expect(found).toEqual([]);
   });
 });

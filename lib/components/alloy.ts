@@ -27,6 +27,13 @@ export const ALLOY_HTTP_PORT = 12345;
  * and add a relaxation; /run/alloy is outside the image's directories, as Promtail's /run/promtail is.
  */
 export const ALLOY_STORAGE_PATH = '/run/alloy';
+/**
+ * On Kubernetes, the host directory mounted at ALLOY_STORAGE_PATH: positions outlive the pod and, unlike a
+ * directory under /run (a tmpfs on most hosts, kind's nodes included), a reboot of the node, so a rebooted
+ * node does not send again every log line still on it. The kubelet creates it root:root 0755
+ * (DirectoryOrCreate); uid 0 owns it.
+ */
+export const ALLOY_HOST_DATA_DIR = '/var/lib/observability-stack/alloy';
 /** File name of the rendered configuration. */
 export const ALLOY_CONFIG_FILE_NAME = 'config.alloy';
 /** Where the config file is mounted, in the pod and in the compose container. */

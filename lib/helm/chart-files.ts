@@ -9,6 +9,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseStackConfig, resourceBlocks } from '../config';
+import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
+import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, grafanaSettingsEnvironment } from '../components/grafana';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags } from '../components/loki';
+import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags } from '../components/prometheus';
+import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags } from '../components/promtail';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
 import { renderAlloyKubernetesConfig } from '../render/alloy-config';
 import { renderDashboards } from '../render/dashboards';
@@ -17,9 +23,42 @@ import { renderLokiConfig } from '../render/loki-config';
 import { renderKubernetesPrometheusConfig } from '../render/prometheus-config';
 import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
-import { renderValuesSchema } from './values-schema';
 import { chartValues, renderValuesYaml } from './values';
-import { GRAFANA_PASSWORD_INIT_SCRIPT } from '../components/grafana';
+import { renderValuesSchema } from './values-schema';
+
+/**
+ * What the chart's templates need of each component's facts. Flags that depend on values carry placeholders
+ * the template fills (`${retentionDays}`, `${retentionSize}`); lists keep their order (Helm ranges over maps
+ * in key order).
+ */
+export function componentFacts(): Record<string, Record<string, unknown>> {
+  const { GF_SECURITY_ADMIN_USER: _user, ...grafanaSettings } = grafanaSettingsEnvironment(parseStackConfig({}));
+  return {
+    prometheus: {
+      port: PROMETHEUS_PORT, uid: PROMETHEUS_UID, configFile: PROMETHEUS_CONFIG_FILE, rulesDir: PROMETHEUS_RULES_DIR, dataDir: PROMETHEUS_DATA_DIR,
+      readyPath: PROMETHEUS_READY_PATH, healthyPath: PROMETHEUS_HEALTHY_PATH,
+      args: prometheusFlags({ retentionDays: '${retentionDays}', retentionSize: '${retentionSize}' }),
+    },
+    loki: {
+      httpPort: LOKI_HTTP_PORT, grpcPort: LOKI_GRPC_PORT, uid: LOKI_UID, configDir: LOKI_CONFIG_DIR, dataDir: LOKI_DATA_DIR,
+      readyPath: LOKI_READY_PATH, pushPath: LOKI_PUSH_PATH, args: lokiFlags(),
+    },
+    grafana: {
+      port: GRAFANA_PORT, uid: GRAFANA_UID, dataDir: GRAFANA_DATA_DIR, provisioningDir: GRAFANA_PROVISIONING_DIR, dashboardsDir: GRAFANA_DASHBOARDS_DIR,
+      adminPasswordFile: GRAFANA_ADMIN_PASSWORD_FILE, secretPasswordFile: GRAFANA_SECRET_PASSWORD_FILE, healthPath: GRAFANA_HEALTH_PATH,
+      settings: Object.entries(grafanaSettings).map(([name, value]) => ({ name, value })),
+    },
+    promtail: {
+      port: PROMTAIL_HTTP_PORT, configDir: PROMTAIL_CONFIG_DIR, positionsDir: PROMTAIL_POSITIONS_DIR, readyPath: PROMTAIL_READY_PATH, args: promtailFlags(),
+    },
+    alloy: {
+      port: ALLOY_HTTP_PORT, configDir: ALLOY_CONFIG_DIR, storagePath: ALLOY_STORAGE_PATH, hostDataDir: ALLOY_HOST_DATA_DIR, readyPath: ALLOY_READY_PATH, args: alloyRunArgs(),
+    },
+    app: {
+      uid: APP_UID, readyPath: APP_READY_PATH, healthPath: APP_HEALTH_PATH, trafficCommand: TRAFFIC_COMMAND, trafficHealthPort: TRAFFIC_HEALTH_PORT,
+    },
+  };
+}
 
 /** The text templates/alloy/configmap.yaml replaces with Loki's push URL in files/alloy/config.alloy. */
 export const ALLOY_LOKI_PUSH_URL_PLACEHOLDER = 'LOKI_PUSH_URL';
@@ -72,6 +111,9 @@ export function renderChartFiles(): Map<string, string> {
   for (const [dir, loki] of [['dashboards', true], ['dashboards-without-loki', false]] as const) {
     for (const [name, json] of renderDashboards({ loki })) files.set(`files/grafana/${dir}/${name}`, json);
   }
+  // Each component's runtime facts (lib/components/): the templates take ports, uids, paths, flags, probe
+  // paths and settings from here instead of writing them again.
+  files.set('files/components.yaml', header('lib/components/ (each component\'s runtime facts)') + toYaml(componentFacts()));
   // The requests/limits blocks of values.yaml, found in the values as the model finds them in its settings:
   // templates/_validate.tpl checks requests <= limits for each, so no component can be forgotten there.
   files.set('files/validate/resource-settings.yaml',

@@ -10,14 +10,8 @@
 import { Construct } from 'constructs';
 import { addNodeLogAgent, LogAgentProps } from './node-log-agent';
 import { renderAlloyKubernetesConfig } from '../render/alloy-config';
-import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_NAME, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
+import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_NAME, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
 
-/**
- * The host directory mounted at ALLOY_STORAGE_PATH: positions outlive the pod and, unlike a directory under
- * /run (a tmpfs on most hosts, kind's nodes included), a reboot of the node, so a rebooted node does not send
- * again every log line still on it. The kubelet creates it root:root 0755 (DirectoryOrCreate); uid 0 owns it.
- */
-export const ALLOY_HOST_DATA_DIR = '/var/lib/observability-stack/alloy';
 
 export type AlloyProps = LogAgentProps;
 

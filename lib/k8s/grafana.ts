@@ -13,6 +13,7 @@
  * start, on the same volume, so the two agree. (Changing the password later: `grafana cli admin
  * reset-admin-password`, or the UI; the file then no longer tells the truth.)
  */
+import * as path from 'path';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { StackConfig } from '../config';
@@ -144,7 +145,7 @@ export class Grafana extends Construct {
             { name: 'dashboards', mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
             // The root filesystem is read-only; plugin installs stage their zip files in /tmp.
             { name: 'tmp', mountPath: '/tmp' },
-            ...(secret ? [{ name: 'admin-password', mountPath: '/etc/grafana/secrets', readOnly: true }] : []),
+            ...(secret ? [{ name: 'admin-password', mountPath: path.posix.dirname(GRAFANA_SECRET_PASSWORD_FILE), readOnly: true }] : []),
           ],
         }],
         volumes: [
@@ -156,7 +157,7 @@ export class Grafana extends Construct {
           ...(secret ? [{
             name: 'admin-password',
             // Readable by Grafana's group (fsGroup 472) only.
-            secret: { secretName: secret.name, items: [{ key: secret.key, path: 'admin-password' }], defaultMode: 0o440 },
+            secret: { secretName: secret.name, items: [{ key: secret.key, path: path.posix.basename(GRAFANA_SECRET_PASSWORD_FILE) }], defaultMode: 0o440 },
           }] : []),
         ],
       }),

@@ -13,7 +13,7 @@ the renderers' output for every ci/ values file.
       "scrape_timeout" (printf "%ds" (int $p.scrapeTimeoutSeconds))
       "evaluation_interval" (printf "%ds" (int $p.evaluationIntervalSeconds))) -}}
 {{- if $p.alertRules -}}
-{{- $_ := set $config "rule_files" (list "/etc/prometheus/rules/*.yaml") -}}
+{{- $_ := set $config "rule_files" (list (printf "%s/*.yaml" (include "observability-stack.facts" . | fromYaml).prometheus.rulesDir)) -}}
 {{- end -}}
 {{- $_ := set $config "scrape_configs" (.Files.Get "files/prometheus/scrape-configs.yaml" | fromYamlArray) -}}
 {{- $remoteWrite := list -}}

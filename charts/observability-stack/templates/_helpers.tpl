@@ -190,19 +190,27 @@ prometheus.io/port: {{ printf "%d" (int .port) | quote }}
 prometheus.io/path: {{ .path | quote }}
 {{- end -}}
 
+{{/*
+observability-stack.facts: each component's runtime facts (ports, uids, paths, flags, probe paths), generated
+from lib/components/ into files/components.yaml. Use: (include "observability-stack.facts" . | fromYaml).loki
+*/}}
+{{- define "observability-stack.facts" -}}
+{{- .Files.Get "files/components.yaml" -}}
+{{- end -}}
+
 {{/* observability-stack.prometheusUrl: in-cluster URL of Prometheus (Grafana's default data source). */}}
 {{- define "observability-stack.prometheusUrl" -}}
-{{- printf "http://prometheus.%s.svc.%s:9090" .Release.Namespace .Values.clusterDomain -}}
+{{- printf "http://prometheus.%s.svc.%s:%d" .Release.Namespace .Values.clusterDomain (int (include "observability-stack.facts" . | fromYaml).prometheus.port) -}}
 {{- end -}}
 
 {{/* observability-stack.lokiUrl: in-cluster base URL of Loki (Grafana's Loki data source). */}}
 {{- define "observability-stack.lokiUrl" -}}
-{{- printf "http://loki.%s.svc.%s:3100" .Release.Namespace .Values.clusterDomain -}}
+{{- printf "http://loki.%s.svc.%s:%d" .Release.Namespace .Values.clusterDomain (int (include "observability-stack.facts" . | fromYaml).loki.httpPort) -}}
 {{- end -}}
 
 {{/* observability-stack.lokiPushUrl: Loki's push URL, fully qualified because the log agent runs in another namespace. */}}
 {{- define "observability-stack.lokiPushUrl" -}}
-{{- printf "%s/loki/api/v1/push" (include "observability-stack.lokiUrl" .) -}}
+{{- printf "%s%s" (include "observability-stack.lokiUrl" .) (include "observability-stack.facts" . | fromYaml).loki.pushPath -}}
 {{- end -}}
 
 {{/* observability-stack.appUrl: in-cluster URL of the demo app (the traffic generator's target). */}}
@@ -216,7 +224,7 @@ prometheus.io/path: {{ .path | quote }}
 {{- if $secret.name -}}
 kubectl -n {{ .Release.Namespace }} get secret {{ $secret.name }} -o jsonpath='{.data.{{ $secret.key | replace "." "\\." }}}' | base64 -d
 {{- else -}}
-kubectl -n {{ .Release.Namespace }} exec deploy/grafana -c grafana -- cat /var/lib/grafana/.admin-password
+kubectl -n {{ .Release.Namespace }} exec deploy/grafana -c grafana -- cat {{ (include "observability-stack.facts" . | fromYaml).grafana.adminPasswordFile }}
 {{- end -}}
 {{- end -}}
 
