@@ -26,7 +26,6 @@ interface CannonResult {
   readonly non2xx: number;
 }
 // autocannon ships no types: this is the part of its programmatic API used here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: { url: string; connections: number; duration: number; pipelining?: number }) => Promise<CannonResult>;
 
 const VARIANTS = ['instrumented', 'uninstrumented'] as const;

@@ -4,6 +4,7 @@
  * the other outputs) exactly as they were.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { parse } from 'yaml';
@@ -32,7 +33,7 @@ export interface SynthesizeOptions {
 
 /** Renders the Kubernetes manifests for a stack into memory: file name → content. */
 export function renderManifests(config: StackConfig): Map<string, string> {
-  const tmp = fs.mkdtempSync(path.join(require('os').tmpdir(), 'obs-synth-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'obs-synth-'));
   try {
     const app = new App({ outdir: tmp, yamlOutputType: YamlOutputType.FILE_PER_CHART });
     new ObservabilityStack(app, 'observability', { config });
@@ -103,17 +104,25 @@ export function replaceDir(dir: string, files: Map<string, string>, keep: readon
   }
 }
 
+/** Raised when the settings file named by STACK_CONFIG cannot be read or holds no mapping. */
+export class StackConfigFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackConfigFileError';
+  }
+}
+
 /** Reads a YAML or JSON settings file (for `STACK_CONFIG=path npm run synth`). */
 export function loadStackInput(file: string): StackInput {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`STACK_CONFIG names ${JSON.stringify(file)}, which cannot be read: ${(e as Error).message}`);
+    throw new StackConfigFileError(`STACK_CONFIG names ${JSON.stringify(file)}, which cannot be read: ${(e as Error).message}`);
   }
   const value = parse(text);
   if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
-    throw new Error(`STACK_CONFIG file ${JSON.stringify(file)} must hold a mapping of settings, got ${Array.isArray(value) ? 'a list' : typeof value}`);
+    throw new StackConfigFileError(`STACK_CONFIG file ${JSON.stringify(file)} must hold a mapping of settings, got ${Array.isArray(value) ? 'a list' : typeof value}`);
   }
   return (value ?? {}) as StackInput;
 }

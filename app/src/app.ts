@@ -12,7 +12,7 @@ import { createTelemetry } from './telemetry';
 export interface AppOptions {
   /** Mean simulated work on `/` and `/api/items…` in ms; each request waits 0.5–1.5 times this. @default 0 */
   readonly latencyMs?: number;
-  /** Share of those requests that fail with a 500 after the work, from 0 to 1. @default 0 */
+  /** Share of those requests that fail with a 500 after the work, from 0 to 1. @default 0 (the server passes APP_ERROR_RATE, default 0.05) */
   readonly errorRate?: number;
   /** Request log destination. @default a JSON logger on stdout */
   readonly logger?: Logger;

@@ -40,7 +40,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
     latencyMs: integer(env, 'APP_LATENCY_MS', 50, 0, 60_000),
-    errorRate: fraction(env, 'APP_ERROR_RATE', 0.02),
+    errorRate: fraction(env, 'APP_ERROR_RATE', 0.05),
     shutdownDelayMs: integer(env, 'APP_SHUTDOWN_DELAY_MS', 5_000, 0, 600_000),
     logLevel: logLevel(env),
   };

@@ -71,8 +71,9 @@ export function promtailComposePipelineStages(c: StackConfig): Array<Record<stri
  * means the log directory is not mounted or not readable, which is what the healthcheck should show.
  */
 export function renderPromtailComposeConfig(c: StackConfig, lokiPushUrl: string): Record<string, unknown> {
-  const { scrape_configs: _kubernetesDiscovery, ...shape } = renderPromtailKubernetesConfig(c, lokiPushUrl);
-  void _kubernetesDiscovery;
+  // Everything of the Kubernetes config but its discovery, which is replaced below.
+  const shape: Record<string, unknown> = { ...renderPromtailKubernetesConfig(c, lokiPushUrl) };
+  delete shape.scrape_configs;
   return {
     ...shape,
     scrape_configs: [

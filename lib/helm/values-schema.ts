@@ -97,8 +97,8 @@ function chartImage(modelImage: Schema): Schema {
 
 /** A string schema that also accepts "" (the chart's "unset"). */
 function orEmpty(s: Schema): Schema {
-  const { default: _default, ...rest } = s;
-  void _default;
+  const rest = { ...s };
+  delete rest.default;
   return { anyOf: [{ type: 'string', const: '' }, rest] };
 }
 

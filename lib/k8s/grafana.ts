@@ -16,7 +16,7 @@
 import * as path from 'path';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { StackConfig } from '../config';
+import { parseStackConfig, StackConfig } from '../config';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
@@ -34,7 +34,7 @@ export function grafanaAdminPasswordCommand(c: { readonly namespace: string; rea
 }
 
 /** The command that prints the admin password of the default stack (README, NOTES, tests use this text). */
-export const GRAFANA_ADMIN_PASSWORD_COMMAND = `kubectl -n monitoring exec deploy/${GRAFANA_NAME} -c ${GRAFANA_NAME} -- cat ${GRAFANA_ADMIN_PASSWORD_FILE}`;
+export const GRAFANA_ADMIN_PASSWORD_COMMAND = grafanaAdminPasswordCommand(parseStackConfig({}));
 
 export interface GrafanaProps {
   /** The resolved stack model (reads `namespace`, `grafana` and `prometheus.scrapeIntervalSeconds`). */

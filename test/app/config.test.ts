@@ -1,8 +1,14 @@
 import { loadAppConfig, loadTrafficConfig } from '../../app/src/config';
+import { parseStackConfig } from '../../lib/config';
 
 describe('loadAppConfig', () => {
   test('defaults', () => {
-    expect(loadAppConfig({})).toEqual({ port: 8080, latencyMs: 50, errorRate: 0.02, shutdownDelayMs: 5000, logLevel: 'info' });
+    expect(loadAppConfig({})).toEqual({ port: 8080, latencyMs: 50, errorRate: 0.05, shutdownDelayMs: 5000, logLevel: 'info' });
+  });
+
+  test('its defaults are the stack model\'s: the app run alone behaves as the deployed one', () => {
+    const app = parseStackConfig({}).app;
+    expect(loadAppConfig({})).toMatchObject({ port: app.port, latencyMs: app.latencyMs, errorRate: app.errorRate });
   });
 
   test('reads every variable; blank counts as unset', () => {
