@@ -8,7 +8,7 @@
  * `valuesToStackInput` of the same values, so the two renderings cannot drift apart.
  */
 import { stringify } from 'yaml';
-import { ImageSettings, parseStackConfig, Resources, StackConfig, StackInput } from '../config';
+import { ImageSettings, parseStackConfig, StackConfig, StackInput } from '../config';
 import { IMAGES } from '../images';
 
 /** Where the chart lives, relative to the repository root. */
@@ -29,140 +29,74 @@ export interface ChartStorage {
   storageClassName: string;
 }
 
-/** The chart's values (the shape of values.yaml). */
-export interface ChartValues {
-  clusterDomain: string;
-  namespaces: { create: boolean };
-  app: {
-    enabled: boolean;
-    name: string;
-    namespace: string;
-    image: ChartImage;
-    replicas: number;
-    port: number;
-    metricsPath: string;
-    latencyMs: number;
-    errorRate: number;
-    resources: Resources;
-    trafficGenerator: { enabled: boolean; requestsPerSecond: number; resources: Resources };
-    serviceMonitor: { enabled: boolean; labels: Record<string, string> };
+/**
+ * A part of the model in the chart's shape: images gain a digest, a storage's class is "" when unset, and
+ * every optional key is present (Helm merges values.yaml under the user's values, so a key missing from
+ * values.yaml cannot be set at all).
+ */
+type ChartShape<T> = T extends ImageSettings ? ChartImage
+  : T extends { size: string; storageClassName?: string } ? ChartStorage
+  : T extends readonly unknown[] ? T
+  : T extends object ? { -readonly [K in keyof T]-?: ChartShape<T[K]> }
+  : T;
+
+type Model = ChartShape<Omit<StackConfig, 'namespace' | 'compose'>>;
+
+/** The chart's values (the shape of values.yaml): the model's, less what the chart decides, plus chart-only keys. */
+export type ChartValues = { clusterDomain: string; namespaces: { create: boolean } }
+  & Omit<Model, 'clusterDomain' | 'prometheus' | 'grafana'>
+  & {
+    prometheus: Omit<Model['prometheus'], 'remoteWrite'> & {
+      /** name → endpoint; a map so `--set prometheus.remoteWrite.mimir.url=…` works. */
+      remoteWrite: Record<string, { url: string }>;
+    };
+    grafana: Omit<Model['grafana'], 'adminPasswordSecret'> & { adminPasswordSecret: { name: string; key: string } };
+    /** The `helm test` pods (chart only: the model has no counterpart). */
+    tests: { image: ChartImage };
   };
-  prometheus: {
-    image: ChartImage;
-    scrapeIntervalSeconds: number;
-    scrapeTimeoutSeconds: number;
-    evaluationIntervalSeconds: number;
-    retentionDays: number;
-    retentionSize: string;
-    storage: ChartStorage;
-    /** name → endpoint; a map so `--set prometheus.remoteWrite.mimir.url=…` works. */
-    remoteWrite: Record<string, { url: string }>;
-    alertRules: boolean;
-    prometheusRule: { enabled: boolean };
-    resources: Resources;
-  };
-  loki: {
-    enabled: boolean;
-    image: ChartImage;
-    retentionDays: number;
-    storage: ChartStorage;
-    resources: Resources;
-  };
-  logAgent: {
-    kind: 'promtail' | 'alloy';
-    namespace: string;
-    promtail: { image: ChartImage; resources: Resources };
-    alloy: { image: ChartImage; resources: Resources };
-  };
-  grafana: {
-    enabled: boolean;
-    image: ChartImage;
-    adminUser: string;
-    adminPasswordSecret: { name: string; key: string };
-    service: { type: 'ClusterIP' | 'NodePort'; nodePort: number };
-    storage: ChartStorage;
-    resources: Resources;
-  };
-  /** The `helm test` pods (chart only: the model has no counterpart). */
-  tests: { image: ChartImage };
-}
 
 /** The key an `adminPasswordSecret` is read from when only its name is given. */
 export const DEFAULT_ADMIN_PASSWORD_SECRET_KEY = 'password';
 
-const image = (i: ImageSettings): ChartImage => ({ repository: i.repository, tag: i.tag, digest: '', pullPolicy: i.pullPolicy });
-const storage = (s: { size: string; storageClassName?: string }): ChartStorage => ({ size: s.size, storageClassName: s.storageClassName ?? '' });
-const resources = (r: Resources): Resources => ({ requests: { ...r.requests }, limits: { ...r.limits } });
+/** Is this part of the settings an image (repository, tag, pullPolicy)? */
+function isImage(v: unknown): v is ImageSettings {
+  return v !== null && typeof v === 'object' && 'repository' in v && 'tag' in v && 'pullPolicy' in v;
+}
+
+/** Walks a settings tree, rebuilding every plain object with `leaf` applied to each key's value first. */
+function mapTree(v: unknown, leaf: (key: string, value: unknown) => unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapTree(leaf(k, x), leaf)]));
+}
 
 /**
- * The chart's values for a resolved model. The model's `namespace` is not among them: the chart puts
- * Prometheus, Loki and Grafana in the release namespace (`helm install -n …`). Its `compose` block is not
- * either (compose only).
+ * The chart's values for a resolved model: the model's settings key for key, in the model's order, with
+ * images given a digest (""), a storage's unset class as "", remote-write endpoints as a map, and Grafana's
+ * unset adminPasswordSecret as {name: ""}. The model's `namespace` is not among them: the chart puts
+ * Prometheus, Loki and Grafana in the release namespace (`helm install -n …`); nor is its `compose` block.
+ * `namespaces` and `tests` are the chart's own.
  */
 export function chartValues(c: StackConfig): ChartValues {
+  const { namespace: _namespace, compose: _compose, clusterDomain, ...components } = c;
+  const shaped = mapTree(components, (key, v) => {
+    if (isImage(v)) return { repository: v.repository, tag: v.tag, digest: '', pullPolicy: v.pullPolicy };
+    if (key === 'storage' && v && typeof v === 'object') return { ...v, storageClassName: (v as { storageClassName?: string }).storageClassName ?? '' };
+    if (key === 'remoteWrite' && Array.isArray(v)) return Object.fromEntries(v.map((r: { name: string; url: string }) => [r.name, { url: r.url }]));
+    return v;
+  }) as Omit<ChartValues, 'clusterDomain' | 'namespaces' | 'tests'>;
+  const secret = c.grafana.adminPasswordSecret;
   return {
-    clusterDomain: c.clusterDomain,
+    clusterDomain,
     namespaces: { create: true },
-    app: {
-      enabled: c.app.enabled,
-      name: c.app.name,
-      namespace: c.app.namespace,
-      image: image(c.app.image),
-      replicas: c.app.replicas,
-      port: c.app.port,
-      metricsPath: c.app.metricsPath,
-      latencyMs: c.app.latencyMs,
-      errorRate: c.app.errorRate,
-      resources: resources(c.app.resources),
-      trafficGenerator: {
-        enabled: c.app.trafficGenerator.enabled,
-        requestsPerSecond: c.app.trafficGenerator.requestsPerSecond,
-        resources: resources(c.app.trafficGenerator.resources),
-      },
-      serviceMonitor: { enabled: c.app.serviceMonitor.enabled, labels: { ...c.app.serviceMonitor.labels } },
-    },
-    prometheus: {
-      image: image(c.prometheus.image),
-      scrapeIntervalSeconds: c.prometheus.scrapeIntervalSeconds,
-      scrapeTimeoutSeconds: c.prometheus.scrapeTimeoutSeconds,
-      evaluationIntervalSeconds: c.prometheus.evaluationIntervalSeconds,
-      retentionDays: c.prometheus.retentionDays,
-      retentionSize: c.prometheus.retentionSize,
-      storage: storage(c.prometheus.storage),
-      remoteWrite: Object.fromEntries(c.prometheus.remoteWrite.map((r) => [r.name, { url: r.url }])),
-      alertRules: c.prometheus.alertRules,
-      prometheusRule: { enabled: c.prometheus.prometheusRule.enabled },
-      resources: resources(c.prometheus.resources),
-    },
-    loki: {
-      enabled: c.loki.enabled,
-      image: image(c.loki.image),
-      retentionDays: c.loki.retentionDays,
-      storage: storage(c.loki.storage),
-      resources: resources(c.loki.resources),
-    },
-    logAgent: {
-      kind: c.logAgent.kind,
-      namespace: c.logAgent.namespace,
-      promtail: { image: image(c.logAgent.promtail.image), resources: resources(c.logAgent.promtail.resources) },
-      alloy: { image: image(c.logAgent.alloy.image), resources: resources(c.logAgent.alloy.resources) },
-    },
-    grafana: {
-      enabled: c.grafana.enabled,
-      image: image(c.grafana.image),
-      adminUser: c.grafana.adminUser,
-      adminPasswordSecret: {
-        name: c.grafana.adminPasswordSecret?.name ?? '',
-        key: c.grafana.adminPasswordSecret?.key ?? DEFAULT_ADMIN_PASSWORD_SECRET_KEY,
-      },
-      service: { type: c.grafana.service.type, nodePort: c.grafana.service.nodePort },
-      storage: storage(c.grafana.storage),
-      resources: resources(c.grafana.resources),
-    },
+    ...shaped,
+    // Always there (a model without it generates a password), after adminUser as in the model's schema.
+    grafana: Object.fromEntries(Object.entries(shaped.grafana).flatMap(([k, x]) => (k === 'adminPasswordSecret' ? []
+      : k === 'adminUser' ? [[k, x], ['adminPasswordSecret', { name: secret?.name ?? '', key: secret?.key ?? DEFAULT_ADMIN_PASSWORD_SECRET_KEY }]]
+      : [[k, x]]))) as ChartValues['grafana'],
     // The pinned Prometheus image, whatever prometheus.image is: its busybox has the wget the test pods
     // run, which a user's choice (e.g. the -distroless variant) may lack.
     tests: { image: { ...IMAGES.prometheus, digest: '', pullPolicy: 'IfNotPresent' } },
-  };
+  } as ChartValues;
 }
 
 /** The chart's default values: the model's defaults. */
@@ -172,69 +106,31 @@ export function defaultChartValues(): ChartValues {
 
 /**
  * The model's input for a set of chart values (complete, as Helm merges them over values.yaml) installed
- * into `releaseNamespace`. A digest has no counterpart in the model: it is refused here, so a parity check
- * never compares images that differ by one.
+ * into `releaseNamespace`: chartValues undone. A digest has no counterpart in the model: it is refused here,
+ * so a parity check never compares images that differ by one.
  */
 export function valuesToStackInput(v: ChartValues, releaseNamespace: string): StackInput {
-  const img = (i: ChartImage) => {
-    if (i.digest) throw new Error(`valuesToStackInput: image ${i.repository}:${i.tag} has a digest, which the model cannot express`);
-    return { repository: i.repository, tag: i.tag, pullPolicy: i.pullPolicy };
-  };
-  const store = (s: ChartStorage) => ({ size: s.size, ...(s.storageClassName ? { storageClassName: s.storageClassName } : {}) });
-  return {
-    namespace: releaseNamespace,
-    clusterDomain: v.clusterDomain,
-    app: {
-      enabled: v.app.enabled,
-      name: v.app.name,
-      namespace: v.app.namespace,
-      image: img(v.app.image),
-      replicas: v.app.replicas,
-      port: v.app.port,
-      metricsPath: v.app.metricsPath,
-      latencyMs: v.app.latencyMs,
-      errorRate: v.app.errorRate,
-      resources: v.app.resources,
-      trafficGenerator: v.app.trafficGenerator,
-      serviceMonitor: v.app.serviceMonitor,
-    },
-    prometheus: {
-      image: img(v.prometheus.image),
-      scrapeIntervalSeconds: v.prometheus.scrapeIntervalSeconds,
-      scrapeTimeoutSeconds: v.prometheus.scrapeTimeoutSeconds,
-      evaluationIntervalSeconds: v.prometheus.evaluationIntervalSeconds,
-      retentionDays: v.prometheus.retentionDays,
-      retentionSize: v.prometheus.retentionSize,
-      storage: store(v.prometheus.storage),
-      // Helm ranges over a map in key order; so does this.
-      remoteWrite: Object.keys(v.prometheus.remoteWrite).sort().map((name) => ({ name, url: v.prometheus.remoteWrite[name].url })),
-      alertRules: v.prometheus.alertRules,
-      prometheusRule: v.prometheus.prometheusRule,
-      resources: v.prometheus.resources,
-    },
-    loki: {
-      enabled: v.loki.enabled,
-      image: img(v.loki.image),
-      retentionDays: v.loki.retentionDays,
-      storage: store(v.loki.storage),
-      resources: v.loki.resources,
-    },
-    logAgent: {
-      kind: v.logAgent.kind,
-      namespace: v.logAgent.namespace,
-      promtail: { image: img(v.logAgent.promtail.image), resources: v.logAgent.promtail.resources },
-      alloy: { image: img(v.logAgent.alloy.image), resources: v.logAgent.alloy.resources },
-    },
-    grafana: {
-      enabled: v.grafana.enabled,
-      image: img(v.grafana.image),
-      adminUser: v.grafana.adminUser,
-      ...(v.grafana.adminPasswordSecret.name ? { adminPasswordSecret: { ...v.grafana.adminPasswordSecret } } : {}),
-      service: v.grafana.service,
-      storage: store(v.grafana.storage),
-      resources: v.grafana.resources,
-    },
-  };
+  const { namespaces: _namespaces, tests: _tests, clusterDomain, ...components } = v;
+  const input = mapTree(components, (key, x) => {
+    if (isImage(x)) {
+      const image = x as unknown as ChartImage;
+      if (image.digest) throw new Error(`valuesToStackInput: image ${image.repository}:${image.tag} has a digest, which the model cannot express`);
+      return { repository: image.repository, tag: image.tag, pullPolicy: image.pullPolicy };
+    }
+    if (key === 'storage' && x && typeof x === 'object') {
+      const { storageClassName, ...rest } = x as ChartStorage;
+      return storageClassName ? { ...rest, storageClassName } : rest;
+    }
+    // Helm ranges over a map in key order; so does this.
+    if (key === 'remoteWrite' && x && typeof x === 'object' && !Array.isArray(x)) {
+      const endpoints = x as Record<string, { url: string }>;
+      return Object.keys(endpoints).sort().map((name) => ({ name, url: endpoints[name].url }));
+    }
+    if (key === 'adminPasswordSecret' && x && typeof x === 'object') return (x as { name: string }).name ? x : undefined;
+    return x;
+  }) as Record<string, any>;
+  if (input.grafana?.adminPasswordSecret === undefined) delete input.grafana?.adminPasswordSecret;
+  return { namespace: releaseNamespace, clusterDomain, ...input } as StackInput;
 }
 
 // ---------------------------------------------------------------------------------------------------
