@@ -7,6 +7,8 @@
  * synthesis fails before anything is written.
  */
 import { z } from 'zod';
+import { appEnvironment } from './components/app';
+import { grafanaSettingsEnvironment } from './components/grafana';
 import { IMAGES, ImageRef } from './images';
 
 // ---------------------------------------------------------------------------------------------------
@@ -66,6 +68,66 @@ const storage = (size: string) => z.strictObject({
   storageClassName: dnsLabel().optional(),
 }).prefault({});
 
+/** A label or annotation key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** A label value: empty, or at most 63 letters, digits, "-", "_" and ".", starting and ending alphanumeric. */
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const labelMap = () => z.record(
+  z.string().regex(QUALIFIED_NAME, { error: 'keys must be label keys such as "team" or "example.com/team"' }),
+  z.string().regex(LABEL_VALUE, { error: 'values must be label values: at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit' }),
+).default({});
+
+/**
+ * How each component's pods are placed and dressed, the settings every chart user expects; the same keys in
+ * every component block, applied by one piece of code per rendering (lib/k8s/pod-settings.ts, the chart's
+ * observability-stack.podSettings, lib/compose/service-defaults.ts where compose has a counterpart).
+ */
+const podSettings = () => ({
+  /** Schedule only on nodes with these labels. @default {} */
+  nodeSelector: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be label keys' }), z.string().regex(LABEL_VALUE, { error: 'values must be label values' })).default({}),
+  /** Tolerations, as in a pod spec (added to the stack's own, e.g. the log agent's control-plane ones). @default [] */
+  tolerations: z.array(z.strictObject({
+    key: z.string().regex(QUALIFIED_NAME, { error: 'must be a taint key' }).optional(),
+    operator: z.enum(['Exists', 'Equal'], { error: 'must be "Exists" or "Equal"' }).optional(),
+    value: z.string().regex(LABEL_VALUE, { error: 'must be a taint value' }).optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], { error: 'must be NoSchedule, PreferNoSchedule or NoExecute' }).optional(),
+    tolerationSeconds: z.number().int().min(0).optional(),
+  })).max(20, { error: 'must list at most 20 tolerations' }).default([]),
+  /** Affinity, as in a pod spec (nodeAffinity, podAffinity, podAntiAffinity). @default {} */
+  affinity: z.strictObject({
+    nodeAffinity: z.record(z.string(), z.unknown()).optional(),
+    podAffinity: z.record(z.string(), z.unknown()).optional(),
+    podAntiAffinity: z.record(z.string(), z.unknown()).optional(),
+  }).default({}),
+  /** A PriorityClass for the pods; "" = none (the cluster's default). @default "" */
+  priorityClassName: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a PriorityClass name (a DNS subdomain) or ""' }).default(''),
+  /** Extra annotations on the pods. @default {} */
+  podAnnotations: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be annotation keys' }), z.string()).default({}),
+  /** Extra labels on the pods (not app.kubernetes.io/name or /part-of: the selectors use them). @default {} */
+  podLabels: labelMap(),
+  /** Secrets (of type kubernetes.io/dockerconfigjson) to pull the images with, by name. @default [] */
+  imagePullSecrets: z.array(z.string().regex(DNS_LABEL, { error: 'must be Secret names (DNS-1123 labels)' })).max(10, { error: 'must list at most 10 Secrets' }).default([]),
+  /** Extra environment variables of the main container, name → value (not one the stack sets itself). @default {} */
+  extraEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'names must be environment variable names (letters, digits, "_")' }), z.string()).default({}),
+});
+
+/** The pod settings of one component (lib/k8s/pod-settings.ts applies them). */
+export type PodSettings = z.output<z.ZodObject<ReturnType<typeof podSettings>>>;
+
+/** Label keys the stack's selectors use: no podLabels or commonLabels may set them. */
+export const SELECTOR_LABEL_KEYS = ['app.kubernetes.io/name', 'app.kubernetes.io/part-of'];
+
+/** The environment variables the stack sets in each component's main container: extraEnv may not set them. */
+export function stackEnvironmentNames(c: StackConfig): Record<string, string[]> {
+  return {
+    app: Object.keys(appEnvironment(c)),
+    prometheus: [],
+    loki: [],
+    logAgent: ['HOSTNAME'],
+    grafana: [...Object.keys(grafanaSettingsEnvironment(c)), 'GF_SECURITY_ADMIN_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD__FILE'],
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The schema. Every default below deploys on a fresh kind cluster, and the requests of the whole default
 // stack fit a 2-CPU node with room to spare (at most 1 CPU and 1.5 GiB requested).
@@ -106,6 +168,8 @@ const appSchema = z.strictObject({
     /** Extra labels, e.g. `{release: kube-prometheus-stack}` so the operator's selector picks it up. @default {} */
     labels: z.record(z.string(), z.string()).default({}),
   }).prefault({}),
+  /** The app's and the traffic generator's pods (extraEnv: the app's only). */
+  ...podSettings(),
 }).prefault({});
 
 const remoteWriteSchema = z.strictObject({
@@ -137,6 +201,7 @@ const prometheusSchema = z.strictObject({
   prometheusRule: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
   /** CPU and memory of the Prometheus container. */
   resources: resources({ cpuRequest: '200m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
+  ...podSettings(),
 }).prefault({});
 
 const lokiSchema = z.strictObject({
@@ -149,6 +214,7 @@ const lokiSchema = z.strictObject({
   storage: storage('10Gi'),
   /** CPU and memory of the Loki container. */
   resources: resources({ cpuRequest: '150m', memoryRequest: '256Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
+  ...podSettings(),
 }).prefault({});
 
 const logAgentSchema = z.strictObject({
@@ -168,6 +234,8 @@ const logAgentSchema = z.strictObject({
     image: image(IMAGES.alloy),
     resources: resources({ cpuRequest: '50m', memoryRequest: '96Mi', cpuLimit: '250m', memoryLimit: '256Mi' }),
   }).prefault({}),
+  /** The agent's pods, whichever agent runs. */
+  ...podSettings(),
 }).prefault({});
 
 const grafanaSchema = z.strictObject({
@@ -191,6 +259,7 @@ const grafanaSchema = z.strictObject({
   storage: storage('1Gi'),
   /** CPU and memory of the Grafana container. */
   resources: resources({ cpuRequest: '100m', memoryRequest: '192Mi', cpuLimit: '500m', memoryLimit: '512Mi' }),
+  ...podSettings(),
 }).prefault({});
 
 const composeSchema = z.strictObject({
@@ -209,6 +278,8 @@ export const stackSchema = z.strictObject({
   namespace: dnsLabel().default('monitoring'),
   /** The cluster's DNS domain, used in the addresses components reach each other at. @default cluster.local */
   clusterDomain: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'must be a DNS domain such as "cluster.local"' }).default('cluster.local'),
+  /** Labels on every object of the stack (and every compose service), e.g. `{team: platform}`. @default {} */
+  commonLabels: labelMap(),
   app: appSchema,
   prometheus: prometheusSchema,
   loki: lokiSchema,
@@ -240,6 +311,19 @@ export const stackSchema = z.strictObject({
     }
     if (bytesOfQuantity(r.requests.memory) > bytesOfQuantity(r.limits.memory)) {
       fail([...path.split('.'), 'requests', 'memory'], `must be at most ${path}.limits.memory (${r.limits.memory})`);
+    }
+  }
+  // Pod settings: labels that would change what the selectors pick, and environment the stack sets itself.
+  for (const key of Object.keys(c.commonLabels).filter((k) => SELECTOR_LABEL_KEYS.includes(k))) {
+    fail(['commonLabels', key], 'must not be set: the stack\'s selectors use it');
+  }
+  for (const [component, reserved] of Object.entries(stackEnvironmentNames(c))) {
+    const pod = (c as unknown as Record<string, PodSettings>)[component];
+    for (const key of Object.keys(pod.podLabels).filter((k) => SELECTOR_LABEL_KEYS.includes(k))) {
+      fail([component, 'podLabels', key], 'must not be set: the selectors use it');
+    }
+    for (const name of Object.keys(pod.extraEnv).filter((n) => reserved.includes(n))) {
+      fail([component, 'extraEnv', name], `must not be set: the stack sets ${name} itself`);
     }
   }
   if (c.app.serviceMonitor.enabled && !c.app.enabled) {
@@ -286,7 +370,8 @@ export function parseStackConfig(input: unknown = {}): StackConfig {
 function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
   const lines: string[] = [];
   for (const issue of issues) {
-    const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : String(p)));
+    // Keys that are not identifiers (a label key such as app.kubernetes.io/name) are written ["…"].
+    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(String(p)) ? String(p) : `[${JSON.stringify(String(p))}]`));
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const where = joinPath([...path, key]);
@@ -295,6 +380,12 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): stri
       continue;
     }
     const where = path.length ? joinPath(path) : '(the whole configuration)';
+    if (issue.code === 'invalid_key') {
+      // A bad key of a map: the key is the value at fault, and the key schema's message says the rule.
+      const inner = (issue as { issues?: Array<{ message: string }> }).issues?.[0]?.message ?? issue.message;
+      lines.push(`${where}: ${inner}, got the key ${JSON.stringify(String(issue.path.at(-1)))}`);
+      continue;
+    }
     const value = valueAt(input, issue.path.map(String));
     const shown = value === undefined ? 'nothing' : JSON.stringify(value);
     lines.push(`${where} ${issue.message}, got ${shown}`);

@@ -25,6 +25,7 @@ import {
 } from '../lib';
 import { freePort } from './support/prometheus';
 import { composeContainerRuns } from './support/container-start';
+import { podSettingsInput } from './helpers/stack';
 import { sharedPath } from './support/shared-dir';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -95,6 +96,7 @@ const VARIANTS: Record<string, StackInput> = {
   'no Grafana, no Loki': { grafana: { enabled: false }, loki: { enabled: false } },
   'no app': { app: { enabled: false } },
   'Alloy as the log agent': { logAgent: { kind: 'alloy' } },
+  'pod settings and common labels': podSettingsInput(),
   customised: {
     app: { name: 'shop', port: 9000, metricsPath: '/internal/metrics', trafficGenerator: { enabled: false } },
     prometheus: { alertRules: false, remoteWrite: [{ name: 'mimir', url: 'https://mimir.example.com/api/v1/push' }] },

@@ -66,18 +66,18 @@ describe('values.yaml', () => {
     expect(keys).toBeGreaterThan(100);
   });
 
-  test('holds maps only, no lists (so --set reaches every key)', () => {
+  test('holds maps, and lists only where Kubernetes has them, empty (so --set reaches every key)', () => {
     const lists: string[] = [];
     const walk = (v: unknown, at: string) => {
-      if (Array.isArray(v)) lists.push(at);
+      if (Array.isArray(v)) lists.push(`${at}${v.length ? ' (not empty)' : ''}`);
       else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${at}.${k}`);
     };
     walk(values, '');
-    expect(lists).toEqual([]);
+    expect(lists).toEqual(['app', 'prometheus', 'loki', 'logAgent', 'grafana'].flatMap((b) => [`.${b}.tolerations`, `.${b}.imagePullSecrets`]));
   });
 
   test('one camelCase block per component; app, loki and grafana can be switched off', () => {
-    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'app', 'prometheus', 'loki', 'logAgent', 'grafana', 'tests']);
+    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'commonLabels', 'app', 'prometheus', 'loki', 'logAgent', 'grafana', 'tests']);
     for (const block of ['app', 'loki', 'grafana']) expect(values[block].enabled).toBe(true);
   });
 

@@ -3,7 +3,7 @@
  * image settings (lib/images.ts by default), the same ones the Kubernetes manifests use.
  */
 import { Document, isMap, isScalar, Scalar, visit, YAMLMap } from 'yaml';
-import { StackConfig } from '../config';
+import { PodSettings, StackConfig } from '../config';
 import { composeAlloyService } from './alloy';
 import { composeAppService, composeTrafficService } from './app';
 import { ComposeFile, ComposeServiceEntry } from './compose-types';
@@ -17,16 +17,36 @@ import { composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
 export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
   const prometheus = composePrometheusService(c);
   const loki = c.loki.enabled ? composeLokiService(c) : undefined;
-  const entries: ComposeServiceEntry[] = [prometheus];
-  if (loki) entries.push(loki);
-  if (loki && composeRunsPromtail(c)) entries.push(composePromtailService(c, loki.name));
-  if (loki && composeRunsAlloy(c)) entries.push(composeAlloyService(c, loki.name));
-  if (c.grafana.enabled) entries.push(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]));
+  const entries: ComposeServiceEntry[] = [withPodSettings(prometheus, c, c.prometheus)];
+  if (loki) entries.push(withPodSettings(loki, c, c.loki));
+  if (loki && composeRunsPromtail(c)) entries.push(withPodSettings(composePromtailService(c, loki.name), c, c.logAgent));
+  if (loki && composeRunsAlloy(c)) entries.push(withPodSettings(composeAlloyService(c, loki.name), c, c.logAgent));
+  if (c.grafana.enabled) entries.push(withPodSettings(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]), c, c.grafana));
   if (c.app.enabled) {
-    entries.push(composeAppService(c));
-    if (c.app.trafficGenerator.enabled) entries.push(composeTrafficService(c));
+    entries.push(withPodSettings(composeAppService(c), c, c.app));
+    // Placed like the app, but the app's environment is the app's alone.
+    if (c.app.trafficGenerator.enabled) entries.push(withPodSettings(composeTrafficService(c), c, { ...c.app, extraEnv: {} }));
   }
   return entries;
+}
+
+/**
+ * The pod settings that have a counterpart on compose: extraEnv (after the stack's own, by name), and
+ * commonLabels with podLabels as the container's labels. Scheduling (nodeSelector, tolerations, affinity,
+ * priorityClassName) and imagePullSecrets have none on one host (`docker login` pulls private images).
+ */
+function withPodSettings(entry: ComposeServiceEntry, c: StackConfig, s: PodSettings): ComposeServiceEntry {
+  const extraEnv = Object.fromEntries(Object.keys(s.extraEnv).sort().map((k) => [k, s.extraEnv[k]]));
+  const labels = { ...c.commonLabels, ...s.podLabels };
+  const environment = { ...(entry.service.environment ?? {}), ...extraEnv };
+  return {
+    ...entry,
+    service: {
+      ...entry.service,
+      ...(Object.keys(environment).length > 0 ? { environment } : {}),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    },
+  };
 }
 
 /** The compose file as data. */

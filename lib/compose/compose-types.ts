@@ -31,6 +31,7 @@ export interface ComposeService {
   readonly user?: string;
   readonly profiles?: string[];
   readonly environment?: Record<string, string>;
+  readonly labels?: Record<string, string>;
   readonly ports?: string[];
   readonly volumes?: string[];
   readonly tmpfs?: string[];

@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseStackConfig, resourceBlocks } from '../config';
+import { parseStackConfig, resourceBlocks, SELECTOR_LABEL_KEYS, stackEnvironmentNames } from '../config';
 import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, grafanaSettingsEnvironment } from '../components/grafana';
@@ -114,6 +114,10 @@ export function renderChartFiles(): Map<string, string> {
   // Each component's runtime facts (lib/components/): the templates take ports, uids, paths, flags, probe
   // paths and settings from here instead of writing them again.
   files.set('files/components.yaml', header('lib/components/ (each component\'s runtime facts)') + toYaml(componentFacts()));
+  // Pod settings the chart must refuse as the model does: selector label keys, and the environment the stack
+  // sets itself in each component's main container.
+  files.set('files/validate/pod-settings.yaml', header('lib/config.ts (SELECTOR_LABEL_KEYS, stackEnvironmentNames)') +
+    toYaml({ selectorLabelKeys: SELECTOR_LABEL_KEYS, reservedEnv: stackEnvironmentNames(c) }));
   // The requests/limits blocks of values.yaml, found in the values as the model finds them in its settings:
   // templates/_validate.tpl checks requests <= limits for each, so no component can be forgotten there.
   files.set('files/validate/resource-settings.yaml',

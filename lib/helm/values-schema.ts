@@ -31,6 +31,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
     type: 'object',
     properties: {
       clusterDomain: props.clusterDomain,
+      commonLabels: props.commonLabels,
       namespaces: { type: 'object', properties: { create: { type: 'boolean' } }, additionalProperties: false },
       app: props.app,
       prometheus: props.prometheus,
@@ -114,7 +115,8 @@ function finish(schema: Schema, defaults: unknown, path: string[]): Schema {
     out.description = valueDoc(path.join('.'));
     if (defaults !== null && typeof defaults !== 'object') out.default = defaults;
   }
-  if (out.properties && defaults !== null && typeof defaults === 'object') {
+  // An object whose default is empty (affinity) keeps the model's schema as it is: its keys are optional.
+  if (out.properties && defaults !== null && typeof defaults === 'object' && !Array.isArray(defaults) && Object.keys(defaults).length > 0) {
     const d = defaults as Record<string, unknown>;
     const missing = Object.keys(d).filter((k) => !(k in out.properties));
     if (missing.length > 0) throw new Error(`values.schema.json: no schema for ${missing.map((k) => [...path, k].join('.')).join(', ')}`);

@@ -151,6 +151,14 @@ const SHARED_DOCS: Record<string, string> = {
   'resources.limits': 'the most the container may use.',
   'resources.limits.cpu': 'CPU limit, a quantity string such as "500m" or "1" (use --set-string for plain numbers).',
   'resources.limits.memory': 'memory limit with a binary unit (Ki, Mi, Gi, Ti); the container is OOM-killed above it.',
+  'nodeSelector': 'schedule the pods only on nodes with these labels, e.g. {kubernetes.io/os: linux}.',
+  'tolerations': 'tolerations of the pods, as in a pod spec (added to the stack\'s own).',
+  'affinity': 'affinity of the pods, as in a pod spec: nodeAffinity, podAffinity, podAntiAffinity.',
+  'priorityClassName': 'a PriorityClass for the pods; "" = none.',
+  'podAnnotations': 'extra annotations on the pods.',
+  'podLabels': 'extra labels on the pods (not app.kubernetes.io/name or /part-of: the selectors use them).',
+  'imagePullSecrets': 'names of Secrets (kubernetes.io/dockerconfigjson) to pull the images with, in the pods\' namespace.',
+  'extraEnv': 'extra environment variables of the main container, name: value (not one the stack sets itself).',
   'storage': 'the component\'s PersistentVolumeClaim (ReadWriteOnce).',
   'storage.size': 'size of the claim with a binary unit (Mi, Gi, Ti), such as "10Gi".',
   'storage.storageClassName': 'StorageClass of the claim; "" = the cluster\'s default class (kind: standard).',
@@ -158,6 +166,7 @@ const SHARED_DOCS: Record<string, string> = {
 
 const DOCS: Record<string, string> = {
   'clusterDomain': 'the cluster\'s DNS domain, used in the addresses the components reach each other at.',
+  'commonLabels': 'labels on every object of the release and its pods, e.g. {team: platform}.',
   'namespaces': 'the namespaces this chart creates besides the release namespace (which Helm does not label; see the README).',
   'namespaces.create': 'create app.namespace (Pod Security restricted) and logAgent.namespace (privileged). Set false when they exist already; they must then carry those labels.',
   'app': 'the demo application (built from app/) and its traffic generator.',
@@ -247,7 +256,9 @@ export function renderValuesYaml(values: ChartValues = defaultChartValues()): st
 
 /** A value on one line, quoted when YAML needs it ("1", "", "on"), `{}` for an empty map. */
 function scalar(value: unknown): string {
-  if (Array.isArray(value)) throw new Error('values.yaml holds maps, not lists (so --set reaches every key)');
+  // Lists only where Kubernetes has them (tolerations, imagePullSecrets), and empty here: keys a user adds
+  // go in maps, so --set reaches every key.
+  if (Array.isArray(value) && value.length > 0) throw new Error('values.yaml holds maps, and lists only empty (so --set reaches every key)');
   return stringify(value, { lineWidth: 0 }).trimEnd();
 }
 

@@ -9,6 +9,7 @@ import { DemoApp } from './app';
 import { Grafana } from './grafana';
 import { Loki } from './loki';
 import { NamespacesChart } from './namespaces';
+import { applyCommonLabels, applyPodSettings } from './pod-settings';
 import { Prometheus } from './prometheus';
 import { Promtail } from './promtail';
 import { Alloy } from './alloy';
@@ -51,6 +52,10 @@ export class ObservabilityStack extends Chart {
     if (config.grafana.enabled) {
       this.grafana = new Grafana(this, 'grafana', { config, prometheusUrl: this.prometheus.url, lokiUrl: this.loki?.url });
     }
+    // The settings every component shares, applied once to whatever the constructs made.
+    applyPodSettings(this, config);
+    applyCommonLabels(this, config.commonLabels);
+    applyCommonLabels(this.namespaces, config.commonLabels);
   }
 }
 

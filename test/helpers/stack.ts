@@ -1,5 +1,7 @@
 /** Synthesizes a stack in memory and returns its Kubernetes objects, in file order. */
-import { parseAllDocuments } from 'yaml';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parse, parseAllDocuments } from 'yaml';
 import { parseStackConfig, renderManifests, StackInput } from '../../lib';
 
 export function synthObjects(input: StackInput = {}): any[] {
@@ -50,3 +52,12 @@ export const CUSTOM_INPUT: StackInput = {
   },
   grafana: { service: { type: 'NodePort', nodePort: 30300 }, adminPasswordSecret: { name: 'grafana-admin', key: 'password' } },
 };
+
+/**
+ * The pod settings on every component and commonLabels, as the chart's scenario 12 sets them (its keys are the
+ * model's): one source for the cdk8s, compose and Helm tests of those settings.
+ */
+export function podSettingsInput(): StackInput {
+  const file = path.join(__dirname, '..', '..', 'charts', 'observability-stack', 'ci', '12-pod-settings-values.yaml');
+  return parse(fs.readFileSync(file, 'utf8')) as StackInput;
+}

@@ -39,6 +39,9 @@ app.kubernetes.io/component: {{ .component | quote }}
 app.kubernetes.io/version: {{ .version | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .context.Release.Service | quote }}
 helm.sh/chart: {{ include "observability-stack.chart" .context | quote }}
+{{- with .context.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{/* observability-stack.namespaceLabels: labels of a Namespace the chart creates: the stack's, its component and its Pod Security level. Args: dict "component" "level" "context". */}}
@@ -49,6 +52,48 @@ app.kubernetes.io/component: {{ .component | quote }}
 app.kubernetes.io/managed-by: {{ .context.Release.Service | quote }}
 helm.sh/chart: {{ include "observability-stack.chart" .context | quote }}
 {{ include "observability-stack.podSecurityLabels" .level }}
+{{- with .context.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+observability-stack.podSettings: a component's pod-level settings for its pod spec (nodeSelector,
+tolerations, affinity, priorityClassName, imagePullSecrets), as lib/k8s/pod-settings.ts applies them.
+Args: dict "settings" (the component's values block) "tolerations" (false where the template writes
+tolerations of its own and appends the settings' itself).
+*/}}
+{{- define "observability-stack.podSettings" -}}
+{{- $s := .settings -}}
+{{- with $s.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if and .tolerations $s.tolerations }}
+tolerations:
+  {{- toYaml $s.tolerations | nindent 2 }}
+{{- end }}
+{{- with $s.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $s.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $s.imagePullSecrets }}
+imagePullSecrets:
+  {{- range . }}
+  - name: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* observability-stack.extraEnv: a component's extraEnv as env entries, by name (lib/k8s/pod-settings.ts). Arg: the map. */}}
+{{- define "observability-stack.extraEnv" -}}
+{{- range $name, $value := . }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* observability-stack.podSecurityLabels: labels that enforce, warn and audit on a Pod Security level (the argument). */}}

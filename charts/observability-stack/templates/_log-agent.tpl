@@ -17,6 +17,7 @@ args, readyPath (readiness, and leniently liveness), configDir (where the Config
 {{- define "observability-stack.logAgent.daemonSet" -}}
 {{- $ctx := .context -}}
 {{- $p := .agent -}}
+{{- $s := $ctx.Values.logAgent -}}
 apiVersion: apps/v1
 kind: DaemonSet
 metadata:
@@ -32,11 +33,20 @@ spec:
     metadata:
       labels:
         {{- include (printf "observability-stack.%s.labels" .name) $ctx | nindent 8 }}
+        {{- with $s.podLabels }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       # Prometheus's pod job discovers every namespace, this one included.
       annotations:
         {{- include "observability-stack.scrapeAnnotations" (dict "port" .port "path" "/metrics") | nindent 8 }}
         checksum/config: {{ include (printf "%s/%s/configmap.yaml" $ctx.Template.BasePath .name) $ctx | sha256sum }}
+        {{- with $s.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
     spec:
+      {{- with (include "observability-stack.podSettings" (dict "settings" $s "tolerations" false)) }}
+      {{- . | nindent 6 }}
+      {{- end }}
       serviceAccountName: {{ .name }}
       automountServiceAccountToken: true
       # No priorityClassName: system-node-critical is meant for what keeps a node working, and a log agent
@@ -58,6 +68,9 @@ spec:
         - key: node-role.kubernetes.io/master
           operator: Exists
           effect: NoSchedule
+        {{- with $s.tolerations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       terminationGracePeriodSeconds: 30
       containers:
         - name: {{ .name }}
@@ -73,6 +86,7 @@ spec:
               valueFrom:
                 fieldRef:
                   fieldPath: spec.nodeName
+            {{- include "observability-stack.extraEnv" $s.extraEnv | nindent 12 }}
           ports:
             - name: http
               containerPort: {{ .port }}

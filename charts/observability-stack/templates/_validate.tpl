@@ -46,6 +46,26 @@ problem is worded as the model words it: the setting, the rule, the value.
 {{- $problems = append $problems (printf "%s.requests.memory must be at most %s.limits.memory (%s), got %q" $path $path $r.limits.memory $r.requests.memory) -}}
 {{- end -}}
 {{- end -}}
+{{- /* Pod settings: no selector label keys, no environment the stack sets itself (files/validate/pod-settings.yaml). */ -}}
+{{- $pod := .Files.Get "files/validate/pod-settings.yaml" | fromYaml -}}
+{{- range $key := $pod.selectorLabelKeys -}}
+{{- if hasKey $.Values.commonLabels $key -}}
+{{- $problems = append $problems (printf "commonLabels[%q] must not be set: the stack's selectors use it, got %q" $key (get $.Values.commonLabels $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $component, $reserved := $pod.reservedEnv -}}
+{{- $block := index $.Values $component -}}
+{{- range $key := $pod.selectorLabelKeys -}}
+{{- if hasKey $block.podLabels $key -}}
+{{- $problems = append $problems (printf "%s.podLabels[%q] must not be set: the selectors use it, got %q" $component $key (get $block.podLabels $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $name := $reserved -}}
+{{- if hasKey $block.extraEnv $name -}}
+{{- $problems = append $problems (printf "%s.extraEnv.%s must not be set: the stack sets %s itself, got %q" $component $name $name (get $block.extraEnv $name)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if and .Values.app.serviceMonitor.enabled (not .Values.app.enabled) -}}
 {{- $problems = append $problems "app.serviceMonitor.enabled needs app.enabled: true (there is no app to monitor), got true" -}}
 {{- end -}}
