@@ -7,8 +7,9 @@
  * synthesis fails before anything is written.
  */
 import { z } from 'zod';
-import { appEnvironment } from './components/app';
-import { grafanaSettingsEnvironment } from './components/grafana';
+import { APP_ENVIRONMENT_NAMES } from './components/app';
+import { GRAFANA_PASSWORD_VARIABLES, GRAFANA_SETTINGS_NAMES } from './components/grafana';
+import { checkRules, ReservedEnvironment, shown, stackRules } from './validate-stack';
 import { IMAGES, ImageRef } from './images';
 
 // ---------------------------------------------------------------------------------------------------
@@ -114,19 +115,18 @@ const podSettings = () => ({
 /** The pod settings of one component (lib/k8s/pod-settings.ts applies them). */
 export type PodSettings = z.output<z.ZodObject<ReturnType<typeof podSettings>>>;
 
-/** Label keys the stack's selectors use: no podLabels or commonLabels may set them. */
-export const SELECTOR_LABEL_KEYS = ['app.kubernetes.io/name', 'app.kubernetes.io/part-of'];
+/** The variables the stack sets in each component's main container: extraEnv may not set them. */
+export const RESERVED_ENVIRONMENT: ReservedEnvironment = {
+  app: APP_ENVIRONMENT_NAMES,
+  prometheus: [],
+  loki: [],
+  // Each log agent selects its node's pods by it.
+  logAgent: ['HOSTNAME'],
+  grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES],
+};
 
-/** The environment variables the stack sets in each component's main container: extraEnv may not set them. */
-export function stackEnvironmentNames(c: StackConfig): Record<string, string[]> {
-  return {
-    app: Object.keys(appEnvironment(c)),
-    prometheus: [],
-    loki: [],
-    logAgent: ['HOSTNAME'],
-    grafana: [...Object.keys(grafanaSettingsEnvironment(c)), 'GF_SECURITY_ADMIN_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD__FILE'],
-  };
-}
+/** The model's rules across settings (lib/validate-stack.ts). */
+export const STACK_RULES = stackRules(RESERVED_ENVIRONMENT);
 
 // ---------------------------------------------------------------------------------------------------
 // The schema. Every default below deploys on a fresh kind cluster, and the requests of the whole default
@@ -287,47 +287,9 @@ export const stackSchema = z.strictObject({
   grafana: grafanaSchema,
   compose: composeSchema,
 }).superRefine((c, ctx) => {
-  const fail = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-  if (c.prometheus.scrapeTimeoutSeconds > c.prometheus.scrapeIntervalSeconds) {
-    fail(['prometheus', 'scrapeTimeoutSeconds'], `must be at most prometheus.scrapeIntervalSeconds (${c.prometheus.scrapeIntervalSeconds})`);
-  }
-  if (bytesOfPromSize(c.prometheus.retentionSize) >= bytesOfQuantity(c.prometheus.storage.size)) {
-    fail(['prometheus', 'retentionSize'], `must be smaller than prometheus.storage.size (${c.prometheus.storage.size}), so old blocks are deleted before the volume fills`);
-  }
-  if (c.logAgent.namespace === c.namespace || c.logAgent.namespace === c.app.namespace) {
-    fail(['logAgent', 'namespace'], 'must differ from namespace and app.namespace: the agent\'s namespace is Pod Security "privileged", the others stay "restricted"');
-  }
-  const seen = new Map<number, string>();
-  for (const [name, port] of Object.entries(c.compose.ports)) {
-    const taken = seen.get(port);
-    if (taken) fail(['compose', 'ports', name], `must differ from compose.ports.${taken} (both ${port})`);
-    seen.set(port, name);
-  }
-  // Every requests/limits block of the model, found rather than listed, so no component can be forgotten
-  // (the chart's validation takes the same list: lib/helm/chart-files.ts).
-  for (const [path, r] of resourceBlocks(c)) {
-    if (millicores(r.requests.cpu) > millicores(r.limits.cpu)) {
-      fail([...path.split('.'), 'requests', 'cpu'], `must be at most ${path}.limits.cpu (${r.limits.cpu})`);
-    }
-    if (bytesOfQuantity(r.requests.memory) > bytesOfQuantity(r.limits.memory)) {
-      fail([...path.split('.'), 'requests', 'memory'], `must be at most ${path}.limits.memory (${r.limits.memory})`);
-    }
-  }
-  // Pod settings: labels that would change what the selectors pick, and environment the stack sets itself.
-  for (const key of Object.keys(c.commonLabels).filter((k) => SELECTOR_LABEL_KEYS.includes(k))) {
-    fail(['commonLabels', key], 'must not be set: the stack\'s selectors use it');
-  }
-  for (const [component, reserved] of Object.entries(stackEnvironmentNames(c))) {
-    const pod = (c as unknown as Record<string, PodSettings>)[component];
-    for (const key of Object.keys(pod.podLabels).filter((k) => SELECTOR_LABEL_KEYS.includes(k))) {
-      fail([component, 'podLabels', key], 'must not be set: the selectors use it');
-    }
-    for (const name of Object.keys(pod.extraEnv).filter((n) => reserved.includes(n))) {
-      fail([component, 'extraEnv', name], `must not be set: the stack sets ${name} itself`);
-    }
-  }
-  if (c.app.serviceMonitor.enabled && !c.app.enabled) {
-    fail(['app', 'serviceMonitor', 'enabled'], 'needs app.enabled: true (there is no app to monitor)');
+  // The rules across settings: one table (lib/validate-stack.ts), which the chart applies too.
+  for (const v of checkRules(c, STACK_RULES, { millicores, bytesOfQuantity, bytesOfPromSize, resourceBlocks })) {
+    ctx.addIssue({ code: 'custom', path: [...v.path], message: v.message, params: { value: v.value } });
   }
 });
 
@@ -387,8 +349,10 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): stri
       continue;
     }
     const value = valueAt(input, issue.path.map(String));
-    const shown = value === undefined ? 'nothing' : JSON.stringify(value);
-    lines.push(`${where} ${issue.message}, got ${shown}`);
+    // A rule across settings may judge a value the user left to its default: show the value it judged.
+    const resolved = (issue as { params?: { value?: unknown } }).params?.value;
+    const got = value !== undefined ? shown(value) : resolved !== undefined ? `${shown(resolved)} (the default)` : 'nothing';
+    lines.push(`${where} ${issue.message}, got ${got}`);
   }
   return lines;
 }

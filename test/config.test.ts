@@ -65,6 +65,12 @@ describe('bad input', () => {
     ]);
   });
 
+  test('throws naming the default it judged when the user set only the other side of a rule', () => {
+    expect(problems({ prometheus: { storage: { size: '2Gi' } } })).toEqual([
+      'prometheus.retentionSize must be smaller than prometheus.storage.size (2Gi), so old blocks are deleted before the volume fills, got "4GB" (the default)',
+    ]);
+  });
+
   test('throws if the retention size does not fit the volume', () => {
     expect(problems({ prometheus: { retentionSize: '20GB' } })).toEqual([
       'prometheus.retentionSize must be smaller than prometheus.storage.size (8Gi), so old blocks are deleted before the volume fills, got "20GB"',
@@ -95,7 +101,7 @@ describe('bad input', () => {
 
   test('throws if the log agent shares a restricted namespace', () => {
     expect(problems({ logAgent: { namespace: 'monitoring' } })).toEqual([
-      'logAgent.namespace must differ from namespace and app.namespace: the agent\'s namespace is Pod Security "privileged", the others stay "restricted", got "monitoring"',
+      'logAgent.namespace must differ from namespace (monitoring) and app.namespace (demo): the agent\'s namespace is Pod Security "privileged", the others stay "restricted", got "monitoring"',
     ]);
   });
 

@@ -9,7 +9,7 @@ const LIB = path.resolve(__dirname, '..', 'lib');
 /** The layer of a module path relative to lib/ (without extension). */
 function layer(rel: string): string {
   const [top, rest] = rel.split('/');
-  if (rest === undefined) return ['config', 'images', 'image-facts'].includes(top) ? 'model' : 'entry';
+  if (rest === undefined) return ['config', 'images', 'image-facts', 'validate-stack'].includes(top) ? 'model' : 'entry';
   return top;
 }
 

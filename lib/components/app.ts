@@ -17,8 +17,11 @@ export const APP_HEALTH_PATH = '/healthz';
 export const TRAFFIC_COMMAND = ['node', 'build/traffic.js'];
 export const TRAFFIC_HEALTH_PORT = 8081;
 
+/** The variables the stack sets in the app's container (extraEnv may not set them). */
+export const APP_ENVIRONMENT_NAMES = ['PORT', 'APP_LATENCY_MS', 'APP_ERROR_RATE'] as const;
+
 /** The app's environment, the same in every rendering. */
-export function appEnvironment(c: StackConfig): Record<string, string> {
+export function appEnvironment(c: StackConfig): Record<(typeof APP_ENVIRONMENT_NAMES)[number], string> {
   return {
     PORT: String(c.app.port),
     APP_LATENCY_MS: String(c.app.latencyMs),

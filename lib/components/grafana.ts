@@ -47,13 +47,19 @@ export const GRAFANA_PASSWORD_INIT_SCRIPT = [
   'echo "admin password generated"',
 ].join('\n');
 
+/** The variables of grafanaSettingsEnvironment, and with them the admin password's, which extraEnv may not set. */
+export const GRAFANA_SETTINGS_NAMES = [
+  'GF_SECURITY_ADMIN_USER', 'GF_AUTH_ANONYMOUS_ENABLED', 'GF_PLUGINS_PREINSTALL_DISABLED', 'GF_ANALYTICS_REPORTING_ENABLED', 'GF_ANALYTICS_CHECK_FOR_UPDATES',
+] as const;
+export const GRAFANA_PASSWORD_VARIABLES = ['GF_SECURITY_ADMIN_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD__FILE'] as const;
+
 /**
  * Grafana's settings as environment variables, the same in every rendering (the admin password comes apart,
  * each rendering its own way): no anonymous access; no plugin downloads at start (offline-safe, and with a
  * read-only root the preinstaller's auto-update would unload the bundled Loki data source plugin it fails to
  * replace, grafana/grafana#132528); no usage reporting or update checks.
  */
-export function grafanaSettingsEnvironment(c: StackConfig): Record<string, string> {
+export function grafanaSettingsEnvironment(c: StackConfig): Record<(typeof GRAFANA_SETTINGS_NAMES)[number], string> {
   return {
     GF_SECURITY_ADMIN_USER: c.grafana.adminUser,
     GF_AUTH_ANONYMOUS_ENABLED: 'false',

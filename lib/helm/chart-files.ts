@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseStackConfig, resourceBlocks, SELECTOR_LABEL_KEYS, stackEnvironmentNames } from '../config';
+import { parseStackConfig, resourceBlocks, STACK_RULES } from '../config';
 import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, grafanaSettingsEnvironment } from '../components/grafana';
@@ -114,10 +114,12 @@ export function renderChartFiles(): Map<string, string> {
   // Each component's runtime facts (lib/components/): the templates take ports, uids, paths, flags, probe
   // paths and settings from here instead of writing them again.
   files.set('files/components.yaml', header('lib/components/ (each component\'s runtime facts)') + toYaml(componentFacts()));
-  // Pod settings the chart must refuse as the model does: selector label keys, and the environment the stack
-  // sets itself in each component's main container.
-  files.set('files/validate/pod-settings.yaml', header('lib/config.ts (SELECTOR_LABEL_KEYS, stackEnvironmentNames)') +
-    toYaml({ selectorLabelKeys: SELECTOR_LABEL_KEYS, reservedEnv: stackEnvironmentNames(c) }));
+  // The model's rules across settings (lib/validate-stack.ts), which templates/_validate.tpl applies row by row
+  // with the model's words; compose-only rows are left out.
+  // values.yaml's values, for the rules' messages (" (the default)"): .Files cannot read values.yaml itself.
+  files.set('files/validate/defaults.yaml', header('lib/helm/values.ts (chartValues of the model\'s defaults, as values.yaml)') + toYaml(chartValues(c)));
+  files.set('files/validate/rules.yaml', header('lib/config.ts (STACK_RULES, the table of lib/validate-stack.ts)') +
+    toYaml({ rules: STACK_RULES.filter((r) => !('composeOnly' in r)) }));
   // The requests/limits blocks of values.yaml, found in the values as the model finds them in its settings:
   // templates/_validate.tpl checks requests <= limits for each, so no component can be forgotten there.
   files.set('files/validate/resource-settings.yaml',

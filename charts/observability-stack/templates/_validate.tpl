@@ -1,6 +1,7 @@
 {{/*
-The stack model's rules across settings (lib/config.ts), which values.schema.json cannot express. Each
-problem is worded as the model words it: the setting, the rule, the value.
+The stack model's rules across settings, which values.schema.json cannot express: the one table of
+lib/validate-stack.ts, generated into files/validate/rules.yaml. Each problem is worded as the model words
+it: the setting, the rule, the value.
 */}}
 
 {{/* observability-stack.millicores: millicores of a CPU quantity ("100m" → 100, "1" → 1000, "0.5" → 500). */}}
@@ -20,54 +21,94 @@ problem is worded as the model words it: the setting, the rule, the value.
 {{- printf "%d" (mul (atoi $number) (get $units $unit)) -}}
 {{- end -}}
 
-{{/* observability-stack.validate: fails listing every broken rule; renders nothing when all hold. */}}
+{{/*
+observability-stack.valueAt: the value at a dotted path of the values, as JSON {"v": …} (include returns
+text); "namespace" is the release namespace, as the chart has no such value. Args: dict "root" "path" "from"
+(the values to read: the release's, or the chart's defaults).
+*/}}
+{{- define "observability-stack.valueAt" -}}
+{{- if eq .path "namespace" -}}
+{{- dict "v" .root.Release.Namespace | toJson -}}
+{{- else -}}
+{{- $v := .from -}}
+{{- range $key := splitList "." .path -}}
+{{- $v = ternary (index (default dict $v) $key) nil (kindIs "map" $v) -}}
+{{- end -}}
+{{- dict "v" $v | toJson -}}
+{{- end -}}
+{{- end -}}
+
+{{/* observability-stack.shown: a value as the model's messages show it (strings quoted), " (the default)" when it is the chart's default (files/validate/defaults.yaml, values.yaml's values). Args: dict "root" "path" "v". */}}
+{{- define "observability-stack.shown" -}}
+{{- if kindIs "string" .v }}{{ printf "%q" .v }}{{ else }}{{ printf "%v" .v }}{{ end -}}
+{{- if ne .path "namespace" -}}
+{{- $default := (include "observability-stack.valueAt" (dict "root" .root "path" .path "from" (.root.Files.Get "files/validate/defaults.yaml" | fromYaml)) | fromJson).v -}}
+{{- if eq (toJson $default) (toJson .v) }} (the default){{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+observability-stack.validate: applies the model's rules across settings, the table of lib/validate-stack.ts
+generated into files/validate/rules.yaml, row by row with the model's words; fails listing every broken
+rule, renders nothing when all hold.
+*/}}
 {{- define "observability-stack.validate" -}}
+{{- $root := . -}}
 {{- $problems := list -}}
-{{- $p := .Values.prometheus -}}
-{{- if gt (int $p.scrapeTimeoutSeconds) (int $p.scrapeIntervalSeconds) -}}
-{{- $problems = append $problems (printf "prometheus.scrapeTimeoutSeconds must be at most prometheus.scrapeIntervalSeconds (%d), got %d" (int $p.scrapeIntervalSeconds) (int $p.scrapeTimeoutSeconds)) -}}
+{{- range $r := (.Files.Get "files/validate/rules.yaml" | fromYaml).rules -}}
+{{- $at := dict "root" $root "from" $root.Values -}}
+{{- if eq $r.kind "atMost" -}}
+{{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- $limit := (include "observability-stack.valueAt" (merge (dict "path" $r.limit) $at) | fromJson).v -}}
+{{- if gt (float64 $v) (float64 $limit) -}}
+{{- $problems = append $problems (printf "%s must be at most %s (%v), got %s" $r.setting $r.limit $limit (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
-{{- if ge (include "observability-stack.bytes" $p.retentionSize | atoi) (include "observability-stack.bytes" $p.storage.size | atoi) -}}
-{{- $problems = append $problems (printf "prometheus.retentionSize must be smaller than prometheus.storage.size (%s), so old blocks are deleted before the volume fills, got %q" $p.storage.size $p.retentionSize) -}}
+{{- else if eq $r.kind "smallerThan" -}}
+{{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- $limit := (include "observability-stack.valueAt" (merge (dict "path" $r.limit) $at) | fromJson).v -}}
+{{- if ge (include "observability-stack.bytes" $v | atoi) (include "observability-stack.bytes" $limit | atoi) -}}
+{{- $problems = append $problems (printf "%s must be smaller than %s (%s), %s, got %s" $r.setting $r.limit $limit $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
-{{- if or (eq .Values.logAgent.namespace .Release.Namespace) (eq .Values.logAgent.namespace .Values.app.namespace) -}}
-{{- $problems = append $problems (printf "logAgent.namespace must differ from the release namespace (%s) and app.namespace: the agent's namespace is Pod Security \"privileged\", the others stay \"restricted\", got %q" .Release.Namespace .Values.logAgent.namespace) -}}
+{{- else if eq $r.kind "differsFrom" -}}
+{{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- $clash := false -}}
+{{- $named := list -}}
+{{- range $o := $r.others -}}
+{{- $ov := (include "observability-stack.valueAt" (merge (dict "path" $o) $at) | fromJson).v -}}
+{{- if eq (toJson $ov) (toJson $v) }}{{ $clash = true }}{{ end -}}
+{{- $named = append $named (printf "%s (%v)" $o $ov) -}}
 {{- end -}}
-{{- /* Every requests/limits block of the values: the list is generated from the model (files/validate/). */ -}}
-{{- range $path := (.Files.Get "files/validate/resource-settings.yaml" | fromYaml).settings -}}
-{{- $r := $.Values -}}
-{{- range $key := splitList "." $path -}}
-{{- $r = index $r $key -}}
+{{- if $clash -}}
+{{- $problems = append $problems (printf "%s must differ from %s: %s, got %s" $r.setting (join " and " $named) $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
-{{- if gt (include "observability-stack.millicores" $r.requests.cpu | atoi) (include "observability-stack.millicores" $r.limits.cpu | atoi) -}}
-{{- $problems = append $problems (printf "%s.requests.cpu must be at most %s.limits.cpu (%s), got %q" $path $path $r.limits.cpu $r.requests.cpu) -}}
+{{- else if eq $r.kind "requestsWithinLimits" -}}
+{{- range $path := ($root.Files.Get "files/validate/resource-settings.yaml" | fromYaml).settings -}}
+{{- $res := (include "observability-stack.valueAt" (merge (dict "path" $path) $at) | fromJson).v -}}
+{{- if gt (include "observability-stack.millicores" $res.requests.cpu | atoi) (include "observability-stack.millicores" $res.limits.cpu | atoi) -}}
+{{- $problems = append $problems (printf "%s.requests.cpu must be at most %s.limits.cpu (%s), got %s" $path $path $res.limits.cpu (include "observability-stack.shown" (dict "root" $root "path" (printf "%s.requests.cpu" $path) "v" $res.requests.cpu))) -}}
 {{- end -}}
-{{- if gt (include "observability-stack.bytes" $r.requests.memory | atoi) (include "observability-stack.bytes" $r.limits.memory | atoi) -}}
-{{- $problems = append $problems (printf "%s.requests.memory must be at most %s.limits.memory (%s), got %q" $path $path $r.limits.memory $r.requests.memory) -}}
-{{- end -}}
-{{- end -}}
-{{- /* Pod settings: no selector label keys, no environment the stack sets itself (files/validate/pod-settings.yaml). */ -}}
-{{- $pod := .Files.Get "files/validate/pod-settings.yaml" | fromYaml -}}
-{{- range $key := $pod.selectorLabelKeys -}}
-{{- if hasKey $.Values.commonLabels $key -}}
-{{- $problems = append $problems (printf "commonLabels[%q] must not be set: the stack's selectors use it, got %q" $key (get $.Values.commonLabels $key)) -}}
-{{- end -}}
-{{- end -}}
-{{- range $component, $reserved := $pod.reservedEnv -}}
-{{- $block := index $.Values $component -}}
-{{- range $key := $pod.selectorLabelKeys -}}
-{{- if hasKey $block.podLabels $key -}}
-{{- $problems = append $problems (printf "%s.podLabels[%q] must not be set: the selectors use it, got %q" $component $key (get $block.podLabels $key)) -}}
-{{- end -}}
-{{- end -}}
-{{- range $name := $reserved -}}
-{{- if hasKey $block.extraEnv $name -}}
-{{- $problems = append $problems (printf "%s.extraEnv.%s must not be set: the stack sets %s itself, got %q" $component $name $name (get $block.extraEnv $name)) -}}
+{{- if gt (include "observability-stack.bytes" $res.requests.memory | atoi) (include "observability-stack.bytes" $res.limits.memory | atoi) -}}
+{{- $problems = append $problems (printf "%s.requests.memory must be at most %s.limits.memory (%s), got %s" $path $path $res.limits.memory (include "observability-stack.shown" (dict "root" $root "path" (printf "%s.requests.memory" $path) "v" $res.requests.memory))) -}}
 {{- end -}}
 {{- end -}}
+{{- else if eq $r.kind "notKeys" -}}
+{{- $map := default dict (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- range $key := $r.keys -}}
+{{- if hasKey $map $key -}}
+{{- $shownKey := ternary $key (printf "[%q]" $key) (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $key) -}}
+{{- $sep := ternary "." "" (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $key) -}}
+{{- $problems = append $problems (printf "%s%s%s must not be set: %s, got %q" $r.setting $sep $shownKey $r.why (get $map $key)) -}}
 {{- end -}}
-{{- if and .Values.app.serviceMonitor.enabled (not .Values.app.enabled) -}}
-{{- $problems = append $problems "app.serviceMonitor.enabled needs app.enabled: true (there is no app to monitor), got true" -}}
+{{- end -}}
+{{- else if eq $r.kind "requires" -}}
+{{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- $needed := (include "observability-stack.valueAt" (merge (dict "path" $r.requires) $at) | fromJson).v -}}
+{{- if and (eq (toJson $v) "true") (ne (toJson $needed) "true") -}}
+{{- $problems = append $problems (printf "%s needs %s: true (%s), got true" $r.setting $r.requires $r.why) -}}
+{{- end -}}
+{{- else -}}
+{{- fail (printf "files/validate/rules.yaml: no such kind of rule %q (update templates/_validate.tpl with lib/validate-stack.ts)" $r.kind) -}}
+{{- end -}}
 {{- end -}}
 {{- if $problems -}}
 {{- fail (printf "\nInvalid values:\n  - %s" (join "\n  - " $problems)) -}}

@@ -1,0 +1,135 @@
+/**
+ * The stack model's rules across settings, as one table. The model applies it (lib/config.ts), and
+ * synthesis writes it into the chart (files/validate/rules.yaml), whose templates/_validate.tpl applies the
+ * very same rows with the same words: no rule is written twice, and none can be forgotten by one rendering.
+ *
+ * Each row names the setting it judges; its message states the rule and names the other settings with their
+ * values; the value judged is appended as `got <value>`, with " (the default)" when the user did not set it.
+ */
+
+/** A dotted settings path, e.g. `prometheus.scrapeTimeoutSeconds`. On Helm, `namespace` is the release namespace. */
+type Path = string;
+
+export type StackRule =
+  /** A number no larger than another setting's. */
+  | { readonly kind: 'atMost'; readonly setting: Path; readonly limit: Path }
+  /** A size (Prometheus units) smaller than a storage quantity. */
+  | { readonly kind: 'smallerThan'; readonly setting: Path; readonly limit: Path; readonly why: string }
+  /** A value equal to none of other settings. */
+  | { readonly kind: 'differsFrom'; readonly setting: Path; readonly others: readonly Path[]; readonly why: string }
+  /** A switch that may be on only when another is. */
+  | { readonly kind: 'requires'; readonly setting: Path; readonly requires: Path; readonly why: string }
+  /** Requests no larger than limits, in every requests/limits block (found in the settings, never listed). */
+  | { readonly kind: 'requestsWithinLimits' }
+  /** A map that must not hold these keys. */
+  | { readonly kind: 'notKeys'; readonly setting: Path; readonly keys: readonly string[]; readonly why: string }
+  /** Values of a map that must all differ (compose only: the chart has no such settings). */
+  | { readonly kind: 'distinctValues'; readonly setting: Path; readonly composeOnly: true };
+
+/** Label keys the stack's selectors use: no podLabels or commonLabels may set them. */
+export const SELECTOR_LABEL_KEYS = ['app.kubernetes.io/name', 'app.kubernetes.io/part-of'];
+
+/** The components whose main container takes extraEnv, and the variables the stack sets there itself. */
+export interface ReservedEnvironment { readonly [component: string]: readonly string[] }
+
+/** The rules, given the environment each component's main container gets from the stack. */
+export function stackRules(reserved: ReservedEnvironment): StackRule[] {
+  return [
+    { kind: 'atMost', setting: 'prometheus.scrapeTimeoutSeconds', limit: 'prometheus.scrapeIntervalSeconds' },
+    { kind: 'smallerThan', setting: 'prometheus.retentionSize', limit: 'prometheus.storage.size', why: 'so old blocks are deleted before the volume fills' },
+    { kind: 'differsFrom', setting: 'logAgent.namespace', others: ['namespace', 'app.namespace'], why: 'the agent\'s namespace is Pod Security "privileged", the others stay "restricted"' },
+    { kind: 'distinctValues', setting: 'compose.ports', composeOnly: true },
+    { kind: 'requestsWithinLimits' },
+    { kind: 'notKeys', setting: 'commonLabels', keys: SELECTOR_LABEL_KEYS, why: 'the stack\'s selectors use it' },
+    ...Object.keys(reserved).flatMap((component): StackRule[] => [
+      { kind: 'notKeys', setting: `${component}.podLabels`, keys: SELECTOR_LABEL_KEYS, why: 'the selectors use it' },
+      { kind: 'notKeys', setting: `${component}.extraEnv`, keys: reserved[component], why: 'the stack sets it itself' },
+    ]),
+    { kind: 'requires', setting: 'app.serviceMonitor.enabled', requires: 'app.enabled', why: 'there is no app to monitor' },
+  ];
+}
+
+/** One broken rule: where, and the message without the value judged. */
+export interface Violation {
+  readonly path: readonly string[];
+  readonly message: string;
+  /** The value judged, as resolved. */
+  readonly value: unknown;
+}
+
+/** Quantity arithmetic the rules compare with. */
+export interface RuleArithmetic {
+  millicores(q: string): number;
+  bytesOfQuantity(q: string): number;
+  bytesOfPromSize(q: string): number;
+  /** Every requests/limits block of the settings, by dotted path. */
+  resourceBlocks(settings: unknown): Array<[string, { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } }]>;
+}
+
+function at(settings: unknown, path: Path): any {
+  return path.split('.').reduce<any>((v, k) => (v === null || v === undefined ? undefined : v[k]), settings);
+}
+
+/** A value as the messages show it: strings quoted, numbers and booleans as they are. */
+export function shown(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+/** Applies the rules to resolved settings; returns the broken ones. */
+export function checkRules(settings: unknown, rules: readonly StackRule[], q: RuleArithmetic): Violation[] {
+  const out: Violation[] = [];
+  const path = (p: Path) => p.split('.');
+  for (const r of rules) {
+    switch (r.kind) {
+      case 'atMost': {
+        const v = at(settings, r.setting);
+        const limit = at(settings, r.limit);
+        if (v > limit) out.push({ path: path(r.setting), value: v, message: `must be at most ${r.limit} (${limit})` });
+        break;
+      }
+      case 'smallerThan': {
+        const v = at(settings, r.setting);
+        const limit = at(settings, r.limit);
+        if (q.bytesOfPromSize(v) >= q.bytesOfQuantity(limit)) out.push({ path: path(r.setting), value: v, message: `must be smaller than ${r.limit} (${limit}), ${r.why}` });
+        break;
+      }
+      case 'differsFrom': {
+        const v = at(settings, r.setting);
+        if (r.others.some((o) => at(settings, o) === v)) {
+          out.push({ path: path(r.setting), value: v, message: `must differ from ${r.others.map((o) => `${o} (${at(settings, o)})`).join(' and ')}: ${r.why}` });
+        }
+        break;
+      }
+      case 'distinctValues': {
+        const seen = new Map<unknown, string>();
+        for (const [name, v] of Object.entries<unknown>(at(settings, r.setting) ?? {})) {
+          const taken = seen.get(v);
+          if (taken) out.push({ path: [...path(r.setting), name], value: v, message: `must differ from ${r.setting}.${taken} (both ${v})` });
+          seen.set(v, name);
+        }
+        break;
+      }
+      case 'requestsWithinLimits':
+        for (const [block, res] of q.resourceBlocks(settings)) {
+          if (q.millicores(res.requests.cpu) > q.millicores(res.limits.cpu)) {
+            out.push({ path: [...path(block), 'requests', 'cpu'], value: res.requests.cpu, message: `must be at most ${block}.limits.cpu (${res.limits.cpu})` });
+          }
+          if (q.bytesOfQuantity(res.requests.memory) > q.bytesOfQuantity(res.limits.memory)) {
+            out.push({ path: [...path(block), 'requests', 'memory'], value: res.requests.memory, message: `must be at most ${block}.limits.memory (${res.limits.memory})` });
+          }
+        }
+        break;
+      case 'notKeys': {
+        const map = at(settings, r.setting) ?? {};
+        for (const key of r.keys.filter((k) => k in map)) out.push({ path: [...path(r.setting), key], value: map[key], message: `must not be set: ${r.why}` });
+        break;
+      }
+      case 'requires':
+        if (at(settings, r.setting) === true && at(settings, r.requires) !== true) {
+          out.push({ path: path(r.setting), value: true, message: `needs ${r.requires}: true (${r.why})` });
+        }
+        break;
+    }
+  }
+  return out;
+}
