@@ -41,33 +41,28 @@ const memory = () => z.string({ error: 'must be a memory quantity string such as
   .regex(MEMORY, { error: 'must be a memory quantity with a binary unit (Ki, Mi, Gi, Ti), such as "256Mi"' });
 
 const image = (pin: ImageRef) => z.strictObject({
-  /** Registry and repository. @default the pin in lib/images.ts */
-  repository: z.string().regex(REPOSITORY, { error: 'must be an image repository such as "prom/prometheus"' }).default(pin.repository),
-  /** Exact tag. @default the pin in lib/images.ts */
+  repository: z.string().regex(REPOSITORY, { error: 'must be an image repository such as "prom/prometheus"' }).default(pin.repository).describe('registry and repository, e.g. "prom/prometheus" or "registry.example.com/team/app".'),
   tag: z.string().regex(TAG, { error: 'must be an image tag (letters, digits, "_", "." and "-")' })
     .refine((t) => t !== 'latest', { error: 'must be a pinned tag, not "latest" (pin the version you tested)' })
-    .default(pin.tag),
-  /** When the kubelet pulls the image. @default IfNotPresent (so `kind load docker-image` works) */
-  pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never'], { error: 'must be one of IfNotPresent, Always, Never' }).default('IfNotPresent'),
-}).prefault({});
+    .default(pin.tag).describe('the exact tag to run; never "latest".'),
+  pullPolicy: z.enum(['IfNotPresent', 'Always', 'Never'], { error: 'must be one of IfNotPresent, Always, Never' }).default('IfNotPresent').describe('when the kubelet pulls the image: IfNotPresent (works with `kind load docker-image`), Always or Never.'),
+}).prefault({}).describe('the container image. The tag is pinned in lib/images.ts; change it only to a version you tested.');
 
 const resources = (d: { cpuRequest: string; memoryRequest: string; cpuLimit: string; memoryLimit: string }) => z.strictObject({
   requests: z.strictObject({
-    cpu: cpu().default(d.cpuRequest),
-    memory: memory().default(d.memoryRequest),
-  }).prefault({}),
+    cpu: cpu().default(d.cpuRequest).describe('CPU request, a quantity string such as "100m" or "1" (use --set-string for plain numbers).'),
+    memory: memory().default(d.memoryRequest).describe('memory request with a binary unit (Ki, Mi, Gi, Ti), such as "256Mi".'),
+  }).prefault({}).describe('what the scheduler reserves for the container.'),
   limits: z.strictObject({
-    cpu: cpu().default(d.cpuLimit),
-    memory: memory().default(d.memoryLimit),
-  }).prefault({}),
-}).prefault({});
+    cpu: cpu().default(d.cpuLimit).describe('CPU limit, a quantity string such as "500m" or "1" (use --set-string for plain numbers).'),
+    memory: memory().default(d.memoryLimit).describe('memory limit with a binary unit (Ki, Mi, Gi, Ti); the container is OOM-killed above it.'),
+  }).prefault({}).describe('the most the container may use.'),
+}).prefault({}).describe('CPU and memory requests and limits of the container; requests must not exceed limits.');
 
 const storage = (size: string) => z.strictObject({
-  /** Size of the PersistentVolumeClaim. */
-  size: z.string().regex(STORAGE, { error: 'must be a storage quantity with a binary unit (Mi, Gi, Ti), such as "10Gi"' }).default(size),
-  /** StorageClass of the claim. @default the cluster's default StorageClass (kind: `standard`) */
-  storageClassName: dnsLabel().optional(),
-}).prefault({});
+  size: z.string().regex(STORAGE, { error: 'must be a storage quantity with a binary unit (Mi, Gi, Ti), such as "10Gi"' }).default(size).describe('size of the claim with a binary unit (Mi, Gi, Ti), such as "10Gi".'),
+  storageClassName: dnsLabel().optional().describe('StorageClass of the claim; "" = the cluster\'s default class (kind: standard).'),
+}).prefault({}).describe('the component\'s PersistentVolumeClaim (ReadWriteOnce).');
 
 /** A label or annotation key: an optional DNS-subdomain prefix and "/", then a name of at most 63 characters. */
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -84,32 +79,24 @@ const labelMap = () => z.record(
  * observability-stack.podSettings, lib/compose/service-defaults.ts where compose has a counterpart).
  */
 const podSettings = () => ({
-  /** Schedule only on nodes with these labels. @default {} */
-  nodeSelector: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be label keys' }), z.string().regex(LABEL_VALUE, { error: 'values must be label values' })).default({}),
-  /** Tolerations, as in a pod spec (added to the stack's own, e.g. the log agent's control-plane ones). @default [] */
+  nodeSelector: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be label keys' }), z.string().regex(LABEL_VALUE, { error: 'values must be label values' })).default({}).describe('schedule the pods only on nodes with these labels, e.g. {kubernetes.io/os: linux}.'),
   tolerations: z.array(z.strictObject({
     key: z.string().regex(QUALIFIED_NAME, { error: 'must be a taint key' }).optional(),
     operator: z.enum(['Exists', 'Equal'], { error: 'must be "Exists" or "Equal"' }).optional(),
     value: z.string().regex(LABEL_VALUE, { error: 'must be a taint value' }).optional(),
     effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], { error: 'must be NoSchedule, PreferNoSchedule or NoExecute' }).optional(),
     tolerationSeconds: z.number().int().min(0).optional(),
-  })).max(20, { error: 'must list at most 20 tolerations' }).default([]),
-  /** Affinity, as in a pod spec (nodeAffinity, podAffinity, podAntiAffinity). @default {} */
+  })).max(20, { error: 'must list at most 20 tolerations' }).default([]).describe('tolerations of the pods, as in a pod spec (added to the stack\'s own).'),
   affinity: z.strictObject({
     nodeAffinity: z.record(z.string(), z.unknown()).optional(),
     podAffinity: z.record(z.string(), z.unknown()).optional(),
     podAntiAffinity: z.record(z.string(), z.unknown()).optional(),
-  }).default({}),
-  /** A PriorityClass for the pods; "" = none (the cluster's default). @default "" */
-  priorityClassName: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a PriorityClass name (a DNS subdomain) or ""' }).default(''),
-  /** Extra annotations on the pods. @default {} */
-  podAnnotations: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be annotation keys' }), z.string()).default({}),
-  /** Extra labels on the pods (not app.kubernetes.io/name or /part-of: the selectors use them). @default {} */
-  podLabels: labelMap(),
-  /** Secrets (of type kubernetes.io/dockerconfigjson) to pull the images with, by name. @default [] */
-  imagePullSecrets: z.array(z.string().regex(DNS_LABEL, { error: 'must be Secret names (DNS-1123 labels)' })).max(10, { error: 'must list at most 10 Secrets' }).default([]),
-  /** Extra environment variables of the main container, name → value (not one the stack sets itself). @default {} */
-  extraEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'names must be environment variable names (letters, digits, "_")' }), z.string()).default({}),
+  }).default({}).describe('affinity of the pods, as in a pod spec: nodeAffinity, podAffinity, podAntiAffinity.'),
+  priorityClassName: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a PriorityClass name (a DNS subdomain) or ""' }).default('').describe('a PriorityClass for the pods; "" = none.'),
+  podAnnotations: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be annotation keys' }), z.string()).default({}).describe('extra annotations on the pods.'),
+  podLabels: labelMap().describe('extra labels on the pods (not app.kubernetes.io/name or /part-of: the selectors use them).'),
+  imagePullSecrets: z.array(z.string().regex(DNS_LABEL, { error: 'must be Secret names (DNS-1123 labels)' })).max(10, { error: 'must list at most 10 Secrets' }).default([]).describe('names of Secrets (kubernetes.io/dockerconfigjson) to pull the images with, in the pods\' namespace.'),
+  extraEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'names must be environment variable names (letters, digits, "_")' }), z.string()).default({}).describe('extra environment variables of the main container, name: value (not one the stack sets itself).'),
 });
 
 /** The pod settings of one component (lib/k8s/pod-settings.ts applies them). */
@@ -133,41 +120,27 @@ export const STACK_RULES = stackRules(RESERVED_ENVIRONMENT);
 // stack fit a 2-CPU node with room to spare (at most 1 CPU and 1.5 GiB requested).
 
 const appSchema = z.strictObject({
-  /** Deploy the demo application. @default true */
-  enabled: z.boolean().default(true),
-  /** Name of the app's Deployment and Service, and its `app.kubernetes.io/name`. @default demo-app */
-  name: dnsLabel().default('demo-app'),
-  /** Namespace of the app (Pod Security `restricted`). @default demo */
-  namespace: dnsLabel().default('demo'),
-  /** The app's image: build it from app/ and `kind load docker-image`, or use your own. */
-  image: image(IMAGES.app),
-  /** Replicas of the app's Deployment. @default 1 */
-  replicas: int(1, 50).default(1),
-  /** Container port that serves HTTP and /metrics. @default 8080 */
-  port: int(1024, 65535).default(8080),
-  /** Path of the Prometheus metrics endpoint. @default /metrics */
-  metricsPath: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, { error: 'must be an absolute URL path such as "/metrics"' }).default('/metrics'),
-  /** Simulated work on `GET /`, in milliseconds (APP_LATENCY_MS). @default 50 */
-  latencyMs: int(0, 60000).default(50),
-  /** Share of `GET /` requests that fail with 500 (APP_ERROR_RATE). @default 0.05 */
-  errorRate: z.number({ error: 'must be a number from 0 to 1' }).min(0, { error: 'must be a number from 0 to 1' }).max(1, { error: 'must be a number from 0 to 1' }).default(0.05),
+  enabled: z.boolean().default(true).describe('deploy the demo application.'),
+  name: dnsLabel().default('demo-app').describe('name of the app\'s Deployment and Service, and its app.kubernetes.io/name (the `app` label of its metrics and logs).'),
+  namespace: dnsLabel().default('demo').describe('namespace of the app (Pod Security restricted); created by the chart unless it is the release namespace.'),
+  image: image(IMAGES.app).describe('the app\'s image: build it from app/ and `kind load docker-image`, or use your own.'),
+  replicas: int(1, 50).default(1).describe('replicas of the app\'s Deployment, 1 to 50.'),
+  port: int(1024, 65535).default(8080).describe('container port that serves HTTP and /metrics, 1024 to 65535.'),
+  metricsPath: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, { error: 'must be an absolute URL path such as "/metrics"' }).default('/metrics').describe('path of the Prometheus metrics endpoint (the prometheus.io/path annotation).'),
+  latencyMs: int(0, 60000).default(50).describe('simulated work on `GET /`, in milliseconds (APP_LATENCY_MS), 0 to 60000.'),
+  errorRate: z.number({ error: 'must be a number from 0 to 1' }).min(0, { error: 'must be a number from 0 to 1' }).max(1, { error: 'must be a number from 0 to 1' }).default(0.05).describe('share of `GET /` requests that fail with 500 (APP_ERROR_RATE), 0 to 1.'),
   /** CPU and memory of the app container. */
   resources: resources({ cpuRequest: '50m', memoryRequest: '64Mi', cpuLimit: '500m', memoryLimit: '256Mi' }),
-  /** The traffic generator: sends a realistic mix of requests so dashboards show data at once. */
   trafficGenerator: z.strictObject({
-    /** Run the traffic generator. @default true */
-    enabled: z.boolean().default(true),
-    /** Requests per second it sends. @default 5 */
-    requestsPerSecond: int(1, 1000).default(5),
+    enabled: z.boolean().default(true).describe('run the traffic generator.'),
+    requestsPerSecond: int(1, 1000).default(5).describe('requests per second it sends, 1 to 1000.'),
     /** CPU and memory of the generator. */
     resources: resources({ cpuRequest: '10m', memoryRequest: '48Mi', cpuLimit: '200m', memoryLimit: '128Mi' }),
-  }).prefault({}),
-  /** A ServiceMonitor for clusters that run the Prometheus Operator. @default false */
+  }).prefault({}).describe('sends a realistic mix of requests to the app so dashboards show data at once.'),
   serviceMonitor: z.strictObject({
-    enabled: z.boolean().default(false),
-    /** Extra labels, e.g. `{release: kube-prometheus-stack}` so the operator's selector picks it up. @default {} */
-    labels: z.record(z.string(), z.string()).default({}),
-  }).prefault({}),
+    enabled: z.boolean().default(false).describe('create the ServiceMonitor (needs app.enabled).'),
+    labels: z.record(z.string(), z.string()).default({}).describe('extra labels, e.g. {release: kube-prometheus-stack} so that operator\'s selector picks it up.'),
+  }).prefault({}).describe('a ServiceMonitor for clusters that run the Prometheus Operator (rendered only when the cluster serves monitoring.coreos.com/v1).'),
   /** The app's and the traffic generator's pods (extraEnv: the app's only). */
   ...podSettings(),
 }).prefault({});
@@ -181,35 +154,25 @@ const remoteWriteSchema = z.strictObject({
 
 const prometheusSchema = z.strictObject({
   image: image(IMAGES.prometheus),
-  /** How often every target is scraped, in seconds. @default 15 */
-  scrapeIntervalSeconds: int(1, 3600).default(15),
-  /** Scrape timeout, in seconds; at most the scrape interval. @default 10 */
-  scrapeTimeoutSeconds: int(1, 3600).default(10),
-  /** How often alerting and recording rules are evaluated, in seconds. @default 15 */
-  evaluationIntervalSeconds: int(1, 3600).default(15),
-  /** Keep samples this many days. @default 7 */
-  retentionDays: int(1, 3650).default(7),
-  /** Delete the oldest blocks once the TSDB is this large (Prometheus units: MB, GB, TB). @default 4GB */
-  retentionSize: z.string().regex(PROM_SIZE, { error: 'must be a Prometheus size such as "512MB" or "4GB"' }).default('4GB'),
+  scrapeIntervalSeconds: int(1, 3600).default(15).describe('how often every target is scraped, in seconds, 1 to 3600.'),
+  scrapeTimeoutSeconds: int(1, 3600).default(10).describe('scrape timeout in seconds, 1 to 3600 and at most scrapeIntervalSeconds.'),
+  evaluationIntervalSeconds: int(1, 3600).default(15).describe('how often alerting and recording rules are evaluated, in seconds, 1 to 3600.'),
+  retentionDays: int(1, 3650).default(7).describe('delete samples older than this many days, 1 to 3650.'),
+  retentionSize: z.string().regex(PROM_SIZE, { error: 'must be a Prometheus size such as "512MB" or "4GB"' }).default('4GB').describe('delete the oldest blocks once the TSDB is this large (MB, GB, TB); must be smaller than storage.size.'),
   /** The TSDB's PersistentVolumeClaim. @default 8Gi */
   storage: storage('8Gi'),
-  /** Ship samples to a scalable backend as well. @default [] */
-  remoteWrite: z.array(remoteWriteSchema).max(10, { error: 'must list at most 10 endpoints' }).default([]),
-  /** Load the stack's alerting rules. @default true */
-  alertRules: z.boolean().default(true),
-  /** Also emit the rules as a PrometheusRule for clusters that run the Prometheus Operator. @default false */
-  prometheusRule: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+  remoteWrite: z.array(remoteWriteSchema).max(10, { error: 'must list at most 10 endpoints' }).default([]).describe('also ship samples to these endpoints, at most 10, keyed by queue name: {mimir: {url: https://…/api/v1/push}}.'),
+  alertRules: z.boolean().default(true).describe('load the stack\'s alerting and recording rules (files/prometheus/rules/).'),
+  prometheusRule: z.strictObject({ enabled: z.boolean().default(false).describe('create the PrometheusRule (needs alertRules).') }).prefault({}).describe('also emit the rules as a PrometheusRule (rendered only when the cluster serves monitoring.coreos.com/v1).'),
   /** CPU and memory of the Prometheus container. */
   resources: resources({ cpuRequest: '200m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
   ...podSettings(),
 }).prefault({});
 
 const lokiSchema = z.strictObject({
-  /** Deploy Loki (and the log agent). @default true */
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(true).describe('deploy Loki and the log agent.'),
   image: image(IMAGES.loki),
-  /** Delete log lines older than this many days (compactor retention). @default 7 */
-  retentionDays: int(1, 3650).default(7),
+  retentionDays: int(1, 3650).default(7).describe('delete log lines older than this many days (compactor retention), 1 to 3650.'),
   /** Loki's PersistentVolumeClaim (chunks, index, compactor). @default 10Gi */
   storage: storage('10Gi'),
   /** CPU and memory of the Loki container. */
@@ -218,43 +181,32 @@ const lokiSchema = z.strictObject({
 }).prefault({});
 
 const logAgentSchema = z.strictObject({
-  /**
-   * Which node log agent ships pod logs to Loki, with the same files, labels and pipeline either way.
-   * Promtail reached end of life on 2026-03-02 (its last image is 3.6.11); Grafana Alloy is its successor.
-   * @default promtail
-   */
-  kind: z.enum(['promtail', 'alloy'], { error: 'must be "promtail" or "alloy"' }).default('promtail'),
-  /** Namespace of the agent, labelled Pod Security `privileged` (hostPath needs it). @default monitoring-agent */
-  namespace: dnsLabel().default('monitoring-agent'),
+  kind: z.enum(['promtail', 'alloy'], { error: 'must be "promtail" or "alloy"' }).default('promtail').describe('which agent: "promtail" or "alloy", with the same files, labels and pipeline either way. Promtail reached end of life on 2026-03-02 (3.6.11 is its last image); Grafana Alloy is its successor. Switching an installed release to alloy re-sends once the log files still on the nodes (Alloy keeps its positions apart from Promtail\'s).'),
+  namespace: dnsLabel().default('monitoring-agent').describe('namespace of the agent, Pod Security privileged (hostPath and uid 0 need it); must differ from the release namespace and app.namespace.'),
   promtail: z.strictObject({
     image: image(IMAGES.promtail),
     resources: resources({ cpuRequest: '50m', memoryRequest: '64Mi', cpuLimit: '250m', memoryLimit: '192Mi' }),
-  }).prefault({}),
+  }).prefault({}).describe('Promtail\'s image and resources.'),
   alloy: z.strictObject({
     image: image(IMAGES.alloy),
     resources: resources({ cpuRequest: '50m', memoryRequest: '96Mi', cpuLimit: '250m', memoryLimit: '256Mi' }),
-  }).prefault({}),
+  }).prefault({}).describe('Grafana Alloy\'s image and resources.'),
   /** The agent's pods, whichever agent runs. */
   ...podSettings(),
 }).prefault({});
 
 const grafanaSchema = z.strictObject({
-  /** Deploy Grafana. @default true */
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(true).describe('deploy Grafana.'),
   image: image(IMAGES.grafana),
-  /** Login name of the admin user. @default admin */
-  adminUser: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'must be 1 to 64 letters, digits, ".", "_", "@" or "-"' }).default('admin'),
-  /**
-   * An existing Secret holding the admin password (create it yourself; it never goes in git).
-   * @default none: Grafana's first start generates a random password on its volume
-   */
-  adminPasswordSecret: z.strictObject({ name: dnsLabel(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key' }) }).optional(),
-  /** How Grafana's Service is exposed. @default ClusterIP (use NodePort on kind with the port mapping in the README) */
+  adminUser: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'must be 1 to 64 letters, digits, ".", "_", "@" or "-"' }).default('admin').describe('login name of the admin user, 1 to 64 letters, digits, ".", "_", "@" or "-".'),
+  adminPasswordSecret: z.strictObject({
+    name: dnsLabel().describe('name of the Secret in the release namespace; "" = generate a password.'),
+    key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key' }).describe('the key of the Secret that holds the password.'),
+  }).optional().describe('an existing Secret holding the admin password. With no name, an init container generates a random password onto Grafana\'s volume once (NOTES.txt prints the command that reads it).'),
   service: z.strictObject({
-    type: z.enum(['ClusterIP', 'NodePort'], { error: 'must be "ClusterIP" or "NodePort"' }).default('ClusterIP'),
-    /** Node port when type is NodePort. @default 30300 */
-    nodePort: int(30000, 32767).default(30300),
-  }).prefault({}),
+    type: z.enum(['ClusterIP', 'NodePort'], { error: 'must be "ClusterIP" or "NodePort"' }).default('ClusterIP').describe('ClusterIP (reach it with kubectl port-forward) or NodePort (kind: add the port mapping from the README).'),
+    nodePort: int(30000, 32767).default(30300).describe('node port when type is NodePort, 30000 to 32767.'),
+  }).prefault({}).describe('how Grafana\'s Service is exposed.'),
   /** Grafana's PersistentVolumeClaim (sqlite database, plugins). @default 1Gi */
   storage: storage('1Gi'),
   /** CPU and memory of the Grafana container. */
@@ -276,15 +228,13 @@ const composeSchema = z.strictObject({
 export const stackSchema = z.strictObject({
   /** Namespace of Prometheus, Grafana and Loki (Pod Security `restricted`). @default monitoring */
   namespace: dnsLabel().default('monitoring'),
-  /** The cluster's DNS domain, used in the addresses components reach each other at. @default cluster.local */
-  clusterDomain: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'must be a DNS domain such as "cluster.local"' }).default('cluster.local'),
-  /** Labels on every object of the stack (and every compose service), e.g. `{team: platform}`. @default {} */
-  commonLabels: labelMap(),
-  app: appSchema,
-  prometheus: prometheusSchema,
-  loki: lokiSchema,
-  logAgent: logAgentSchema,
-  grafana: grafanaSchema,
+  clusterDomain: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'must be a DNS domain such as "cluster.local"' }).default('cluster.local').describe('the cluster\'s DNS domain, used in the addresses the components reach each other at.'),
+  commonLabels: labelMap().describe('labels on every object of the release and its pods, e.g. {team: platform}.'),
+  app: appSchema.describe('the demo application (built from app/) and its traffic generator.'),
+  prometheus: prometheusSchema.describe('Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).'),
+  loki: lokiSchema.describe('Loki, monolithic, on filesystem storage, with compactor retention that really deletes.'),
+  logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.'),
+  grafana: grafanaSchema.describe('Grafana with its Prometheus (default) and Loki data sources provisioned from files.'),
   compose: composeSchema,
 }).superRefine((c, ctx) => {
   // The rules across settings: one table (lib/validate-stack.ts), which the chart applies too.

@@ -8,7 +8,8 @@
  * `valuesToStackInput` of the same values, so the two renderings cannot drift apart.
  */
 import { stringify } from 'yaml';
-import { ImageSettings, parseStackConfig, StackConfig, StackInput } from '../config';
+import { z } from 'zod';
+import { ImageSettings, parseStackConfig, StackConfig, stackSchema, StackInput } from '../config';
 import { IMAGES } from '../images';
 
 /** Where the chart lives, relative to the repository root. */
@@ -133,98 +134,39 @@ export function valuesToStackInput(v: ChartValues, releaseNamespace: string): St
   return { namespace: releaseNamespace, clusterDomain, ...input } as StackInput;
 }
 
-// ---------------------------------------------------------------------------------------------------
-// The comment of every key: values.yaml prints it above the key (`# key -- text`), values.schema.json
-// carries it as the key's description. Keys shared by several components (image, resources, storage) are
-// documented once, by their last path segments.
-
-const SHARED_DOCS: Record<string, string> = {
-  'image': 'the container image. The tag is pinned in lib/images.ts; change it only to a version you tested.',
-  'image.repository': 'registry and repository, e.g. "prom/prometheus" or "registry.example.com/team/app".',
-  'image.tag': 'the exact tag to run; never "latest".',
-  'image.digest': 'optional "sha256:…" digest; when set the image is pulled as repository:tag@digest. "" = none.',
-  'image.pullPolicy': 'when the kubelet pulls the image: IfNotPresent (works with `kind load docker-image`), Always or Never.',
-  'resources': 'CPU and memory requests and limits of the container; requests must not exceed limits.',
-  'resources.requests': 'what the scheduler reserves for the container.',
-  'resources.requests.cpu': 'CPU request, a quantity string such as "100m" or "1" (use --set-string for plain numbers).',
-  'resources.requests.memory': 'memory request with a binary unit (Ki, Mi, Gi, Ti), such as "256Mi".',
-  'resources.limits': 'the most the container may use.',
-  'resources.limits.cpu': 'CPU limit, a quantity string such as "500m" or "1" (use --set-string for plain numbers).',
-  'resources.limits.memory': 'memory limit with a binary unit (Ki, Mi, Gi, Ti); the container is OOM-killed above it.',
-  'nodeSelector': 'schedule the pods only on nodes with these labels, e.g. {kubernetes.io/os: linux}.',
-  'tolerations': 'tolerations of the pods, as in a pod spec (added to the stack\'s own).',
-  'affinity': 'affinity of the pods, as in a pod spec: nodeAffinity, podAffinity, podAntiAffinity.',
-  'priorityClassName': 'a PriorityClass for the pods; "" = none.',
-  'podAnnotations': 'extra annotations on the pods.',
-  'podLabels': 'extra labels on the pods (not app.kubernetes.io/name or /part-of: the selectors use them).',
-  'imagePullSecrets': 'names of Secrets (kubernetes.io/dockerconfigjson) to pull the images with, in the pods\' namespace.',
-  'extraEnv': 'extra environment variables of the main container, name: value (not one the stack sets itself).',
-  'storage': 'the component\'s PersistentVolumeClaim (ReadWriteOnce).',
-  'storage.size': 'size of the claim with a binary unit (Mi, Gi, Ti), such as "10Gi".',
-  'storage.storageClassName': 'StorageClass of the claim; "" = the cluster\'s default class (kind: standard).',
-};
-
-const DOCS: Record<string, string> = {
-  'clusterDomain': 'the cluster\'s DNS domain, used in the addresses the components reach each other at.',
-  'commonLabels': 'labels on every object of the release and its pods, e.g. {team: platform}.',
+/**
+ * The words of values.yaml's comments and values.schema.json's descriptions: the model's own (its schema
+ * carries them, lib/config.ts), and for what only the chart has, these.
+ */
+const CHART_DOCS: Record<string, string> = {
   'namespaces': 'the namespaces this chart creates besides the release namespace (which Helm does not label; see the README).',
   'namespaces.create': 'create app.namespace (Pod Security restricted) and logAgent.namespace (privileged). Set false when they exist already; they must then carry those labels.',
-  'app': 'the demo application (built from app/) and its traffic generator.',
-  'app.enabled': 'deploy the demo application.',
-  'app.name': 'name of the app\'s Deployment and Service, and its app.kubernetes.io/name (the `app` label of its metrics and logs).',
-  'app.namespace': 'namespace of the app (Pod Security restricted); created by the chart unless it is the release namespace.',
-  'app.image': 'the app\'s image: build it from app/ and `kind load docker-image`, or use your own.',
-  'app.replicas': 'replicas of the app\'s Deployment, 1 to 50.',
-  'app.port': 'container port that serves HTTP and /metrics, 1024 to 65535.',
-  'app.metricsPath': 'path of the Prometheus metrics endpoint (the prometheus.io/path annotation).',
-  'app.latencyMs': 'simulated work on `GET /`, in milliseconds (APP_LATENCY_MS), 0 to 60000.',
-  'app.errorRate': 'share of `GET /` requests that fail with 500 (APP_ERROR_RATE), 0 to 1.',
-  'app.trafficGenerator': 'sends a realistic mix of requests to the app so dashboards show data at once.',
-  'app.trafficGenerator.enabled': 'run the traffic generator.',
-  'app.trafficGenerator.requestsPerSecond': 'requests per second it sends, 1 to 1000.',
-  'app.serviceMonitor': 'a ServiceMonitor for clusters that run the Prometheus Operator (rendered only when the cluster serves monitoring.coreos.com/v1).',
-  'app.serviceMonitor.enabled': 'create the ServiceMonitor (needs app.enabled).',
-  'app.serviceMonitor.labels': 'extra labels, e.g. {release: kube-prometheus-stack} so that operator\'s selector picks it up.',
-  'prometheus': 'Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).',
-  'prometheus.scrapeIntervalSeconds': 'how often every target is scraped, in seconds, 1 to 3600.',
-  'prometheus.scrapeTimeoutSeconds': 'scrape timeout in seconds, 1 to 3600 and at most scrapeIntervalSeconds.',
-  'prometheus.evaluationIntervalSeconds': 'how often alerting and recording rules are evaluated, in seconds, 1 to 3600.',
-  'prometheus.retentionDays': 'delete samples older than this many days, 1 to 3650.',
-  'prometheus.retentionSize': 'delete the oldest blocks once the TSDB is this large (MB, GB, TB); must be smaller than storage.size.',
   'prometheus.remoteWrite': 'also ship samples to these endpoints, at most 10, keyed by queue name: {mimir: {url: https://…/api/v1/push}}.',
-  'prometheus.alertRules': 'load the stack\'s alerting and recording rules (files/prometheus/rules/).',
-  'prometheus.prometheusRule': 'also emit the rules as a PrometheusRule (rendered only when the cluster serves monitoring.coreos.com/v1).',
-  'prometheus.prometheusRule.enabled': 'create the PrometheusRule (needs alertRules).',
-  'loki': 'Loki, monolithic, on filesystem storage, with compactor retention that really deletes.',
-  'loki.enabled': 'deploy Loki and the log agent.',
-  'loki.retentionDays': 'delete log lines older than this many days (compactor retention), 1 to 3650.',
-  'logAgent': 'the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.',
-  'logAgent.kind': 'which agent: "promtail" or "alloy", with the same files, labels and pipeline either way. Promtail reached end of life on 2026-03-02 (3.6.11 is its last image); Grafana Alloy is its successor. Switching an installed release to alloy re-sends once the log files still on the nodes (Alloy keeps its positions apart from Promtail\'s).',
-  'logAgent.namespace': 'namespace of the agent, Pod Security privileged (hostPath and uid 0 need it); must differ from the release namespace and app.namespace.',
-  'logAgent.promtail': 'Promtail\'s image and resources.',
-  'logAgent.alloy': 'Grafana Alloy\'s image and resources.',
-  'grafana': 'Grafana with its Prometheus (default) and Loki data sources provisioned from files.',
-  'grafana.enabled': 'deploy Grafana.',
-  'grafana.adminUser': 'login name of the admin user, 1 to 64 letters, digits, ".", "_", "@" or "-".',
-  'grafana.adminPasswordSecret': 'an existing Secret holding the admin password. With no name, an init container generates a random password onto Grafana\'s volume once (NOTES.txt prints the command that reads it).',
-  'grafana.adminPasswordSecret.name': 'name of the Secret in the release namespace; "" = generate a password.',
-  'grafana.adminPasswordSecret.key': 'the key of the Secret that holds the password.',
-  'grafana.service': 'how Grafana\'s Service is exposed.',
-  'grafana.service.type': 'ClusterIP (reach it with kubectl port-forward) or NodePort (kind: add the port mapping from the README).',
-  'grafana.service.nodePort': 'node port when type is NodePort, 30000 to 32767.',
   'tests': 'the `helm test` pods, which check Prometheus /-/ready, Grafana /api/health and the app\'s metrics with busybox wget.',
   'tests.image': 'image of the `helm test` pods; it must have busybox wget: the pinned Prometheus image has it, its -distroless variant does not. Set it too when your images come from a mirror.',
 };
 
+/** The chart adds a digest to every image. */
+const DIGEST_DOC = 'optional "sha256:…" digest; when set the image is pulled as repository:tag@digest. "" = none.';
+
+/** The model's settings as JSON Schema, with the descriptions its schema carries. */
+const MODEL_SCHEMA = z.toJSONSchema(stackSchema, { io: 'input', unrepresentable: 'throw', target: 'draft-7' }) as Record<string, any>;
+
+/** The description the model's schema gives the setting at `path`, if any. */
+function modelDoc(path: string): string | undefined {
+  let node: Record<string, any> | undefined = MODEL_SCHEMA;
+  for (const key of path.split('.')) node = node?.properties?.[key];
+  return node?.description;
+}
+
 /** The comment of the key at `path` (dot-separated); throws when there is none, so no key goes undocumented. */
 export function valueDoc(path: string): string {
-  if (DOCS[path]) return DOCS[path];
-  const segments = path.split('.');
-  for (let n = Math.min(3, segments.length); n >= 1; n--) {
-    const suffix = segments.slice(-n).join('.');
-    if (SHARED_DOCS[suffix]) return SHARED_DOCS[suffix];
-  }
-  throw new Error(`values.yaml key ${path} has no comment: add one to lib/helm/values.ts`);
+  const doc = CHART_DOCS[path]
+    ?? (path.endsWith('.image.digest') ? DIGEST_DOC : undefined)
+    // The test pods' image has the shape, and so the words, of Prometheus's.
+    ?? modelDoc(path.startsWith('tests.image.') ? path.replace(/^tests\./, 'prometheus.') : path);
+  if (!doc) throw new Error(`values.yaml key ${path} has no description: describe it in lib/config.ts (or, chart only, in lib/helm/values.ts)`);
+  return doc;
 }
 
 /** First lines of values.yaml (line 1 points editors at the schema). */
