@@ -262,6 +262,12 @@ export type StackInput = z.input<typeof stackSchema>;
 /** The resolved model: every default filled in, every rule checked. */
 export type StackConfig = z.output<typeof stackSchema>;
 export type Resources = StackConfig['prometheus']['resources'];
+/** Each component's block of the settings, as its construct takes it. */
+export type AppSettings = StackConfig['app'];
+export type PrometheusSettings = StackConfig['prometheus'];
+export type LokiSettings = StackConfig['loki'];
+export type LogAgentSettings = StackConfig['logAgent'];
+export type GrafanaSettings = StackConfig['grafana'];
 export type ImageSettings = StackConfig['prometheus']['image'];
 
 /** Raised for invalid settings; `problems` holds one line per setting. */

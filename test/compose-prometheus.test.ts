@@ -43,7 +43,7 @@ describe('compose prometheus.yml', () => {
     const c = parseStackConfig({});
     const { config } = composeFiles();
     expect(config).toEqual(renderComposePrometheusConfig(c));
-    const kubernetes = renderKubernetesPrometheusConfig(c);
+    const kubernetes = renderKubernetesPrometheusConfig(c.prometheus);
     expect(config.global).toEqual(kubernetes.global);
     expect(config.rule_files).toEqual(kubernetes.rule_files);
     expect(config.remote_write).toEqual(kubernetes.remote_write);

@@ -155,7 +155,7 @@ describe('the Alloy syntax writer', () => {
 
 describe('Kubernetes: config.alloy', () => {
   const c = parseStackConfig(ALLOY);
-  const text = renderAlloyKubernetesConfig(c, lokiPushUrl(c));
+  const text = renderAlloyKubernetesConfig(lokiPushUrl(c));
   const file = parseAlloy(text);
 
   test('starts with the generated-file header and holds the pipeline\'s components in order', () => {
@@ -254,7 +254,7 @@ describe('Kubernetes: the Alloy objects', () => {
     const mounts = Object.fromEntries(container.volumeMounts.map((m: any) => [m.mountPath, [m.name, m.readOnly ?? false]]));
     expect(mounts).toEqual({ '/etc/alloy': ['config', true], '/var/log/pods': ['pods', true], [ALLOY_STORAGE_PATH]: ['data', false], '/tmp': ['tmp', false] });
     expect(pod.volumes.find((v: any) => v.name === 'data').hostPath).toEqual({ path: '/var/lib/observability-stack/alloy', type: 'DirectoryOrCreate' });
-    expect(find(objects, 'ConfigMap', 'alloy-config', ns).data).toEqual({ 'config.alloy': renderAlloyKubernetesConfig(c, lokiPushUrl(c)) });
+    expect(find(objects, 'ConfigMap', 'alloy-config', ns).data).toEqual({ 'config.alloy': renderAlloyKubernetesConfig(lokiPushUrl(c)) });
   });
 
   test('probes /-/ready on its HTTP port, is scraped there, and rolls when its config changes', () => {

@@ -104,8 +104,8 @@ describe.each([['defaults', {}], ['customised', CUSTOMISED]] as const)('%s stack
   const promtailYaml = parse(find(objects, 'ConfigMap', 'promtail-config', c.logAgent.namespace).data['promtail.yaml']);
 
   test('the synthesized loki.yaml and promtail.yaml are the renderers\' output', () => {
-    expect(lokiYaml).toEqual(renderLokiConfig(c));
-    expect(promtailYaml).toEqual(renderPromtailKubernetesConfig(c, `http://loki.${c.namespace}.svc.${c.clusterDomain}:3100/loki/api/v1/push`));
+    expect(lokiYaml).toEqual(renderLokiConfig(c.loki));
+    expect(promtailYaml).toEqual(renderPromtailKubernetesConfig(`http://loki.${c.namespace}.svc.${c.clusterDomain}:3100/loki/api/v1/push`));
   });
 
   test('loki.yaml holds only keys documented for Loki 3.7.6', () => {
@@ -119,14 +119,14 @@ describe.each([['defaults', {}], ['customised', CUSTOMISED]] as const)('%s stack
 
 describe('the key walk itself', () => {
   test('catches a leftover Loki 2.x key and a typo', () => {
-    const config: any = renderLokiConfig(parseStackConfig({}));
+    const config: any = renderLokiConfig(parseStackConfig({}).loki);
     config.compactor.shared_store = 'filesystem'; // removed in 3.0
     config.limits_config.retention_perod = '1h';
     expect(unknownPaths(config, LOKI_KEYS)).toEqual(['compactor.shared_store', 'limits_config.retention_perod']);
   });
 
   test('catches a key inside list items and inside a stage, but not data keys of a map', () => {
-    const config: any = renderPromtailKubernetesConfig(parseStackConfig({}), 'http://loki:3100/loki/api/v1/push');
+    const config: any = renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push');
     config.scrape_configs[0].relabel_configs[0].targetLabel = 'x';
     config.scrape_configs[0].pipeline_stages[0].cri = { max_partial_lines: 100 };
     config.scrape_configs[0].pipeline_stages[1].structured_metadata.trace_id = null;
@@ -139,8 +139,8 @@ describe('the key walk itself', () => {
   test('every listed key is used, so the list documents what the renderers emit', () => {
     const used = (config: unknown, allowed: Record<string, string>) => new Set(keyPaths(config, allowed));
     const c = parseStackConfig({});
-    const loki = used(renderLokiConfig(c), LOKI_KEYS);
-    const promtail = used(renderPromtailKubernetesConfig(c, 'http://loki:3100/loki/api/v1/push'), PROMTAIL_KEYS);
+    const loki = used(renderLokiConfig(c.loki), LOKI_KEYS);
+    const promtail = used(renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push'), PROMTAIL_KEYS);
     // `action` is allowed (relabel rules may use it) but the contract's rules rely on the default, replace.
     expect(Object.keys(LOKI_KEYS).filter((k) => !loki.has(k))).toEqual([]);
     expect(Object.keys(PROMTAIL_KEYS).filter((k) => !promtail.has(k))).toEqual(['scrape_configs[].relabel_configs[].action']);
@@ -148,7 +148,7 @@ describe('the key walk itself', () => {
 });
 
 describe('loki.yaml', () => {
-  const config: any = renderLokiConfig(parseStackConfig({}));
+  const config: any = renderLokiConfig(parseStackConfig({}).loki);
 
   test('runs one tenant, monolithic, with nothing phoning home', () => {
     expect(config.auth_enabled).toBe(false);
@@ -173,15 +173,15 @@ describe('loki.yaml', () => {
   test('retention really deletes: the compactor applies it, with a delete request store', () => {
     expect(config.compactor).toMatchObject({ retention_enabled: true, delete_request_store: 'filesystem' });
     expect(config.limits_config.retention_period).toBe('168h');
-    expect(renderLokiConfig(parseStackConfig({ loki: { retentionDays: 30 } })).limits_config).toMatchObject({ retention_period: '720h' });
+    expect(renderLokiConfig(parseStackConfig({ loki: { retentionDays: 30 } }).loki).limits_config).toMatchObject({ retention_period: '720h' });
   });
 
   test('bounds the WAL replay at 75% of the memory limit, so a large WAL cannot OOM-loop Loki (Loki\'s WAL docs)', () => {
     expect(config.ingester).toEqual({ wal: { replay_memory_ceiling: '768MB' } });
-    expect((renderLokiConfig(parseStackConfig({ loki: { resources: { limits: { memory: '3Gi' } } } })) as any).ingester.wal.replay_memory_ceiling).toBe('2304MB');
-    expect((renderLokiConfig(parseStackConfig({ loki: { resources: { requests: { memory: '100Mi' }, limits: { memory: '500Mi' } } } })) as any).ingester.wal.replay_memory_ceiling).toBe('375MB');
+    expect((renderLokiConfig(parseStackConfig({ loki: { resources: { limits: { memory: '3Gi' } } } }).loki) as any).ingester.wal.replay_memory_ceiling).toBe('2304MB');
+    expect((renderLokiConfig(parseStackConfig({ loki: { resources: { requests: { memory: '100Mi' }, limits: { memory: '500Mi' } } } }).loki) as any).ingester.wal.replay_memory_ceiling).toBe('375MB');
     // At least 1MB: 0 would turn the ceiling off.
-    expect((renderLokiConfig(parseStackConfig({ loki: { resources: { requests: { memory: '1Mi' }, limits: { memory: '1Mi' } } } })) as any).ingester.wal.replay_memory_ceiling).toBe('1MB');
+    expect((renderLokiConfig(parseStackConfig({ loki: { resources: { requests: { memory: '1Mi' }, limits: { memory: '1Mi' } } } }).loki) as any).ingester.wal.replay_memory_ceiling).toBe('1MB');
   });
 
   test('turns on structured metadata, volumes and patterns explicitly', () => {

@@ -47,7 +47,7 @@ describe('the synthesized prometheus.yml', () => {
   const rulesYaml = find(objects, 'ConfigMap', 'prometheus-rules', 'monitoring').data[RULES_FILE];
 
   test('is the renderer\'s output', () => {
-    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(parseStackConfig({})));
+    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(parseStackConfig({}).prometheus));
   });
 
   test('is rejected by promtool as is, because Debian\'s build has no kubernetes_sd (the reason for the swap)', () => {
@@ -71,7 +71,7 @@ describe('the synthesized prometheus.yml', () => {
 
   test('the remote_write section of a customised stack passes promtool', () => {
     const c = parseStackConfig({ prometheus: { remoteWrite: [{ name: 'mimir', url: 'https://mimir.example.com/api/v1/push' }] } });
-    const { config, files } = withFileSd(localRules(renderKubernetesPrometheusConfig(c)), {});
+    const { config, files } = withFileSd(localRules(renderKubernetesPrometheusConfig(c.prometheus)), {});
     const result = promtoolCheckConfig(stringify(config), { ...files, [`rules/${RULES_FILE}`]: rulesYaml });
     expect(result.ok).toBe(true);
   });
@@ -151,7 +151,7 @@ describe('end to end: the real Prometheus scrapes annotated pods with exactly th
       podTarget({ ...pod, port: annotated.port, pod: 'demo-app-7c9d8f6b5-init1', container: 'init', init: true, labels: appLabels, annotations: annotations(annotated.port) }),
     ];
     const c = parseStackConfig({ prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 } });
-    const { config, files } = withFileSd(localRules(renderKubernetesPrometheusConfig(c)), { [KUBERNETES_PODS_JOB]: targets });
+    const { config, files } = withFileSd(localRules(renderKubernetesPrometheusConfig(c.prometheus)), { [KUBERNETES_PODS_JOB]: targets });
     prometheus = await startPrometheus({ config: stringify(config), files: { ...files, [`rules/${RULES_FILE}`]: toYaml(renderAlertRules()) } });
   });
 

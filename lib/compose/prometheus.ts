@@ -46,7 +46,7 @@ export function composePrometheusService(c: StackConfig): ComposeServiceEntry {
  * rule file and remote_write as on Kubernetes.
  */
 export function renderComposePrometheusConfig(c: StackConfig): PrometheusConfig {
-  return prometheusConfig(c, composeScrapeTargets(c).map((t) => ({
+  return prometheusConfig(c.prometheus, composeScrapeTargets(c).map((t) => ({
     job_name: t.service,
     metrics_path: t.metricsPath,
     static_configs: [{ targets: [`${t.service}:${t.port}`], labels: { ...t.labels } }],

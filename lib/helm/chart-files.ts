@@ -81,21 +81,21 @@ export function renderChartFiles(): Map<string, string> {
   // prometheus.yml: the scrape jobs are static; the template adds global, rule_files and remote_write.
   files.set('files/prometheus/scrape-configs.yaml',
     header('lib/render/prometheus-config.ts (renderKubernetesPrometheusConfig: scrape_configs)') +
-    toYaml(renderKubernetesPrometheusConfig(c).scrape_configs));
+    toYaml(renderKubernetesPrometheusConfig(c.prometheus).scrape_configs));
   files.set(`files/prometheus/rules/${RULES_FILE}`, header('lib/render/alert-rules.ts (renderAlertRules)') + toYaml(renderAlertRules()));
 
   // loki.yaml: all static but limits_config.retention_period and ingester (the WAL replay ceiling, from the
   // memory limit), which the template adds.
-  const loki = renderLokiConfig(c) as { limits_config: Record<string, unknown>; ingester?: unknown };
+  const loki = renderLokiConfig(c.loki) as { limits_config: Record<string, unknown>; ingester?: unknown };
   delete loki.limits_config.retention_period;
   delete loki.ingester;
   files.set('files/loki/loki.yaml', header('lib/render/loki-config.ts (renderLokiConfig, without limits_config.retention_period and ingester)') + toYaml(loki));
 
   // promtail.yaml: all static but clients (Loki's push URL), which the template adds.
-  const promtail = renderPromtailKubernetesConfig(c, '') as Record<string, unknown>;
+  const promtail = renderPromtailKubernetesConfig('') as Record<string, unknown>;
   delete promtail.clients;
   // config.alloy: all static but Loki's push URL, which the template puts in place of LOKI_PUSH_URL.
-  files.set('files/alloy/config.alloy', renderAlloyKubernetesConfig(c, ALLOY_LOKI_PUSH_URL_PLACEHOLDER));
+  files.set('files/alloy/config.alloy', renderAlloyKubernetesConfig(ALLOY_LOKI_PUSH_URL_PLACEHOLDER));
 
   files.set('files/promtail/promtail.yaml', header('lib/render/promtail-config.ts (renderPromtailKubernetesConfig, without clients)') + toYaml(promtail));
 

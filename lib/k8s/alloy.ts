@@ -23,7 +23,7 @@ export class Alloy extends Construct {
     super(scope, id);
     const c = props.config;
     // discovery.kubernetes with role "pod" (and a field selector) lists and watches pods; nothing else.
-    this.configText = renderAlloyKubernetesConfig(c, props.lokiPushUrl);
+    this.configText = renderAlloyKubernetesConfig(props.lokiPushUrl);
     addNodeLogAgent(this, {
       name: ALLOY_NAME,
       config: c,

@@ -44,7 +44,7 @@ export class Loki extends Construct {
     this.url = lokiUrl(c);
     this.pushUrl = lokiPushUrl(c);
 
-    this.configYaml = toYaml(renderLokiConfig(c));
+    this.configYaml = toYaml(renderLokiConfig(c.loki));
     const configData = { 'loki.yaml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, namespace: ns, labels },

@@ -37,7 +37,7 @@ export class Prometheus extends Construct {
     // Pod discovery needs to read pods, nothing else.
     const identity = new PodReader(this, 'identity', { name, namespace: ns, labels });
 
-    this.configYaml = toYaml(renderKubernetesPrometheusConfig(c));
+    this.configYaml = toYaml(renderKubernetesPrometheusConfig(c.prometheus));
     const configData = { 'prometheus.yml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, namespace: ns, labels },

@@ -27,7 +27,7 @@ export class Promtail extends Construct {
     const c = props.config;
     // kubernetes_sd role "pod" lists and watches pods (on this node: Promtail adds the spec.nodeName field
     // selector); it reads nodes only for `attach_metadata: {node: true}`, which we do not use. So: pods only.
-    this.configYaml = toYaml(renderPromtailKubernetesConfig(c, props.lokiPushUrl));
+    this.configYaml = toYaml(renderPromtailKubernetesConfig(props.lokiPushUrl));
     addNodeLogAgent(this, {
       name: PROMTAIL_NAME,
       config: c,

@@ -8,7 +8,6 @@
  * grafana/alloy v1.18; every component, block and attribute used is listed with its source in
  * test/logs-alloy-config.test.ts.
  */
-import { StackConfig } from '../config';
 import { AlloyBlock, expression, renderAlloy } from './alloy-syntax';
 import { promtailRelabelRules } from './promtail-config';
 import { RelabelRule } from './relabel';
@@ -69,8 +68,7 @@ export const ALLOY_LOGGING: AlloyBlock = { name: 'logging', attributes: [['level
  * - loki.process: `stage.cri` (kind and current clusters run containerd or CRI-O), then the shared tail;
  * - loki.write: Loki's push URL.
  */
-export function renderAlloyKubernetesConfig(c: StackConfig, lokiPushUrl: string): string {
-  void c; // Nothing in the model changes the pipeline yet; the parameter keeps the renderers' shape.
+export function renderAlloyKubernetesConfig(lokiPushUrl: string): string {
   const blocks: AlloyBlock[] = [
     ALLOY_LOGGING,
     {

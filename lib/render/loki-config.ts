@@ -6,7 +6,7 @@
  * docs/sources/shared/configuration.md); Loki parses its config strictly, so an unknown key stops it.
  * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
  */
-import { bytesOfQuantity, StackConfig } from '../config';
+import { bytesOfQuantity, LokiSettings } from '../config';
 import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR } from '../components/loki';
 
 /**
@@ -15,7 +15,7 @@ import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR } from '.
  * `delete_request_store` (without the latter Loki 3 refuses to start; without the former
  * `retention_period` silently does nothing, grafana/loki#9207).
  */
-export function renderLokiConfig(c: StackConfig): Record<string, unknown> {
+export function renderLokiConfig(loki: LokiSettings): Record<string, unknown> {
   const d = LOKI_DATA_DIR;
   return {
     // One tenant ("fake"): agents push without an X-Scope-OrgID header.
@@ -49,7 +49,7 @@ export function renderLokiConfig(c: StackConfig): Record<string, unknown> {
       }],
     },
     limits_config: {
-      retention_period: `${c.loki.retentionDays * 24}h`,
+      retention_period: `${loki.retentionDays * 24}h`,
       // Both default to true in 3.1+, but volume_enabled was false in 3.0: say what we rely on.
       allow_structured_metadata: true,
       volume_enabled: true,
@@ -57,7 +57,7 @@ export function renderLokiConfig(c: StackConfig): Record<string, unknown> {
     // The ingester replays its WAL at start; past this much memory it flushes chunks to storage instead of
     // holding them. The default (4GB) is above the container's limit, so a large WAL would be OOM-killed
     // on every restart; Loki's WAL docs suggest about 75% of the memory available.
-    ingester: { wal: { replay_memory_ceiling: lokiReplayMemoryCeiling(c.loki.resources.limits.memory) } },
+    ingester: { wal: { replay_memory_ceiling: lokiReplayMemoryCeiling(loki.resources.limits.memory) } },
     compactor: {
       working_directory: `${d}/compactor`,
       retention_enabled: true,

@@ -2,7 +2,7 @@
  * prometheus.yml for the stack: the frame every rendering shares and the Kubernetes pod discovery. Pure: no
  * rendering imported; the compose rendering adds its static targets (lib/compose/prometheus.ts).
  */
-import { StackConfig } from '../config';
+import { PrometheusSettings } from '../config';
 import { kubernetesContractRules, RelabelRule } from './relabel';
 import { PROMETHEUS_RULES_DIR } from '../components/prometheus';
 
@@ -62,8 +62,7 @@ export function podAnnotationRelabelRules(): RelabelRule[] {
  * prometheus.yml around the given scrape jobs, the same in every rendering: the global intervals, the stack's
  * rule files (when alert rules are on) and remote_write.
  */
-export function prometheusConfig(c: StackConfig, scrapeConfigs: ScrapeConfig[]): PrometheusConfig {
-  const p = c.prometheus;
+export function prometheusConfig(p: PrometheusSettings, scrapeConfigs: ScrapeConfig[]): PrometheusConfig {
   return {
     global: {
       scrape_interval: `${p.scrapeIntervalSeconds}s`,
@@ -81,8 +80,8 @@ export function prometheusConfig(c: StackConfig, scrapeConfigs: ScrapeConfig[]):
  * the stack's own components included (Prometheus scrapes itself that way too, with the same labels as
  * everything else).
  */
-export function renderKubernetesPrometheusConfig(c: StackConfig): PrometheusConfig {
-  return prometheusConfig(c, [
+export function renderKubernetesPrometheusConfig(p: PrometheusSettings): PrometheusConfig {
+  return prometheusConfig(p, [
     {
       job_name: KUBERNETES_PODS_JOB,
       kubernetes_sd_configs: [{ role: 'pod' }],

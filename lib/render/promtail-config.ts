@@ -7,7 +7,6 @@
  * (grafana/loki@v3.6.11:docs/sources/send-data/promtail/configuration.md and .../stages/*.md);
  * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
  */
-import { StackConfig } from '../config';
 import { kubernetesContractRules, RelabelRule } from './relabel';
 import { POD_LOGS_DIR } from '../image-facts';
 import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR } from '../components/promtail';
@@ -66,8 +65,7 @@ export function promtailPipelineStages(): Array<Record<string, unknown>> {
  * So a /ready that stays 500 means Promtail cannot discover pods (RBAC, API server) or cannot read
  * /var/log/pods (mounts, permissions), which is exactly what the probe should show.
  */
-export function renderPromtailKubernetesConfig(c: StackConfig, lokiPushUrl: string): Record<string, unknown> {
-  void c; // Nothing in the model changes Promtail's file yet; the parameter keeps the renderers' shape.
+export function renderPromtailKubernetesConfig(lokiPushUrl: string): Record<string, unknown> {
   return {
     server: {
       http_listen_port: PROMTAIL_HTTP_PORT,
