@@ -2,7 +2,7 @@
  * The demo application (built from app/) and its traffic generator: every fact of how they run, in one place
  * (lib/k8s/app.ts, lib/compose/app.ts and the chart read them from here).
  */
-import type { StackConfig } from '../config';
+import type { AppSettings } from '../config';
 import { DEBIAN_BASE_TOOLS, ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
 
@@ -21,11 +21,11 @@ export const TRAFFIC_HEALTH_PORT = 8081;
 export const APP_ENVIRONMENT_NAMES = ['PORT', 'APP_LATENCY_MS', 'APP_ERROR_RATE'] as const;
 
 /** The app's environment, the same in every rendering. */
-export function appEnvironment(c: StackConfig): Record<(typeof APP_ENVIRONMENT_NAMES)[number], string> {
+export function appEnvironment(app: Pick<AppSettings, 'port' | 'latencyMs' | 'errorRate'>): Record<(typeof APP_ENVIRONMENT_NAMES)[number], string> {
   return {
-    PORT: String(c.app.port),
-    APP_LATENCY_MS: String(c.app.latencyMs),
-    APP_ERROR_RATE: String(c.app.errorRate),
+    PORT: String(app.port),
+    APP_LATENCY_MS: String(app.latencyMs),
+    APP_ERROR_RATE: String(app.errorRate),
   };
 }
 

@@ -2,7 +2,7 @@
  * Grafana: every fact of how it runs, in one place (lib/k8s/grafana.ts, lib/compose/grafana.ts, the chart and
  * the provisioning renderer read them from here): the image and what it holds, uid, port, paths, settings.
  */
-import type { StackConfig } from '../config';
+import type { GrafanaSettings } from '../config';
 import { ALPINE_BUSYBOX_TOOLS, ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
 
@@ -59,9 +59,9 @@ export const GRAFANA_PASSWORD_VARIABLES = ['GF_SECURITY_ADMIN_PASSWORD', 'GF_SEC
  * read-only root the preinstaller's auto-update would unload the bundled Loki data source plugin it fails to
  * replace, grafana/grafana#132528); no usage reporting or update checks.
  */
-export function grafanaSettingsEnvironment(c: StackConfig): Record<(typeof GRAFANA_SETTINGS_NAMES)[number], string> {
+export function grafanaSettingsEnvironment(g: Pick<GrafanaSettings, 'adminUser'>): Record<(typeof GRAFANA_SETTINGS_NAMES)[number], string> {
   return {
-    GF_SECURITY_ADMIN_USER: c.grafana.adminUser,
+    GF_SECURITY_ADMIN_USER: g.adminUser,
     GF_AUTH_ANONYMOUS_ENABLED: 'false',
     GF_PLUGINS_PREINSTALL_DISABLED: 'true',
     GF_ANALYTICS_REPORTING_ENABLED: 'false',

@@ -25,7 +25,7 @@ export function composeAppService(c: StackConfig): ComposeServiceEntry {
       build: { context: APP_BUILD_CONTEXT },
       container_name: composeContainerName(c, name),
       user: String(APP_UID),
-      environment: appEnvironment(c),
+      environment: appEnvironment(c.app),
       ports: [loopbackPort(c.compose.ports.app, c.app.port)],
       tmpfs: ['/tmp:size=64m'],
       healthcheck: healthcheck(nodeFetchCheck(`http://127.0.0.1:${c.app.port}${APP_READY_PATH}`), { startPeriodSeconds: 10 }),

@@ -48,7 +48,7 @@ export function composeGrafanaService(c: StackConfig, dependsOn: string[]): Comp
       container_name: composeContainerName(c, name),
       user: String(GRAFANA_UID),
       environment: {
-        ...grafanaSettingsEnvironment(c),
+        ...grafanaSettingsEnvironment(c.grafana),
         GF_SECURITY_ADMIN_PASSWORD: grafanaPasswordReference(),
         GF_SERVER_ROOT_URL: `http://localhost:${c.compose.ports.grafana}/`,
       },

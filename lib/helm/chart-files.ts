@@ -32,7 +32,7 @@ import { renderValuesSchema } from './values-schema';
  * in key order).
  */
 export function componentFacts(): Record<string, Record<string, unknown>> {
-  const { GF_SECURITY_ADMIN_USER: _user, ...grafanaSettings } = grafanaSettingsEnvironment(parseStackConfig({}));
+  const { GF_SECURITY_ADMIN_USER: _user, ...grafanaSettings } = grafanaSettingsEnvironment(parseStackConfig({}).grafana);
   return {
     prometheus: {
       port: PROMETHEUS_PORT, uid: PROMETHEUS_UID, configFile: PROMETHEUS_CONFIG_FILE, rulesDir: PROMETHEUS_RULES_DIR, dataDir: PROMETHEUS_DATA_DIR,

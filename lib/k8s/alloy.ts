@@ -9,6 +9,7 @@
  */
 import { Construct } from 'constructs';
 import { addNodeLogAgent, LogAgentProps } from './node-log-agent';
+import { modelDefaults } from './util';
 import { renderAlloyKubernetesConfig } from '../render/alloy-config';
 import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_NAME, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
 
@@ -21,13 +22,13 @@ export class Alloy extends Construct {
 
   constructor(scope: Construct, id: string, props: AlloyProps) {
     super(scope, id);
-    const c = props.config;
+    const defaults = modelDefaults();
     // discovery.kubernetes with role "pod" (and a field selector) lists and watches pods; nothing else.
-    this.configText = renderAlloyKubernetesConfig(props.lokiPushUrl);
+    this.configText = renderAlloyKubernetesConfig(props.loki.pushUrl);
     addNodeLogAgent(this, {
       name: ALLOY_NAME,
-      config: c,
-      settings: c.logAgent.alloy,
+      namespace: props.namespace ?? defaults.logAgent.namespace,
+      settings: props.settings ?? defaults.logAgent.alloy,
       configFile: { name: ALLOY_CONFIG_FILE_NAME, text: this.configText, mountDir: ALLOY_CONFIG_DIR },
       args: alloyRunArgs(),
       port: ALLOY_HTTP_PORT,

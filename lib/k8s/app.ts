@@ -4,14 +4,18 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsRelabelingsAction } from '../../imports/servicemonitor-monitoring.coreos.com';
-import { StackConfig } from '../config';
-import { httpProbe, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './util';
+import { AppSettings } from '../config';
+import { modelDefaults, httpProbe, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, appEnvironment, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
 
 export interface DemoAppProps {
-  /** The resolved stack model (reads `app` and `clusterDomain`). */
-  readonly config: StackConfig;
+  /** The app's settings: the model's `app` block (name, namespace, image, traffic generator, ServiceMonitor). @default the model's defaults */
+  readonly settings?: AppSettings;
+  /** The cluster's DNS domain, in the app's address. @default cluster.local */
+  readonly clusterDomain?: string;
+  /** The ServiceMonitor's scrape interval, in seconds. @default the model's prometheus.scrapeIntervalSeconds (15) */
+  readonly scrapeIntervalSeconds?: number;
 }
 
 /**
@@ -22,12 +26,15 @@ export class DemoApp extends Construct {
   /** DNS name and port other pods reach the app at. */
   public readonly url: string;
 
-  constructor(scope: Construct, id: string, props: DemoAppProps) {
+  constructor(scope: Construct, id: string, props: DemoAppProps = {}) {
     super(scope, id);
-    const app = props.config.app;
+    const defaults = modelDefaults();
+    const app = props.settings ?? defaults.app;
+    const clusterDomain = props.clusterDomain ?? defaults.clusterDomain;
+    const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? defaults.prometheus.scrapeIntervalSeconds;
     const labels = componentLabels(app.name, 'application', app.image);
     const image = `${app.image.repository}:${app.image.tag}`;
-    this.url = `http://${app.name}.${app.namespace}.svc.${props.config.clusterDomain}:${app.port}`;
+    this.url = `http://${app.name}.${app.namespace}.svc.${clusterDomain}:${app.port}`;
 
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: app.name, namespace: app.namespace, labels },
@@ -46,7 +53,7 @@ export class DemoApp extends Construct {
               image,
               imagePullPolicy: app.image.pullPolicy,
               ports: [{ name: 'http', containerPort: app.port, protocol: 'TCP' }],
-              env: Object.entries(appEnvironment(props.config)).map(([name, value]) => ({ name, value })),
+              env: Object.entries(appEnvironment(app)).map(([name, value]) => ({ name, value })),
               readinessProbe: httpProbe(APP_READY_PATH, 'http', { periodSeconds: 5 }),
               livenessProbe: httpProbe(APP_HEALTH_PATH, 'http', { initialDelaySeconds: 5 }),
               resources: resourceRequirements(app.resources),
@@ -68,15 +75,15 @@ export class DemoApp extends Construct {
       },
     });
 
-    if (app.trafficGenerator.enabled) this.addTrafficGenerator(props.config, image);
-    if (app.serviceMonitor.enabled) this.addServiceMonitor(props.config, labels);
+    if (app.trafficGenerator.enabled) this.addTrafficGenerator(app, image);
+    if (app.serviceMonitor.enabled) this.addServiceMonitor(app, scrapeIntervalSeconds, labels);
   }
 
-  private addTrafficGenerator(c: StackConfig, image: string) {
-    const name = `${c.app.name}-traffic`;
-    const labels = componentLabels(name, 'traffic-generator', c.app.image);
+  private addTrafficGenerator(app: AppSettings, image: string) {
+    const name = `${app.name}-traffic`;
+    const labels = componentLabels(name, 'traffic-generator', app.image);
     new k8s.KubeDeployment(this, 'traffic', {
-      metadata: { name, namespace: c.app.namespace, labels },
+      metadata: { name, namespace: app.namespace, labels },
       spec: {
         replicas: 1,
         selector: { matchLabels: selectorLabels(name) },
@@ -88,17 +95,17 @@ export class DemoApp extends Construct {
             containers: [{
               name: 'traffic',
               image,
-              imagePullPolicy: c.app.image.pullPolicy,
+              imagePullPolicy: app.image.pullPolicy,
               command: TRAFFIC_COMMAND,
               ports: [{ name: 'health', containerPort: TRAFFIC_HEALTH_PORT, protocol: 'TCP' }],
               env: [
                 { name: 'TRAFFIC_TARGET_URL', value: this.url },
-                { name: 'TRAFFIC_RPS', value: String(c.app.trafficGenerator.requestsPerSecond) },
+                { name: 'TRAFFIC_RPS', value: String(app.trafficGenerator.requestsPerSecond) },
                 { name: 'TRAFFIC_HEALTH_PORT', value: String(TRAFFIC_HEALTH_PORT) },
               ],
               readinessProbe: httpProbe(APP_HEALTH_PATH, 'health'),
               livenessProbe: httpProbe(APP_HEALTH_PATH, 'health', { initialDelaySeconds: 5 }),
-              resources: resourceRequirements(c.app.trafficGenerator.resources),
+              resources: resourceRequirements(app.trafficGenerator.resources),
               securityContext: restrictedContainerSecurity(),
             }],
           },
@@ -107,16 +114,16 @@ export class DemoApp extends Construct {
     });
   }
 
-  private addServiceMonitor(c: StackConfig, labels: Record<string, string>) {
+  private addServiceMonitor(app: AppSettings, scrapeIntervalSeconds: number, labels: Record<string, string>) {
     const replace = ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE;
     new ServiceMonitor(this, 'service-monitor', {
-      metadata: { name: c.app.name, namespace: c.app.namespace, labels: { ...labels, ...c.app.serviceMonitor.labels } },
+      metadata: { name: app.name, namespace: app.namespace, labels: { ...labels, ...app.serviceMonitor.labels } },
       spec: {
-        selector: { matchLabels: selectorLabels(c.app.name) },
+        selector: { matchLabels: selectorLabels(app.name) },
         endpoints: [{
           port: 'http',
-          path: c.app.metricsPath,
-          interval: `${c.prometheus.scrapeIntervalSeconds}s`,
+          path: app.metricsPath,
+          interval: `${scrapeIntervalSeconds}s`,
           // The operator already sets namespace, pod and container; these add the rest of the label contract.
           relabelings: [
             { action: replace, sourceLabels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name'], targetLabel: 'app' },

@@ -16,8 +16,10 @@
 import * as path from 'path';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { parseStackConfig, StackConfig } from '../config';
-import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
+import { GrafanaSettings, parseStackConfig } from '../config';
+import { Loki } from './loki';
+import { Prometheus } from './prometheus';
+import { modelDefaults, configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderDashboards } from '../render/dashboards';
@@ -37,12 +39,16 @@ export function grafanaAdminPasswordCommand(c: { readonly namespace: string; rea
 export const GRAFANA_ADMIN_PASSWORD_COMMAND = grafanaAdminPasswordCommand(parseStackConfig({}));
 
 export interface GrafanaProps {
-  /** The resolved stack model (reads `namespace`, `grafana` and `prometheus.scrapeIntervalSeconds`). */
-  readonly config: StackConfig;
-  /** In-cluster base URL of Prometheus (the default data source). */
-  readonly prometheusUrl: string;
-  /** In-cluster base URL of Loki. @default none: no Loki data source (Loki disabled) */
-  readonly lokiUrl?: string;
+  /** Namespace of Grafana's objects (Pod Security restricted). @default monitoring */
+  readonly namespace?: string;
+  /** Grafana's settings: the model's `grafana` block. @default the model's defaults */
+  readonly settings?: GrafanaSettings;
+  /** The cluster's DNS domain, in Grafana's address. @default cluster.local */
+  readonly clusterDomain?: string;
+  /** The Prometheus its default data source queries (its URL, scrape interval and version). */
+  readonly prometheus: Prometheus;
+  /** The Loki its Loki data source and the dashboards' logs row query. @default none: no Loki data source */
+  readonly loki?: Loki;
 }
 
 export class Grafana extends Construct {
@@ -53,19 +59,21 @@ export class Grafana extends Construct {
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
     super(scope, id);
-    const c = props.config;
-    const g = c.grafana;
-    const ns = c.namespace;
+    const defaults = modelDefaults();
+    const g = props.settings ?? defaults.grafana;
+    const ns = props.namespace ?? defaults.namespace;
+    const clusterDomain = props.clusterDomain ?? defaults.clusterDomain;
+    const prometheus = props.prometheus.settings;
     const name = GRAFANA_NAME;
     const labels = componentLabels(name, 'dashboards', g.image);
     const image = `${g.image.repository}:${g.image.tag}`;
-    this.url = `http://${name}.${ns}.svc.${c.clusterDomain}:${GRAFANA_PORT}`;
+    this.url = `http://${name}.${ns}.svc.${clusterDomain}:${GRAFANA_PORT}`;
 
-    const promTag = c.prometheus.image.tag.replace(/^v/, '');
+    const promTag = prometheus.image.tag.replace(/^v/, '');
     this.datasourcesYaml = toYaml(renderGrafanaDatasources(
-      { prometheus: props.prometheusUrl, loki: props.lokiUrl },
+      { prometheus: props.prometheus.url, loki: props.loki?.url },
       {
-        scrapeIntervalSeconds: c.prometheus.scrapeIntervalSeconds,
+        scrapeIntervalSeconds: prometheus.scrapeIntervalSeconds,
         // Only a plain x.y.z tells Grafana which PromQL features it may use; otherwise keep the pinned one.
         ...(/^[0-9]+\.[0-9]+\.[0-9]+$/.test(promTag) ? { prometheusVersion: promTag } : {}),
       },
@@ -74,7 +82,7 @@ export class Grafana extends Construct {
     const providersData = { 'dashboards.yaml': toYaml(renderGrafanaDashboardProvider()) };
     // The dashboards (lib/render/dashboards.ts) as files at the top of the provider's directory; a change
     // rolls the pod through checksum/config. The logs row only when Loki is there to answer it.
-    const dashboardsData = Object.fromEntries(renderDashboards({ loki: props.lokiUrl !== undefined }));
+    const dashboardsData = Object.fromEntries(renderDashboards({ loki: props.loki !== undefined }));
 
     const datasources = new k8s.KubeConfigMap(this, 'datasources', {
       metadata: { name: `${name}-datasources`, namespace: ns, labels },
@@ -93,7 +101,7 @@ export class Grafana extends Construct {
       spec: pvcSpec(g.storage.size, g.storage.storageClassName),
     });
 
-    const { GF_SECURITY_ADMIN_USER, ...settings } = grafanaSettingsEnvironment(c);
+    const { GF_SECURITY_ADMIN_USER, ...settings } = grafanaSettingsEnvironment(g);
     const secret = g.adminPasswordSecret;
     const passwordFile = secret ? GRAFANA_SECRET_PASSWORD_FILE : GRAFANA_ADMIN_PASSWORD_FILE;
     const dataMount: k8s.VolumeMount = { name: 'data', mountPath: GRAFANA_DATA_DIR };

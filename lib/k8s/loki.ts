@@ -4,7 +4,8 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { StackConfig } from '../config';
+import { LokiSettings, StackConfig } from '../config';
+import { modelDefaults } from './util';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import { renderLokiConfig } from '../render/loki-config';
@@ -12,19 +13,24 @@ import { toYaml } from '../render/yaml';
 import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_NAME, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags } from '../components/loki';
 
 /** In-cluster base URL of Loki (Grafana's data source). */
-export function lokiUrl(c: StackConfig): string {
+export function lokiUrl(c: Pick<StackConfig, 'namespace' | 'clusterDomain'>): string {
   return `http://${LOKI_NAME}.${c.namespace}.svc.${c.clusterDomain}:${LOKI_HTTP_PORT}`;
 }
 
 /** In-cluster push URL of Loki: the log agent runs in another namespace, so the name is fully qualified. */
-export function lokiPushUrl(c: StackConfig): string {
+export function lokiPushUrl(c: Pick<StackConfig, 'namespace' | 'clusterDomain'>): string {
   return `${lokiUrl(c)}${LOKI_PUSH_PATH}`;
 }
 
 export interface LokiProps {
-  /** The resolved stack model (reads `namespace`, `clusterDomain` and `loki`). */
-  readonly config: StackConfig;
+  /** Namespace of Loki's objects (Pod Security restricted). @default monitoring */
+  readonly namespace?: string;
+  /** Loki's settings: the model's `loki` block. @default the model's defaults */
+  readonly settings?: LokiSettings;
+  /** The cluster's DNS domain, in Loki's address. @default cluster.local */
+  readonly clusterDomain?: string;
 }
+
 
 export class Loki extends Construct {
   /** In-cluster base URL (Grafana's data source). */
@@ -34,17 +40,18 @@ export class Loki extends Construct {
   /** The rendered loki.yaml. */
   public readonly configYaml: string;
 
-  constructor(scope: Construct, id: string, props: LokiProps) {
+  constructor(scope: Construct, id: string, props: LokiProps = {}) {
     super(scope, id);
-    const c = props.config;
-    const l = c.loki;
-    const ns = c.namespace;
+    const defaults = modelDefaults();
+    const l = props.settings ?? defaults.loki;
+    const ns = props.namespace ?? defaults.namespace;
+    const c = { namespace: ns, clusterDomain: props.clusterDomain ?? defaults.clusterDomain };
     const name = LOKI_NAME;
     const labels = componentLabels(name, 'logs', l.image);
     this.url = lokiUrl(c);
     this.pushUrl = lokiPushUrl(c);
 
-    this.configYaml = toYaml(renderLokiConfig(c.loki));
+    this.configYaml = toYaml(renderLokiConfig(l));
     const configData = { 'loki.yaml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, namespace: ns, labels },

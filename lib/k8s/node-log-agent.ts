@@ -10,7 +10,8 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ImageSettings, Resources, StackConfig } from '../config';
+import { ImageSettings, Resources } from '../config';
+import type { Loki } from './loki';
 import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
@@ -18,19 +19,27 @@ import { POD_LOGS_DIR } from '../image-facts';
 
 /** What each log agent construct (Promtail, Alloy) takes. */
 export interface LogAgentProps {
-  /** The resolved stack model (reads `logAgent`). */
-  readonly config: StackConfig;
-  /** Loki's full push URL, e.g. http://loki.monitoring.svc.cluster.local:3100/loki/api/v1/push. */
-  readonly lokiPushUrl: string;
+  /** The Loki it pushes to (its push URL, fully qualified: the agent runs in another namespace). */
+  readonly loki: Loki;
+  /** Namespace of the agent, labelled Pod Security privileged (lib/k8s/namespaces.ts). @default monitoring-agent */
+  readonly namespace?: string;
+  /** The agent's image and resources (the model's `logAgent.promtail` or `logAgent.alloy`). @default the model's defaults */
+  readonly settings?: AgentSettings;
+}
+
+/** A log agent's own settings: its image and resources. */
+export interface AgentSettings {
+  readonly image: ImageSettings;
+  readonly resources: Resources;
 }
 
 export interface NodeLogAgentProps {
   /** Name of the DaemonSet, its container, ServiceAccount and ConfigMap prefix. */
   readonly name: string;
-  /** The resolved stack model (reads `logAgent.namespace`). */
-  readonly config: StackConfig;
-  /** The agent's image and resources (`logAgent.promtail` or `logAgent.alloy`). */
-  readonly settings: { readonly image: ImageSettings; readonly resources: Resources };
+  /** Namespace of the agent's objects. */
+  readonly namespace: string;
+  /** The agent's image and resources. */
+  readonly settings: AgentSettings;
   /** The agent's rendered config file: its name in the ConfigMap, its text, and the directory it is mounted at. */
   readonly configFile: { readonly name: string; readonly text: string; readonly mountDir: string };
   readonly args: string[];
@@ -47,7 +56,7 @@ export interface NodeLogAgentProps {
  * watches pods, nothing else), the ConfigMap with its config file, and the DaemonSet.
  */
 export function addNodeLogAgent(scope: Construct, p: NodeLogAgentProps): void {
-  const namespace = p.config.logAgent.namespace;
+  const namespace = p.namespace;
   const labels = componentLabels(p.name, 'log-agent', p.settings.image);
   const identity = new PodReader(scope, 'identity', { name: p.name, namespace, labels });
   const configData = { [p.configFile.name]: p.configFile.text };

@@ -5,7 +5,8 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/prometheusrule-monitoring.coreos.com';
-import { StackConfig } from '../config';
+import { PrometheusSettings } from '../config';
+import { modelDefaults } from './util';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
@@ -15,8 +16,12 @@ import { toYaml } from '../render/yaml';
 import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_NAME, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags } from '../components/prometheus';
 
 export interface PrometheusProps {
-  /** The resolved stack model. */
-  readonly config: StackConfig;
+  /** Namespace of Prometheus's objects (Pod Security restricted). @default monitoring */
+  readonly namespace?: string;
+  /** Prometheus's settings: the model's `prometheus` block. @default the model's defaults */
+  readonly settings?: PrometheusSettings;
+  /** The cluster's DNS domain, in Prometheus's address. @default cluster.local */
+  readonly clusterDomain?: string;
 }
 
 export class Prometheus extends Construct {
@@ -24,20 +29,24 @@ export class Prometheus extends Construct {
   public readonly url: string;
   /** The rendered prometheus.yml. */
   public readonly configYaml: string;
+  /** Its settings (Grafana's data source takes the scrape interval and version from them). */
+  public readonly settings: PrometheusSettings;
 
-  constructor(scope: Construct, id: string, props: PrometheusProps) {
+  constructor(scope: Construct, id: string, props: PrometheusProps = {}) {
     super(scope, id);
-    const c = props.config;
-    const p = c.prometheus;
-    const ns = c.namespace;
+    const defaults = modelDefaults();
+    const p = props.settings ?? defaults.prometheus;
+    const ns = props.namespace ?? defaults.namespace;
+    const clusterDomain = props.clusterDomain ?? defaults.clusterDomain;
+    this.settings = p;
     const name = PROMETHEUS_NAME;
     const labels = componentLabels(name, 'metrics', p.image);
-    this.url = `http://${name}.${ns}.svc.${c.clusterDomain}:${PROMETHEUS_PORT}`;
+    this.url = `http://${name}.${ns}.svc.${clusterDomain}:${PROMETHEUS_PORT}`;
 
     // Pod discovery needs to read pods, nothing else.
     const identity = new PodReader(this, 'identity', { name, namespace: ns, labels });
 
-    this.configYaml = toYaml(renderKubernetesPrometheusConfig(c.prometheus));
+    this.configYaml = toYaml(renderKubernetesPrometheusConfig(p));
     const configData = { 'prometheus.yml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, namespace: ns, labels },

@@ -12,6 +12,7 @@
  */
 import { Construct } from 'constructs';
 import { addNodeLogAgent, LogAgentProps } from './node-log-agent';
+import { modelDefaults } from './util';
 import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
 import { PROMTAIL_CONFIG_DIR, PROMTAIL_CONFIG_FILE_NAME, PROMTAIL_HTTP_PORT, PROMTAIL_NAME, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags } from '../components/promtail';
@@ -24,14 +25,14 @@ export class Promtail extends Construct {
 
   constructor(scope: Construct, id: string, props: PromtailProps) {
     super(scope, id);
-    const c = props.config;
+    const defaults = modelDefaults();
     // kubernetes_sd role "pod" lists and watches pods (on this node: Promtail adds the spec.nodeName field
     // selector); it reads nodes only for `attach_metadata: {node: true}`, which we do not use. So: pods only.
-    this.configYaml = toYaml(renderPromtailKubernetesConfig(props.lokiPushUrl));
+    this.configYaml = toYaml(renderPromtailKubernetesConfig(props.loki.pushUrl));
     addNodeLogAgent(this, {
       name: PROMTAIL_NAME,
-      config: c,
-      settings: c.logAgent.promtail,
+      namespace: props.namespace ?? defaults.logAgent.namespace,
+      settings: props.settings ?? defaults.logAgent.promtail,
       configFile: { name: PROMTAIL_CONFIG_FILE_NAME, text: this.configYaml, mountDir: PROMTAIL_CONFIG_DIR },
       args: promtailFlags(),
       port: PROMTAIL_HTTP_PORT,

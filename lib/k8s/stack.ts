@@ -32,8 +32,8 @@ export class ObservabilityStack extends Chart {
   public readonly app?: DemoApp;
   /** Loki, when `loki.enabled`. */
   public readonly loki?: Loki;
-  /** The node log agent shipping pod logs to Loki, when `loki.enabled`. */
-  public readonly logAgent?: Construct;
+  /** The node log agent shipping pod logs to Loki, when `loki.enabled`: Promtail or Alloy (`logAgent.kind`). */
+  public readonly logAgent?: Promtail | Alloy;
   /** Grafana, when `grafana.enabled`. */
   public readonly grafana?: Grafana;
 
@@ -43,14 +43,17 @@ export class ObservabilityStack extends Chart {
     this.config = config;
     this.namespaces = new NamespacesChart(scope, `${id}-namespaces`, { config, disableResourceNameHashes: true });
     this.addDependency(this.namespaces);
-    this.prometheus = new Prometheus(this, 'prometheus', { config });
-    if (config.app.enabled) this.app = new DemoApp(this, 'app', { config });
+    const { namespace, clusterDomain } = config;
+    this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus });
+    if (config.app.enabled) {
+      this.app = new DemoApp(this, 'app', { settings: config.app, clusterDomain, scrapeIntervalSeconds: config.prometheus.scrapeIntervalSeconds });
+    }
     if (config.loki.enabled) {
-      this.loki = new Loki(this, 'loki', { config });
-      this.logAgent = addLogAgent(this, config, this.loki.pushUrl);
+      this.loki = new Loki(this, 'loki', { namespace, clusterDomain, settings: config.loki });
+      this.logAgent = addLogAgent(this, config, this.loki);
     }
     if (config.grafana.enabled) {
-      this.grafana = new Grafana(this, 'grafana', { config, prometheusUrl: this.prometheus.url, lokiUrl: this.loki?.url });
+      this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki: this.loki });
     }
     // The settings every component shares, applied once to whatever the constructs made.
     applyPodSettings(this, config);
@@ -61,14 +64,15 @@ export class ObservabilityStack extends Chart {
 
 /**
  * The log agent switch: `logAgent.kind` picks the construct that tails /var/log/pods on every node and pushes
- * to Loki. Each agent takes the same inputs (the model and Loki's push URL) and uses the same relabel rules
+ * to Loki. Each agent takes the same inputs (the Loki it pushes to, its namespace and settings) and uses the same relabel rules
  * for the label contract (lib/render/relabel.ts).
  */
-function addLogAgent(scope: Construct, config: StackConfig, lokiPushUrl: string): Construct {
+function addLogAgent(scope: Construct, config: StackConfig, loki: Loki): Promtail | Alloy {
+  const namespace = config.logAgent.namespace;
   switch (config.logAgent.kind) {
     case 'promtail':
-      return new Promtail(scope, 'promtail', { config, lokiPushUrl });
+      return new Promtail(scope, 'promtail', { loki, namespace, settings: config.logAgent.promtail });
     case 'alloy':
-      return new Alloy(scope, 'alloy', { config, lokiPushUrl });
+      return new Alloy(scope, 'alloy', { loki, namespace, settings: config.logAgent.alloy });
   }
 }

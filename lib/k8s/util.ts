@@ -4,8 +4,14 @@
  */
 import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-27';
-import { Resources } from '../config';
+import { parseStackConfig, Resources, StackConfig } from '../config';
 import { selectorLabels } from './labels';
+
+/** The model's defaults, resolved once: what a construct uses for each prop left out. */
+let defaults: StackConfig | undefined;
+export function modelDefaults(): StackConfig {
+  return (defaults ??= parseStackConfig({}));
+}
 
 /** Pod-level security context that meets Pod Security `restricted` for a fixed non-root uid. */
 export function restrictedPodSecurity(uid: number, gid: number = uid): k8s.PodSecurityContext {
