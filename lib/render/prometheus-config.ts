@@ -76,6 +76,13 @@ export function prometheusConfig(p: PrometheusSettings, scrapeConfigs: ScrapeCon
 }
 
 /**
+ * Prometheus's `alerting` section: the Alertmanagers it sends alerts to, by address (API v2, the default).
+ */
+export function alertingSection(targets: readonly string[]): Record<string, unknown> {
+  return { alertmanagers: [{ static_configs: [{ targets: [...targets] }] }] };
+}
+
+/**
  * prometheus.yml for Kubernetes: every pod annotated `prometheus.io/scrape: "true"` in any namespace,
  * the stack's own components included (Prometheus scrapes itself that way too, with the same labels as
  * everything else).

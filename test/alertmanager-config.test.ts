@@ -1,0 +1,178 @@
+// alertmanager.yml (lib/render/alertmanager-config.ts) against the real Alertmanager 0.25 and amtool from
+// Debian, and end to end: the real Prometheus fires the stack's TargetDown rule at the real Alertmanager,
+// which notifies a webhook on loopback, once, then again when it resolves.
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { ALERTMANAGER_SECRET_FILES, ALERTMANAGER_SECRETS_DIR, alertmanagerFlags } from '../lib/components/alertmanager';
+import { AlertmanagerReceivers, renderAlertmanagerConfig } from '../lib/render/alertmanager-config';
+import { renderAlertRules } from '../lib/render/alert-rules';
+import { alertingSection, prometheusConfig } from '../lib/render/prometheus-config';
+import { parseStackConfig } from '../lib';
+import { tempDir } from './helpers/temp-dir';
+import { amtool, checkConfig, forVersion025, startAlertmanager } from './support/alertmanager';
+import { freePort, startPrometheus, waitFor } from './support/prometheus';
+
+const AM_REF = 'prometheus/alertmanager@v0.34.0:docs/configuration.md';
+/** Every key path the stack's alertmanager.yml may hold → where Alertmanager 0.34 documents it. */
+const KEYS: Record<string, string> = {
+  'route.receiver': `${AM_REF} #route`,
+  'route.group_by': `${AM_REF} #route`,
+  'route.group_wait': `${AM_REF} #route`,
+  'route.group_interval': `${AM_REF} #route`,
+  'route.repeat_interval': `${AM_REF} #route`,
+  'route.routes[].receiver': `${AM_REF} #route`,
+  'route.routes[].matchers': `${AM_REF} #route (matchers, #matcher)`,
+  'route.routes[].continue': `${AM_REF} #route`,
+  'receivers[].name': `${AM_REF} #receiver`,
+  'receivers[].webhook_configs[].url_file': `${AM_REF} #webhook_config (url and url_file are mutually exclusive)`,
+  'receivers[].webhook_configs[].send_resolved': `${AM_REF} #webhook_config`,
+  'receivers[].slack_configs[].api_url_file': `${AM_REF} #slack_config`,
+  'receivers[].slack_configs[].channel': `${AM_REF} #slack_config`,
+  'receivers[].slack_configs[].send_resolved': `${AM_REF} #slack_config`,
+  'receivers[].slack_configs[].title': `${AM_REF} #slack_config`,
+  'receivers[].slack_configs[].text': `${AM_REF} #slack_config`,
+  'receivers[].email_configs[].to': `${AM_REF} #email_config`,
+  'receivers[].email_configs[].from': `${AM_REF} #email_config`,
+  'receivers[].email_configs[].smarthost': `${AM_REF} #email_config`,
+  'receivers[].email_configs[].auth_username': `${AM_REF} #email_config`,
+  'receivers[].email_configs[].auth_password_file': `${AM_REF} #email_config (auth_password and auth_password_file are mutually exclusive)`,
+  'receivers[].email_configs[].require_tls': `${AM_REF} #email_config`,
+  'receivers[].email_configs[].send_resolved': `${AM_REF} #email_config`,
+  'inhibit_rules[].source_matchers': `${AM_REF} #inhibit_rule`,
+  'inhibit_rules[].target_matchers': `${AM_REF} #inhibit_rule`,
+  'inhibit_rules[].equal': `${AM_REF} #inhibit_rule`,
+};
+
+/** Key paths of a config (arrays as []); lists of scalars are leaves. */
+function keyPaths(v: unknown, at = ''): string[] {
+  if (Array.isArray(v)) return v.some((x) => x && typeof x === 'object') ? v.flatMap((x) => keyPaths(x, `${at}[]`)) : [at];
+  if (v && typeof v === 'object') return Object.entries(v).flatMap(([k, x]) => keyPaths(x, at ? `${at}.${k}` : k));
+  return [at];
+}
+
+const WEBHOOK = { sendResolved: true };
+const SLACK = { channel: '#alerts', sendResolved: true };
+const EMAIL = { to: 'oncall@example.com', from: 'alertmanager@example.com', smarthost: 'smtp.example.com:587', authUsername: 'alertmanager', requireTls: true, sendResolved: false };
+const TIMING = { groupWaitSeconds: 30, groupIntervalSeconds: 300, repeatIntervalSeconds: 4 * 3600 };
+
+/** Every combination of the three receivers, none included. */
+const COMBINATIONS: Array<[string, AlertmanagerReceivers]> = [0, 1, 2, 3, 4, 5, 6, 7].map((bits) => {
+  const r: { webhook?: typeof WEBHOOK; slack?: typeof SLACK; email?: typeof EMAIL } = {};
+  if (bits & 1) r.webhook = WEBHOOK;
+  if (bits & 2) r.slack = SLACK;
+  if (bits & 4) r.email = EMAIL;
+  return [Object.keys(r).join('+') || 'none', r];
+});
+
+const SECRETS = { [ALERTMANAGER_SECRET_FILES.webhook]: 'http://127.0.0.1:9/hook', [ALERTMANAGER_SECRET_FILES.slack]: 'https://hooks.slack.example/T0/B0/secret', [ALERTMANAGER_SECRET_FILES.email]: 's3cret' };
+
+describe('alertmanager.yml', () => {
+  test.each(COMBINATIONS)('receivers %s: amtool check-config passes; only documented keys', (_name, receivers) => {
+    const config = renderAlertmanagerConfig({ receivers, ...TIMING });
+    const unknown = keyPaths(config).filter((k) => !(k in KEYS));
+    expect(unknown).toEqual([]);
+    const dir = tempDir('amtool-');
+    const r = checkConfig(forVersion025(config, SECRETS, dir), dir);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.code).toBe(0);
+    expect(r.output).toContain(`Found:\n - global config\n - route\n - 1 inhibit rules\n - ${1 + Object.keys(receivers).length} receivers`);
+  });
+
+  test('the check can fail: a route to a receiver that does not exist', () => {
+    const config = renderAlertmanagerConfig({ receivers: {}, ...TIMING }) as any;
+    config.route.routes = [{ receiver: 'pager', matchers: ['severity="critical"'] }];
+    const r = checkConfig(config);
+    expect(r.code).toBe(1);
+    expect(r.output).toContain('undefined receiver "pager" used in route');
+  });
+
+  test('routes every warning and critical alert to each receiver, and anything else to null only', () => {
+    const dir = tempDir('amtool-');
+    const { file } = checkConfig(forVersion025(renderAlertmanagerConfig({ receivers: { webhook: WEBHOOK, slack: SLACK, email: EMAIL }, ...TIMING }), SECRETS, dir), dir);
+    const route = (labels: string[]) => amtool(['config', 'routes', 'test', `--config.file=${file}`, ...labels], dir).stdout.trim();
+    expect(route(['severity=critical', 'namespace=demo', 'app=shop', 'alertname=TargetDown'])).toBe('webhook,slack,email');
+    expect(route(['severity=warning', 'alertname=TargetDown'])).toBe('webhook,slack,email');
+    expect(route(['severity=info', 'alertname=Watchdog'])).toBe('null');
+    expect(route(['alertname=NoSeverity'])).toBe('null');
+  });
+
+  test('with no receiver, every alert stays on Alertmanager\'s page and in Grafana only', () => {
+    const config = renderAlertmanagerConfig({ receivers: {}, ...TIMING }) as any;
+    expect(config.route).toEqual({ receiver: 'null', group_by: ['namespace', 'app', 'alertname'], group_wait: '30s', group_interval: '5m', repeat_interval: '4h' });
+    expect(config.receivers).toEqual([{ name: 'null' }]);
+  });
+
+  test('a critical alert silences the warning of the same alert on the same workload', () => {
+    expect((renderAlertmanagerConfig({ receivers: {}, ...TIMING }) as any).inhibit_rules).toEqual([
+      { source_matchers: ['severity="critical"'], target_matchers: ['severity="warning"'], equal: ['namespace', 'app', 'alertname'] },
+    ]);
+  });
+
+  test('no secret in the file: it names files in the secrets directory, never a URL or password', () => {
+    const text = stringify(renderAlertmanagerConfig({ receivers: { webhook: WEBHOOK, slack: SLACK, email: EMAIL }, ...TIMING }));
+    for (const secret of Object.values(SECRETS)) expect(text).not.toContain(secret);
+    expect(text).not.toMatch(/^\s*(url|api_url|auth_password):/m);
+    for (const file of Object.values(ALERTMANAGER_SECRET_FILES)) expect(text).toContain(path.posix.join(ALERTMANAGER_SECRETS_DIR, file));
+  });
+
+  test('the flags turn HA gossip off (one replica) and listen on all interfaces', () => {
+    expect(alertmanagerFlags()).toEqual(expect.arrayContaining(['--cluster.listen-address=', '--web.listen-address=0.0.0.0:9093']));
+  });
+});
+
+describe('end to end: a target goes down, a person hears of it, and of its recovery', () => {
+  test('Prometheus fires TargetDown, Alertmanager notifies the webhook once, then resolved', async () => {
+    // The webhook a person would read.
+    const notifications: any[] = [];
+    const hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => { notifications.push(JSON.parse(body)); res.end('ok'); });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as any).port}/`;
+
+    // The scrape target, on a port of its own, that goes away and comes back.
+    const targetPort = await freePort();
+    const metrics = () => http.createServer((_req, res) => res.end('up_probe 1\n'));
+    let target = metrics().listen(targetPort, '127.0.0.1');
+
+    // Timings compressed for a test: 1 s intervals, TargetDown's `for` 0s, Prometheus resending every second.
+    const dir = tempDir('am-e2e-');
+    const am = await startAlertmanager(forVersion025(renderAlertmanagerConfig({ receivers: { webhook: { sendResolved: true } }, groupWaitSeconds: 1, groupIntervalSeconds: 1, repeatIntervalSeconds: 3600 }), { [ALERTMANAGER_SECRET_FILES.webhook]: hookUrl }, dir));
+    const rules = renderAlertRules();
+    for (const g of rules.groups) for (const r of g.rules as any[]) if (r.alert === 'TargetDown') r.for = '0s';
+    const settings = parseStackConfig({ prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 } }).prometheus;
+    const config = {
+      ...prometheusConfig(settings, [{ job_name: 'shop', static_configs: [{ targets: [`127.0.0.1:${targetPort}`], labels: { namespace: 'demo', app: 'shop', pod: 'shop-0', container: 'shop', node: 'n1' } }] }]),
+      rule_files: ['rules.yaml'],
+      alerting: alertingSection([am.url.replace('http://', '')]),
+    };
+    const prom = await startPrometheus({ config: stringify(config), files: { 'rules.yaml': stringify(rules) }, args: ['--rules.alert.resend-delay=1s'] });
+    try {
+      await prom.waitFor(async () => (await prom.query('up{job="shop"} == 1')).length === 1, 20_000, 'the target up');
+      await new Promise<void>((resolve) => { target.closeAllConnections(); target.close(() => resolve()); });
+
+      const firing = await waitFor(async () => notifications.find((n) => n.status === 'firing'), 30_000, 'a firing notification');
+      expect(firing.receiver).toBe('webhook');
+      expect(firing.groupLabels).toEqual({ namespace: 'demo', app: 'shop', alertname: 'TargetDown' });
+      expect(firing.alerts).toHaveLength(1);
+      expect(firing.alerts[0].labels).toMatchObject({ alertname: 'TargetDown', severity: 'warning', namespace: 'demo', app: 'shop', pod: 'shop-0', job: 'shop' });
+      expect(firing.alerts[0].annotations.summary).toBe('shop (demo/shop-0) cannot be scraped');
+
+      target = metrics().listen(targetPort, '127.0.0.1');
+      const resolved = await waitFor(async () => notifications.find((n) => n.status === 'resolved'), 30_000, 'a resolved notification');
+      expect(resolved.alerts[0].labels.alertname).toBe('TargetDown');
+      // Once each: the repeat interval (1 h) sends nothing again meanwhile.
+      expect(notifications.filter((n) => n.status === 'firing')).toHaveLength(1);
+    } finally {
+      await prom.stop();
+      await am.stop();
+      target.closeAllConnections();
+      target.close();
+      hook.closeAllConnections();
+      hook.close();
+    }
+  }, 90_000);
+});
