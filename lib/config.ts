@@ -76,7 +76,7 @@ const labelMap = () => z.record(
 /**
  * How each component's pods are placed and dressed, the settings every chart user expects; the same keys in
  * every component block, applied by one piece of code per rendering (lib/k8s/pod-settings.ts, the chart's
- * observability-stack.podSettings, lib/compose/service-defaults.ts where compose has a counterpart).
+ * observability-stack.podSettings, lib/compose/compose-file.ts where compose has a counterpart).
  */
 const podSettings = () => ({
   nodeSelector: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be label keys' }), z.string().regex(LABEL_VALUE, { error: 'values must be label values' })).default({}).describe('schedule the pods only on nodes with these labels, e.g. {kubernetes.io/os: linux}.'),
@@ -86,6 +86,11 @@ const podSettings = () => ({
     value: z.string().regex(LABEL_VALUE, { error: 'must be a taint value' }).optional(),
     effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], { error: 'must be NoSchedule, PreferNoSchedule or NoExecute' }).optional(),
     tolerationSeconds: z.number().int().min(0).optional(),
+  }).superRefine((t, ctx) => {
+    // The API server's ValidateTolerations (pkg/apis/core/validation): refused there, so refused here first.
+    if (!t.key && t.operator !== 'Exists') ctx.addIssue({ code: 'custom', path: ['operator'], message: 'must be "Exists" when the toleration has no key' });
+    if (t.operator === 'Exists' && t.value) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be empty when the operator is "Exists"' });
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'needs effect "NoExecute"' });
   })).max(20, { error: 'must list at most 20 tolerations' }).default([]).describe('tolerations of the pods, as in a pod spec (added to the stack\'s own).'),
   affinity: z.strictObject({
     nodeAffinity: z.record(z.string(), z.unknown()).optional(),
@@ -93,10 +98,10 @@ const podSettings = () => ({
     podAntiAffinity: z.record(z.string(), z.unknown()).optional(),
   }).default({}).describe('affinity of the pods, as in a pod spec: nodeAffinity, podAffinity, podAntiAffinity.'),
   priorityClassName: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a PriorityClass name (a DNS subdomain) or ""' }).default('').describe('a PriorityClass for the pods; "" = none.'),
-  podAnnotations: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be annotation keys' }), z.string()).default({}).describe('extra annotations on the pods.'),
-  podLabels: labelMap().describe('extra labels on the pods (not app.kubernetes.io/name or /part-of: the selectors use them).'),
+  podAnnotations: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be annotation keys' }), z.string()).default({}).describe('extra annotations on the pods (not the stack\'s prometheus.io/* or checksum/config).'),
+  podLabels: labelMap().describe('extra labels on the pods (not the stack\'s own app.kubernetes.io/* or helm.sh/chart labels, nor a key of commonLabels).'),
   imagePullSecrets: z.array(z.string().regex(DNS_LABEL, { error: 'must be Secret names (DNS-1123 labels)' })).max(10, { error: 'must list at most 10 Secrets' }).default([]).describe('names of Secrets (kubernetes.io/dockerconfigjson) to pull the images with, in the pods\' namespace.'),
-  extraEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'names must be environment variable names (letters, digits, "_")' }), z.string()).default({}).describe('extra environment variables of the main container, name: value (not one the stack sets itself).'),
+  extraEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'names must be environment variable names (letters, digits, "_")' }), z.string()).default({}).describe('extra environment variables of the main container, name: value (not one the stack sets itself). Kubernetes expands $(VAR) references to the container\'s other variables; compose passes the text as it is.'),
 });
 
 /** The pod settings of one component (lib/k8s/pod-settings.ts applies them). */
@@ -229,7 +234,7 @@ export const stackSchema = z.strictObject({
   /** Namespace of Prometheus, Grafana and Loki (Pod Security `restricted`). @default monitoring */
   namespace: dnsLabel().default('monitoring'),
   clusterDomain: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'must be a DNS domain such as "cluster.local"' }).default('cluster.local').describe('the cluster\'s DNS domain, used in the addresses the components reach each other at.'),
-  commonLabels: labelMap().describe('labels on every object of the release and its pods, e.g. {team: platform}.'),
+  commonLabels: labelMap().describe('labels on every object of the release and its pods, e.g. {team: platform} (not the stack\'s own app.kubernetes.io/*, helm.sh/chart or pod-security.kubernetes.io/* labels).'),
   app: appSchema.describe('the demo application (built from app/) and its traffic generator.'),
   prometheus: prometheusSchema.describe('Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).'),
   loki: lokiSchema.describe('Loki, monolithic, on filesystem storage, with compactor retention that really deletes.'),
@@ -305,12 +310,20 @@ function formatIssues(issues: readonly z.core.$ZodIssue[], input: unknown): stri
       continue;
     }
     const value = valueAt(input, issue.path.map(String));
-    // A rule across settings may judge a value the user left to its default: show the value it judged.
-    const resolved = (issue as { params?: { value?: unknown } }).params?.value;
-    const got = value !== undefined ? shown(value) : resolved !== undefined ? `${shown(resolved)} (the default)` : 'nothing';
+    // A rule across settings judges the resolved value, which may be a default: show it, and say so when it
+    // equals the default (as the chart does, which cannot tell what the user set).
+    const params = (issue as { params?: { value?: unknown } }).params;
+    const isDefault = params && JSON.stringify(valueAt(defaultSettings(), issue.path.map(String))) === JSON.stringify(params.value);
+    const got = params ? `${shown(params.value)}${isDefault ? ' (the default)' : ''}` : value !== undefined ? shown(value) : 'nothing';
     lines.push(`${where} ${issue.message}, got ${got}`);
   }
   return lines;
+}
+
+/** The settings with every default and nothing else (for the messages' "(the default)"). */
+let defaultsCache: StackConfig | undefined;
+function defaultSettings(): StackConfig {
+  return (defaultsCache ??= stackSchema.parse({}));
 }
 
 function valueAt(input: unknown, path: string[]): unknown {

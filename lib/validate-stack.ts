@@ -23,11 +23,23 @@ export type StackRule =
   | { readonly kind: 'requestsWithinLimits' }
   /** A map that must not hold these keys. */
   | { readonly kind: 'notKeys'; readonly setting: Path; readonly keys: readonly string[]; readonly why: string }
+  /** A map that must hold none of another map's keys. */
+  | { readonly kind: 'disjointKeys'; readonly setting: Path; readonly other: Path; readonly why: string }
   /** Values of a map that must all differ (compose only: the chart has no such settings). */
   | { readonly kind: 'distinctValues'; readonly setting: Path; readonly composeOnly: true };
 
-/** Label keys the stack's selectors use: no podLabels or commonLabels may set them. */
-export const SELECTOR_LABEL_KEYS = ['app.kubernetes.io/name', 'app.kubernetes.io/part-of'];
+/**
+ * Label keys the stack sets itself on its objects and pods (its selectors use some; Helm's add instance,
+ * version, managed-by and helm.sh/chart): no podLabels or commonLabels may set them.
+ */
+export const STACK_LABEL_KEYS = [
+  'app.kubernetes.io/name', 'app.kubernetes.io/part-of', 'app.kubernetes.io/instance', 'app.kubernetes.io/component',
+  'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'helm.sh/chart',
+];
+/** The Pod Security labels the stack puts on its namespaces: commonLabels may not set them either. */
+export const POD_SECURITY_LABEL_KEYS = ['enforce', 'enforce-version', 'warn', 'warn-version', 'audit', 'audit-version'].map((k) => `pod-security.kubernetes.io/${k}`);
+/** Pod annotations the stack sets itself: the scrape annotations and the config checksum. */
+export const STACK_ANNOTATION_KEYS = ['prometheus.io/scrape', 'prometheus.io/port', 'prometheus.io/path', 'checksum/config'];
 
 /** The components whose main container takes extraEnv, and the variables the stack sets there itself. */
 export interface ReservedEnvironment { readonly [component: string]: readonly string[] }
@@ -40,12 +52,15 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'differsFrom', setting: 'logAgent.namespace', others: ['namespace', 'app.namespace'], why: 'the agent\'s namespace is Pod Security "privileged", the others stay "restricted"' },
     { kind: 'distinctValues', setting: 'compose.ports', composeOnly: true },
     { kind: 'requestsWithinLimits' },
-    { kind: 'notKeys', setting: 'commonLabels', keys: SELECTOR_LABEL_KEYS, why: 'the stack\'s selectors use it' },
+    { kind: 'notKeys', setting: 'commonLabels', keys: [...STACK_LABEL_KEYS, ...POD_SECURITY_LABEL_KEYS], why: 'the stack sets it itself' },
     ...Object.keys(reserved).flatMap((component): StackRule[] => [
-      { kind: 'notKeys', setting: `${component}.podLabels`, keys: SELECTOR_LABEL_KEYS, why: 'the selectors use it' },
+      { kind: 'notKeys', setting: `${component}.podLabels`, keys: STACK_LABEL_KEYS, why: 'the stack sets it itself' },
+      { kind: 'disjointKeys', setting: `${component}.podLabels`, other: 'commonLabels', why: 'set it in one of the two' },
+      { kind: 'notKeys', setting: `${component}.podAnnotations`, keys: STACK_ANNOTATION_KEYS, why: 'the stack sets it itself' },
       { kind: 'notKeys', setting: `${component}.extraEnv`, keys: reserved[component], why: 'the stack sets it itself' },
     ]),
     { kind: 'requires', setting: 'app.serviceMonitor.enabled', requires: 'app.enabled', why: 'there is no app to monitor' },
+    { kind: 'requires', setting: 'prometheus.prometheusRule.enabled', requires: 'prometheus.alertRules', why: 'the PrometheusRule holds the stack\'s rules' },
   ];
 }
 
@@ -122,6 +137,14 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
       case 'notKeys': {
         const map = at(settings, r.setting) ?? {};
         for (const key of r.keys.filter((k) => k in map)) out.push({ path: [...path(r.setting), key], value: map[key], message: `must not be set: ${r.why}` });
+        break;
+      }
+      case 'disjointKeys': {
+        const map = at(settings, r.setting) ?? {};
+        const other = at(settings, r.other) ?? {};
+        for (const key of Object.keys(map).filter((k) => k in other)) {
+          out.push({ path: [...path(r.setting), key], value: map[key], message: `must not repeat a key of ${r.other}: ${r.why}` });
+        }
         break;
       }
       case 'requires':

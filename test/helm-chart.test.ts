@@ -5,10 +5,11 @@
  * command the cdk8s rendering documents, and the warnings; ci/ scenarios headed by what they test.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { grafanaAdminPasswordCommand, parseStackConfig } from '../lib';
 import { ChartValues, valuesToStackInput } from '../lib/helm/values';
-import { CHART_DIR, defaultValues, helm, mergeValues, scenario, scenarios, templateArgs } from './helm-support';
+import { CHART_DIR, defaultValues, helm, mergeValues, ROOT, scenario, scenarios, templateArgs } from './helm-support';
 import { parseManifests } from './support/k8s-schema';
 
 /** Which template file each rendered object came from (helm's `# Source:` comments). */
@@ -148,5 +149,22 @@ describe('README.md', () => {
     expect(readme).toContain('helm install');
     expect(readme).toContain('helm test');
     expect(readme).toContain(grafanaAdminPasswordCommand(parseStackConfig({})));
+  });
+});
+
+describe('upgrading a release of chart 0.1.0 with --reuse-values', () => {
+  test('its values (kept as they were, without the keys added since) still validate and render', () => {
+    // --reuse-values replaces the chart's values.yaml with the release's: render a copy of the chart so.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obs-chart-010-'));
+    try {
+      fs.cpSync(CHART_DIR, dir, { recursive: true });
+      fs.copyFileSync(path.join(ROOT, 'test', 'fixtures', 'values-0.1.0.yaml'), path.join(dir, 'values.yaml'));
+      const r = helm(['template', 'obs', dir, '--namespace', 'monitoring']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('image: "prom/prometheus:v3.14.0"');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -83,6 +83,8 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['retention size not below the volume', [], ['prometheus.retentionSize=8GB'], { prometheus: { retentionSize: '8GB' } }],
     // The value judged is a default the user did not set: both say so.
     ['a volume below the default retention size', [], ['prometheus.storage.size=2Gi'], { prometheus: { storage: { size: '2Gi' } } }],
+    // "(the default)" means "equals the default" in both, whether the user left it or wrote it.
+    ['a default scrape timeout written out, above a lower interval', ['prometheus.scrapeIntervalSeconds=5', 'prometheus.scrapeTimeoutSeconds=10'], [], { prometheus: { scrapeIntervalSeconds: 5, scrapeTimeoutSeconds: 10 } }],
     ['a CPU request above its limit', [], ['grafana.resources.requests.cpu=2'], { grafana: { resources: { requests: { cpu: '2' } } } }],
     ['a memory request above its limit', [], ['logAgent.promtail.resources.requests.memory=1Gi'], { logAgent: { promtail: { resources: { requests: { memory: '1Gi' } } } } }],
     ['the log agent in the app\'s namespace', [], ['logAgent.namespace=demo'], { logAgent: { namespace: 'demo' } }],

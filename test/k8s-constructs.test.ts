@@ -93,3 +93,20 @@ describe('DemoApp', () => {
     expect(find(objectsOf(chart), 'ServiceMonitor', 'demo-app').spec.endpoints[0].interval).toBe('30s');
   });
 });
+
+describe('pod settings, applied by each construct to its own pods', () => {
+  test('Prometheus alone honours the pod settings in its settings', () => {
+    const chart = Testing.chart();
+    new Prometheus(chart, 'prometheus', { settings: parseStackConfig({ prometheus: { nodeSelector: { disk: 'ssd' }, extraEnv: { GOGC: '50' } } }).prometheus });
+    const pod = find(objectsOf(chart), 'Deployment', 'prometheus').spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ disk: 'ssd' });
+    expect(pod.containers[0].env).toEqual([{ name: 'GOGC', value: '50' }]);
+  });
+
+  test('a log agent takes the logAgent pod settings as podSettings', () => {
+    const chart = Testing.chart();
+    const loki = new Loki(chart, 'loki');
+    new Promtail(chart, 'promtail', { loki, podSettings: parseStackConfig({ logAgent: { priorityClassName: 'node-agents' } }).logAgent });
+    expect(objectsOf(chart).find((o) => o.kind === 'DaemonSet').spec.template.spec.priorityClassName).toBe('node-agents');
+  });
+});

@@ -2,7 +2,10 @@
 // once to every workload (lib/k8s/pod-settings.ts), the chart through observability-stack.podSettings (its
 // scenario 12 is compared object by object with cdk8s by test/helm-parity.test.ts), compose where it has a
 // counterpart. The settings come from that scenario's file, whose keys are the model's.
-import { parse } from 'yaml';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parse, stringify } from 'yaml';
 import { COMPOSE_FILES, parseStackConfig, renderCompose, StackInput } from '../lib';
 import { podSettingsInput, synthObjects, workloads } from './helpers/stack';
 import { helm, templateArgs } from './helm-support';
@@ -34,8 +37,12 @@ describe('pod settings on Kubernetes (cdk8s)', () => {
     const grafana = byName('grafana').spec.template.spec;
     expect(grafana.containers[0].env.map((e: any) => e.name)).toEqual([
       'GF_SECURITY_ADMIN_USER', 'GF_SECURITY_ADMIN_PASSWORD__FILE', 'GF_AUTH_ANONYMOUS_ENABLED', 'GF_PLUGINS_PREINSTALL_DISABLED',
-      'GF_ANALYTICS_REPORTING_ENABLED', 'GF_ANALYTICS_CHECK_FOR_UPDATES', 'GF_LOG_LEVEL',
+      'GF_ANALYTICS_REPORTING_ENABLED', 'GF_ANALYTICS_CHECK_FOR_UPDATES', 'GF_LOG_LEVEL', 'HOME_REF', 'NULL', 'Y',
     ]);
+    // Strings stay strings, whatever YAML would make of them unquoted.
+    expect(grafana.priorityClassName).toBe('1000');
+    expect(grafana.imagePullSecrets).toEqual([{ name: 'no' }]);
+    expect(grafana.containers[0].env.find((e: any) => e.name === 'Y')).toEqual({ name: 'Y', value: 'yes' });
     expect(grafana.initContainers[0].env).toBeUndefined();
     expect(byName('demo-app').spec.template.spec.containers[0].env.at(-1)).toEqual({ name: 'LOG_LEVEL', value: 'debug' });
   });
@@ -84,6 +91,8 @@ describe('pod settings on compose', () => {
   test('extraEnv joins each service\'s environment, commonLabels and podLabels become its labels', () => {
     expect(compose.services.loki.environment).toEqual({ GOGC: '50' });
     expect(compose.services.grafana.environment).toMatchObject({ GF_SECURITY_ADMIN_USER: 'admin', GF_LOG_LEVEL: 'warn' });
+    // "$" doubled: compose must not interpolate it from the host.
+    expect(compose.services.grafana.environment.HOME_REF).toBe('$$(HOME)');
     expect(compose.services['demo-app'].environment).toMatchObject({ PORT: '8080', LOG_LEVEL: 'debug' });
     expect(compose.services['demo-app-traffic'].environment).not.toHaveProperty('LOG_LEVEL');
     expect(compose.services.promtail.labels).toEqual({ team: 'platform', 'example.com/cost-center': '4711', logging: 'agent' });
@@ -114,9 +123,15 @@ describe('bad pod settings are refused with the rule, by the model and by the ch
   // [what, model input, the model's message, helm --set-string, what helm says]
   const cases: Array<[string, StackInput, string, string, string]> = [
     ['a selector label in podLabels', { app: { podLabels: { 'app.kubernetes.io/name': 'x' } } },
-      'app.podLabels["app.kubernetes.io/name"] must not be set: the selectors use it, got "x"', 'app.podLabels.app\\.kubernetes\\.io/name=x', 'app.podLabels["app.kubernetes.io/name"] must not be set: the selectors use it, got "x"'],
-    ['a selector label in commonLabels', { commonLabels: { 'app.kubernetes.io/part-of': 'x' } },
-      'commonLabels["app.kubernetes.io/part-of"] must not be set: the stack\'s selectors use it, got "x"', 'commonLabels.app\\.kubernetes\\.io/part-of=x', 'commonLabels["app.kubernetes.io/part-of"] must not be set: the stack\'s selectors use it, got "x"'],
+      'app.podLabels["app.kubernetes.io/name"] must not be set: the stack sets it itself, got "x"', 'app.podLabels.app\\.kubernetes\\.io/name=x', 'app.podLabels["app.kubernetes.io/name"] must not be set: the stack sets it itself, got "x"'],
+    ['Helm\'s instance label in commonLabels (its selectors use it)', { commonLabels: { 'app.kubernetes.io/instance': 'x' } },
+      'commonLabels["app.kubernetes.io/instance"] must not be set: the stack sets it itself, got "x"', 'commonLabels.app\\.kubernetes\\.io/instance=x', 'commonLabels["app.kubernetes.io/instance"] must not be set: the stack sets it itself, got "x"'],
+    ['a Pod Security label in commonLabels', { commonLabels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
+      'commonLabels["pod-security.kubernetes.io/enforce"] must not be set: the stack sets it itself, got "baseline"', 'commonLabels.pod-security\\.kubernetes\\.io/enforce=baseline', 'commonLabels["pod-security.kubernetes.io/enforce"] must not be set: the stack sets it itself, got "baseline"'],
+    ['a pod label that is also a common label', { commonLabels: { team: 'a' }, grafana: { podLabels: { team: 'b' } } },
+      'grafana.podLabels.team must not repeat a key of commonLabels: set it in one of the two, got "b"', 'commonLabels.team=a,grafana.podLabels.team=b', 'grafana.podLabels.team must not repeat a key of commonLabels: set it in one of the two, got "b"'],
+    ['a scrape annotation in podAnnotations', { loki: { podAnnotations: { 'prometheus.io/scrape': 'false' } } },
+      'loki.podAnnotations["prometheus.io/scrape"] must not be set: the stack sets it itself, got "false"', 'loki.podAnnotations.prometheus\\.io/scrape=false', 'loki.podAnnotations["prometheus.io/scrape"] must not be set: the stack sets it itself, got "false"'],
     ['an environment variable the stack sets', { grafana: { extraEnv: { GF_SECURITY_ADMIN_PASSWORD: 'x' } } },
       'grafana.extraEnv.GF_SECURITY_ADMIN_PASSWORD must not be set: the stack sets it itself, got "x"', 'grafana.extraEnv.GF_SECURITY_ADMIN_PASSWORD=x', 'grafana.extraEnv.GF_SECURITY_ADMIN_PASSWORD must not be set: the stack sets it itself, got "x"'],
     ['the agent\'s HOSTNAME', { logAgent: { extraEnv: { HOSTNAME: 'x' } } },
@@ -137,4 +152,29 @@ describe('bad pod settings are refused with the rule, by the model and by the ch
   test('a toleration operator that does not exist (the model)', () => {
     expect(modelProblems({ loki: { tolerations: [{ operator: 'Maybe' as 'Exists' }] } })).toEqual(['loki.tolerations[0].operator must be "Exists" or "Equal", got "Maybe"']);
   });
+
+  // What the API server's ValidateTolerations refuses, refused before: by the model, and by the chart's schema.
+  test.each([
+    ['no key and not Exists', [{ value: 'x' }], 'loki.tolerations[0].operator must be "Exists" when the toleration has no key, got nothing'],
+    ['a value with Exists', [{ key: 'a', operator: 'Exists', value: 'x' }], 'loki.tolerations[0].value must be empty when the operator is "Exists", got "x"'],
+    ['tolerationSeconds without NoExecute', [{ operator: 'Exists', effect: 'NoSchedule', tolerationSeconds: 5 }], 'loki.tolerations[0].tolerationSeconds needs effect "NoExecute", got 5'],
+  ] as const)('a toleration with %s', (_what, tolerations, message) => {
+    expect(modelProblems({ loki: { tolerations: tolerations as any } })).toEqual([message]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'obs-tol-'));
+    try {
+      const file = path.join(dir, 'values.yaml');
+      fs.writeFileSync(file, stringify({ loki: { tolerations } }));
+      const r = helm(templateArgs({ valuesFiles: [file] }));
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("at '/loki/tolerations/0'");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test('an object\'s own labels win over commonLabels: the ServiceMonitor keeps the release label the operator selects on', () => {
+  const objects = synthObjects({ commonLabels: { release: 'common', team: 'a' }, app: { serviceMonitor: { enabled: true, labels: { release: 'kps' } } } });
+  const monitor = objects.find((o) => o.kind === 'ServiceMonitor');
+  expect(monitor.metadata.labels).toMatchObject({ release: 'kps', team: 'a' });
 });

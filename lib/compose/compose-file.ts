@@ -36,7 +36,8 @@ export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
  * priorityClassName) and imagePullSecrets have none on one host (`docker login` pulls private images).
  */
 function withPodSettings(entry: ComposeServiceEntry, c: StackConfig, s: PodSettings): ComposeServiceEntry {
-  const extraEnv = Object.fromEntries(Object.keys(s.extraEnv).sort().map((k) => [k, s.extraEnv[k]]));
+  // `$` doubled: compose would interpolate it from the host, the container must see the text as Kubernetes passes it.
+  const extraEnv = Object.fromEntries(Object.keys(s.extraEnv).sort().map((k) => [k, s.extraEnv[k].replace(/\$/g, '$$$$')]));
   const labels = { ...c.commonLabels, ...s.podLabels };
   const environment = { ...(entry.service.environment ?? {}), ...extraEnv };
   return {

@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseStackConfig, resourceBlocks, STACK_RULES } from '../config';
+import { POD_LOGS_DIR } from '../image-facts';
 import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, grafanaSettingsEnvironment } from '../components/grafana';
@@ -31,7 +32,7 @@ import { renderValuesSchema } from './values-schema';
  * the template fills (`${retentionDays}`, `${retentionSize}`); lists keep their order (Helm ranges over maps
  * in key order).
  */
-export function componentFacts(): Record<string, Record<string, unknown>> {
+export function componentFacts(): Record<string, object> {
   const { GF_SECURITY_ADMIN_USER: _user, ...grafanaSettings } = grafanaSettingsEnvironment(parseStackConfig({}).grafana);
   return {
     prometheus: {
@@ -54,6 +55,10 @@ export function componentFacts(): Record<string, Record<string, unknown>> {
     alloy: {
       port: ALLOY_HTTP_PORT, configDir: ALLOY_CONFIG_DIR, storagePath: ALLOY_STORAGE_PATH, hostDataDir: ALLOY_HOST_DATA_DIR, readyPath: ALLOY_READY_PATH, args: alloyRunArgs(),
     },
+    // The helm test pods' image when a release upgraded from 0.1.0 with --reuse-values has no tests block.
+    testsImage: { ...chartValues(parseStackConfig({})).tests.image },
+    // The host directories the log agents read.
+    host: { podLogsDir: POD_LOGS_DIR },
     app: {
       uid: APP_UID, readyPath: APP_READY_PATH, healthPath: APP_HEALTH_PATH, trafficCommand: TRAFFIC_COMMAND, trafficHealthPort: TRAFFIC_HEALTH_PORT,
     },

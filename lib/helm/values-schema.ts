@@ -66,6 +66,15 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
       additionalProperties: false,
     },
   };
+  // The model's per-toleration rules (lib/config.ts, as the API server's ValidateTolerations), which
+  // z.toJSONSchema cannot carry: as JSON Schema conditions.
+  for (const block of [p.app, p.prometheus, p.loki, p.logAgent, p.grafana]) {
+    block.properties.tolerations.items.allOf = [
+      { if: { not: { required: ['key'] } }, then: { required: ['operator'], properties: { operator: { const: 'Exists' } } } },
+      { if: { required: ['operator'], properties: { operator: { const: 'Exists' } } }, then: { not: { required: ['value'] } } },
+      { if: { required: ['tolerationSeconds'] }, then: { required: ['effect'], properties: { effect: { const: 'NoExecute' } } } },
+    ];
+  }
   // Chart only: the helm test pods' image, shaped as every other image.
   p.tests = { type: 'object', properties: { image: p.prometheus.properties.image }, additionalProperties: false };
   const secret = p.grafana.properties.adminPasswordSecret;
@@ -77,6 +86,9 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
 
   return finish(root, defaults as unknown as Record<string, unknown>, []);
 }
+
+/** Keys the schema does not require: added after 0.1.0 and read by the templates with a default. */
+const OPTIONAL_KEYS = ['tests', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {
@@ -125,7 +137,9 @@ function finish(schema: Schema, defaults: unknown, path: string[]): Schema {
       if (!(k in d)) throw new Error(`values.schema.json: ${[...path, k].join('.')} is in the schema but not in values.yaml`);
       return [k, finish(sub, d[k], [...path, k])];
     }));
-    out.required = Object.keys(d);
+    // Keys added since 0.1.0 that the templates read with a default are optional, so `helm upgrade
+    // --reuse-values` from a release of 0.1.0 (whose values lack them) still validates.
+    out.required = Object.keys(d).filter((k) => !OPTIONAL_KEYS.includes(k));
   }
   return out;
 }

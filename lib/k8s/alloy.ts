@@ -28,6 +28,7 @@ export class Alloy extends Construct {
     addNodeLogAgent(this, {
       name: ALLOY_NAME,
       namespace: props.namespace ?? defaults.logAgent.namespace,
+      podSettings: props.podSettings ?? defaults.logAgent,
       settings: props.settings ?? defaults.logAgent.alloy,
       configFile: { name: ALLOY_CONFIG_FILE_NAME, text: this.configText, mountDir: ALLOY_CONFIG_DIR },
       args: alloyRunArgs(),

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsRelabelingsAction } from '../../imports/servicemonitor-monitoring.coreos.com';
 import { AppSettings } from '../config';
 import { modelDefaults, httpProbe, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './util';
+import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, appEnvironment, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
 
@@ -36,7 +37,7 @@ export class DemoApp extends Construct {
     const image = `${app.image.repository}:${app.image.tag}`;
     this.url = `http://${app.name}.${app.namespace}.svc.${clusterDomain}:${app.port}`;
 
-    new k8s.KubeDeployment(this, 'deployment', {
+    const deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: app.name, namespace: app.namespace, labels },
       spec: {
         replicas: app.replicas,
@@ -65,6 +66,7 @@ export class DemoApp extends Construct {
         },
       },
     });
+    applyPodSettingsTo(deployment, app);
 
     new k8s.KubeService(this, 'service', {
       metadata: { name: app.name, namespace: app.namespace, labels },
@@ -82,7 +84,7 @@ export class DemoApp extends Construct {
   private addTrafficGenerator(app: AppSettings, image: string) {
     const name = `${app.name}-traffic`;
     const labels = componentLabels(name, 'traffic-generator', app.image);
-    new k8s.KubeDeployment(this, 'traffic', {
+    const traffic = new k8s.KubeDeployment(this, 'traffic', {
       metadata: { name, namespace: app.namespace, labels },
       spec: {
         replicas: 1,
@@ -112,6 +114,7 @@ export class DemoApp extends Construct {
         },
       },
     });
+    applyPodSettingsTo(traffic, app, { env: false });
   }
 
   private addServiceMonitor(app: AppSettings, scrapeIntervalSeconds: number, labels: Record<string, string>) {

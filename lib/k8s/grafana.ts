@@ -20,6 +20,7 @@ import { GrafanaSettings, parseStackConfig } from '../config';
 import { Loki } from './loki';
 import { Prometheus } from './prometheus';
 import { modelDefaults, configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
+import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderDashboards } from '../render/dashboards';
@@ -118,7 +119,7 @@ export class Grafana extends Construct {
       volumeMounts: [dataMount],
     }];
 
-    new k8s.KubeDeployment(this, 'deployment', {
+    const deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name, namespace: ns, labels },
       // One pod owns the ReadWriteOnce volume (and the sqlite database on it) at a time.
       spec: singlePodDeploymentSpec(name, labels, {
@@ -170,6 +171,7 @@ export class Grafana extends Construct {
         ],
       }),
     });
+    applyPodSettingsTo(deployment, g);
 
     // On kind, expose the UI on the host with a NodePort and a port mapping in the kind cluster config:
     //   nodes: [{role: control-plane, extraPortMappings: [{containerPort: 30300, hostPort: 3000, listenAddress: "127.0.0.1"}]}]

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { LokiSettings, StackConfig } from '../config';
 import { modelDefaults } from './util';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
+import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { renderLokiConfig } from '../render/loki-config';
 import { toYaml } from '../render/yaml';
@@ -62,7 +63,7 @@ export class Loki extends Construct {
       spec: pvcSpec(l.storage.size, l.storage.storageClassName),
     });
 
-    new k8s.KubeDeployment(this, 'deployment', {
+    const deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name, namespace: ns, labels },
       // One pod owns the ReadWriteOnce volume (and Loki's single-process rings) at a time.
       spec: singlePodDeploymentSpec(name, labels, {
@@ -106,6 +107,7 @@ export class Loki extends Construct {
         ],
       }),
     });
+    applyPodSettingsTo(deployment, l);
 
     new k8s.KubeService(this, 'service', {
       metadata: { name, namespace: ns, labels },

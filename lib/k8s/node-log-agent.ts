@@ -10,9 +10,10 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ImageSettings, Resources } from '../config';
+import { ImageSettings, PodSettings, Resources } from '../config';
 import type { Loki } from './loki';
 import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './util';
+import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
 import { POD_LOGS_DIR } from '../image-facts';
@@ -25,6 +26,8 @@ export interface LogAgentProps {
   readonly namespace?: string;
   /** The agent's image and resources (the model's `logAgent.promtail` or `logAgent.alloy`). @default the model's defaults */
   readonly settings?: AgentSettings;
+  /** Where and how the agent's pods run (the model's `logAgent` pod settings). @default the model's defaults: none */
+  readonly podSettings?: PodSettings;
 }
 
 /** A log agent's own settings: its image and resources. */
@@ -40,6 +43,8 @@ export interface NodeLogAgentProps {
   readonly namespace: string;
   /** The agent's image and resources. */
   readonly settings: AgentSettings;
+  /** The agent's pod settings. */
+  readonly podSettings: PodSettings;
   /** The agent's rendered config file: its name in the ConfigMap, its text, and the directory it is mounted at. */
   readonly configFile: { readonly name: string; readonly text: string; readonly mountDir: string };
   readonly args: string[];
@@ -64,7 +69,7 @@ export function addNodeLogAgent(scope: Construct, p: NodeLogAgentProps): void {
     metadata: { name: `${p.name}-config`, namespace, labels },
     data: configData,
   });
-  new k8s.KubeDaemonSet(scope, 'daemon-set', {
+  const daemonSet = new k8s.KubeDaemonSet(scope, 'daemon-set', {
     metadata: { name: p.name, namespace, labels },
     spec: {
       selector: { matchLabels: selectorLabels(p.name) },
@@ -139,4 +144,5 @@ export function addNodeLogAgent(scope: Construct, p: NodeLogAgentProps): void {
       },
     },
   });
+  applyPodSettingsTo(daemonSet, p.podSettings);
 }

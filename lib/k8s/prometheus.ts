@@ -8,6 +8,7 @@ import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports
 import { PrometheusSettings } from '../config';
 import { modelDefaults } from './util';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
+import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
@@ -62,7 +63,7 @@ export class Prometheus extends Construct {
       spec: pvcSpec(p.storage.size, p.storage.storageClassName),
     });
 
-    new k8s.KubeDeployment(this, 'deployment', {
+    const deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name, namespace: ns, labels },
       // One pod owns the ReadWriteOnce volume at a time.
       spec: singlePodDeploymentSpec(name, labels, {
@@ -96,6 +97,7 @@ export class Prometheus extends Construct {
         ],
       }),
     });
+    applyPodSettingsTo(deployment, p);
 
     new k8s.KubeService(this, 'service', {
       metadata: { name, namespace: ns, labels },

@@ -32,6 +32,7 @@ export class Promtail extends Construct {
     addNodeLogAgent(this, {
       name: PROMTAIL_NAME,
       namespace: props.namespace ?? defaults.logAgent.namespace,
+      podSettings: props.podSettings ?? defaults.logAgent,
       settings: props.settings ?? defaults.logAgent.promtail,
       configFile: { name: PROMTAIL_CONFIG_FILE_NAME, text: this.configYaml, mountDir: PROMTAIL_CONFIG_DIR },
       args: promtailFlags(),

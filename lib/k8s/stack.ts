@@ -9,7 +9,7 @@ import { DemoApp } from './app';
 import { Grafana } from './grafana';
 import { Loki } from './loki';
 import { NamespacesChart } from './namespaces';
-import { applyCommonLabels, applyPodSettings } from './pod-settings';
+import { applyCommonLabels } from './pod-settings';
 import { Prometheus } from './prometheus';
 import { Promtail } from './promtail';
 import { Alloy } from './alloy';
@@ -55,8 +55,7 @@ export class ObservabilityStack extends Chart {
     if (config.grafana.enabled) {
       this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki: this.loki });
     }
-    // The settings every component shares, applied once to whatever the constructs made.
-    applyPodSettings(this, config);
+    // The labels every object carries, applied once to whatever the constructs made.
     applyCommonLabels(this, config.commonLabels);
     applyCommonLabels(this.namespaces, config.commonLabels);
   }
@@ -71,8 +70,8 @@ function addLogAgent(scope: Construct, config: StackConfig, loki: Loki): Promtai
   const namespace = config.logAgent.namespace;
   switch (config.logAgent.kind) {
     case 'promtail':
-      return new Promtail(scope, 'promtail', { loki, namespace, settings: config.logAgent.promtail });
+      return new Promtail(scope, 'promtail', { loki, namespace, settings: config.logAgent.promtail, podSettings: config.logAgent });
     case 'alloy':
-      return new Alloy(scope, 'alloy', { loki, namespace, settings: config.logAgent.alloy });
+      return new Alloy(scope, 'alloy', { loki, namespace, settings: config.logAgent.alloy, podSettings: config.logAgent });
   }
 }

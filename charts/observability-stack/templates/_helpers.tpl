@@ -78,12 +78,12 @@ affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- with $s.priorityClassName }}
-priorityClassName: {{ . }}
+priorityClassName: {{ . | quote }}
 {{- end }}
 {{- with $s.imagePullSecrets }}
 imagePullSecrets:
   {{- range . }}
-  - name: {{ . }}
+  - name: {{ . | quote }}
   {{- end }}
 {{- end }}
 {{- end -}}
@@ -91,7 +91,7 @@ imagePullSecrets:
 {{/* observability-stack.extraEnv: a component's extraEnv as env entries, by name (lib/k8s/pod-settings.ts). Arg: the map. */}}
 {{- define "observability-stack.extraEnv" -}}
 {{- range $name, $value := . }}
-- name: {{ $name }}
+- name: {{ $name | quote }}
   value: {{ $value | quote }}
 {{- end }}
 {{- end -}}
@@ -241,6 +241,14 @@ from lib/components/ into files/components.yaml. Use: (include "observability-st
 */}}
 {{- define "observability-stack.facts" -}}
 {{- .Files.Get "files/components.yaml" -}}
+{{- end -}}
+
+{{/*
+observability-stack.testsImage: the image of the helm test pods, as JSON: tests.image, or (a release of chart
+0.1.0 upgraded with --reuse-values has no tests block) the pinned Prometheus image from files/components.yaml.
+*/}}
+{{- define "observability-stack.testsImage" -}}
+{{- (dig "image" (include "observability-stack.facts" . | fromYaml).testsImage (default dict .Values.tests)) | toJson -}}
 {{- end -}}
 
 {{/* observability-stack.prometheusUrl: in-cluster URL of Prometheus (Grafana's default data source). */}}

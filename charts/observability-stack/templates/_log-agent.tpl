@@ -49,7 +49,8 @@ spec:
       {{- end }}
       serviceAccountName: {{ .name }}
       automountServiceAccountToken: true
-      # No priorityClassName: system-node-critical is meant for what keeps a node working, and a log agent
+      # No priorityClassName by default (logAgent.priorityClassName sets one): system-node-critical is meant
+      # for what keeps a node working, and a log agent
       # is not that; it would also evict workloads to make room on a full node.
       securityContext:
         # Relaxed: uid 0, because the kubelet writes container logs as root:root 0640
@@ -86,7 +87,9 @@ spec:
               valueFrom:
                 fieldRef:
                   fieldPath: spec.nodeName
-            {{- include "observability-stack.extraEnv" $s.extraEnv | nindent 12 }}
+            {{- with $s.extraEnv }}
+            {{- include "observability-stack.extraEnv" . | nindent 12 }}
+            {{- end }}
           ports:
             - name: http
               containerPort: {{ .port }}
@@ -120,7 +123,7 @@ spec:
               readOnly: true
             # Relaxed: hostPath, read-only: the kubelet's container logs (CRI format).
             - name: pods
-              mountPath: /var/log/pods
+              mountPath: {{ (include "observability-stack.facts" $ctx | fromYaml).host.podLogsDir }}
               readOnly: true
             # Relaxed: hostPath, read-write: the positions outlive the pod, so a restarted or upgraded agent
             # continues where it stopped. The only writable host path.
@@ -134,7 +137,7 @@ spec:
             name: {{ .name }}-config
         - name: pods
           hostPath:
-            path: /var/log/pods
+            path: {{ (include "observability-stack.facts" $ctx | fromYaml).host.podLogsDir }}
             type: Directory
         - name: {{ .positions.volume }}
           hostPath:

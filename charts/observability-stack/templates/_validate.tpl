@@ -40,7 +40,7 @@ text); "namespace" is the release namespace, as the chart has no such value. Arg
 
 {{/* observability-stack.shown: a value as the model's messages show it (strings quoted), " (the default)" when it is the chart's default (files/validate/defaults.yaml, values.yaml's values). Args: dict "root" "path" "v". */}}
 {{- define "observability-stack.shown" -}}
-{{- if kindIs "string" .v }}{{ printf "%q" .v }}{{ else }}{{ printf "%v" .v }}{{ end -}}
+{{- if kindIs "float64" .v }}{{ printf "%v" .v }}{{ else }}{{ toJson .v }}{{ end -}}
 {{- if ne .path "namespace" -}}
 {{- $default := (include "observability-stack.valueAt" (dict "root" .root "path" .path "from" (.root.Files.Get "files/validate/defaults.yaml" | fromYaml)) | fromJson).v -}}
 {{- if eq (toJson $default) (toJson .v) }} (the default){{ end -}}
@@ -95,9 +95,19 @@ rule, renders nothing when all hold.
 {{- $map := default dict (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
 {{- range $key := $r.keys -}}
 {{- if hasKey $map $key -}}
-{{- $shownKey := ternary $key (printf "[%q]" $key) (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $key) -}}
+{{- $shownKey := ternary $key (printf "[%s]" (toJson $key)) (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $key) -}}
 {{- $sep := ternary "." "" (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $key) -}}
-{{- $problems = append $problems (printf "%s%s%s must not be set: %s, got %q" $r.setting $sep $shownKey $r.why (get $map $key)) -}}
+{{- $problems = append $problems (printf "%s%s%s must not be set: %s, got %s" $r.setting $sep $shownKey $r.why (toJson (get $map $key))) -}}
+{{- end -}}
+{{- end -}}
+{{- else if eq $r.kind "disjointKeys" -}}
+{{- $map := default dict (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- $other := default dict (include "observability-stack.valueAt" (merge (dict "path" $r.other) $at) | fromJson).v -}}
+{{- range $key := keys $map | sortAlpha -}}
+{{- if hasKey $other $key -}}
+{{- $shownKey := ternary $key (printf "[%s]" (toJson $key)) (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $key) -}}
+{{- $sep := ternary "." "" (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $key) -}}
+{{- $problems = append $problems (printf "%s%s%s must not repeat a key of %s: %s, got %s" $r.setting $sep $shownKey $r.other $r.why (toJson (get $map $key))) -}}
 {{- end -}}
 {{- end -}}
 {{- else if eq $r.kind "requires" -}}
