@@ -101,6 +101,12 @@ export interface HostDirectory {
   readonly source: string;
 }
 
+/**
+ * The path at which every component of the stack serves its metrics (Prometheus's own default
+ * `metrics_path`; Prometheus, Loki, Promtail, Alloy and Grafana all serve /metrics).
+ */
+export const METRICS_PATH = '/metrics';
+
 /** Where the kubelet writes container logs: /var/log/pods/<namespace>_<pod>_<uid>/<container>/<n>.log. */
 export const POD_LOGS_DIR = '/var/log/pods';
 /** Where Docker keeps each container's json-file logs (`<id>/<id>-json.log`) by default. */

@@ -4,6 +4,7 @@
  * labels. Pure: no cdk8s here (renderComposePrometheusConfig in lib/render/prometheus-config.ts uses it).
  */
 import { StackConfig } from '../config';
+import { METRICS_PATH } from '../image-facts';
 import { ComposeComponent, composeContractLabels, composeServiceName, ContractLabels } from './names';
 import { LOKI_HTTP_PORT } from '../components/loki';
 import { PROMTAIL_HTTP_PORT } from '../components/promtail';
@@ -37,12 +38,12 @@ export function composeRunsAlloy(c: StackConfig): boolean {
 /** Every scrape target of the compose stack, in a stable order. */
 export function composeScrapeTargets(c: StackConfig): ComposeScrapeTarget[] {
   const entries: Array<[ComposeComponent, number, string, boolean]> = [
-    ['prometheus', PROMETHEUS_PORT, '/metrics', true],
+    ['prometheus', PROMETHEUS_PORT, METRICS_PATH, true],
     ['app', c.app.port, c.app.metricsPath, c.app.enabled],
-    ['loki', LOKI_HTTP_PORT, '/metrics', c.loki.enabled],
-    ['promtail', PROMTAIL_HTTP_PORT, '/metrics', composeRunsPromtail(c)],
-    ['alloy', ALLOY_HTTP_PORT, '/metrics', composeRunsAlloy(c)],
-    ['grafana', GRAFANA_PORT, '/metrics', c.grafana.enabled],
+    ['loki', LOKI_HTTP_PORT, METRICS_PATH, c.loki.enabled],
+    ['promtail', PROMTAIL_HTTP_PORT, METRICS_PATH, composeRunsPromtail(c)],
+    ['alloy', ALLOY_HTTP_PORT, METRICS_PATH, composeRunsAlloy(c)],
+    ['grafana', GRAFANA_PORT, METRICS_PATH, c.grafana.enabled],
   ];
   return entries
     .filter(([, , , enabled]) => enabled)

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseStackConfig, resourceBlocks, STACK_RULES } from '../config';
-import { POD_LOGS_DIR } from '../image-facts';
+import { METRICS_PATH, POD_LOGS_DIR } from '../image-facts';
 import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, grafanaSettingsEnvironment } from '../components/grafana';
@@ -59,6 +59,8 @@ export function componentFacts(): Record<string, object> {
     testsImage: { ...chartValues(parseStackConfig({})).tests.image },
     // The host directories the log agents read.
     host: { podLogsDir: POD_LOGS_DIR },
+    // What every component shares: the path it serves its metrics at.
+    all: { metricsPath: METRICS_PATH },
     app: {
       uid: APP_UID, readyPath: APP_READY_PATH, healthPath: APP_HEALTH_PATH, trafficCommand: TRAFFIC_COMMAND, trafficHealthPort: TRAFFIC_HEALTH_PORT,
     },

@@ -23,23 +23,35 @@ export function podSecurityLabels(level: PodSecurityLevel): Record<string, strin
   };
 }
 
+/** A namespace of the stack: its name, the Pod Security level it enforces, and what lives there. */
+export interface StackNamespace {
+  readonly name: string;
+  readonly level: PodSecurityLevel;
+  /** Its `app.kubernetes.io/component` label, e.g. `monitoring`. */
+  readonly component: string;
+}
+
 export interface NamespacesChartProps extends ChartProps {
-  /** The resolved stack model. */
-  readonly config: StackConfig;
+  /** The namespaces to create, in order. */
+  readonly namespaces: readonly StackNamespace[];
 }
 
 /**
- * Namespaces: the stack's and the app's enforce `restricted`; the log agent's is `privileged` because
- * reading /var/log/pods needs hostPath and uid 0, which `restricted` and `baseline` both forbid.
+ * The namespaces a stack needs: its own and the app's enforce `restricted`; the log agent's is `privileged`
+ * because reading /var/log/pods needs hostPath and uid 0, which `restricted` and `baseline` both forbid.
  */
+export function stackNamespaces(c: Pick<StackConfig, 'namespace' | 'app' | 'loki' | 'logAgent'>): StackNamespace[] {
+  const namespaces: StackNamespace[] = [{ name: c.namespace, level: 'restricted', component: 'monitoring' }];
+  if (c.app.enabled && c.app.namespace !== c.namespace) namespaces.push({ name: c.app.namespace, level: 'restricted', component: 'application' });
+  if (c.loki.enabled) namespaces.push({ name: c.logAgent.namespace, level: 'privileged', component: 'log-agent' });
+  return namespaces;
+}
+
+/** Namespaces with their Pod Security labels (stackNamespaces says which a stack needs). */
 export class NamespacesChart extends Chart {
   constructor(scope: Construct, id: string, props: NamespacesChartProps) {
     super(scope, id, props);
-    const c = props.config;
-    const namespaces: Array<[string, PodSecurityLevel, string]> = [[c.namespace, 'restricted', 'monitoring']];
-    if (c.app.enabled && c.app.namespace !== c.namespace) namespaces.push([c.app.namespace, 'restricted', 'application']);
-    if (c.loki.enabled) namespaces.push([c.logAgent.namespace, 'privileged', 'log-agent']);
-    for (const [name, level, component] of namespaces) {
+    for (const { name, level, component } of props.namespaces) {
       new k8s.KubeNamespace(this, name, {
         metadata: {
           name,

@@ -8,7 +8,7 @@ import { parseStackConfig, StackConfig, StackInput } from '../config';
 import { DemoApp } from './app';
 import { Grafana } from './grafana';
 import { Loki } from './loki';
-import { NamespacesChart } from './namespaces';
+import { NamespacesChart, stackNamespaces } from './namespaces';
 import { applyCommonLabels } from './pod-settings';
 import { Prometheus } from './prometheus';
 import { Promtail } from './promtail';
@@ -41,7 +41,7 @@ export class ObservabilityStack extends Chart {
     const config = parseStackConfig(props.config ?? {});
     super(scope, id, { disableResourceNameHashes: true });
     this.config = config;
-    this.namespaces = new NamespacesChart(scope, `${id}-namespaces`, { config, disableResourceNameHashes: true });
+    this.namespaces = new NamespacesChart(scope, `${id}-namespaces`, { namespaces: stackNamespaces(config), disableResourceNameHashes: true });
     this.addDependency(this.namespaces);
     const { namespace, clusterDomain } = config;
     this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus });

@@ -5,6 +5,7 @@
 import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-27';
 import { parseStackConfig, Resources, StackConfig } from '../config';
+import { METRICS_PATH } from '../image-facts';
 import { selectorLabels } from './labels';
 
 /** The model's defaults, resolved once: what a construct uses for each prop left out. */
@@ -74,7 +75,7 @@ export function configChecksum(data: Record<string, string>): string {
 }
 
 /** Annotations that ask Prometheus's pod job to scrape a pod. */
-export function scrapeAnnotations(port: number, path = '/metrics'): Record<string, string> {
+export function scrapeAnnotations(port: number, path = METRICS_PATH): Record<string, string> {
   return {
     'prometheus.io/scrape': 'true',
     'prometheus.io/port': String(port),

@@ -38,7 +38,7 @@ spec:
         {{- end }}
       # Prometheus's pod job discovers every namespace, this one included.
       annotations:
-        {{- include "observability-stack.scrapeAnnotations" (dict "port" .port "path" "/metrics") | nindent 8 }}
+        {{- include "observability-stack.scrapeAnnotations" (dict "port" .port "path" (include "observability-stack.facts" $ctx | fromYaml).all.metricsPath) | nindent 8 }}
         checksum/config: {{ include (printf "%s/%s/configmap.yaml" $ctx.Template.BasePath .name) $ctx | sha256sum }}
         {{- with $s.podAnnotations }}
         {{- toYaml . | nindent 8 }}
