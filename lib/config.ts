@@ -112,6 +112,7 @@ export const RESERVED_ENVIRONMENT: ReservedEnvironment = {
   app: APP_ENVIRONMENT_NAMES,
   prometheus: [],
   loki: [],
+  alertmanager: [],
   // Each log agent selects its node's pods by it.
   logAgent: ['HOSTNAME'],
   grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES],
@@ -219,6 +220,46 @@ const grafanaSchema = z.strictObject({
   ...podSettings(),
 }).prefault({});
 
+/** A key of an existing Secret holding a receiver's secret; name "" = not given. */
+const secretRef = (key: string) => z.strictObject({
+  name: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('').describe('name of an existing Secret in the stack\'s namespace; "" = none.'),
+  key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default(key).describe('the key of the Secret that holds it.'),
+}).prefault({});
+
+const alertmanagerSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('deploy Alertmanager, and point Prometheus and Grafana at it.'),
+  image: image(IMAGES.alertmanager),
+  storage: storage('256Mi'),
+  resources: resources({ cpuRequest: '10m', memoryRequest: '32Mi', cpuLimit: '100m', memoryLimit: '64Mi' }),
+  groupWaitSeconds: int(0, 3600).default(30).describe('how long to wait for more alerts of a new group before the first notification, in seconds.'),
+  groupIntervalSeconds: int(1, 86400).default(300).describe('how long to wait before notifying about new alerts of a group already notified, in seconds.'),
+  repeatIntervalSeconds: int(60, 604800).default(14400).describe('how long before a still-firing group is notified again, in seconds; at least groupIntervalSeconds.'),
+  receivers: z.strictObject({
+    webhook: z.strictObject({
+      enabled: z.boolean().default(false).describe('POST Alertmanager\'s JSON to a URL.'),
+      urlSecret: secretRef('url').describe('the Secret key holding the URL (it often carries a token); on compose: ALERTMANAGER_WEBHOOK_URL in compose/.env.'),
+      sendResolved: z.boolean().default(true).describe('notify when the alert resolves too.'),
+    }).prefault({}).describe('a generic webhook receiver.'),
+    slack: z.strictObject({
+      enabled: z.boolean().default(false).describe('post to Slack through an incoming webhook.'),
+      apiUrlSecret: secretRef('url').describe('the Secret key holding the incoming-webhook URL; on compose: ALERTMANAGER_SLACK_API_URL in compose/.env.'),
+      channel: z.string().regex(/^[#@]?[a-z0-9][-a-z0-9_.]{0,79}$/, { error: 'must be a Slack channel such as "#alerts"' }).default('#alerts').describe('the channel to post to.'),
+      sendResolved: z.boolean().default(true).describe('notify when the alert resolves too.'),
+    }).prefault({}).describe('a Slack receiver.'),
+    email: z.strictObject({
+      enabled: z.boolean().default(false).describe('send email through an SMTP relay.'),
+      to: z.string().regex(/^([^\s@,]+@[^\s@,]+(,\s*[^\s@,]+@[^\s@,]+)*)?$/, { error: 'must be email addresses, separated by commas' }).default('').describe('the recipients, comma-separated.'),
+      from: z.string().regex(/^([^\s@]+@[^\s@]+)?$/, { error: 'must be an email address' }).default('').describe('the sender address.'),
+      smarthost: z.string().regex(/^([A-Za-z0-9.-]+:[0-9]{1,5})?$/, { error: 'must be host:port' }).default('').describe('the SMTP relay, host:port.'),
+      authUsername: z.string().max(256).default('').describe('the SMTP user; "" = no authentication.'),
+      authPasswordSecret: secretRef('password').describe('the Secret key holding the SMTP password (with authUsername); on compose: ALERTMANAGER_SMTP_PASSWORD in compose/.env.'),
+      requireTls: z.boolean().default(true).describe('require STARTTLS.'),
+      sendResolved: z.boolean().default(false).describe('notify when the alert resolves too.'),
+    }).prefault({}).describe('an email receiver.'),
+  }).prefault({}).describe('who hears of warning and critical alerts; with none, alerts stay on Alertmanager\'s page and in Grafana.'),
+  ...podSettings(),
+}).prefault({});
+
 const composeSchema = z.strictObject({
   /** The compose project's `name:`. @default observability */
   projectName: dnsLabel().default('observability'),
@@ -239,6 +280,7 @@ export const stackSchema = z.strictObject({
   prometheus: prometheusSchema.describe('Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).'),
   loki: lokiSchema.describe('Loki, monolithic, on filesystem storage, with compactor retention that really deletes.'),
   logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.'),
+  alertmanager: alertmanagerSchema.describe('Alertmanager: routes the stack\'s alerts to the receivers set here, grouped by namespace, app and alert.'),
   grafana: grafanaSchema.describe('Grafana with its Prometheus (default) and Loki data sources provisioned from files.'),
   compose: composeSchema,
 }).superRefine((c, ctx) => {
@@ -273,6 +315,7 @@ export type PrometheusSettings = StackConfig['prometheus'];
 export type LokiSettings = StackConfig['loki'];
 export type LogAgentSettings = StackConfig['logAgent'];
 export type GrafanaSettings = StackConfig['grafana'];
+export type AlertmanagerSettings = StackConfig['alertmanager'];
 export type ImageSettings = StackConfig['prometheus']['image'];
 
 /** Raised for invalid settings; `problems` holds one line per setting. */

@@ -4,6 +4,7 @@
  * images from there. When you change a pin, change its facts with it and cite the evidence in the commit
  * (see ../shared/reference/versions.md for how the current ones were checked).
  */
+import { ALERTMANAGER_IMAGE, ALERTMANAGER_IMAGE_FACTS } from './components/alertmanager';
 import { ALLOY_IMAGE, ALLOY_IMAGE_FACTS } from './components/alloy';
 import { APP_IMAGE, APP_IMAGE_FACTS } from './components/app';
 import { GRAFANA_IMAGE, GRAFANA_IMAGE_FACTS } from './components/grafana';
@@ -28,6 +29,7 @@ export const IMAGES = {
   promtail: PROMTAIL_IMAGE,
   alloy: ALLOY_IMAGE,
   app: APP_IMAGE,
+  alertmanager: ALERTMANAGER_IMAGE,
 } as const satisfies Record<string, ImageRef>;
 
 /** Names of the images pinned above. */
@@ -41,6 +43,7 @@ export const IMAGE_FACTS: Readonly<Record<ImageName, ImageFacts>> = {
   promtail: PROMTAIL_IMAGE_FACTS,
   alloy: ALLOY_IMAGE_FACTS,
   app: APP_IMAGE_FACTS,
+  alertmanager: ALERTMANAGER_IMAGE_FACTS,
 };
 
 /** Facts of images the stack can be set to run besides the pins (the chart's scenarios use them). */

@@ -60,7 +60,7 @@ export function synthesize(input: StackInput, options: SynthesizeOptions = {}): 
   const chartDir = options.chartDir ?? path.join(path.dirname(distDir), CHART_DIR);
   const chart = fs.existsSync(chartDir) ? renderChartFiles() : undefined;
   replaceDir(distDir, manifests);
-  // compose/.env holds the person's Grafana password: carried over, never generated.
+  // compose/.env (the Grafana password) and the receivers' secret files: carried over, never generated.
   replaceDir(composeDir, compose, COMPOSE_USER_FILES);
   if (chart) writeChartFiles(chartDir, chart, replaceDir);
   return config;
@@ -69,12 +69,14 @@ export function synthesize(input: StackInput, options: SynthesizeOptions = {}): 
 /**
  * Writes `files` into a sibling temp folder, then renames it over `dir` (the old folder is removed).
  * `keep` names files (relative to `dir`) that people write themselves: they are carried over from the old
- * folder when present and not among `files`.
+ * folder when present and not among `files`, moved (not copied), so they keep their owner and mode (a
+ * receiver's secret may be owned by the container's user); on failure they are moved back.
  */
 export function replaceDir(dir: string, files: Map<string, string>, keep: readonly string[] = []): void {
   const abs = path.resolve(dir);
   fs.mkdirSync(path.dirname(abs), { recursive: true });
   const staging = fs.mkdtempSync(path.join(path.dirname(abs), `.synth-tmp-${path.basename(abs)}-`));
+  const moved: Array<[string, string]> = [];
   try {
     // Readable by everyone whatever the umask: compose bind-mounts these files into containers that run as
     // other, non-root users (Prometheus 65534, Loki 10001, Grafana 472). Nothing generated is secret.
@@ -91,14 +93,20 @@ export function replaceDir(dir: string, files: Map<string, string>, keep: readon
       if (files.has(name) || !fs.existsSync(source)) continue;
       const target = path.join(staging, name);
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.copyFileSync(source, target);
-      fs.chmodSync(target, fs.statSync(source).mode);
+      fs.renameSync(source, target);
+      moved.push([source, target]);
     }
     const old = fs.existsSync(abs) ? `${staging}.old` : undefined;
     if (old) fs.renameSync(abs, old);
-    fs.renameSync(staging, abs);
+    try {
+      fs.renameSync(staging, abs);
+    } catch (e) {
+      if (old) fs.renameSync(old, abs);
+      throw e;
+    }
     if (old) fs.rmSync(old, { recursive: true, force: true });
   } catch (e) {
+    for (const [source, target] of moved) if (fs.existsSync(target)) fs.renameSync(target, source);
     fs.rmSync(staging, { recursive: true, force: true });
     throw e;
   }

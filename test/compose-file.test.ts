@@ -136,8 +136,8 @@ describe('docker-compose.yml', () => {
     expect(text).not.toMatch(/^version:/m);
   });
 
-  test('runs the app, Prometheus, Grafana, Loki and Promtail, and the traffic generator only in its profile', () => {
-    expect(services.map(([name]) => name)).toEqual(['prometheus', 'loki', 'promtail', 'grafana', 'demo-app', 'demo-app-traffic']);
+  test('runs the app, Prometheus, Grafana, Loki, Promtail and Alertmanager, and the traffic generator only in its profile', () => {
+    expect(services.map(([name]) => name)).toEqual(['prometheus', 'loki', 'promtail', 'alertmanager', 'grafana', 'demo-app', 'demo-app-traffic']);
     expect(services.filter(([, s]) => s.profiles).map(([name, s]) => [name, s.profiles])).toEqual([['demo-app-traffic', ['traffic']]]);
     const traffic = doc.services['demo-app-traffic'];
     expect(traffic.command).toEqual(['node', 'build/traffic.js']);
@@ -223,6 +223,7 @@ describe('docker-compose.yml', () => {
       prometheus: '65534:65534',
       loki: '10001',
       promtail: '0:0',
+      alertmanager: '65534:65534',
       grafana: '472',
       'demo-app': '1000',
       'demo-app-traffic': '1000',
@@ -236,6 +237,7 @@ describe('docker-compose.yml', () => {
       prometheus: ['CMD', 'wget'],
       loki: ['CMD', '/usr/bin/loki'],
       promtail: ['CMD', 'bash'],
+      alertmanager: ['CMD', 'wget'],
       grafana: ['CMD', 'wget'],
       'demo-app': ['CMD', 'node'],
       'demo-app-traffic': ['CMD', 'node'],
@@ -245,6 +247,7 @@ describe('docker-compose.yml', () => {
     expect(parseInt(doc.services.loki.healthcheck.timeout, 10)).toBeGreaterThan(5);
     expect(doc.services.prometheus.healthcheck.test.at(-1)).toBe('http://127.0.0.1:9090/-/ready');
     expect(doc.services.grafana.healthcheck.test.at(-1)).toBe('http://127.0.0.1:3000/api/health');
+    expect(doc.services.alertmanager.healthcheck.test.at(-1)).toBe('http://127.0.0.1:9093/-/ready');
     expect(doc.services.promtail.healthcheck.test[3]).toContain('/dev/tcp/127.0.0.1/3101');
     expect(doc.services.promtail.healthcheck.test[3]).toContain('GET /ready HTTP/1.0');
     expect(doc.services['demo-app'].healthcheck.test[3]).toContain('http://127.0.0.1:8080/readyz');
@@ -284,10 +287,11 @@ describe('docker-compose.yml', () => {
   });
 
   test('keeps every data directory on a named volume', () => {
-    expect(doc.volumes).toEqual({ 'prometheus-data': {}, 'loki-data': {}, 'promtail-positions': {}, 'grafana-data': {} });
+    expect(doc.volumes).toEqual({ 'prometheus-data': {}, 'loki-data': {}, 'promtail-positions': {}, 'alertmanager-data': {}, 'grafana-data': {} });
     const named = (name: string) => (doc.services[name].volumes ?? []).filter((v) => !/^[./$]/.test(v));
     expect(named('prometheus')).toEqual(['prometheus-data:/prometheus']);
     expect(named('loki')).toEqual(['loki-data:/loki']);
+    expect(named('alertmanager')).toEqual(['alertmanager-data:/alertmanager']);
     expect(named('grafana')).toEqual(['grafana-data:/var/lib/grafana']);
     expect(named('promtail')).toEqual(['promtail-positions:/run/promtail']);
   });
@@ -346,10 +350,14 @@ describe('docker-compose.yml', () => {
 
   test('leaves out what is disabled', () => {
     const bare = renderCompose(parseStackConfig(VARIANTS['no Grafana, no Loki']));
-    expect(Object.keys(parse(bare.get(COMPOSE_FILES.compose)!).services)).toEqual(['prometheus', 'demo-app', 'demo-app-traffic']);
+    expect(Object.keys(parse(bare.get(COMPOSE_FILES.compose)!).services)).toEqual(['prometheus', 'alertmanager', 'demo-app', 'demo-app-traffic']);
     expect([...bare.keys()].filter((f) => /^(loki|promtail|grafana)\//.test(f))).toEqual([]);
+    const noAlertmanager = renderCompose(parseStackConfig({ alertmanager: { enabled: false } }));
+    expect(Object.keys(parse(noAlertmanager.get(COMPOSE_FILES.compose)!).services)).not.toContain('alertmanager');
+    expect([...noAlertmanager.keys()].filter((f) => f.startsWith('alertmanager/'))).toEqual([]);
+    expect(parse(noAlertmanager.get(COMPOSE_FILES.prometheusConfig)!).alerting).toBeUndefined();
     const noApp = parse(renderCompose(parseStackConfig(VARIANTS['no app'])).get(COMPOSE_FILES.compose)!);
-    expect(Object.keys(noApp.services)).toEqual(['prometheus', 'loki', 'promtail', 'grafana']);
+    expect(Object.keys(noApp.services)).toEqual(['prometheus', 'loki', 'promtail', 'alertmanager', 'grafana']);
   });
 });
 
@@ -361,6 +369,7 @@ describe('the other files in compose/', () => {
       '.env.example',
       '.gitignore',
       'README.md',
+      'alertmanager/alertmanager.yml',
       'docker-compose.yml',
       'grafana/dashboards/README.md',
       'grafana/dashboards/app.json',

@@ -90,8 +90,8 @@ describe('parity between dist/ and compose/', () => {
     const d = parse(composeFile(COMPOSE_FILES.grafanaDatasources));
     const withoutUrls = (file: any) => ({ ...file, datasources: file.datasources.map(({ url: _url, ...rest }: any) => rest) });
     expect(withoutUrls(d)).toEqual(withoutUrls(k));
-    expect(d.datasources.map((s: any) => [s.name, s.url])).toEqual([['Prometheus', 'http://prometheus:9090'], ['Loki', 'http://loki:3100']]);
-    expect(k.datasources.map((s: any) => s.url)).toEqual(['http://prometheus.monitoring.svc.cluster.local:9090', 'http://loki.monitoring.svc.cluster.local:3100']);
+    expect(d.datasources.map((s: any) => [s.name, s.url])).toEqual([['Prometheus', 'http://prometheus:9090'], ['Loki', 'http://loki:3100'], ['Alertmanager', 'http://alertmanager:9093']]);
+    expect(k.datasources.map((s: any) => s.url)).toEqual(['http://prometheus.monitoring.svc.cluster.local:9090', 'http://loki.monitoring.svc.cluster.local:3100', 'http://alertmanager.monitoring.svc.cluster.local:9093']);
   });
 
   test('the same Grafana dashboard provider, mounted at the same paths', () => {

@@ -56,6 +56,7 @@ describe('compose prometheus.yml', () => {
       ['demo-app', '/metrics', ['demo-app:8080']],
       ['loki', '/metrics', ['loki:3100']],
       ['promtail', '/metrics', ['promtail:3101']],
+      ['alertmanager', '/metrics', ['alertmanager:9093']],
       ['grafana', '/metrics', ['grafana:3000']],
     ]);
   });
@@ -134,12 +135,12 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
     });
   });
 
-  test('every service is up (up == 1 for all five jobs)', async () => {
+  test('every service is up (up == 1 for all six jobs)', async () => {
     const up = await prometheus.waitFor(async () => {
       const r = await prometheus.query('up == 1');
-      return r.length === 5 ? r : undefined;
-    }, 30000, 'up == 1 for all five compose services');
-    expect(up.map((s) => s.metric.job).sort()).toEqual(['demo-app', 'grafana', 'loki', 'prometheus', 'promtail']);
+      return r.length === 6 ? r : undefined;
+    }, 30000, 'up == 1 for all six compose services');
+    expect(up.map((s) => s.metric.job).sort()).toEqual(['alertmanager', 'demo-app', 'grafana', 'loki', 'prometheus', 'promtail']);
   });
 
   test('the app\'s my_app_requests_total carries exactly the contract\'s labels, with the compose values', async () => {

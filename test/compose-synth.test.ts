@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseStackConfig, renderCompose, synthesize } from '../lib';
+import { replaceDir } from '../lib/synth';
 import { tempDir } from './helpers/temp-dir';
 
 jest.mock('../lib/compose/render-compose', () => {
@@ -59,6 +60,20 @@ describe('synthesis of compose/', () => {
     expect(fs.readdirSync(out.dir).sort()).toEqual(['compose', 'dist']);
   });
 
+  test('keeps the receivers\' secret files as they are (same file: owner and mode), and git ignores them', () => {
+    const out = tempOut();
+    const secret = path.join(out.compose, 'alertmanager', 'secrets', 'webhook-url');
+    fs.mkdirSync(path.dirname(secret), { recursive: true });
+    fs.writeFileSync(secret, 'https://hooks.example.com/only-for-this-test\n', { mode: 0o400 });
+    const before = fs.statSync(secret);
+    synthesize({}, { distDir: out.dist, composeDir: out.compose });
+    const after = fs.statSync(secret);
+    expect(fs.readFileSync(secret, 'utf8')).toBe('https://hooks.example.com/only-for-this-test\n');
+    // Moved, not copied: the same inode, so an owner set with chown (uid 65534) survives synthesis.
+    expect([after.ino, after.uid, after.mode & 0o777]).toEqual([before.ino, before.uid, 0o400]);
+    expect(fs.readFileSync(path.join(out.compose, '.gitignore'), 'utf8').split('\n')).toContain('alertmanager/secrets/');
+  });
+
   test('writes neither dist/ nor compose/ when the compose rendering fails', () => {
     const out = tempOut();
     for (const d of [out.dist, out.compose]) {
@@ -71,6 +86,17 @@ describe('synthesis of compose/', () => {
     expect(readTree(out.dist)).toEqual({ 'previous.yaml': 'kind: Previous\n' });
     expect(readTree(out.compose)).toEqual({ 'previous.yaml': 'kind: Previous\n' });
     expect(fs.readdirSync(out.dir).sort()).toEqual(['compose', 'dist']);
+  });
+
+  test('a failure after the person\'s files were moved puts them back where they were', () => {
+    const out = tempOut();
+    fs.mkdirSync(path.join(out.compose, 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(out.compose, '.env'), 'GF_ADMIN_PASSWORD=only-for-this-test\n');
+    fs.writeFileSync(path.join(out.compose, 'sub', 'kept'), 'kept\n');
+    // The new tree has a file `sub`, so the second kept file has nowhere to go: .env, moved first, must come back.
+    expect(() => replaceDir(out.compose, new Map([['sub', 'now a file\n']]), ['.env', 'sub/kept'])).toThrow();
+    expect(readTree(out.compose)).toEqual({ '.env': 'GF_ADMIN_PASSWORD=only-for-this-test\n', 'sub/kept': 'kept\n' });
+    expect(fs.readdirSync(out.dir).sort()).toEqual(['compose']);
   });
 
   test('writes files everyone can read whatever the umask: non-root container users read the bind mounts', () => {

@@ -121,6 +121,40 @@ describe('bad input', () => {
     expect(problems({ app: { replicas: '2' } })).toEqual(['app.replicas must be an integer from 1 to 50, got "2"']);
   });
 
+  test('throws if a receiver is on without the Secret that holds its URL', () => {
+    expect(problems({ alertmanager: { receivers: { webhook: { enabled: true } } } })).toEqual([
+      'alertmanager.receivers.webhook.enabled needs alertmanager.receivers.webhook.urlSecret.name set (the URL comes from that Secret), got true',
+    ]);
+  });
+
+  test('throws if email is on without recipient, sender and relay, naming each', () => {
+    expect(problems({ alertmanager: { receivers: { email: { enabled: true } } } })).toEqual([
+      'alertmanager.receivers.email.enabled needs alertmanager.receivers.email.to set (someone must receive it), got true',
+      'alertmanager.receivers.email.enabled needs alertmanager.receivers.email.from set (the relay needs a sender), got true',
+      'alertmanager.receivers.email.enabled needs alertmanager.receivers.email.smarthost set (it is sent through it), got true',
+    ]);
+  });
+
+  test('throws if an SMTP password Secret is named without a user', () => {
+    expect(problems({ alertmanager: { receivers: { email: { authPasswordSecret: { name: 'smtp' } } } } })).toEqual([
+      'alertmanager.receivers.email.authPasswordSecret.name needs alertmanager.receivers.email.authUsername set (the password belongs to a user), got "smtp"',
+    ]);
+  });
+
+  test('throws if notifications would repeat before their group interval', () => {
+    expect(problems({ alertmanager: { groupIntervalSeconds: 7200, repeatIntervalSeconds: 3600 } })).toEqual([
+      'alertmanager.groupIntervalSeconds must be at most alertmanager.repeatIntervalSeconds (3600), got 7200',
+    ]);
+  });
+
+  test('throws if a Slack channel, an email address or a relay is malformed', () => {
+    expect(problems({ alertmanager: { receivers: { slack: { channel: 'alerts room' }, email: { to: 'oncall', smarthost: 'smtp.example.com' } } } })).toEqual([
+      'alertmanager.receivers.slack.channel must be a Slack channel such as "#alerts", got "alerts room"',
+      'alertmanager.receivers.email.to must be email addresses, separated by commas, got "oncall"',
+      'alertmanager.receivers.email.smarthost must be host:port, got "smtp.example.com"',
+    ]);
+  });
+
   test('reports every bad setting at once', () => {
     expect(problems({ prometheus: { retentionDays: -1 }, grafana: { service: { type: 'LoadBalancer' } } })).toEqual([
       'prometheus.retentionDays must be an integer from 1 to 3650, got -1',

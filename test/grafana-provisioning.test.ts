@@ -10,6 +10,7 @@ import {
   LOKI_DATASOURCE_UID,
   parseStackConfig,
   PROMETHEUS_DATASOURCE_UID,
+  ALERTMANAGER_DATASOURCE_UID,
   renderGrafanaDashboardProvider,
   renderGrafanaDatasources,
   StackInput,
@@ -25,13 +26,16 @@ describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as [string, Stack
   const objects = synthObjects(input);
   const file = datasourcesOf(objects, c.namespace);
 
-  test('provisions Prometheus and Loki with fixed uids, pruning what leaves the file', () => {
+  test('provisions Prometheus, Loki and Alertmanager with fixed uids, pruning what leaves the file', () => {
     expect(file.apiVersion).toBe(1);
     expect(file.prune).toBe(true);
     expect(file.datasources.map((d: any) => [d.name, d.type, d.uid])).toEqual([
       ['Prometheus', 'prometheus', PROMETHEUS_DATASOURCE_UID],
       ['Loki', 'loki', LOKI_DATASOURCE_UID],
+      ['Alertmanager', 'alertmanager', ALERTMANAGER_DATASOURCE_UID],
     ]);
+    // Alertmanager's own API (not Grafana's Mimir/Cortex flavour), and Grafana's alerts stay in Grafana.
+    expect(file.datasources[2].jsonData).toEqual({ implementation: 'prometheus', handleGrafanaManagedAlerts: false });
     expect([PROMETHEUS_DATASOURCE_UID, LOKI_DATASOURCE_UID]).toEqual(['prometheus', 'loki']);
   });
 
@@ -42,7 +46,7 @@ describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as [string, Stack
 
   test('each URL is a synthesized Service\'s name.namespace.svc.<domain>:port', () => {
     const services = new Map(objects.filter((o) => o.kind === 'Service').map((s) => [s.metadata.name, s]));
-    for (const [uid, serviceName] of [['prometheus', 'prometheus'], ['loki', 'loki']]) {
+    for (const [uid, serviceName] of [['prometheus', 'prometheus'], ['loki', 'loki'], ['alertmanager', 'alertmanager']]) {
       const url = new URL(file.datasources.find((d: any) => d.uid === uid).url);
       const svc = services.get(serviceName);
       expect({ uid, url: `${url.protocol}//${url.host}${url.pathname}` }).toEqual({
@@ -88,8 +92,8 @@ describe('renderGrafanaDatasources', () => {
     expect(file.datasources.map((d: any) => [d.uid, d.isDefault])).toEqual([['prometheus', true]]);
   });
 
-  test('a stack with Loki disabled provisions only Prometheus', () => {
-    const file = datasourcesOf(synthObjects({ loki: { enabled: false } }), 'monitoring');
+  test('a stack with Loki and Alertmanager disabled provisions only Prometheus', () => {
+    const file = datasourcesOf(synthObjects({ loki: { enabled: false }, alertmanager: { enabled: false } }), 'monitoring');
     expect(file.datasources.map((d: any) => d.uid)).toEqual(['prometheus']);
   });
 

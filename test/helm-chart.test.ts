@@ -54,7 +54,7 @@ describe('templates/', () => {
       } else {
         const prefix = FILE_PREFIX[kind];
         expect({ file, kind, ok: prefix !== undefined && (base === prefix || base.startsWith(`${prefix}-`)) }).toEqual({ file, kind, ok: true });
-        expect(['prometheus', 'loki', 'log-agent', 'promtail', 'alloy', 'grafana', 'app', 'traffic-generator']).toContain(folder);
+        expect(['prometheus', 'loki', 'log-agent', 'promtail', 'alloy', 'alertmanager', 'grafana', 'app', 'traffic-generator']).toContain(folder);
       }
       // One object per file per rendering: the same file may render differently named objects across scenarios.
       perFile.set(file, (perFile.get(file) ?? new Set()).add(kind));
@@ -163,6 +163,8 @@ describe('upgrading a release of chart 0.1.0 with --reuse-values', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('image: "prom/prometheus:v3.14.0"');
+      // No alertmanager block among the old values: no Alertmanager, and Prometheus and Grafana not pointed at one.
+      expect(r.stdout).not.toContain('alertmanager');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

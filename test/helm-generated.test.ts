@@ -73,12 +73,12 @@ describe('values.yaml', () => {
       else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${at}.${k}`);
     };
     walk(values, '');
-    expect(lists).toEqual(['app', 'prometheus', 'loki', 'logAgent', 'grafana'].flatMap((b) => [`.${b}.tolerations`, `.${b}.imagePullSecrets`]));
+    expect(lists).toEqual(['app', 'prometheus', 'loki', 'logAgent', 'alertmanager', 'grafana'].flatMap((b) => [`.${b}.tolerations`, `.${b}.imagePullSecrets`]));
   });
 
-  test('one camelCase block per component; app, loki and grafana can be switched off', () => {
-    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'commonLabels', 'app', 'prometheus', 'loki', 'logAgent', 'grafana', 'tests']);
-    for (const block of ['app', 'loki', 'grafana']) expect(values[block].enabled).toBe(true);
+  test('one camelCase block per component; app, loki, alertmanager and grafana can be switched off', () => {
+    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'commonLabels', 'app', 'prometheus', 'loki', 'logAgent', 'alertmanager', 'grafana', 'tests']);
+    for (const block of ['app', 'loki', 'alertmanager', 'grafana']) expect(values[block].enabled).toBe(true);
   });
 
   test('pins the images of lib/images.ts as repository/tag/digest/pullPolicy', () => {
@@ -98,7 +98,7 @@ describe('Chart.yaml', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
   test('is an application chart v2 for Kubernetes 1.27 and later', () => {
-    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'observability-stack', type: 'application', version: '0.2.0', kubeVersion: '>=1.27.0-0' });
+    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'observability-stack', type: 'application', version: '0.3.0', kubeVersion: '>=1.27.0-0' });
     expect(path.basename(CHART_DIR)).toBe(chart.name);
   });
 

@@ -110,7 +110,7 @@ describe.each(scenarios().map((s) => [s.file, s] as const))('%s: the chart rende
 
   test('the scenario\'s values are complete for the model (nothing dropped on the way)', () => {
     expect(values.prometheus.image.digest).toBe('');
-    expect(Object.keys(values).sort()).toEqual(['app', 'clusterDomain', 'commonLabels', 'grafana', 'logAgent', 'loki', 'namespaces', 'prometheus', 'tests']);
+    expect(Object.keys(values).sort()).toEqual(['alertmanager', 'app', 'clusterDomain', 'commonLabels', 'grafana', 'logAgent', 'loki', 'namespaces', 'prometheus', 'tests']);
   });
 });
 
@@ -128,7 +128,7 @@ describe('defaults against the committed dist/', () => {
   test('the same pod specs as dist/: images, args, env, ports, probes, resources, security contexts, volumes', () => {
     const pods = (objs: any[]) => Object.fromEntries(objs.filter((o) => o.spec?.template?.spec).map((o) => [key(o), o.spec.template.spec]));
     const fromDist = pods(dist);
-    expect(Object.keys(fromDist).length).toBe(6);
+    expect(Object.keys(fromDist).length).toBe(7);
     expect(pods(chart)).toEqual(fromDist);
   });
 
@@ -138,6 +138,7 @@ describe('defaults against the committed dist/', () => {
     const fromDist = configs(dist);
     expect(Object.keys(fromDist).sort()).toEqual([
       'ConfigMap/monitoring-agent/promtail-config:promtail.yaml',
+      'ConfigMap/monitoring/alertmanager-config:alertmanager.yml',
       'ConfigMap/monitoring/grafana-dashboard-providers:dashboards.yaml',
       'ConfigMap/monitoring/grafana-dashboards:app.json',
       'ConfigMap/monitoring/grafana-datasources:datasources.yaml',

@@ -92,7 +92,7 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
   });
 
   test('every image is repository:tag as the values pin it, never latest', () => {
-    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.logAgent.alloy.image, values.grafana.image, values.tests.image]
+    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.logAgent.alloy.image, values.alertmanager.image, values.grafana.image, values.tests.image]
       .map((i) => `${i.repository}:${i.tag}`));
     for (const o of pods) {
       for (const c of containersOf(podSpecOf(o))) {
@@ -139,7 +139,7 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
     }
     const sources = parse(cm.data['datasources.yaml']).datasources;
     expect(sources.filter((d: any) => d.isDefault).map((d: any) => d.uid)).toEqual(['prometheus']);
-    expect(sources.map((d: any) => d.uid)).toEqual(values.loki.enabled ? ['prometheus', 'loki'] : ['prometheus']);
+    expect(sources.map((d: any) => d.uid)).toEqual(['prometheus', ...(values.loki.enabled ? ['loki'] : []), ...(values.alertmanager.enabled ? ['alertmanager'] : [])]);
   });
 
   test('retention really deletes: Loki\'s compactor retention is on with a delete store; Prometheus has time and size limits', () => {
@@ -160,7 +160,7 @@ describe('defaults', () => {
 
   test('run exactly the images pinned in lib/images.ts', () => {
     const images = new Set(pods.flatMap((o) => containersOf(podSpecOf(o)).map((c) => c.image)));
-    expect([...images].sort()).toEqual([IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.app].map(imageString).sort());
+    expect([...images].sort()).toEqual([IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.alertmanager, IMAGES.app].map(imageString).sort());
   });
 
   test('request at most 1 CPU and 1.5 GiB in all (no memcached-sized requests), and every limit is set', () => {
@@ -199,7 +199,7 @@ describe('rendering details', () => {
   test('checksum/config follows the config each pod mounts, and only that', () => {
     const before = checksums(helmTemplate());
     const after = checksums(helmTemplate({ set: ['loki.retentionDays=30'] }));
-    expect(Object.keys(before).sort()).toEqual(['grafana', 'loki', 'prometheus', 'promtail']);
+    expect(Object.keys(before).sort()).toEqual(['alertmanager', 'grafana', 'loki', 'prometheus', 'promtail']);
     expect(after.loki).not.toBe(before.loki);
     expect({ ...after, loki: undefined }).toEqual({ ...before, loki: undefined });
     const rules = checksums(helmTemplate({ set: ['prometheus.alertRules=false'] }));

@@ -43,7 +43,7 @@ describe('values.schema.json stops helm', () => {
   const cases: Array<[string, string[], string[], string, RegExp]> = [
     ['an unknown key in a component block', ['grafana.replicas=3'], [], '/grafana', /additional properties 'replicas' not allowed/],
     ['an unknown key in a nested block', ['prometheus.storage.sizeGi=8'], [], '/prometheus/storage', /additional properties 'sizeGi' not allowed/],
-    ['an unknown top-level key', ['alertmanager.enabled=true'], [], '', /additional properties 'alertmanager' not allowed/],
+    ['an unknown top-level key', ['thanos.enabled=true'], [], '', /additional properties 'thanos' not allowed/],
     ['a number out of range', ['prometheus.retentionDays=0'], [], '/prometheus/retentionDays', /minimum: got 0, want 1/],
     ['a value outside the enum', ['grafana.service.type=LoadBalancer'], [], '/grafana/service/type', /value must be one of 'ClusterIP', 'NodePort'/],
     ['a value that breaks a pattern', [], ['app.namespace=Demo_NS'], '/app/namespace', /'Demo_NS' does not match pattern/],
@@ -89,6 +89,11 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['a memory request above its limit', [], ['logAgent.promtail.resources.requests.memory=1Gi'], { logAgent: { promtail: { resources: { requests: { memory: '1Gi' } } } } }],
     ['the log agent in the app\'s namespace', [], ['logAgent.namespace=demo'], { logAgent: { namespace: 'demo' } }],
     ['a ServiceMonitor without the app', ['app.enabled=false', 'app.serviceMonitor.enabled=true'], [], { app: { enabled: false, serviceMonitor: { enabled: true } } }],
+    ['a webhook receiver without its Secret', ['alertmanager.receivers.webhook.enabled=true'], [], { alertmanager: { receivers: { webhook: { enabled: true } } } }],
+    ['a Slack receiver without its Secret', ['alertmanager.receivers.slack.enabled=true'], [], { alertmanager: { receivers: { slack: { enabled: true } } } }],
+    ['an SMTP password without a user', [], ['alertmanager.receivers.email.authPasswordSecret.name=smtp'], { alertmanager: { receivers: { email: { authPasswordSecret: { name: 'smtp' } } } } }],
+    ['a group interval above the repeat interval', ['alertmanager.groupIntervalSeconds=7200', 'alertmanager.repeatIntervalSeconds=3600'], [], { alertmanager: { groupIntervalSeconds: 7200, repeatIntervalSeconds: 3600 } }],
+    ['a group interval above the default repeat interval', ['alertmanager.groupIntervalSeconds=21600'], [], { alertmanager: { groupIntervalSeconds: 21600 } }],
   ];
 
   test.each(cases)('%s', (_what, set, setString, input) => {
@@ -199,6 +204,14 @@ describe('values.schema.json mirrors the model', () => {
     { grafana: { adminPasswordSecret: { name: 'Grafana' } } },
     { grafana: { service: { type: 'NodePort', nodePort: 30000 } } }, { grafana: { service: { nodePort: 29999 } } }, { grafana: { service: { nodePort: 32768 } } },
     { clusterDomain: 'cluster.example' }, { clusterDomain: 'cluster..local' },
+    { alertmanager: { enabled: false } }, { alertmanager: { enabled: 'no' } },
+    { alertmanager: { groupWaitSeconds: 0 } }, { alertmanager: { groupWaitSeconds: -1 } }, { alertmanager: { repeatIntervalSeconds: 59 } },
+    { alertmanager: { receivers: { slack: { channel: '#ops-alerts' } } } }, { alertmanager: { receivers: { slack: { channel: 'ops alerts' } } } },
+    { alertmanager: { receivers: { email: { to: 'a@example.com, b@example.com' } } } }, { alertmanager: { receivers: { email: { to: 'a@example.com;b@example.com' } } } },
+    { alertmanager: { receivers: { email: { smarthost: 'smtp.example.com:587' } } } }, { alertmanager: { receivers: { email: { smarthost: 'smtp.example.com' } } } },
+    { alertmanager: { receivers: { webhook: { urlSecret: { name: 'hook', key: 'url' } } } } }, { alertmanager: { receivers: { webhook: { urlSecret: { name: 'Hook' } } } } },
+    { alertmanager: { receivers: { pagerduty: { enabled: true } } } },
+    { alertmanager: { storage: { storageClassName: 'fast' } } }, { alertmanager: { image: { tag: 'latest' } } },
   ];
 
   test.each(edits.map((e) => [JSON.stringify(e), e] as const))('agrees with the model on %s', (_name, edit) => {

@@ -47,7 +47,7 @@ describe('the synthesized prometheus.yml', () => {
   const rulesYaml = find(objects, 'ConfigMap', 'prometheus-rules', 'monitoring').data[RULES_FILE];
 
   test('is the renderer\'s output', () => {
-    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(parseStackConfig({}).prometheus));
+    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(parseStackConfig({}).prometheus, ['alertmanager.monitoring.svc.cluster.local:9093']));
   });
 
   test('is rejected by promtool as is, because Debian\'s build has no kubernetes_sd (the reason for the swap)', () => {

@@ -13,7 +13,7 @@ describe('README', () => {
     const section = readme.slice(start, readme.slice(start + 1).search(/\n#{2,3} /) + start + 1);
     const table = section.split('\n').filter((l) => l.startsWith('| ') && l.includes('`'));
     const images = table.map((l) => /`([^`]+:[^`]+)`/.exec(l.split('|')[2])?.[1]).filter(Boolean);
-    const pinned = [IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.alloy, IMAGES.app].map(imageString);
+    const pinned = Object.values(IMAGES).map(imageString);
     expect(images.sort()).toEqual(pinned.sort());
   });
 

@@ -64,8 +64,14 @@ export const ALERTMANAGER_IMAGE_FACTS: ImageFacts = {
   programs: [{
     executable: 'alertmanager',
     writes: [{ from: 'flag', flag: '--storage.path', default: 'data/', why: 'its notification log and silences' }],
-    reads: [{ from: 'flag', flag: '--config.file', default: 'alertmanager.yml', why: 'its configuration' }],
-    source: 'prometheus/alertmanager@v0.34.0 cmd/alertmanager/main.go (--storage.path default data/: nflog, silences)',
+    reads: [
+      { from: 'flag', flag: '--config.file', default: 'alertmanager.yml', why: 'its configuration' },
+      {
+        from: 'config', fileFlag: '--config.file', fileDefault: 'alertmanager.yml', why: 'the receivers\' secrets its configuration names',
+        keys: ['receivers.*.webhook_configs.*.url_file', 'receivers.*.slack_configs.*.api_url_file', 'receivers.*.email_configs.*.auth_password_file'],
+      },
+    ],
+    source: 'prometheus/alertmanager@v0.34.0 cmd/alertmanager/main.go (--storage.path default data/: nflog, silences); notify/webhook/webhook.go, notify/slack/slack.go, notify/email/email.go (each *_file is read when it notifies)',
   }],
 };
 

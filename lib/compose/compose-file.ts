@@ -4,6 +4,7 @@
  */
 import { Document, isMap, isScalar, Scalar, visit, YAMLMap } from 'yaml';
 import { PodSettings, StackConfig } from '../config';
+import { composeAlertmanagerService } from './alertmanager';
 import { composeAlloyService } from './alloy';
 import { composeAppService, composeTrafficService } from './app';
 import { ComposeFile, ComposeServiceEntry } from './compose-types';
@@ -21,6 +22,8 @@ export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
   if (loki) entries.push(withPodSettings(loki, c, c.loki));
   if (loki && composeRunsPromtail(c)) entries.push(withPodSettings(composePromtailService(c, loki.name), c, c.logAgent));
   if (loki && composeRunsAlloy(c)) entries.push(withPodSettings(composeAlloyService(c, loki.name), c, c.logAgent));
+  const alertmanager = c.alertmanager.enabled ? composeAlertmanagerService(c) : undefined;
+  if (alertmanager) entries.push(withPodSettings(alertmanager, c, c.alertmanager));
   if (c.grafana.enabled) entries.push(withPodSettings(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]), c, c.grafana));
   if (c.app.enabled) {
     entries.push(withPodSettings(composeAppService(c), c, c.app));
@@ -54,10 +57,12 @@ function withPodSettings(entry: ComposeServiceEntry, c: StackConfig, s: PodSetti
 export function renderComposeFile(c: StackConfig): ComposeFile {
   const entries = composeServiceEntries(c);
   const volumes = entries.flatMap((e) => e.namedVolumes);
+  const secrets = entries.flatMap((e) => Object.entries(e.secrets ?? {}));
   return {
     name: c.compose.projectName,
     services: Object.fromEntries(entries.map((e) => [e.name, e.service])),
     volumes: Object.fromEntries(volumes.map((v) => [v, {}])),
+    ...(secrets.length > 0 ? { secrets: Object.fromEntries(secrets.map(([name, file]) => [name, { file }])) } : {}),
   };
 }
 

@@ -34,6 +34,8 @@ export interface ComposeService {
   readonly labels?: Record<string, string>;
   readonly ports?: string[];
   readonly volumes?: string[];
+  /** Compose secrets (from files), each mounted read-only at `target`. */
+  readonly secrets?: Array<{ readonly source: string; readonly target: string }>;
   readonly tmpfs?: string[];
   readonly depends_on?: Record<string, ComposeDependency>;
   readonly healthcheck: ComposeHealthcheck;
@@ -50,6 +52,7 @@ export interface ComposeFile {
   readonly name: string;
   readonly services: Record<string, ComposeService>;
   readonly volumes: Record<string, Record<string, never>>;
+  readonly secrets?: Record<string, { readonly file: string }>;
 }
 
 /** One service as a renderer piece returns it: its name, definition, named volumes and the comment above it. */
@@ -58,6 +61,8 @@ export interface ComposeServiceEntry {
   readonly service: ComposeService;
   /** Named volumes the service mounts (declared at the top level). */
   readonly namedVolumes: string[];
+  /** Compose secrets the service uses (declared at the top level): name → file, relative to compose/. */
+  readonly secrets?: Record<string, string>;
   /** Printed above the service in docker-compose.yml: why it is set up this way. */
   readonly comment: string;
 }

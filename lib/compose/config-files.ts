@@ -18,6 +18,9 @@ export const COMPOSE_FILES = {
   lokiConfig: 'loki/loki.yaml',
   promtailConfig: 'promtail/promtail.yaml',
   alloyConfig: 'alloy/config.alloy',
+  alertmanagerConfig: 'alertmanager/alertmanager.yml',
+  /** The receivers' secrets, one file each, written by the person (git ignores them; synthesis keeps them). */
+  alertmanagerSecretsDir: 'alertmanager/secrets',
   grafanaDatasourcesDir: 'grafana/provisioning/datasources',
   grafanaDatasources: 'grafana/provisioning/datasources/datasources.yaml',
   grafanaDashboardProvidersDir: 'grafana/provisioning/dashboards',

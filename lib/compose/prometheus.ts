@@ -1,5 +1,6 @@
 /** The Prometheus service: the same image, flags and data path as the Kubernetes Deployment. */
 import { StackConfig } from '../config';
+import { ALERTMANAGER_PORT } from '../components/alertmanager';
 import { imageString } from '../images';
 import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_GID, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags } from '../components/prometheus';
 import { prometheusConfig, PrometheusConfig } from '../render/prometheus-config';
@@ -50,5 +51,5 @@ export function renderComposePrometheusConfig(c: StackConfig): PrometheusConfig 
     job_name: t.service,
     metrics_path: t.metricsPath,
     static_configs: [{ targets: [`${t.service}:${t.port}`], labels: { ...t.labels } }],
-  })));
+  })), c.alertmanager.enabled ? [`${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}`] : []);
 }

@@ -8,6 +8,9 @@ import { COMPOSE_NODE_LABEL, composeServiceName } from './names';
 import { TRAFFIC_PROFILE } from './app';
 import { DOCKER_CONTAINERS_DIR_VARIABLE } from './docker-logs';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
+import { ALERTMANAGER_SECRET_FILES } from '../components/alertmanager';
+import { composeAlertmanagerSecretFiles } from './alertmanager';
+import { COMPOSE_FILES } from './config-files';
 
 /** First line of compose/README.md (Markdown has no comment syntax that every viewer hides; HTML's works). */
 export const README_HEADER =
@@ -29,6 +32,35 @@ export function renderEnvExample(): string {
     `# ${DOCKER_CONTAINERS_DIR_VARIABLE}=/home/you/.local/share/docker/containers`,
     '',
   ].join('\n');
+}
+
+/** How alerts reach a person on compose: Alertmanager's receivers, and the secret file each one needs. */
+function alertsSection(c: StackConfig): string[] {
+  if (!c.alertmanager.enabled) return [];
+  const secrets = composeAlertmanagerSecretFiles(c);
+  const all = Object.values(ALERTMANAGER_SECRET_FILES).map((f) => `\`${COMPOSE_FILES.alertmanagerSecretsDir}/${f}\``);
+  return [
+    '## Alerts',
+    '',
+    'Prometheus sends what fires to Alertmanager, which notifies the receivers the model turns on',
+    '(`alertmanager.receivers`: webhook, Slack, email); with none, alerts stay in Grafana\'s Alertmanager data source.',
+    `Each receiver's secret is a file you write: ${all.join(', ')} (the webhook's URL,`,
+    'Slack\'s incoming-webhook URL, the SMTP password). Git ignores them and `npm run synth` keeps them as they are.',
+    'Compose mounts each read-only where `alertmanager/alertmanager.yml` names it. Write them before `up`:',
+    'Alertmanager reads a file each time it notifies, so a missing or unreadable one fails that receiver\'s',
+    'notifications (`alertmanager_notifications_failed_total`). It runs as nobody (65534) and must be able to read it:',
+    '',
+    '```sh',
+    `cd compose && mkdir -p ${COMPOSE_FILES.alertmanagerSecretsDir}`,
+    `printf '%s' 'https://hooks.example.com/…' > ${COMPOSE_FILES.alertmanagerSecretsDir}/${ALERTMANAGER_SECRET_FILES.webhook}`,
+    `sudo chown 65534 ${COMPOSE_FILES.alertmanagerSecretsDir}/${ALERTMANAGER_SECRET_FILES.webhook} && sudo chmod 0400 ${COMPOSE_FILES.alertmanagerSecretsDir}/${ALERTMANAGER_SECRET_FILES.webhook}`,
+    '```',
+    '',
+    secrets.length > 0
+      ? `These settings need: ${secrets.map((s) => `\`${s.file}\``).join(', ')}.`
+      : 'These settings turn no receiver on: no secret file is needed.',
+    '',
+  ];
 }
 
 export function renderComposeReadme(c: StackConfig): string {
@@ -77,6 +109,7 @@ export function renderComposeReadme(c: StackConfig): string {
     '|---|---|---|---|',
     ...rows,
     '',
+    ...alertsSection(c),
     '## Labels',
     '',
     `Every series and every log stream carries ${CONTRACT_LABELS.map((l) => `\`${l}\``).join(', ')}, as on Kubernetes:`,

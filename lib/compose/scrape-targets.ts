@@ -11,6 +11,7 @@ import { PROMTAIL_HTTP_PORT } from '../components/promtail';
 import { ALLOY_HTTP_PORT } from '../components/alloy';
 import { PROMETHEUS_PORT } from '../components/prometheus';
 import { GRAFANA_PORT } from '../components/grafana';
+import { ALERTMANAGER_PORT } from '../components/alertmanager';
 
 export interface ComposeScrapeTarget {
   /** Which component. */
@@ -43,6 +44,7 @@ export function composeScrapeTargets(c: StackConfig): ComposeScrapeTarget[] {
     ['loki', LOKI_HTTP_PORT, METRICS_PATH, c.loki.enabled],
     ['promtail', PROMTAIL_HTTP_PORT, METRICS_PATH, composeRunsPromtail(c)],
     ['alloy', ALLOY_HTTP_PORT, METRICS_PATH, composeRunsAlloy(c)],
+    ['alertmanager', ALERTMANAGER_PORT, METRICS_PATH, c.alertmanager.enabled],
     ['grafana', GRAFANA_PORT, METRICS_PATH, c.grafana.enabled],
   ];
   return entries

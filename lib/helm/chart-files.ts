@@ -6,6 +6,8 @@
  *
  * `npm run synth` regenerates them (lib/synth.ts); test/helm-generated.test.ts fails when they drift.
  */
+import { ALERTMANAGER_CONFIG_FILE, ALERTMANAGER_DATA_DIR, ALERTMANAGER_HEALTHY_PATH, ALERTMANAGER_IMAGE_FACTS, ALERTMANAGER_PORT, ALERTMANAGER_READY_PATH, ALERTMANAGER_SECRET_FILES, ALERTMANAGER_SECRETS_DIR, alertmanagerFlags } from '../components/alertmanager';
+import { alertmanagerConfigInput, renderAlertmanagerConfig } from '../render/alertmanager-config';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseStackConfig, resourceBlocks, STACK_RULES } from '../config';
@@ -54,6 +56,11 @@ export function componentFacts(): Record<string, object> {
     },
     alloy: {
       port: ALLOY_HTTP_PORT, configDir: ALLOY_CONFIG_DIR, storagePath: ALLOY_STORAGE_PATH, hostDataDir: ALLOY_HOST_DATA_DIR, readyPath: ALLOY_READY_PATH, args: alloyRunArgs(),
+    },
+    alertmanager: {
+      port: ALERTMANAGER_PORT, uid: ALERTMANAGER_IMAGE_FACTS.user.uid, configFile: ALERTMANAGER_CONFIG_FILE, dataDir: ALERTMANAGER_DATA_DIR,
+      secretsDir: ALERTMANAGER_SECRETS_DIR, secretFiles: { ...ALERTMANAGER_SECRET_FILES }, readyPath: ALERTMANAGER_READY_PATH,
+      healthyPath: ALERTMANAGER_HEALTHY_PATH, args: alertmanagerFlags(),
     },
     // The helm test pods' image when a release upgraded from 0.1.0 with --reuse-values has no tests block.
     testsImage: { ...chartValues(parseStackConfig({})).tests.image },
@@ -108,9 +115,19 @@ export function renderChartFiles(): Map<string, string> {
 
   // datasources.yaml: the template sets the URLs and timeInterval, the Prometheus version when the tag is x.y.z,
   // and drops Loki's data source when Loki is off. Everything else (uids, the one default, jsonData) is here.
+  // alertmanager.yml with every receiver on: the template sets the timings and each receiver's settings, and
+  // drops the receivers (and their routes) that are off.
+  const allReceivers = parseStackConfig({ alertmanager: { receivers: {
+    webhook: { enabled: true, urlSecret: { name: 'x' } }, slack: { enabled: true, apiUrlSecret: { name: 'x' } },
+    email: { enabled: true, to: 'x@x', from: 'x@x', smarthost: 'x:25', authUsername: 'x', authPasswordSecret: { name: 'x' } },
+  } } }).alertmanager;
+  files.set('files/alertmanager/alertmanager.yaml',
+    header('lib/render/alertmanager-config.ts (renderAlertmanagerConfig with every receiver on; the template sets the values)') +
+    toYaml(renderAlertmanagerConfig(alertmanagerConfigInput(allReceivers))));
+
   files.set('files/grafana/datasources.yaml',
     header('lib/render/grafana-provisioning.ts (renderGrafanaDatasources; URLs and timeInterval set by the template)') +
-    toYaml(renderGrafanaDatasources({ prometheus: '', loki: '' })));
+    toYaml(renderGrafanaDatasources({ prometheus: '', loki: '', alertmanager: '' })));
   files.set('files/grafana/dashboard-providers.yaml',
     header('lib/render/grafana-provisioning.ts (renderGrafanaDashboardProvider)') + toYaml(renderGrafanaDashboardProvider()));
   // Dashboards: the template loads dashboards/ when Loki is on and dashboards-without-loki/ (no logs row) when

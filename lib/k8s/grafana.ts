@@ -17,6 +17,7 @@ import * as path from 'path';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GrafanaSettings, parseStackConfig } from '../config';
+import { Alertmanager } from './alertmanager';
 import { Loki } from './loki';
 import { Prometheus } from './prometheus';
 import { modelDefaults, configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
@@ -50,6 +51,8 @@ export interface GrafanaProps {
   readonly prometheus: Prometheus;
   /** The Loki its Loki data source and the dashboards' logs row query. @default none: no Loki data source */
   readonly loki?: Loki;
+  /** The Alertmanager its Alertmanager data source shows alerts and silences of. @default none */
+  readonly alertmanager?: Alertmanager;
 }
 
 export class Grafana extends Construct {
@@ -72,7 +75,7 @@ export class Grafana extends Construct {
 
     const promTag = prometheus.image.tag.replace(/^v/, '');
     this.datasourcesYaml = toYaml(renderGrafanaDatasources(
-      { prometheus: props.prometheus.url, loki: props.loki?.url },
+      { prometheus: props.prometheus.url, loki: props.loki?.url, alertmanager: props.alertmanager?.url },
       {
         scrapeIntervalSeconds: prometheus.scrapeIntervalSeconds,
         // Only a plain x.y.z tells Grafana which PromQL features it may use; otherwise keep the pinned one.

@@ -23,6 +23,8 @@ export interface PrometheusProps {
   readonly settings?: PrometheusSettings;
   /** The cluster's DNS domain, in Prometheus's address. @default cluster.local */
   readonly clusterDomain?: string;
+  /** Alertmanagers to send alerts to, host:port. @default none: alerts are only evaluated */
+  readonly alertmanagers?: readonly string[];
 }
 
 export class Prometheus extends Construct {
@@ -47,7 +49,7 @@ export class Prometheus extends Construct {
     // Pod discovery needs to read pods, nothing else.
     const identity = new PodReader(this, 'identity', { name, namespace: ns, labels });
 
-    this.configYaml = toYaml(renderKubernetesPrometheusConfig(p));
+    this.configYaml = toYaml(renderKubernetesPrometheusConfig(p, props.alertmanagers ?? []));
     const configData = { 'prometheus.yml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, namespace: ns, labels },

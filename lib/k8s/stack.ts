@@ -12,6 +12,7 @@ import { NamespacesChart, stackNamespaces } from './namespaces';
 import { applyCommonLabels } from './pod-settings';
 import { Prometheus } from './prometheus';
 import { Promtail } from './promtail';
+import { Alertmanager, alertmanagerAddress } from './alertmanager';
 import { Alloy } from './alloy';
 
 export interface ObservabilityStackProps {
@@ -34,6 +35,8 @@ export class ObservabilityStack extends Chart {
   public readonly loki?: Loki;
   /** The node log agent shipping pod logs to Loki, when `loki.enabled`: Promtail or Alloy (`logAgent.kind`). */
   public readonly logAgent?: Promtail | Alloy;
+  /** Alertmanager, when `alertmanager.enabled`. */
+  public readonly alertmanager?: Alertmanager;
   /** Grafana, when `grafana.enabled`. */
   public readonly grafana?: Grafana;
 
@@ -44,7 +47,8 @@ export class ObservabilityStack extends Chart {
     this.namespaces = new NamespacesChart(scope, `${id}-namespaces`, { namespaces: stackNamespaces(config), disableResourceNameHashes: true });
     this.addDependency(this.namespaces);
     const { namespace, clusterDomain } = config;
-    this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus });
+    const alertmanagers = config.alertmanager.enabled ? [alertmanagerAddress(namespace, clusterDomain)] : [];
+    this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus, alertmanagers });
     if (config.app.enabled) {
       this.app = new DemoApp(this, 'app', { settings: config.app, clusterDomain, scrapeIntervalSeconds: config.prometheus.scrapeIntervalSeconds });
     }
@@ -52,8 +56,11 @@ export class ObservabilityStack extends Chart {
       this.loki = new Loki(this, 'loki', { namespace, clusterDomain, settings: config.loki });
       this.logAgent = addLogAgent(this, config, this.loki);
     }
+    if (config.alertmanager.enabled) {
+      this.alertmanager = new Alertmanager(this, 'alertmanager', { namespace, clusterDomain, settings: config.alertmanager });
+    }
     if (config.grafana.enabled) {
-      this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki: this.loki });
+      this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki: this.loki, alertmanager: this.alertmanager });
     }
     // The labels every object carries, applied once to whatever the constructs made.
     applyCommonLabels(this, config.commonLabels);

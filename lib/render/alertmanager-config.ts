@@ -14,6 +14,7 @@
  * docs/configuration.md); test/alertmanager-config.test.ts holds the list with its sources.
  */
 import { ALERTMANAGER_SECRET_FILES, ALERTMANAGER_SECRETS_DIR } from '../components/alertmanager';
+import type { AlertmanagerSettings } from '../config';
 
 /** The severities the stack's alerts carry, most severe first. */
 export const SEVERITIES = ['critical', 'warning'] as const;
@@ -59,6 +60,37 @@ export function duration(seconds: number): string {
 }
 
 const secretFile = (name: string) => `${ALERTMANAGER_SECRETS_DIR}/${name}`;
+
+/** The renderer's input for the model's `alertmanager` settings: the receivers turned on, and the timings. */
+export function alertmanagerConfigInput(a: AlertmanagerSettings): AlertmanagerConfigInput {
+  const r = a.receivers;
+  return {
+    receivers: {
+      ...(r.webhook.enabled ? { webhook: { sendResolved: r.webhook.sendResolved } } : {}),
+      ...(r.slack.enabled ? { slack: { channel: r.slack.channel, sendResolved: r.slack.sendResolved } } : {}),
+      ...(r.email.enabled ? {
+        email: {
+          to: r.email.to, from: r.email.from, smarthost: r.email.smarthost,
+          ...(r.email.authUsername ? { authUsername: r.email.authUsername } : {}),
+          requireTls: r.email.requireTls, sendResolved: r.email.sendResolved,
+        },
+      } : {}),
+    },
+    groupWaitSeconds: a.groupWaitSeconds,
+    groupIntervalSeconds: a.groupIntervalSeconds,
+    repeatIntervalSeconds: a.repeatIntervalSeconds,
+  };
+}
+
+/** The receivers' secrets a configuration reads: file name in ALERTMANAGER_SECRETS_DIR → where it comes from. */
+export function alertmanagerSecrets(a: AlertmanagerSettings): Array<{ file: string; secret: { name: string; key: string }; receiver: keyof typeof ALERTMANAGER_SECRET_FILES }> {
+  const r = a.receivers;
+  return [
+    ...(r.webhook.enabled ? [{ file: ALERTMANAGER_SECRET_FILES.webhook, secret: r.webhook.urlSecret, receiver: 'webhook' as const }] : []),
+    ...(r.slack.enabled ? [{ file: ALERTMANAGER_SECRET_FILES.slack, secret: r.slack.apiUrlSecret, receiver: 'slack' as const }] : []),
+    ...(r.email.enabled && r.email.authUsername ? [{ file: ALERTMANAGER_SECRET_FILES.email, secret: r.email.authPasswordSecret, receiver: 'email' as const }] : []),
+  ];
+}
 
 /** alertmanager.yml as an object. */
 export function renderAlertmanagerConfig(input: AlertmanagerConfigInput): Record<string, unknown> {

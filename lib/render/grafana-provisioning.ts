@@ -13,6 +13,7 @@ import { GRAFANA_DASHBOARDS_DIR } from '../components/grafana';
 export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
 /** Fixed uid of the Loki data source. */
 export const LOKI_DATASOURCE_UID = 'loki';
+export const ALERTMANAGER_DATASOURCE_UID = 'alertmanager';
 
 /** Base URLs Grafana's server reaches the back ends at (no trailing path). */
 export interface GrafanaDatasourceUrls {
@@ -20,6 +21,8 @@ export interface GrafanaDatasourceUrls {
   readonly prometheus: string;
   /** e.g. http://loki.monitoring.svc.cluster.local:3100. @default none: no Loki data source (Loki disabled) */
   readonly loki?: string;
+  /** e.g. http://alertmanager.monitoring.svc.cluster.local:9093. @default none: no Alertmanager data source */
+  readonly alertmanager?: string;
 }
 
 export interface GrafanaDatasourceOptions {
@@ -80,6 +83,20 @@ export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: G
       isDefault: false,
       editable: false,
       jsonData: { maxLines: 1000 },
+    });
+  }
+  if (urls.alertmanager !== undefined) {
+    // Firing alerts and silences in Grafana; with implementation "prometheus", contact points and policies are
+    // read-only (they come from alertmanager.yml). Grafana's own alerts stay in Grafana.
+    datasources.push({
+      name: 'Alertmanager',
+      type: 'alertmanager',
+      uid: ALERTMANAGER_DATASOURCE_UID,
+      access: 'proxy',
+      url: urls.alertmanager,
+      isDefault: false,
+      editable: false,
+      jsonData: { implementation: 'prometheus', handleGrafanaManagedAlerts: false },
     });
   }
   return escapeProvisioningValue({ apiVersion: 1, prune: true, datasources });

@@ -17,6 +17,7 @@ export interface ScrapeConfig {
 export interface PrometheusConfig {
   global: Record<string, unknown>;
   rule_files?: string[];
+  alerting?: Record<string, unknown>;
   scrape_configs: ScrapeConfig[];
   remote_write?: Array<Record<string, unknown>>;
 }
@@ -62,7 +63,7 @@ export function podAnnotationRelabelRules(): RelabelRule[] {
  * prometheus.yml around the given scrape jobs, the same in every rendering: the global intervals, the stack's
  * rule files (when alert rules are on) and remote_write.
  */
-export function prometheusConfig(p: PrometheusSettings, scrapeConfigs: ScrapeConfig[]): PrometheusConfig {
+export function prometheusConfig(p: PrometheusSettings, scrapeConfigs: ScrapeConfig[], alertmanagers: readonly string[] = []): PrometheusConfig {
   return {
     global: {
       scrape_interval: `${p.scrapeIntervalSeconds}s`,
@@ -70,6 +71,7 @@ export function prometheusConfig(p: PrometheusSettings, scrapeConfigs: ScrapeCon
       evaluation_interval: `${p.evaluationIntervalSeconds}s`,
     },
     ...(p.alertRules ? { rule_files: [`${PROMETHEUS_RULES_DIR}/*.yaml`] } : {}),
+    ...(alertmanagers.length > 0 ? { alerting: alertingSection(alertmanagers) } : {}),
     scrape_configs: scrapeConfigs,
     ...(p.remoteWrite.length > 0 ? { remote_write: p.remoteWrite.map((r) => ({ name: r.name, url: r.url })) } : {}),
   };
@@ -87,12 +89,12 @@ export function alertingSection(targets: readonly string[]): Record<string, unkn
  * the stack's own components included (Prometheus scrapes itself that way too, with the same labels as
  * everything else).
  */
-export function renderKubernetesPrometheusConfig(p: PrometheusSettings): PrometheusConfig {
+export function renderKubernetesPrometheusConfig(p: PrometheusSettings, alertmanagers: readonly string[] = []): PrometheusConfig {
   return prometheusConfig(p, [
     {
       job_name: KUBERNETES_PODS_JOB,
       kubernetes_sd_configs: [{ role: 'pod' }],
       relabel_configs: podAnnotationRelabelRules(),
     },
-  ]);
+  ], alertmanagers);
 }

@@ -267,11 +267,13 @@ export function flagValue(argv: readonly string[], flag: string): string | undef
   return undefined;
 }
 
-/** A dotted key of a parsed YAML document (`positions.filename`). */
-function keyValue(doc: unknown, key: string): unknown {
-  let v: any = doc;
-  for (const part of key.split('.')) v = v && typeof v === 'object' ? v[part] : undefined;
-  return v;
+/** The values at a dotted key of a parsed YAML document (`positions.filename`); `*` takes every item of a list. */
+function keyValues(doc: unknown, key: string): unknown[] {
+  let vs: any[] = [doc];
+  for (const part of key.split('.')) {
+    vs = vs.flatMap((v) => (part === '*' ? (Array.isArray(v) ? v : []) : v && typeof v === 'object' && v[part] !== undefined ? [v[part]] : []));
+  }
+  return vs;
 }
 
 /** What the program needs, resolved against this container: directories it writes, files it reads. */
@@ -310,8 +312,10 @@ export function resolveNeeds(program: ProgramFacts, argv: readonly string[], env
         const doc = parseYaml(text);
         const out: string[] = [];
         for (const key of need.keys) {
-          const v = keyValue(doc, key) ?? need.default;
-          if (typeof v === 'string') out.push(abs(need.dirOf ? path.posix.dirname(v) : v));
+          const found = keyValues(doc, key);
+          for (const v of found.length > 0 ? found : [need.default]) {
+            if (typeof v === 'string') out.push(abs(need.dirOf ? path.posix.dirname(v) : v));
+          }
         }
         return out;
       }
@@ -522,6 +526,21 @@ export function kubernetesContainerRuns(objects: any[], pvc: PvcModel): Containe
             files: new Map(items.map((i) => [i.path, { content: data[i.key] ?? '', inode: inode(i) }])),
           };
         }
+        if (v.projected) {
+          // Each source's items as files; modes as for a Secret volume (item mode, else defaultMode, else 0644;
+          // group-readable with an fsGroup). The content of a user's Secret is unknown here: empty.
+          const items: Array<{ key: string; path: string; mode?: number; from: string }> = v.projected.sources.flatMap((src: any) => {
+            const s = src.secret ?? src.configMap;
+            if (!s?.items) throw new Error(`${pod.name}: projected volume ${vm.name} has a source the start check does not model`);
+            const data: Record<string, string> = src.configMap ? (configMaps.get(`${ns}/${s.name}`) ?? {}) : {};
+            return s.items.map((i: any) => ({ ...i, content: data[i.key] ?? '' }));
+          });
+          const inode = (item: { mode?: number }): Inode => ({ uid: 0, gid: fsGroup ?? 0, mode: (item.mode ?? v.projected.defaultMode ?? 0o644) | (fsGroup !== undefined ? 0o040 : 0) });
+          return {
+            path: vm.mountPath, kind: `projected volume ${vm.name}`, readOnly: true, root: { uid: 0, gid: fsGroup ?? 0, mode: 0o755 },
+            files: new Map(items.map((i: any) => [i.path, { content: i.content, inode: inode(i) }])),
+          };
+        }
         if (v.emptyDir) return { path: vm.mountPath, kind: 'emptyDir', readOnly, root: emptyDirInode(fsGroup) };
         if (v.persistentVolumeClaim) {
           const root: Inode = pvc === 'kind' ? { uid: 0, gid: 0, mode: 0o777 } : fsGroup === undefined ? { uid: 0, gid: 0, mode: 0o755 } : { uid: 0, gid: fsGroup, mode: 0o2775 };
@@ -559,11 +578,17 @@ export function kubernetesContainerRuns(objects: any[], pvc: PvcModel): Containe
 const HOST_USER_UID = 1000;
 
 /**
+ * A receiver's secret file on compose as compose/README.md tells the person to make it: owned by the
+ * container's user (Alertmanager's nobody, 65534), mode 0400.
+ */
+export const COMPOSE_SECRET_FILE: Inode = { uid: 65534, gid: HOST_USER_UID, mode: 0o400 };
+
+/**
  * Every service of a compose file, as `docker compose up` would start it. `files` are the generated files of
  * compose/ (relative path → content), `composeDir` absolute paths are resolved against: none (the relative
  * `./x` sources are looked up in `files`).
  */
-export function composeContainerRuns(composeYaml: string, files: ReadonlyMap<string, string>, env: Readonly<Record<string, string>> = {}): ContainerRun[] {
+export function composeContainerRuns(composeYaml: string, files: ReadonlyMap<string, string>, env: Readonly<Record<string, string>> = {}, secretFileInode: Inode = COMPOSE_SECRET_FILE): ContainerRun[] {
   const doc = parseYaml(composeYaml);
   const runs: ContainerRun[] = [];
   for (const [name, s] of Object.entries<any>(doc.services)) {
@@ -592,6 +617,12 @@ export function composeContainerRuns(composeYaml: string, files: ReadonlyMap<str
         const dir = facts?.directories.find((d) => d.path === target);
         mounts.push({ path: target, kind: `named volume ${rawSource}`, readOnly, copiesImage: true, root: dir ? { uid: dir.uid, gid: dir.gid, mode: dir.mode } : { uid: 0, gid: 0, mode: 0o755 } });
       }
+    }
+    // Compose file secrets: read-only bind mounts of files the person writes (not generated), at their target.
+    for (const sec of s.secrets ?? []) {
+      const source = doc.secrets?.[sec.source]?.file;
+      if (!source) throw new Error(`compose service ${name} uses secret ${sec.source}, which the file does not declare with a file`);
+      mounts.push({ path: sec.target, kind: `secret ${sec.source} (${source})`, readOnly: true, file: true, root: secretFileInode, files: new Map([['', { content: '', inode: secretFileInode }]]) });
     }
     for (const t of s.tmpfs ?? []) {
       // Docker's tmpfs mounts default to mode 1777 (tmpfs-mode).

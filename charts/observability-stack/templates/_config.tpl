@@ -15,6 +15,9 @@ the renderers' output for every ci/ values file.
 {{- if $p.alertRules -}}
 {{- $_ := set $config "rule_files" (list (printf "%s/*.yaml" (include "observability-stack.facts" . | fromYaml).prometheus.rulesDir)) -}}
 {{- end -}}
+{{- if include "observability-stack.alertmanager.enabled" . -}}
+{{- $_ := set $config "alerting" (dict "alertmanagers" (list (dict "static_configs" (list (dict "targets" (list (include "observability-stack.alertmanagerAddress" .))))))) -}}
+{{- end -}}
 {{- $_ := set $config "scrape_configs" (.Files.Get "files/prometheus/scrape-configs.yaml" | fromYamlArray) -}}
 {{- $remoteWrite := list -}}
 {{- range $name, $endpoint := $p.remoteWrite -}}
@@ -64,9 +67,73 @@ x.y.z (a leading "v" dropped), else the pinned one the file carries.
 {{- else if and (eq .uid "loki") $.Values.loki.enabled -}}
 {{- $_ := set . "url" (include "observability-stack.lokiUrl" $) -}}
 {{- $datasources = append $datasources . -}}
+{{- else if and (eq .uid "alertmanager") (include "observability-stack.alertmanager.enabled" $) -}}
+{{- $_ := set . "url" (printf "http://%s" (include "observability-stack.alertmanagerAddress" $)) -}}
+{{- $datasources = append $datasources . -}}
 {{- end -}}
 {{- end -}}
 {{- $_ := set $config "datasources" $datasources -}}
+{{- toYaml $config -}}
+{{- end -}}
+
+{{/* observability-stack.alertmanager.duration: seconds as Alertmanager writes them, whole hours, minutes or seconds (lib/render/alertmanager-config.ts duration). */}}
+{{- define "observability-stack.alertmanager.duration" -}}
+{{- $s := int . -}}
+{{- if eq (mod $s 3600) 0 }}{{ div $s 3600 }}h{{ else if eq (mod $s 60) 0 }}{{ div $s 60 }}m{{ else }}{{ $s }}s{{ end -}}
+{{- end -}}
+
+{{/*
+observability-stack.alertmanager.config: alertmanager.yml (lib/render/alertmanager-config.ts
+renderAlertmanagerConfig). The file has every receiver on; this sets the timings and each receiver's
+settings, and keeps only the receivers (and their routes) that are on.
+*/}}
+{{- define "observability-stack.alertmanager.config" -}}
+{{- $a := .Values.alertmanager -}}
+{{- $config := .Files.Get "files/alertmanager/alertmanager.yaml" | fromYaml -}}
+{{- $_ := set $config.route "group_wait" (include "observability-stack.alertmanager.duration" $a.groupWaitSeconds) -}}
+{{- $_ := set $config.route "group_interval" (include "observability-stack.alertmanager.duration" $a.groupIntervalSeconds) -}}
+{{- $_ := set $config.route "repeat_interval" (include "observability-stack.alertmanager.duration" $a.repeatIntervalSeconds) -}}
+{{- $receivers := list -}}
+{{- range $config.receivers -}}
+{{- if eq .name "null" -}}
+{{- $receivers = append $receivers . -}}
+{{- else if and (eq .name "webhook") $a.receivers.webhook.enabled -}}
+{{- $_ := set (first .webhook_configs) "send_resolved" $a.receivers.webhook.sendResolved -}}
+{{- $receivers = append $receivers . -}}
+{{- else if and (eq .name "slack") $a.receivers.slack.enabled -}}
+{{- $c := first .slack_configs -}}
+{{- $_ := set $c "channel" $a.receivers.slack.channel -}}
+{{- $_ := set $c "send_resolved" $a.receivers.slack.sendResolved -}}
+{{- $receivers = append $receivers . -}}
+{{- else if and (eq .name "email") $a.receivers.email.enabled -}}
+{{- $e := $a.receivers.email -}}
+{{- $c := first .email_configs -}}
+{{- $_ := set $c "to" $e.to -}}
+{{- $_ := set $c "from" $e.from -}}
+{{- $_ := set $c "smarthost" $e.smarthost -}}
+{{- $_ := set $c "require_tls" $e.requireTls -}}
+{{- $_ := set $c "send_resolved" $e.sendResolved -}}
+{{- if $e.authUsername -}}
+{{- $_ := set $c "auth_username" $e.authUsername -}}
+{{- else -}}
+{{- $_ := unset $c "auth_username" -}}
+{{- $_ := unset $c "auth_password_file" -}}
+{{- end -}}
+{{- $receivers = append $receivers . -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $config "receivers" $receivers -}}
+{{- $kept := list -}}
+{{- range $receivers }}{{ $kept = append $kept .name }}{{ end -}}
+{{- $routes := list -}}
+{{- range $config.route.routes -}}
+{{- if has .receiver $kept }}{{ $routes = append $routes . }}{{ end -}}
+{{- end -}}
+{{- if $routes -}}
+{{- $_ := set $config.route "routes" $routes -}}
+{{- else -}}
+{{- $_ := unset $config.route "routes" -}}
+{{- end -}}
 {{- toYaml $config -}}
 {{- end -}}
 

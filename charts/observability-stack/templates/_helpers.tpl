@@ -126,6 +126,21 @@ pod-security.kubernetes.io/audit-version: latest
 {{ include "observability-stack.selectorLabels" (dict "name" "loki" "context" .) }}
 {{- end -}}
 
+{{/* observability-stack.alertmanager.labels: metadata labels of Alertmanager's objects. */}}
+{{- define "observability-stack.alertmanager.labels" -}}
+{{ include "observability-stack.labels" (dict "name" "alertmanager" "component" "alerting" "version" .Values.alertmanager.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.alertmanager.selectorLabels: labels that select Alertmanager's pod. */}}
+{{- define "observability-stack.alertmanager.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" "alertmanager" "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.alertmanager.enabled: "true" when Alertmanager is deployed; a release upgraded with --reuse-values from a chart without the alertmanager block has none. */}}
+{{- define "observability-stack.alertmanager.enabled" -}}
+{{- if (.Values.alertmanager | default dict).enabled }}true{{ end -}}
+{{- end -}}
+
 {{/* observability-stack.promtail.labels: metadata labels of Promtail's objects. */}}
 {{- define "observability-stack.promtail.labels" -}}
 {{ include "observability-stack.labels" (dict "name" "promtail" "component" "log-agent" "version" .Values.logAgent.promtail.image.tag "context" .) }}
@@ -249,6 +264,11 @@ observability-stack.testsImage: the image of the helm test pods, as JSON: tests.
 */}}
 {{- define "observability-stack.testsImage" -}}
 {{- (dig "image" (include "observability-stack.facts" . | fromYaml).testsImage (default dict .Values.tests)) | toJson -}}
+{{- end -}}
+
+{{/* observability-stack.alertmanagerAddress: Alertmanager's in-cluster host:port (Prometheus's alerting section). */}}
+{{- define "observability-stack.alertmanagerAddress" -}}
+{{- printf "alertmanager.%s.svc.%s:%d" .Release.Namespace .Values.clusterDomain (int (include "observability-stack.facts" . | fromYaml).alertmanager.port) -}}
 {{- end -}}
 
 {{/* observability-stack.prometheusUrl: in-cluster URL of Prometheus (Grafana's default data source). */}}

@@ -84,11 +84,14 @@ rule, renders nothing when all hold.
 {{- else if eq $r.kind "requestsWithinLimits" -}}
 {{- range $path := ($root.Files.Get "files/validate/resource-settings.yaml" | fromYaml).settings -}}
 {{- $res := (include "observability-stack.valueAt" (merge (dict "path" $path) $at) | fromJson).v -}}
+{{- /* A block a release upgraded with --reuse-values from an older chart does not have (alertmanager before 0.3.0) is not deployed. */ -}}
+{{- if $res -}}
 {{- if gt (include "observability-stack.millicores" $res.requests.cpu | atoi) (include "observability-stack.millicores" $res.limits.cpu | atoi) -}}
 {{- $problems = append $problems (printf "%s.requests.cpu must be at most %s.limits.cpu (%s), got %s" $path $path $res.limits.cpu (include "observability-stack.shown" (dict "root" $root "path" (printf "%s.requests.cpu" $path) "v" $res.requests.cpu))) -}}
 {{- end -}}
 {{- if gt (include "observability-stack.bytes" $res.requests.memory | atoi) (include "observability-stack.bytes" $res.limits.memory | atoi) -}}
 {{- $problems = append $problems (printf "%s.requests.memory must be at most %s.limits.memory (%s), got %s" $path $path $res.limits.memory (include "observability-stack.shown" (dict "root" $root "path" (printf "%s.requests.memory" $path) "v" $res.requests.memory))) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- else if eq $r.kind "notKeys" -}}
@@ -109,6 +112,12 @@ rule, renders nothing when all hold.
 {{- $sep := ternary "." "" (regexMatch "^[A-Za-z_][A-Za-z0-9_]*$" $key) -}}
 {{- $problems = append $problems (printf "%s%s%s must not repeat a key of %s: %s, got %s" $r.setting $sep $shownKey $r.other $r.why (toJson (get $map $key))) -}}
 {{- end -}}
+{{- end -}}
+{{- else if eq $r.kind "requiresSet" -}}
+{{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- $needed := (include "observability-stack.valueAt" (merge (dict "path" $r.requires) $at) | fromJson).v -}}
+{{- if and (or (eq (toJson $v) "true") (and (kindIs "string" $v) (ne $v ""))) (not $needed) -}}
+{{- $problems = append $problems (printf "%s needs %s set (%s), got %s" $r.setting $r.requires $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
 {{- else if eq $r.kind "requires" -}}
 {{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
