@@ -3,13 +3,15 @@
 // which notifies a webhook on loopback, once, then again when it resolves.
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { ALERTMANAGER_SECRET_FILES, ALERTMANAGER_SECRETS_DIR, alertmanagerFlags } from '../lib/components/alertmanager';
 import { AlertmanagerReceivers, renderAlertmanagerConfig } from '../lib/render/alertmanager-config';
-import { renderAlertRules } from '../lib/render/alert-rules';
-import { alertingSection, prometheusConfig } from '../lib/render/prometheus-config';
-import { parseStackConfig } from '../lib';
+import { parseStackConfig, renderCompose } from '../lib';
+import { RULES_FILE } from '../lib/render/alert-rules';
 import { tempDir } from './helpers/temp-dir';
+import { synthObjects } from './helpers/stack';
+import { CHART_DIR, scenario, templateScenario } from './helm-support';
+import * as fs from 'node:fs';
 import { amtool, checkConfig, forVersion025, startAlertmanager } from './support/alertmanager';
 import { freePort, startPrometheus, waitFor } from './support/prometheus';
 
@@ -122,7 +124,7 @@ describe('alertmanager.yml', () => {
 });
 
 describe('end to end: a target goes down, a person hears of it, and of its recovery', () => {
-  test('Prometheus fires TargetDown, Alertmanager notifies the webhook once, then resolved', async () => {
+  test('with the generated compose configs, Prometheus fires TargetDown, Alertmanager notifies the webhook once, then resolved', async () => {
     // The webhook a person would read.
     const notifications: any[] = [];
     const hook = http.createServer((req, res) => {
@@ -138,28 +140,38 @@ describe('end to end: a target goes down, a person hears of it, and of its recov
     const metrics = () => http.createServer((_req, res) => res.end('up_probe 1\n'));
     let target = metrics().listen(targetPort, '127.0.0.1');
 
-    // Timings compressed for a test: 1 s intervals, TargetDown's `for` 0s, Prometheus resending every second.
+    // The files `npm run synth` writes into compose/ for a stack with the webhook receiver, timings compressed
+    // for a test (1 s intervals), addresses pointed at loopback: Docker's DNS would give the services' names.
+    const stack = parseStackConfig({
+      app: { name: 'shop' },
+      prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 },
+      alertmanager: { groupWaitSeconds: 1, groupIntervalSeconds: 1, receivers: { webhook: { enabled: true, urlSecret: { name: 'unused-on-compose' } } } },
+    });
+    const compose = renderCompose(stack);
+    const amConfig = parse(compose.get('alertmanager/alertmanager.yml')!);
+    const promConfig = parse(compose.get('prometheus/prometheus.yml')!);
+    const rules = parse(compose.get(`prometheus/rules/${RULES_FILE}`)!);
+    expect(promConfig.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
+
     const dir = tempDir('am-e2e-');
-    const am = await startAlertmanager(forVersion025(renderAlertmanagerConfig({ receivers: { webhook: { sendResolved: true } }, groupWaitSeconds: 1, groupIntervalSeconds: 1, repeatIntervalSeconds: 3600 }), { [ALERTMANAGER_SECRET_FILES.webhook]: hookUrl }, dir));
-    const rules = renderAlertRules();
+    const am = await startAlertmanager(forVersion025(amConfig, { [ALERTMANAGER_SECRET_FILES.webhook]: hookUrl }, dir));
+    // TargetDown's `for` to 0s; only the app's job (the other services are not running here).
     for (const g of rules.groups) for (const r of g.rules as any[]) if (r.alert === 'TargetDown') r.for = '0s';
-    const settings = parseStackConfig({ prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 } }).prometheus;
-    const config = {
-      ...prometheusConfig(settings, [{ job_name: 'shop', static_configs: [{ targets: [`127.0.0.1:${targetPort}`], labels: { namespace: 'demo', app: 'shop', pod: 'shop-0', container: 'shop', node: 'n1' } }] }]),
-      rule_files: ['rules.yaml'],
-      alerting: alertingSection([am.url.replace('http://', '')]),
-    };
-    const prom = await startPrometheus({ config: stringify(config), files: { 'rules.yaml': stringify(rules) }, args: ['--rules.alert.resend-delay=1s'] });
+    promConfig.scrape_configs = promConfig.scrape_configs.filter((j: any) => j.job_name === 'shop');
+    promConfig.scrape_configs[0].static_configs[0].targets = [`127.0.0.1:${targetPort}`];
+    promConfig.alerting.alertmanagers[0].static_configs[0].targets = [am.url.replace('http://', '')];
+    promConfig.rule_files = ['rules.yaml'];
+    const prom = await startPrometheus({ config: stringify(promConfig), files: { 'rules.yaml': stringify(rules) }, args: ['--rules.alert.resend-delay=1s'] });
     try {
       await prom.waitFor(async () => (await prom.query('up{job="shop"} == 1')).length === 1, 20_000, 'the target up');
       await new Promise<void>((resolve) => { target.closeAllConnections(); target.close(() => resolve()); });
 
       const firing = await waitFor(async () => notifications.find((n) => n.status === 'firing'), 30_000, 'a firing notification');
       expect(firing.receiver).toBe('webhook');
-      expect(firing.groupLabels).toEqual({ namespace: 'demo', app: 'shop', alertname: 'TargetDown' });
+      expect(firing.groupLabels).toEqual({ namespace: 'observability', app: 'shop', alertname: 'TargetDown' });
       expect(firing.alerts).toHaveLength(1);
-      expect(firing.alerts[0].labels).toMatchObject({ alertname: 'TargetDown', severity: 'warning', namespace: 'demo', app: 'shop', pod: 'shop-0', job: 'shop' });
-      expect(firing.alerts[0].annotations.summary).toBe('shop (demo/shop-0) cannot be scraped');
+      expect(firing.alerts[0].labels).toMatchObject({ alertname: 'TargetDown', severity: 'warning', namespace: 'observability', app: 'shop', pod: 'observability-shop', job: 'shop' });
+      expect(firing.alerts[0].annotations.summary).toBe('shop (observability/observability-shop) cannot be scraped');
 
       target = metrics().listen(targetPort, '127.0.0.1');
       const resolved = await waitFor(async () => notifications.find((n) => n.status === 'resolved'), 30_000, 'a resolved notification');
@@ -175,4 +187,66 @@ describe('end to end: a target goes down, a person hears of it, and of its recov
       hook.close();
     }
   }, 90_000);
+});
+
+describe('no receiver secret in any rendering', () => {
+  // Every receiver on, in each rendering: the receivers' secrets must stay in the user's Secrets or files.
+  const EVERY_RECEIVER = {
+    alertmanager: { receivers: {
+      webhook: { enabled: true, urlSecret: { name: 'alert-webhook' } },
+      slack: { enabled: true, apiUrlSecret: { name: 'alert-slack' } },
+      email: { enabled: true, to: 'a@example.com', from: 'b@example.com', smarthost: 'smtp.example.com:587', authUsername: 'b', authPasswordSecret: { name: 'alert-smtp' } },
+    } },
+  };
+  /** Keys of Alertmanager's config that would hold a secret inline (their *_file twins name a file instead). */
+  const INLINE_SECRET_KEYS = /^\s*-?\s*(url|api_url|auth_password|auth_secret|service_key|routing_key|api_key|token|bot_token):/m;
+
+  const kubernetesConfigs = (objects: any[]) => {
+    const configs = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'alertmanager-config').map((o) => o.data['alertmanager.yml'] as string);
+    expect(configs).toHaveLength(1);
+    // The stack creates no Secret for the receivers: it mounts the user's.
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'alertmanager');
+    const projected = deployment.spec.template.spec.volumes.find((v: any) => v.projected).projected;
+    expect(projected.sources.map((s: any) => s.secret.name)).toEqual(['alert-webhook', 'alert-slack', 'alert-smtp']);
+    // Readable by the pod's group (fsGroup), not by others.
+    expect(projected.defaultMode).toBe(0o440);
+    return configs;
+  };
+
+  test('cdk8s: the ConfigMap names files, and the Secrets are the user\'s, projected 0440', () => {
+    for (const text of kubernetesConfigs(synthObjects(EVERY_RECEIVER))) expect(text).not.toMatch(INLINE_SECRET_KEYS);
+  });
+
+  test('Helm (ci/13, every receiver on): the same', () => {
+    for (const text of kubernetesConfigs(templateScenario(scenario('13-alertmanager-receivers-values.yaml')))) expect(text).not.toMatch(INLINE_SECRET_KEYS);
+  });
+
+  test('Helm values: no key for a secret\'s value, and no Secret named by default', () => {
+    const values = parse(fs.readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8'));
+    const r = values.alertmanager.receivers;
+    expect(Object.keys(r.webhook).sort()).toEqual(['enabled', 'sendResolved', 'urlSecret']);
+    expect(Object.keys(r.slack).sort()).toEqual(['apiUrlSecret', 'channel', 'enabled', 'sendResolved']);
+    expect(Object.keys(r.email).sort()).toEqual(['authPasswordSecret', 'authUsername', 'enabled', 'from', 'requireTls', 'sendResolved', 'smarthost', 'to']);
+    expect([r.webhook.urlSecret.name, r.slack.apiUrlSecret.name, r.email.authPasswordSecret.name]).toEqual(['', '', '']);
+  });
+
+  test('compose: alertmanager.yml names files, the secrets are files the person writes, .env.example holds none', () => {
+    const files = renderCompose(parseStackConfig(EVERY_RECEIVER));
+    expect(files.get('alertmanager/alertmanager.yml')).not.toMatch(INLINE_SECRET_KEYS);
+    const doc = parse(files.get('docker-compose.yml')!);
+    expect(doc.secrets).toEqual({
+      'alertmanager-webhook-url': { file: './alertmanager/secrets/webhook-url' },
+      'alertmanager-slack-api-url': { file: './alertmanager/secrets/slack-api-url' },
+      'alertmanager-smtp-password': { file: './alertmanager/secrets/smtp-password' },
+    });
+    // Nothing generated under the secrets folder, and git ignores it.
+    expect([...files.keys()].filter((f) => f.startsWith('alertmanager/secrets/'))).toEqual([]);
+    expect(files.get('.gitignore')!.split('\n')).toContain('alertmanager/secrets/');
+    expect(files.get('.env.example')).not.toMatch(/ALERTMANAGER|SLACK|SMTP/);
+  });
+
+  test('the check can fail: an inline URL is caught', () => {
+    expect('receivers:\n  - name: webhook\n    webhook_configs:\n      - url: https://hooks.example.com/x\n').toMatch(INLINE_SECRET_KEYS);
+  });
 });

@@ -135,6 +135,12 @@ describe('bad input', () => {
     ]);
   });
 
+  test('throws if a receiver\'s Secret key is not a key name', () => {
+    expect(problems({ alertmanager: { receivers: { slack: { apiUrlSecret: { name: 'alert-slack', key: 'webhook url' } } } } })).toEqual([
+      'alertmanager.receivers.slack.apiUrlSecret.key must be a Secret key (letters, digits, "-", "_", "."), got "webhook url"',
+    ]);
+  });
+
   test('throws if an SMTP password Secret is named without a user', () => {
     expect(problems({ alertmanager: { receivers: { email: { authPasswordSecret: { name: 'smtp' } } } } })).toEqual([
       'alertmanager.receivers.email.authPasswordSecret.name needs alertmanager.receivers.email.authUsername set (the password belongs to a user), got "smtp"',

@@ -210,6 +210,7 @@ describe('values.schema.json mirrors the model', () => {
     { alertmanager: { receivers: { email: { to: 'a@example.com, b@example.com' } } } }, { alertmanager: { receivers: { email: { to: 'a@example.com;b@example.com' } } } },
     { alertmanager: { receivers: { email: { smarthost: 'smtp.example.com:587' } } } }, { alertmanager: { receivers: { email: { smarthost: 'smtp.example.com' } } } },
     { alertmanager: { receivers: { webhook: { urlSecret: { name: 'hook', key: 'url' } } } } }, { alertmanager: { receivers: { webhook: { urlSecret: { name: 'Hook' } } } } },
+    { alertmanager: { receivers: { slack: { apiUrlSecret: { key: 'webhook-url' } } } } }, { alertmanager: { receivers: { slack: { apiUrlSecret: { key: 'webhook url' } } } } },
     { alertmanager: { receivers: { pagerduty: { enabled: true } } } },
     { alertmanager: { storage: { storageClassName: 'fast' } } }, { alertmanager: { image: { tag: 'latest' } } },
   ];
