@@ -237,12 +237,12 @@ const alertmanagerSchema = z.strictObject({
   receivers: z.strictObject({
     webhook: z.strictObject({
       enabled: z.boolean().default(false).describe('POST Alertmanager\'s JSON to a URL.'),
-      urlSecret: secretRef('url').describe('the Secret key holding the URL (it often carries a token); on compose: ALERTMANAGER_WEBHOOK_URL in compose/.env.'),
+      urlSecret: secretRef('url').describe('the Secret key holding the URL (it often carries a token); on compose: the file compose/alertmanager/secrets/webhook-url.'),
       sendResolved: z.boolean().default(true).describe('notify when the alert resolves too.'),
     }).prefault({}).describe('a generic webhook receiver.'),
     slack: z.strictObject({
       enabled: z.boolean().default(false).describe('post to Slack through an incoming webhook.'),
-      apiUrlSecret: secretRef('url').describe('the Secret key holding the incoming-webhook URL; on compose: ALERTMANAGER_SLACK_API_URL in compose/.env.'),
+      apiUrlSecret: secretRef('url').describe('the Secret key holding the incoming-webhook URL; on compose: the file compose/alertmanager/secrets/slack-api-url.'),
       channel: z.string().regex(/^[#@]?[a-z0-9][-a-z0-9_.]{0,79}$/, { error: 'must be a Slack channel such as "#alerts"' }).default('#alerts').describe('the channel to post to.'),
       sendResolved: z.boolean().default(true).describe('notify when the alert resolves too.'),
     }).prefault({}).describe('a Slack receiver.'),
@@ -251,8 +251,8 @@ const alertmanagerSchema = z.strictObject({
       to: z.string().regex(/^([^\s@,]+@[^\s@,]+(,\s*[^\s@,]+@[^\s@,]+)*)?$/, { error: 'must be email addresses, separated by commas' }).default('').describe('the recipients, comma-separated.'),
       from: z.string().regex(/^([^\s@]+@[^\s@]+)?$/, { error: 'must be an email address' }).default('').describe('the sender address.'),
       smarthost: z.string().regex(/^([A-Za-z0-9.-]+:[0-9]{1,5})?$/, { error: 'must be host:port' }).default('').describe('the SMTP relay, host:port.'),
-      authUsername: z.string().max(256).default('').describe('the SMTP user; "" = no authentication.'),
-      authPasswordSecret: secretRef('password').describe('the Secret key holding the SMTP password (with authUsername); on compose: ALERTMANAGER_SMTP_PASSWORD in compose/.env.'),
+      authUsername: z.string().max(256).default('').describe('the SMTP user; "" = no authentication. With a user, authPasswordSecret names its password; Go\'s SMTP client sends it only over TLS (requireTls) or to localhost.'),
+      authPasswordSecret: secretRef('password').describe('the Secret key holding the SMTP password (with authUsername); on compose: the file compose/alertmanager/secrets/smtp-password.'),
       requireTls: z.boolean().default(true).describe('require STARTTLS.'),
       sendResolved: z.boolean().default(false).describe('notify when the alert resolves too.'),
     }).prefault({}).describe('an email receiver.'),
@@ -281,7 +281,7 @@ export const stackSchema = z.strictObject({
   loki: lokiSchema.describe('Loki, monolithic, on filesystem storage, with compactor retention that really deletes.'),
   logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.'),
   alertmanager: alertmanagerSchema.describe('Alertmanager: routes the stack\'s alerts to the receivers set here, grouped by namespace, app and alert.'),
-  grafana: grafanaSchema.describe('Grafana with its Prometheus (default) and Loki data sources provisioned from files.'),
+  grafana: grafanaSchema.describe('Grafana with its Prometheus (default), Loki and Alertmanager data sources provisioned from files.'),
   compose: composeSchema,
 }).superRefine((c, ctx) => {
   // The rules across settings: one table (lib/validate-stack.ts), which the chart applies too.

@@ -17,8 +17,8 @@ export type StackRule =
   | { readonly kind: 'smallerThan'; readonly setting: Path; readonly limit: Path; readonly why: string }
   /** A value equal to none of other settings. */
   | { readonly kind: 'differsFrom'; readonly setting: Path; readonly others: readonly Path[]; readonly why: string }
-  /** A switch (or a non-empty value) that needs another setting to be non-empty. */
-  | { readonly kind: 'requiresSet'; readonly setting: Path; readonly requires: Path; readonly why: string }
+  /** A switch (or a non-empty value) that needs another setting to be non-empty; only while `when` (a switch) is on. */
+  | { readonly kind: 'requiresSet'; readonly setting: Path; readonly requires: Path; readonly why: string; readonly when?: Path }
   /** A switch that may be on only when another is. */
   | { readonly kind: 'requires'; readonly setting: Path; readonly requires: Path; readonly why: string }
   /** Requests no larger than limits, in every requests/limits block (found in the settings, never listed). */
@@ -62,12 +62,13 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
       { kind: 'notKeys', setting: `${component}.extraEnv`, keys: reserved[component], why: 'the stack sets it itself' },
     ]),
     { kind: 'atMost', setting: 'alertmanager.groupIntervalSeconds', limit: 'alertmanager.repeatIntervalSeconds' },
-    { kind: 'requiresSet', setting: 'alertmanager.receivers.webhook.enabled', requires: 'alertmanager.receivers.webhook.urlSecret.name', why: 'the URL comes from that Secret' },
-    { kind: 'requiresSet', setting: 'alertmanager.receivers.slack.enabled', requires: 'alertmanager.receivers.slack.apiUrlSecret.name', why: 'the URL comes from that Secret' },
-    { kind: 'requiresSet', setting: 'alertmanager.receivers.email.enabled', requires: 'alertmanager.receivers.email.to', why: 'someone must receive it' },
-    { kind: 'requiresSet', setting: 'alertmanager.receivers.email.enabled', requires: 'alertmanager.receivers.email.from', why: 'the relay needs a sender' },
-    { kind: 'requiresSet', setting: 'alertmanager.receivers.email.enabled', requires: 'alertmanager.receivers.email.smarthost', why: 'it is sent through it' },
-    { kind: 'requiresSet', setting: 'alertmanager.receivers.email.authPasswordSecret.name', requires: 'alertmanager.receivers.email.authUsername', why: 'the password belongs to a user' },
+    { kind: 'requiresSet', setting: 'alertmanager.receivers.webhook.enabled', requires: 'alertmanager.receivers.webhook.urlSecret.name', why: 'the URL comes from that Secret', when: 'alertmanager.enabled' },
+    { kind: 'requiresSet', setting: 'alertmanager.receivers.slack.enabled', requires: 'alertmanager.receivers.slack.apiUrlSecret.name', why: 'the URL comes from that Secret', when: 'alertmanager.enabled' },
+    { kind: 'requiresSet', setting: 'alertmanager.receivers.email.enabled', requires: 'alertmanager.receivers.email.to', why: 'someone must receive it', when: 'alertmanager.enabled' },
+    { kind: 'requiresSet', setting: 'alertmanager.receivers.email.enabled', requires: 'alertmanager.receivers.email.from', why: 'the relay needs a sender', when: 'alertmanager.enabled' },
+    { kind: 'requiresSet', setting: 'alertmanager.receivers.email.enabled', requires: 'alertmanager.receivers.email.smarthost', why: 'it is sent through it', when: 'alertmanager.enabled' },
+    { kind: 'requiresSet', setting: 'alertmanager.receivers.email.authPasswordSecret.name', requires: 'alertmanager.receivers.email.authUsername', why: 'the password belongs to a user', when: 'alertmanager.enabled' },
+    { kind: 'requiresSet', setting: 'alertmanager.receivers.email.authUsername', requires: 'alertmanager.receivers.email.authPasswordSecret.name', why: 'the relay checks the user\'s password, which comes from that Secret', when: 'alertmanager.enabled' },
     { kind: 'requires', setting: 'app.serviceMonitor.enabled', requires: 'app.enabled', why: 'there is no app to monitor' },
     { kind: 'requires', setting: 'prometheus.prometheusRule.enabled', requires: 'prometheus.alertRules', why: 'the PrometheusRule holds the stack\'s rules' },
   ];
@@ -157,6 +158,7 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
         break;
       }
       case 'requiresSet': {
+        if (r.when && at(settings, r.when) !== true) break;
         const v = at(settings, r.setting);
         if ((v === true || (typeof v === 'string' && v !== '')) && !at(settings, r.requires)) {
           out.push({ path: path(r.setting), value: v, message: `needs ${r.requires} set (${r.why})` });

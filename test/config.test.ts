@@ -147,6 +147,18 @@ describe('bad input', () => {
     ]);
   });
 
+  test('throws if an SMTP user is set without the Secret of its password (the pod would mount a Secret named "")', () => {
+    expect(problems({ alertmanager: { receivers: { email: { authUsername: 'alerts@example.com' } } } })).toEqual([
+      'alertmanager.receivers.email.authUsername needs alertmanager.receivers.email.authPasswordSecret.name set (the relay checks the user\'s password, which comes from that Secret), got "alerts@example.com"',
+    ]);
+  });
+
+  test('the receivers\' rules do not apply while Alertmanager is off', () => {
+    const input = { alertmanager: { receivers: { webhook: { enabled: true }, email: { enabled: true, authUsername: 'u' } } } };
+    expect(problems(input)).toHaveLength(5);
+    expect(() => parseStackConfig({ alertmanager: { ...input.alertmanager, enabled: false } })).not.toThrow();
+  });
+
   test('throws if notifications would repeat before their group interval', () => {
     expect(problems({ alertmanager: { groupIntervalSeconds: 7200, repeatIntervalSeconds: 3600 } })).toEqual([
       'alertmanager.groupIntervalSeconds must be at most alertmanager.repeatIntervalSeconds (3600), got 7200',

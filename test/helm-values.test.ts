@@ -92,9 +92,18 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['a webhook receiver without its Secret', ['alertmanager.receivers.webhook.enabled=true'], [], { alertmanager: { receivers: { webhook: { enabled: true } } } }],
     ['a Slack receiver without its Secret', ['alertmanager.receivers.slack.enabled=true'], [], { alertmanager: { receivers: { slack: { enabled: true } } } }],
     ['an SMTP password without a user', [], ['alertmanager.receivers.email.authPasswordSecret.name=smtp'], { alertmanager: { receivers: { email: { authPasswordSecret: { name: 'smtp' } } } } }],
+    ['an SMTP user without its password Secret', [], ['alertmanager.receivers.email.authUsername=alerts@example.com'], { alertmanager: { receivers: { email: { authUsername: 'alerts@example.com' } } } }],
     ['a group interval above the repeat interval', ['alertmanager.groupIntervalSeconds=7200', 'alertmanager.repeatIntervalSeconds=3600'], [], { alertmanager: { groupIntervalSeconds: 7200, repeatIntervalSeconds: 3600 } }],
     ['a group interval above the default repeat interval', ['alertmanager.groupIntervalSeconds=21600'], [], { alertmanager: { groupIntervalSeconds: 21600 } }],
   ];
+
+  test('the receivers\' rules do not apply while Alertmanager is off, in the chart as in the model', () => {
+    const set = ['alertmanager.receivers.webhook.enabled=true'];
+    expect(templateWith(set, []).code).not.toBe(0);
+    const off = templateWith([...set, 'alertmanager.enabled=false'], []);
+    expect(off.stderr).toBe('');
+    expect(off.code).toBe(0);
+  });
 
   test.each(cases)('%s', (_what, set, setString, input) => {
     const expected = modelProblems(input);
