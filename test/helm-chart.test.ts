@@ -11,6 +11,7 @@ import { grafanaAdminPasswordCommand, parseStackConfig } from '../lib';
 import { ChartValues, valuesToStackInput } from '../lib/helm/values';
 import { CHART_DIR, defaultValues, helm, mergeValues, ROOT, scenario, scenarios, templateArgs } from './helm-support';
 import { parseManifests } from './support/k8s-schema';
+import { parse } from 'yaml';
 
 /** Which template file each rendered object came from (helm's `# Source:` comments). */
 function sources(args: string[]): Array<{ file: string; kind: string; name: string }> {
@@ -164,7 +165,11 @@ describe('upgrading a release of chart 0.1.0 with --reuse-values', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('image: "prom/prometheus:v3.14.0"');
       // No alertmanager block among the old values: no Alertmanager, and Prometheus and Grafana not pointed at one.
-      expect(r.stdout).not.toContain('alertmanager');
+      const objects = r.stdout.split(/^---$/m).map((d) => parse(d)).filter(Boolean);
+      expect(objects.filter((o: any) => o.metadata?.name?.startsWith('alertmanager'))).toEqual([]);
+      const configMap = (name: string) => objects.find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === name);
+      expect(parse(configMap('prometheus-config').data['prometheus.yml']).alerting).toBeUndefined();
+      expect(configMap('grafana-datasources').data['datasources.yaml']).not.toContain('alertmanager');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -100,6 +100,7 @@ describe('the alert rules', () => {
                 exp_annotations: {
                   summary: 'demo-app (demo/demo-app-1) cannot be scraped',
                   description: 'Prometheus has failed to scrape 10.0.0.1:8080 for 5 minutes. Check the pod and its prometheus.io/* annotations.',
+                  runbook: 'First: is the pod running and ready (kubectl -n demo get pod demo-app-1; on compose, docker compose ps)? Then the target\'s error on Prometheus\'s /targets page.',
                 },
               }],
             },
@@ -112,6 +113,7 @@ describe('the alert rules', () => {
                 exp_annotations: {
                   summary: 'demo-app answers more than 10% of requests with 5xx',
                   description: '30% of the requests to demo/demo-app failed over the last 5 minutes.',
+                  runbook: 'First: the app\'s error logs in Grafana (Explore, Loki: {namespace="demo", app="demo-app"} |= "error"), then which route fails (app:http_server_requests:rate5m by route and status_code).',
                 },
               }],
             },
@@ -125,6 +127,110 @@ describe('the alert rules', () => {
     const result = promtoolTestRules(stringify(tests), { [RULES_FILE]: toYaml(renderAlertRules()) });
     expect(result.output).toContain('SUCCESS');
     expect(result.ok).toBe(true);
+  });
+});
+
+describe('the stack watching itself', () => {
+  /**
+   * Every metric the stack's own alerts query, with where it is defined at the pinned version (read in the
+   * upstream source with the search tool's fetch; cited, not copied).
+   */
+  const METRIC_SOURCES: Record<string, string> = {
+    up: 'Prometheus: every scrape (docs: jobs and instances)',
+    prometheus_rule_evaluation_failures_total: 'prometheus/prometheus@v3.14.0 rules/group.go',
+    prometheus_config_last_reload_successful: 'prometheus/prometheus@v3.14.0 cmd/prometheus/main.go:135',
+    prometheus_notifications_errors_total: 'prometheus/prometheus@v3.14.0 notifier/metric.go:60 (namespace prometheus, subsystem notifications: notifier/manager.go:44-45)',
+    prometheus_notifications_sent_total: 'prometheus/prometheus@v3.14.0 notifier/metric.go:68',
+    prometheus_tsdb_compactions_failed_total: 'prometheus/prometheus@v3.14.0 tsdb/db.go:435',
+    prometheus_tsdb_storage_blocks_bytes: 'prometheus/prometheus@v3.14.0 tsdb/db.go:465',
+    prometheus_tsdb_retention_limit_bytes: 'prometheus/prometheus@v3.14.0 tsdb/db.go:469 (0: no size limit)',
+    alertmanager_notifications_failed_total: 'prometheus/alertmanager@v0.34.0 notify/metrics.go:50 (labels integration, reason)',
+    alertmanager_config_last_reload_successful: 'prometheus/alertmanager@v0.34.0 config/coordinator.go:63',
+    http_server_request_duration_seconds_count: 'the demo app (app/src/instrumentation.ts), OpenTelemetry\'s HTTP server semantic conventions',
+    http_server_request_duration_seconds_bucket: 'the demo app (app/src/instrumentation.ts)',
+  };
+  const alerts = renderAlertRules().groups.flatMap((g) => g.rules).filter((r) => r.alert);
+
+  test('every metric an alert queries has its source named above', () => {
+    const functionsAndKeywords = /^(sum|by|rate|increase|max_over_time|histogram_quantile|le|namespace|app|pod|integration|status_code)$/;
+    for (const a of alerts) {
+      const names = [...a.expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((n) => !functionsAndKeywords.test(n));
+      for (const n of names) expect({ alert: a.alert, metric: n, source: METRIC_SOURCES[n] }).toEqual({ alert: a.alert, metric: n, source: expect.any(String) });
+    }
+  });
+
+  test('every alert has a severity Alertmanager routes, a summary, a description and a runbook line', () => {
+    expect(alerts.length).toBeGreaterThanOrEqual(10);
+    for (const a of alerts) {
+      expect({ alert: a.alert, severity: a.labels?.severity }).toEqual({ alert: a.alert, severity: expect.stringMatching(/^(warning|critical)$/) });
+      expect({ alert: a.alert, keys: Object.keys(a.annotations ?? {}).sort() }).toEqual({ alert: a.alert, keys: ['description', 'runbook', 'summary'] });
+      expect(a.annotations!.runbook).toMatch(/^First: /);
+    }
+  });
+
+  test('each of the stack\'s own alerts fires on its failure and stays quiet without it (promtool test rules)', () => {
+    const prom = 'job="prometheus",namespace="monitoring",app="prometheus",pod="prometheus-0"';
+    const am = 'job="alertmanager",namespace="monitoring",app="alertmanager",pod="alertmanager-0"';
+    const at = (labels: string) => Object.fromEntries(labels.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k, JSON.parse(v)]));
+    const series = (bad: boolean) => [
+      { series: `prometheus_config_last_reload_successful{${prom}}`, values: bad ? '1 0x30' : '1x30' },
+      { series: `prometheus_notifications_errors_total{${prom},alertmanager="http://alertmanager:9093/api/v2/alerts"}`, values: bad ? '0+5x30' : '0x30' },
+      { series: `prometheus_notifications_sent_total{${prom},alertmanager="http://alertmanager:9093/api/v2/alerts"}`, values: '0+100x30' },
+      { series: `prometheus_tsdb_compactions_failed_total{${prom}}`, values: bad ? '0 1x30' : '0x30' },
+      { series: `prometheus_tsdb_storage_blocks_bytes{${prom}}`, values: bad ? '950x90' : '500x90' },
+      { series: `prometheus_tsdb_retention_limit_bytes{${prom}}`, values: '1000x90' },
+      { series: `alertmanager_notifications_failed_total{${am},integration="webhook",reason="other"}`, values: bad ? '0+1x30' : '0x30' },
+      { series: `alertmanager_config_last_reload_successful{${am}}`, values: bad ? '1 0x30' : '1x30' },
+    ];
+    const fired: Array<[string, string, Record<string, string>]> = [
+      ['PrometheusConfigReloadFailed', '20m', { ...at(prom), severity: 'warning' }],
+      ['PrometheusNotificationsFailing', '20m', { namespace: 'monitoring', app: 'prometheus', pod: 'prometheus-0', severity: 'critical' }],
+      ['PrometheusTSDBCompactionsFailing', '20m', { ...at(prom), severity: 'warning' }],
+      ['PrometheusStorageNearRetentionSize', '80m', { ...at(prom), severity: 'warning' }],
+      ['AlertmanagerNotificationsFailing', '20m', { namespace: 'monitoring', app: 'alertmanager', pod: 'alertmanager-0', integration: 'webhook', severity: 'critical' }],
+      ['AlertmanagerConfigReloadFailed', '20m', { ...at(am), severity: 'warning' }],
+    ];
+    // The annotations as a person reads them: the rule's templates, with the values of the failing series.
+    const rule = (name: string) => alerts.find((a) => a.alert === name)!;
+    const filled: Record<string, Record<string, string>> = {
+      PrometheusConfigReloadFailed: { summary: 'Prometheus monitoring/prometheus-0 cannot load its configuration' },
+      PrometheusNotificationsFailing: {
+        summary: 'Prometheus monitoring/prometheus-0 fails to send alerts to Alertmanager',
+        description: '5% of the alerts Prometheus sent in the last 5 minutes met an error: alerts may not reach anyone.',
+      },
+      PrometheusTSDBCompactionsFailing: {
+        summary: 'Prometheus monitoring/prometheus-0 fails to compact its storage',
+        description: '1 compactions failed in the last 3 hours; the head block grows and the volume may fill.',
+      },
+      PrometheusStorageNearRetentionSize: { summary: 'Prometheus monitoring/prometheus-0 uses 95% of its retention size' },
+      AlertmanagerNotificationsFailing: {
+        summary: 'Alertmanager monitoring/alertmanager-0 fails to notify through webhook',
+        description: rule('AlertmanagerNotificationsFailing').annotations!.description.replace(/\{\{ \$labels\.integration \}\}/g, 'webhook'),
+      },
+      AlertmanagerConfigReloadFailed: { summary: 'Alertmanager monitoring/alertmanager-0 cannot load its configuration' },
+    };
+    const expectedAnnotations = (name: string) => {
+      const a = { ...rule(name).annotations!, ...filled[name] };
+      for (const [k, v] of Object.entries(a)) expect({ name, k, v }).toEqual({ name, k, v: expect.not.stringContaining('{{') });
+      return a;
+    };
+    const tests = {
+      rule_files: [RULES_FILE],
+      evaluation_interval: '1m',
+      tests: [true, false].map((bad) => ({
+        interval: '1m',
+        input_series: series(bad),
+        alert_rule_test: fired.map(([alertname, eval_time, labels]) => ({
+          eval_time,
+          alertname,
+          exp_alerts: bad ? [{ exp_labels: labels, exp_annotations: expectedAnnotations(alertname) }] : [],
+        })),
+      })),
+    };
+    const result = promtoolTestRules(stringify(tests), { [RULES_FILE]: toYaml(renderAlertRules()) });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+    expect(fired.map(([a]) => a).sort()).toEqual(renderAlertRules().groups.find((g) => g.name === 'stack-self')!.rules.map((r) => r.alert).sort());
   });
 });
 

@@ -24,6 +24,10 @@ export const RULES_FILE = 'stack-rules.yaml';
 export const APP_ERROR_RATIO_THRESHOLD = 0.1;
 /** p99 latency above which the app alerts, in seconds. */
 export const APP_P99_SECONDS_THRESHOLD = 1;
+/** Share of the alerts Prometheus sends that meet an error, above which it alerts. */
+export const NOTIFICATION_ERROR_RATIO_THRESHOLD = 0.01;
+/** Share of prometheus.retentionSize the blocks use, above which it alerts (size, not days, decides retention). */
+export const RETENTION_SIZE_RATIO_THRESHOLD = 0.9;
 
 export function renderAlertRules(): { groups: RuleGroup[] } {
   return {
@@ -39,6 +43,7 @@ export function renderAlertRules(): { groups: RuleGroup[] } {
             annotations: {
               summary: '{{ $labels.app }} ({{ $labels.namespace }}/{{ $labels.pod }}) cannot be scraped',
               description: 'Prometheus has failed to scrape {{ $labels.instance }} for 5 minutes. Check the pod and its prometheus.io/* annotations.',
+              runbook: 'First: is the pod running and ready (kubectl -n {{ $labels.namespace }} get pod {{ $labels.pod }}; on compose, docker compose ps)? Then the target\'s error on Prometheus\'s /targets page.',
             },
           },
           {
@@ -49,6 +54,81 @@ export function renderAlertRules(): { groups: RuleGroup[] } {
             annotations: {
               summary: 'Prometheus fails to evaluate rules',
               description: '{{ $value | humanize }} rule evaluations failed in the last 5 minutes in rule group {{ $labels.rule_group }}.',
+              runbook: 'First: the rule\'s last error on Prometheus\'s /rules page, often a query that returns several series with the same labels.',
+            },
+          },
+        ],
+      },
+      {
+        // The stack watching itself: its own components' failures, which would otherwise go unseen.
+        name: 'stack-self',
+        rules: [
+          {
+            alert: 'PrometheusConfigReloadFailed',
+            expr: 'max_over_time(prometheus_config_last_reload_successful[5m]) == 0',
+            for: '10m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Prometheus {{ $labels.namespace }}/{{ $labels.pod }} cannot load its configuration',
+              description: 'The last reload of prometheus.yml or a rule file failed; Prometheus runs on the configuration it loaded before.',
+              runbook: 'First: Prometheus\'s log ("Error reloading config"), and promtool check config on the rendered prometheus.yml.',
+            },
+          },
+          {
+            alert: 'PrometheusNotificationsFailing',
+            expr:
+              'sum by (namespace, app, pod) (rate(prometheus_notifications_errors_total[5m]))' +
+              ' / sum by (namespace, app, pod) (rate(prometheus_notifications_sent_total[5m]))' +
+              ` > ${NOTIFICATION_ERROR_RATIO_THRESHOLD}`,
+            for: '15m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'Prometheus {{ $labels.namespace }}/{{ $labels.pod }} fails to send alerts to Alertmanager',
+              description: '{{ $value | humanizePercentage }} of the alerts Prometheus sent in the last 5 minutes met an error: alerts may not reach anyone.',
+              runbook: 'First: is Alertmanager up and ready, and does Prometheus\'s /status page list it under Alertmanagers? Then Prometheus\'s log ("Error sending alerts").',
+            },
+          },
+          {
+            alert: 'PrometheusTSDBCompactionsFailing',
+            expr: 'increase(prometheus_tsdb_compactions_failed_total[3h]) > 0',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Prometheus {{ $labels.namespace }}/{{ $labels.pod }} fails to compact its storage',
+              description: '{{ $value | humanize }} compactions failed in the last 3 hours; the head block grows and the volume may fill.',
+              runbook: 'First: free space on the Prometheus volume, then Prometheus\'s log ("compaction failed").',
+            },
+          },
+          {
+            alert: 'PrometheusStorageNearRetentionSize',
+            expr: `prometheus_tsdb_storage_blocks_bytes / (prometheus_tsdb_retention_limit_bytes > 0) > ${RETENTION_SIZE_RATIO_THRESHOLD}`,
+            for: '1h',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Prometheus {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanizePercentage }} of its retention size',
+              description: 'Blocks are deleted by size before prometheus.retentionDays is reached: less history is kept than configured.',
+              runbook: 'First: the series count (prometheus_tsdb_head_series) for a cardinality jump; then raise prometheus.retentionSize with prometheus.storage.size, or accept fewer days.',
+            },
+          },
+          {
+            alert: 'AlertmanagerNotificationsFailing',
+            expr: 'sum by (namespace, app, pod, integration) (rate(alertmanager_notifications_failed_total[5m])) > 0',
+            for: '10m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'Alertmanager {{ $labels.namespace }}/{{ $labels.pod }} fails to notify through {{ $labels.integration }}',
+              description: 'Notifications through {{ $labels.integration }} have failed for 10 minutes: people may not hear of alerts. This alert may not reach them either; it shows in Grafana\'s Alertmanager data source.',
+              runbook: 'First: Alertmanager\'s log ("Notify for alerts failed"), then the receiver\'s secret (the Secret or the file under compose/alertmanager/secrets) and the network path to the service.',
+            },
+          },
+          {
+            alert: 'AlertmanagerConfigReloadFailed',
+            expr: 'max_over_time(alertmanager_config_last_reload_successful[5m]) == 0',
+            for: '10m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Alertmanager {{ $labels.namespace }}/{{ $labels.pod }} cannot load its configuration',
+              description: 'The last reload of alertmanager.yml failed; Alertmanager runs on the configuration it loaded before.',
+              runbook: 'First: Alertmanager\'s log ("Loading configuration file failed"), and amtool check-config on the rendered alertmanager.yml.',
             },
           },
         ],
@@ -71,6 +151,7 @@ export function renderAlertRules(): { groups: RuleGroup[] } {
             annotations: {
               summary: '{{ $labels.app }} answers more than 10% of requests with 5xx',
               description: '{{ $value | humanizePercentage }} of the requests to {{ $labels.namespace }}/{{ $labels.app }} failed over the last 5 minutes.',
+              runbook: 'First: the app\'s error logs in Grafana (Explore, Loki: {namespace="{{ $labels.namespace }}", app="{{ $labels.app }}"} |= "error"), then which route fails (app:http_server_requests:rate5m by route and status_code).',
             },
           },
           {
@@ -83,6 +164,7 @@ export function renderAlertRules(): { groups: RuleGroup[] } {
             annotations: {
               summary: '{{ $labels.app }} p99 latency is above 1s',
               description: 'The 99th percentile of request duration of {{ $labels.namespace }}/{{ $labels.app }} is {{ $value | humanizeDuration }}.',
+              runbook: 'First: which route is slow (the app dashboard\'s latency panel), then the pod\'s CPU throttling and memory against its limits.',
             },
           },
         ],
