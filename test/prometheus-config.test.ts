@@ -144,6 +144,11 @@ describe('the stack watching itself', () => {
     prometheus_tsdb_compactions_failed_total: 'prometheus/prometheus@v3.14.0 tsdb/db.go:435',
     prometheus_tsdb_storage_blocks_bytes: 'prometheus/prometheus@v3.14.0 tsdb/db.go:465',
     prometheus_tsdb_retention_limit_bytes: 'prometheus/prometheus@v3.14.0 tsdb/db.go:469 (0: no size limit)',
+    loki_request_duration_seconds_count: 'grafana/loki@v3.7.6 vendor/github.com/grafana/dskit/server/metrics.go:58 (namespace loki: pkg/loki/loki.go:145; labels method, route, status_code, ws)',
+    promtail_request_duration_seconds_count: 'grafana/loki@v3.6.11 clients/pkg/promtail/client/client.go:108 (label status_code: the HTTP status, strconv.Itoa, client.go:397)',
+    promtail_dropped_entries_total: 'grafana/loki@v3.6.11 clients/pkg/promtail/client/client.go:93 (labels host, tenant, reason)',
+    loki_write_request_duration_seconds_count: 'grafana/alloy@v1.18.1 internal/component/common/loki/client/metrics.go:79 (labels status_code, host, tenant)',
+    loki_write_dropped_entries_total: 'grafana/alloy@v1.18.1 internal/component/common/loki/client/metrics.go:53 (labels host, tenant, reason)',
     alertmanager_notifications_failed_total: 'prometheus/alertmanager@v0.34.0 notify/metrics.go:50 (labels integration, reason)',
     alertmanager_config_last_reload_successful: 'prometheus/alertmanager@v0.34.0 config/coordinator.go:63',
     http_server_request_duration_seconds_count: 'the demo app (app/src/instrumentation.ts), OpenTelemetry\'s HTTP server semantic conventions',
@@ -152,7 +157,7 @@ describe('the stack watching itself', () => {
   const alerts = renderAlertRules().groups.flatMap((g) => g.rules).filter((r) => r.alert);
 
   test('every metric an alert queries has its source named above', () => {
-    const functionsAndKeywords = /^(sum|by|rate|increase|max_over_time|histogram_quantile|le|namespace|app|pod|integration|status_code)$/;
+    const functionsAndKeywords = /^(sum|by|rate|increase|max_over_time|histogram_quantile|le|namespace|app|pod|integration|status_code|route|reason)$/;
     for (const a of alerts) {
       const names = [...a.expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((n) => !functionsAndKeywords.test(n));
       for (const n of names) expect({ alert: a.alert, metric: n, source: METRIC_SOURCES[n] }).toEqual({ alert: a.alert, metric: n, source: expect.any(String) });
@@ -171,7 +176,12 @@ describe('the stack watching itself', () => {
   test('each of the stack\'s own alerts fires on its failure and stays quiet without it (promtool test rules)', () => {
     const prom = 'job="prometheus",namespace="monitoring",app="prometheus",pod="prometheus-0"';
     const am = 'job="alertmanager",namespace="monitoring",app="alertmanager",pod="alertmanager-0"';
+    const grafana = 'job="kubernetes-pods",namespace="monitoring",app="grafana",pod="grafana-0",container="grafana",node="n1"';
+    const loki = 'job="loki",namespace="monitoring",app="loki",pod="loki-0"';
+    const promtail = 'job="promtail",namespace="monitoring-agent",app="promtail",pod="promtail-x"';
+    const alloy = 'job="alloy",namespace="monitoring-agent",app="alloy",pod="alloy-x"';
     const at = (labels: string) => Object.fromEntries(labels.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k, JSON.parse(v)]));
+    const who = (labels: string) => { const { job: _job, ...rest } = at(labels); return rest; };
     const series = (bad: boolean) => [
       { series: `prometheus_config_last_reload_successful{${prom}}`, values: bad ? '1 0x30' : '1x30' },
       { series: `prometheus_notifications_errors_total{${prom},alertmanager="http://alertmanager:9093/api/v2/alerts"}`, values: bad ? '0+5x30' : '0x30' },
@@ -181,50 +191,53 @@ describe('the stack watching itself', () => {
       { series: `prometheus_tsdb_retention_limit_bytes{${prom}}`, values: '1000x90' },
       { series: `alertmanager_notifications_failed_total{${am},integration="webhook",reason="other"}`, values: bad ? '0+1x30' : '0x30' },
       { series: `alertmanager_config_last_reload_successful{${am}}`, values: bad ? '1 0x30' : '1x30' },
+      { series: `up{${grafana},instance="10.0.0.3:3000"}`, values: bad ? '0x30' : '1x30' },
+      { series: `loki_request_duration_seconds_count{${loki},method="POST",route="loki_api_v1_push",status_code="500",ws="false"}`, values: bad ? '0+10x30' : '0x30' },
+      { series: `loki_request_duration_seconds_count{${loki},method="POST",route="loki_api_v1_push",status_code="204",ws="false"}`, values: '0+90x30' },
+      ...[[promtail, 'promtail'], [alloy, 'loki_write']].flatMap(([labels, prefix]) => [
+        { series: `${prefix}_request_duration_seconds_count{${labels},status_code="500",host="loki:3100"}`, values: bad ? '0+10x30' : '0x30' },
+        { series: `${prefix}_request_duration_seconds_count{${labels},status_code="204",host="loki:3100"}`, values: '0+90x30' },
+        { series: `${prefix}_dropped_entries_total{${labels},host="loki:3100",tenant="",reason="rate_limited"}`, values: bad ? '0+1x30' : '0x30' },
+      ]),
     ];
-    const fired: Array<[string, string, Record<string, string>]> = [
-      ['PrometheusConfigReloadFailed', '20m', { ...at(prom), severity: 'warning' }],
-      ['PrometheusNotificationsFailing', '20m', { namespace: 'monitoring', app: 'prometheus', pod: 'prometheus-0', severity: 'critical' }],
-      ['PrometheusTSDBCompactionsFailing', '20m', { ...at(prom), severity: 'warning' }],
-      ['PrometheusStorageNearRetentionSize', '80m', { ...at(prom), severity: 'warning' }],
-      ['AlertmanagerNotificationsFailing', '20m', { namespace: 'monitoring', app: 'alertmanager', pod: 'alertmanager-0', integration: 'webhook', severity: 'critical' }],
-      ['AlertmanagerConfigReloadFailed', '20m', { ...at(am), severity: 'warning' }],
+    const fired: Array<[string, string, Record<string, string>, string]> = [
+      ['StackComponentDown', '20m', { ...at(grafana), instance: '10.0.0.3:3000', severity: 'critical' }, '0'],
+      ['LokiRequestErrors', '20m', { ...who(loki), route: 'loki_api_v1_push', severity: 'warning' }, '10%'],
+      ['PromtailNotShipping', '20m', { ...who(promtail), severity: 'warning' }, '10%'],
+      ['PromtailDroppingLines', '20m', { ...who(promtail), reason: 'rate_limited', severity: 'warning' }, '10'],
+      ['AlloyNotShipping', '20m', { ...who(alloy), severity: 'warning' }, '10%'],
+      ['AlloyDroppingLines', '20m', { ...who(alloy), reason: 'rate_limited', severity: 'warning' }, '10'],
+      ['PrometheusConfigReloadFailed', '20m', { ...at(prom), severity: 'warning' }, '0'],
+      ['PrometheusNotificationsFailing', '20m', { ...who(prom), severity: 'critical' }, '5%'],
+      ['PrometheusTSDBCompactionsFailing', '20m', { ...at(prom), severity: 'warning' }, '1'],
+      ['PrometheusStorageNearRetentionSize', '80m', { ...at(prom), severity: 'warning' }, '95%'],
+      ['AlertmanagerNotificationsFailing', '20m', { ...who(am), integration: 'webhook', severity: 'critical' }, '0.0166'],
+      ['AlertmanagerConfigReloadFailed', '20m', { ...at(am), severity: 'warning' }, '0'],
     ];
-    // The annotations as a person reads them: the rule's templates, with the values of the failing series.
+    // The annotations as a person reads them: the rule's templates filled with the alert's labels and the value
+    // shown as the template's function shows it.
     const rule = (name: string) => alerts.find((a) => a.alert === name)!;
-    const filled: Record<string, Record<string, string>> = {
-      PrometheusConfigReloadFailed: { summary: 'Prometheus monitoring/prometheus-0 cannot load its configuration' },
-      PrometheusNotificationsFailing: {
-        summary: 'Prometheus monitoring/prometheus-0 fails to send alerts to Alertmanager',
-        description: '5% of the alerts Prometheus sent in the last 5 minutes met an error: alerts may not reach anyone.',
-      },
-      PrometheusTSDBCompactionsFailing: {
-        summary: 'Prometheus monitoring/prometheus-0 fails to compact its storage',
-        description: '1 compactions failed in the last 3 hours; the head block grows and the volume may fill.',
-      },
-      PrometheusStorageNearRetentionSize: { summary: 'Prometheus monitoring/prometheus-0 uses 95% of its retention size' },
-      AlertmanagerNotificationsFailing: {
-        summary: 'Alertmanager monitoring/alertmanager-0 fails to notify through webhook',
-        description: rule('AlertmanagerNotificationsFailing').annotations!.description.replace(/\{\{ \$labels\.integration \}\}/g, 'webhook'),
-      },
-      AlertmanagerConfigReloadFailed: { summary: 'Alertmanager monitoring/alertmanager-0 cannot load its configuration' },
-    };
-    const expectedAnnotations = (name: string) => {
-      const a = { ...rule(name).annotations!, ...filled[name] };
-      for (const [k, v] of Object.entries(a)) expect({ name, k, v }).toEqual({ name, k, v: expect.not.stringContaining('{{') });
-      return a;
-    };
+    const expectedAnnotations = (name: string, labels: Record<string, string>, value: string) => Object.fromEntries(
+      Object.entries(rule(name).annotations!).map(([k, v]) => {
+        const text = v.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_m, l: string) => labels[l] ?? '').replace(/\{\{ \$value[^}]*\}\}/g, value);
+        expect({ name, k, text }).toEqual({ name, k, text: expect.not.stringContaining('{{') });
+        return [k, text];
+      }),
+    );
     const tests = {
       rule_files: [RULES_FILE],
       evaluation_interval: '1m',
       tests: [true, false].map((bad) => ({
         interval: '1m',
         input_series: series(bad),
-        alert_rule_test: fired.map(([alertname, eval_time, labels]) => ({
+        alert_rule_test: fired.map(([alertname, eval_time, labels, value]) => ({
           eval_time,
           alertname,
-          exp_alerts: bad ? [{ exp_labels: labels, exp_annotations: expectedAnnotations(alertname) }] : [],
-        })),
+          exp_alerts: bad ? [{ exp_labels: labels, exp_annotations: expectedAnnotations(alertname, labels, value) }] : [],
+        })).concat(
+          // A stack component down is StackComponentDown (critical), not also TargetDown.
+          { eval_time: '20m', alertname: 'TargetDown', exp_alerts: [] },
+        ),
       })),
     };
     const result = promtoolTestRules(stringify(tests), { [RULES_FILE]: toYaml(renderAlertRules()) });

@@ -24,6 +24,10 @@ export const RULES_FILE = 'stack-rules.yaml';
 export const APP_ERROR_RATIO_THRESHOLD = 0.1;
 /** p99 latency above which the app alerts, in seconds. */
 export const APP_P99_SECONDS_THRESHOLD = 1;
+/** The `app` label of the stack's own components (their Kubernetes name, their compose service): StackComponentDown, not TargetDown. */
+export const STACK_APPS = ['prometheus', 'loki', 'promtail', 'alloy', 'alertmanager', 'grafana'] as const;
+/** Share of Loki's requests answered 5xx, and of the log agent's pushes that fail, above which they alert. */
+export const LOGS_ERROR_RATIO_THRESHOLD = 0.05;
 /** Share of the alerts Prometheus sends that meet an error, above which it alerts. */
 export const NOTIFICATION_ERROR_RATIO_THRESHOLD = 0.01;
 /** Share of prometheus.retentionSize the blocks use, above which it alerts (size, not days, decides retention). */
@@ -37,7 +41,7 @@ export function renderAlertRules(): { groups: RuleGroup[] } {
         rules: [
           {
             alert: 'TargetDown',
-            expr: 'up == 0',
+            expr: `up{app!~"${STACK_APPS.join('|')}"} == 0`,
             for: '5m',
             labels: { severity: 'warning' },
             annotations: {
@@ -63,6 +67,79 @@ export function renderAlertRules(): { groups: RuleGroup[] } {
         // The stack watching itself: its own components' failures, which would otherwise go unseen.
         name: 'stack-self',
         rules: [
+          {
+            alert: 'StackComponentDown',
+            expr: `up{app=~"${STACK_APPS.join('|')}"} == 0`,
+            for: '5m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: '{{ $labels.app }} ({{ $labels.namespace }}/{{ $labels.pod }}) of the stack cannot be scraped',
+              description: 'Prometheus has failed to scrape {{ $labels.instance }} for 5 minutes: the stack\'s own {{ $labels.app }} is down or unreachable.',
+              runbook: 'First: the pod\'s state and its last restart reason (kubectl -n {{ $labels.namespace }} describe pod {{ $labels.pod }}; on compose, docker compose ps and logs {{ $labels.app }}).',
+            },
+          },
+          {
+            alert: 'LokiRequestErrors',
+            expr:
+              'sum by (namespace, app, pod, route) (rate(loki_request_duration_seconds_count{status_code=~"5.."}[5m]))' +
+              ' / sum by (namespace, app, pod, route) (rate(loki_request_duration_seconds_count[5m]))' +
+              ` > ${LOGS_ERROR_RATIO_THRESHOLD}`,
+            for: '15m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Loki {{ $labels.namespace }}/{{ $labels.pod }} answers {{ $labels.route }} with 5xx',
+              description: '{{ $value | humanizePercentage }} of the requests to {{ $labels.route }} failed over the last 5 minutes.',
+              runbook: 'First: Loki\'s log for the route, then free space on its volume and its memory against the limit.',
+            },
+          },
+          {
+            alert: 'PromtailNotShipping',
+            expr:
+              'sum by (namespace, app, pod) (rate(promtail_request_duration_seconds_count{status_code!~"2.."}[5m]))' +
+              ' / sum by (namespace, app, pod) (rate(promtail_request_duration_seconds_count[5m]))' +
+              ` > ${LOGS_ERROR_RATIO_THRESHOLD}`,
+            for: '15m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Promtail {{ $labels.namespace }}/{{ $labels.pod }} fails to push logs to Loki',
+              description: '{{ $value | humanizePercentage }} of its pushes to Loki failed over the last 5 minutes; it retries, then drops the lines.',
+              runbook: 'First: is Loki ready, and is the push refused (4xx: limits, out-of-order, too old) or unreachable? The agent\'s log names the status.',
+            },
+          },
+          {
+            alert: 'PromtailDroppingLines',
+            expr: 'sum by (namespace, app, pod, reason) (increase(promtail_dropped_entries_total[10m])) > 0',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Promtail {{ $labels.namespace }}/{{ $labels.pod }} dropped log lines ({{ $labels.reason }})',
+              description: '{{ $value | humanize }} lines were given up after all retries in the last 10 minutes: they are not in Loki.',
+              runbook: 'First: the reason label (rate limits, too old, stream limits) and Loki\'s limits_config; then PromtailNotShipping.',
+            },
+          },
+          {
+            alert: 'AlloyNotShipping',
+            expr:
+              'sum by (namespace, app, pod) (rate(loki_write_request_duration_seconds_count{status_code!~"2.."}[5m]))' +
+              ' / sum by (namespace, app, pod) (rate(loki_write_request_duration_seconds_count[5m]))' +
+              ` > ${LOGS_ERROR_RATIO_THRESHOLD}`,
+            for: '15m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Alloy {{ $labels.namespace }}/{{ $labels.pod }} fails to push logs to Loki',
+              description: '{{ $value | humanizePercentage }} of its pushes to Loki failed over the last 5 minutes; it retries, then drops the lines.',
+              runbook: 'First: is Loki ready, and is the push refused (4xx: limits, out-of-order, too old) or unreachable? The agent\'s log names the status.',
+            },
+          },
+          {
+            alert: 'AlloyDroppingLines',
+            expr: 'sum by (namespace, app, pod, reason) (increase(loki_write_dropped_entries_total[10m])) > 0',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Alloy {{ $labels.namespace }}/{{ $labels.pod }} dropped log lines ({{ $labels.reason }})',
+              description: '{{ $value | humanize }} lines were given up after all retries in the last 10 minutes: they are not in Loki.',
+              runbook: 'First: the reason label (rate limits, too old, stream limits) and Loki\'s limits_config; then AlloyNotShipping.',
+            },
+          },
           {
             alert: 'PrometheusConfigReloadFailed',
             expr: 'max_over_time(prometheus_config_last_reload_successful[5m]) == 0',
