@@ -92,54 +92,8 @@ export function renderAlertRules(): { groups: RuleGroup[] } {
               runbook: 'First: Loki\'s log for the route, then free space on its volume and its memory against the limit.',
             },
           },
-          {
-            alert: 'PromtailNotShipping',
-            expr:
-              'sum by (namespace, app, pod) (rate(promtail_request_duration_seconds_count{status_code!~"2.."}[5m]))' +
-              ' / sum by (namespace, app, pod) (rate(promtail_request_duration_seconds_count[5m]))' +
-              ` > ${LOGS_ERROR_RATIO_THRESHOLD}`,
-            for: '15m',
-            labels: { severity: 'warning' },
-            annotations: {
-              summary: 'Promtail {{ $labels.namespace }}/{{ $labels.pod }} fails to push logs to Loki',
-              description: '{{ $value | humanizePercentage }} of its pushes to Loki failed over the last 5 minutes; it retries, then drops the lines.',
-              runbook: 'First: is Loki ready, and is the push refused (4xx: limits, out-of-order, too old) or unreachable? The agent\'s log names the status.',
-            },
-          },
-          {
-            alert: 'PromtailDroppingLines',
-            expr: 'sum by (namespace, app, pod, reason) (increase(promtail_dropped_entries_total[10m])) > 0',
-            labels: { severity: 'warning' },
-            annotations: {
-              summary: 'Promtail {{ $labels.namespace }}/{{ $labels.pod }} dropped log lines ({{ $labels.reason }})',
-              description: '{{ $value | humanize }} lines were given up after all retries in the last 10 minutes: they are not in Loki.',
-              runbook: 'First: the reason label (rate limits, too old, stream limits) and Loki\'s limits_config; then PromtailNotShipping.',
-            },
-          },
-          {
-            alert: 'AlloyNotShipping',
-            expr:
-              'sum by (namespace, app, pod) (rate(loki_write_request_duration_seconds_count{status_code!~"2.."}[5m]))' +
-              ' / sum by (namespace, app, pod) (rate(loki_write_request_duration_seconds_count[5m]))' +
-              ` > ${LOGS_ERROR_RATIO_THRESHOLD}`,
-            for: '15m',
-            labels: { severity: 'warning' },
-            annotations: {
-              summary: 'Alloy {{ $labels.namespace }}/{{ $labels.pod }} fails to push logs to Loki',
-              description: '{{ $value | humanizePercentage }} of its pushes to Loki failed over the last 5 minutes; it retries, then drops the lines.',
-              runbook: 'First: is Loki ready, and is the push refused (4xx: limits, out-of-order, too old) or unreachable? The agent\'s log names the status.',
-            },
-          },
-          {
-            alert: 'AlloyDroppingLines',
-            expr: 'sum by (namespace, app, pod, reason) (increase(loki_write_dropped_entries_total[10m])) > 0',
-            labels: { severity: 'warning' },
-            annotations: {
-              summary: 'Alloy {{ $labels.namespace }}/{{ $labels.pod }} dropped log lines ({{ $labels.reason }})',
-              description: '{{ $value | humanize }} lines were given up after all retries in the last 10 minutes: they are not in Loki.',
-              runbook: 'First: the reason label (rate limits, too old, stream limits) and Loki\'s limits_config; then AlloyNotShipping.',
-            },
-          },
+          ...logAgentAlerts('Promtail', 'promtail'),
+          ...logAgentAlerts('Alloy', 'loki_write'),
           {
             alert: 'PrometheusConfigReloadFailed',
             expr: 'max_over_time(prometheus_config_last_reload_successful[5m]) == 0',
@@ -248,4 +202,37 @@ export function renderAlertRules(): { groups: RuleGroup[] } {
       },
     ],
   };
+}
+
+/**
+ * A log agent failing to push to Loki, and dropping lines after its retries: the same two alerts for Promtail
+ * (metric prefix `promtail`) and Alloy (`loki_write`), whose Loki clients count the same way.
+ */
+function logAgentAlerts(agent: 'Promtail' | 'Alloy', prefix: 'promtail' | 'loki_write'): Rule[] {
+  return [
+    {
+      alert: `${agent}NotShipping`,
+      expr:
+        `sum by (namespace, app, pod) (rate(${prefix}_request_duration_seconds_count{status_code!~"2.."}[5m]))` +
+        ` / sum by (namespace, app, pod) (rate(${prefix}_request_duration_seconds_count[5m]))` +
+        ` > ${LOGS_ERROR_RATIO_THRESHOLD}`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `${agent} {{ $labels.namespace }}/{{ $labels.pod }} fails to push logs to Loki`,
+        description: '{{ $value | humanizePercentage }} of its pushes to Loki failed over the last 5 minutes; it retries, then drops the lines.',
+        runbook: 'First: is Loki ready, and is the push refused (4xx: limits, out-of-order, too old) or unreachable? The agent\'s log names the status.',
+      },
+    },
+    {
+      alert: `${agent}DroppingLines`,
+      expr: `sum by (namespace, app, pod, reason) (increase(${prefix}_dropped_entries_total[10m])) > 0`,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `${agent} {{ $labels.namespace }}/{{ $labels.pod }} dropped log lines ({{ $labels.reason }})`,
+        description: '{{ $value | humanize }} lines were given up after all retries in the last 10 minutes: they are not in Loki.',
+        runbook: `First: the reason label (rate limits, too old, stream limits) and Loki's limits_config; then ${agent}NotShipping.`,
+      },
+    },
+  ];
 }
