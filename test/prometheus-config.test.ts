@@ -4,7 +4,8 @@
  * `__meta_kubernetes_*` labels of real pods; the generated relabel rules stay exactly as synthesized.
  */
 import { parse, stringify } from 'yaml';
-import { CONTRACT_LABELS, KUBERNETES_PODS_JOB, parseStackConfig, renderAlertRules, renderKubernetesPrometheusConfig, RULES_FILE, toYaml } from '../lib';
+import { CONTRACT_LABELS, KUBERNETES_PODS_JOB, parseStackConfig, renderAlertRules, renderCompose, renderKubernetesPrometheusConfig, RULES_FILE, StackInput, toYaml } from '../lib';
+import { helmTemplate } from './helm-support';
 import { find, synthObjects } from './helpers/stack';
 import { promtoolCheckConfig, promtoolCheckRules, promtoolTestRules, RunningPrometheus, serveMetrics, startPrometheus, TargetGroup, withFileSd } from './support/prometheus';
 
@@ -141,6 +142,7 @@ describe('the stack watching itself', () => {
     prometheus_config_last_reload_successful: 'prometheus/prometheus@v3.14.0 cmd/prometheus/main.go:135',
     prometheus_notifications_errors_total: 'prometheus/prometheus@v3.14.0 notifier/metric.go:60 (namespace prometheus, subsystem notifications: notifier/manager.go:44-45)',
     prometheus_notifications_sent_total: 'prometheus/prometheus@v3.14.0 notifier/metric.go:68',
+    prometheus_notifications_alertmanagers_discovered: 'prometheus/prometheus@v3.14.0 notifier/metric.go:92',
     prometheus_tsdb_compactions_failed_total: 'prometheus/prometheus@v3.14.0 tsdb/db.go:435',
     prometheus_tsdb_storage_blocks_bytes: 'prometheus/prometheus@v3.14.0 tsdb/db.go:465',
     prometheus_tsdb_retention_limit_bytes: 'prometheus/prometheus@v3.14.0 tsdb/db.go:469 (0: no size limit)',
@@ -173,6 +175,20 @@ describe('the stack watching itself', () => {
     }
   });
 
+  test('without Alertmanager, no alert watches Prometheus\'s connection to it: in cdk8s, Helm and compose alike', () => {
+    const names = (rules: any) => rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)).filter(Boolean);
+    const rulesOf = (objects: any[]) => parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-rules').data[RULES_FILE]);
+    const on = { alertmanager: { enabled: true } };
+    const off = { alertmanager: { enabled: false } };
+    expect(names(rulesOf(synthObjects(on)))).toContain('PrometheusNotConnectedToAlertmanager');
+    expect(names(rulesOf(synthObjects(off)))).not.toContain('PrometheusNotConnectedToAlertmanager');
+    expect(rulesOf(helmTemplate({ set: ['alertmanager.enabled=false'] }))).toEqual(rulesOf(synthObjects(off)));
+    expect(rulesOf(helmTemplate())).toEqual(rulesOf(synthObjects(on)));
+    const composeRules = (input: StackInput) => parse(renderCompose(parseStackConfig(input)).get(`prometheus/rules/${RULES_FILE}`)!);
+    expect(composeRules(off)).toEqual(rulesOf(synthObjects(off)));
+    expect(composeRules(on)).toEqual(rulesOf(synthObjects(on)));
+  });
+
   test('each of the stack\'s own alerts fires on its failure and stays quiet without it (promtool test rules)', () => {
     const prom = 'job="prometheus",namespace="monitoring",app="prometheus",pod="prometheus-0"';
     const am = 'job="alertmanager",namespace="monitoring",app="alertmanager",pod="alertmanager-0"';
@@ -187,6 +203,7 @@ describe('the stack watching itself', () => {
       { series: `prometheus_notifications_errors_total{${prom},alertmanager="http://alertmanager:9093/api/v2/alerts"}`, values: bad ? '0+5x30' : '0x30' },
       { series: `prometheus_notifications_sent_total{${prom},alertmanager="http://alertmanager:9093/api/v2/alerts"}`, values: '0+100x30' },
       { series: `prometheus_tsdb_compactions_failed_total{${prom}}`, values: bad ? '0 1x30' : '0x30' },
+      { series: `prometheus_notifications_alertmanagers_discovered{${prom}}`, values: bad ? '1 0x30' : '1x30' },
       { series: `prometheus_tsdb_storage_blocks_bytes{${prom}}`, values: bad ? '950x90' : '500x90' },
       { series: `prometheus_tsdb_retention_limit_bytes{${prom}}`, values: '1000x90' },
       { series: `alertmanager_notifications_failed_total{${am},integration="webhook",reason="other"}`, values: bad ? '0+1x30' : '0x30' },
@@ -209,6 +226,7 @@ describe('the stack watching itself', () => {
       ['AlloyDroppingLines', '20m', { ...who(alloy), reason: 'rate_limited', severity: 'warning' }, '10'],
       ['PrometheusConfigReloadFailed', '20m', { ...at(prom), severity: 'warning' }, '0'],
       ['PrometheusNotificationsFailing', '20m', { ...who(prom), severity: 'critical' }, '5%'],
+      ['PrometheusNotConnectedToAlertmanager', '20m', { ...at(prom), severity: 'warning' }, '0'],
       ['PrometheusTSDBCompactionsFailing', '20m', { ...at(prom), severity: 'warning' }, '1'],
       ['PrometheusStorageNearRetentionSize', '80m', { ...at(prom), severity: 'warning' }, '95%'],
       ['AlertmanagerNotificationsFailing', '20m', { ...who(am), integration: 'webhook', severity: 'critical' }, '0.0166'],

@@ -96,7 +96,10 @@ export function renderChartFiles(): Map<string, string> {
   files.set('files/prometheus/scrape-configs.yaml',
     header('lib/render/prometheus-config.ts (renderKubernetesPrometheusConfig: scrape_configs)') +
     toYaml(renderKubernetesPrometheusConfig(c.prometheus).scrape_configs));
-  files.set(`files/prometheus/rules/${RULES_FILE}`, header('lib/render/alert-rules.ts (renderAlertRules)') + toYaml(renderAlertRules()));
+  // The rules, with Alertmanager (its connection watched) and without: the templates take the one that applies.
+  for (const [dir, alertmanager] of [['rules', true], ['rules-without-alertmanager', false]] as const) {
+    files.set(`files/prometheus/${dir}/${RULES_FILE}`, header(`lib/render/alert-rules.ts (renderAlertRules, alertmanager: ${alertmanager})`) + toYaml(renderAlertRules({ alertmanager })));
+  }
 
   // loki.yaml: all static but limits_config.retention_period and ingester (the WAL replay ceiling, from the
   // memory limit), which the template adds.

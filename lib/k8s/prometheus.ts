@@ -55,7 +55,8 @@ export class Prometheus extends Construct {
       metadata: { name: `${name}-config`, namespace: ns, labels },
       data: configData,
     });
-    const rulesData: Record<string, string> = p.alertRules ? { [RULES_FILE]: toYaml(renderAlertRules()) } : {};
+    const ruleOptions = { alertmanager: (props.alertmanagers ?? []).length > 0 };
+    const rulesData: Record<string, string> = p.alertRules ? { [RULES_FILE]: toYaml(renderAlertRules(ruleOptions)) } : {};
     const rules = new k8s.KubeConfigMap(this, 'rules', {
       metadata: { name: `${name}-rules`, namespace: ns, labels },
       data: rulesData,
@@ -111,7 +112,7 @@ export class Prometheus extends Construct {
     });
 
     if (p.prometheusRule.enabled && p.alertRules) {
-      const groups = renderAlertRules().groups;
+      const groups = renderAlertRules(ruleOptions).groups;
       new PrometheusRule(this, 'prometheus-rule', {
         metadata: { name: 'observability-stack', namespace: ns, labels },
         spec: { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })) })) },

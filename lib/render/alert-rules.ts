@@ -33,7 +33,14 @@ export const NOTIFICATION_ERROR_RATIO_THRESHOLD = 0.01;
 /** Share of prometheus.retentionSize the blocks use, above which it alerts (size, not days, decides retention). */
 export const RETENTION_SIZE_RATIO_THRESHOLD = 0.9;
 
-export function renderAlertRules(): { groups: RuleGroup[] } {
+/** What the rules depend on: whether Prometheus sends to an Alertmanager (its connection is then watched). */
+export interface AlertRulesOptions {
+  /** @default true */
+  readonly alertmanager?: boolean;
+}
+
+export function renderAlertRules(options: AlertRulesOptions = {}): { groups: RuleGroup[] } {
+  const alertmanager = options.alertmanager ?? true;
   return {
     groups: [
       {
@@ -119,6 +126,17 @@ export function renderAlertRules(): { groups: RuleGroup[] } {
               runbook: 'First: is Alertmanager up and ready, and does Prometheus\'s /status page list it under Alertmanagers? Then Prometheus\'s log ("Error sending alerts").',
             },
           },
+          ...(alertmanager ? [{
+            alert: 'PrometheusNotConnectedToAlertmanager',
+            expr: 'max_over_time(prometheus_notifications_alertmanagers_discovered[5m]) < 1',
+            for: '10m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has no Alertmanager to send alerts to',
+              description: 'Prometheus has discovered no Alertmanager for 15 minutes: the alerts it fires reach no one.',
+              runbook: 'First: the alerting section of prometheus.yml and Prometheus\'s /status page, then Alertmanager\'s Service and its DNS name.',
+            },
+          }] : []),
           {
             alert: 'PrometheusTSDBCompactionsFailing',
             expr: 'increase(prometheus_tsdb_compactions_failed_total[3h]) > 0',

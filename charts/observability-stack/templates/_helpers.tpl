@@ -266,6 +266,11 @@ observability-stack.testsImage: the image of the helm test pods, as JSON: tests.
 {{- (dig "image" (include "observability-stack.facts" . | fromYaml).testsImage (default dict .Values.tests)) | toJson -}}
 {{- end -}}
 
+{{/* observability-stack.rulesDir: the folder under files/prometheus/ holding the rules that apply: with Alertmanager's connection watched, or without. */}}
+{{- define "observability-stack.rulesDir" -}}
+{{- if include "observability-stack.alertmanager.enabled" . }}rules{{ else }}rules-without-alertmanager{{ end -}}
+{{- end -}}
+
 {{/* observability-stack.alertmanagerAddress: Alertmanager's in-cluster host:port (Prometheus's alerting section). */}}
 {{- define "observability-stack.alertmanagerAddress" -}}
 {{- printf "alertmanager.%s.svc.%s:%d" .Release.Namespace .Values.clusterDomain (int (include "observability-stack.facts" . | fromYaml).alertmanager.port) -}}
