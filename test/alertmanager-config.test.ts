@@ -9,7 +9,7 @@ import { AlertmanagerReceivers, renderAlertmanagerConfig } from '../lib/render/a
 import { parseStackConfig, renderCompose } from '../lib';
 import { RULES_FILE } from '../lib/render/alert-rules';
 import { tempDir } from './helpers/temp-dir';
-import { synthObjects } from './helpers/stack';
+import { EVERY_RECEIVER_INPUT, synthObjects } from './helpers/stack';
 import { CHART_DIR, scenario, templateScenario } from './helm-support';
 import * as fs from 'node:fs';
 import { amtool, checkConfig, forVersion025, startAlertmanager } from './support/alertmanager';
@@ -191,13 +191,6 @@ describe('end to end: a target goes down, a person hears of it, and of its recov
 
 describe('no receiver secret in any rendering', () => {
   // Every receiver on, in each rendering: the receivers' secrets must stay in the user's Secrets or files.
-  const EVERY_RECEIVER = {
-    alertmanager: { receivers: {
-      webhook: { enabled: true, urlSecret: { name: 'alert-webhook' } },
-      slack: { enabled: true, apiUrlSecret: { name: 'alert-slack' } },
-      email: { enabled: true, to: 'a@example.com', from: 'b@example.com', smarthost: 'smtp.example.com:587', authUsername: 'b', authPasswordSecret: { name: 'alert-smtp' } },
-    } },
-  };
   /** Keys of Alertmanager's config that would hold a secret inline (their *_file twins name a file instead). */
   const INLINE_SECRET_KEYS = /^\s*-?\s*(url|api_url|auth_password|auth_secret|service_key|routing_key|api_key|token|bot_token):/m;
 
@@ -215,7 +208,7 @@ describe('no receiver secret in any rendering', () => {
   };
 
   test('cdk8s: the ConfigMap names files, and the Secrets are the user\'s, projected 0440', () => {
-    for (const text of kubernetesConfigs(synthObjects(EVERY_RECEIVER))) expect(text).not.toMatch(INLINE_SECRET_KEYS);
+    for (const text of kubernetesConfigs(synthObjects(EVERY_RECEIVER_INPUT))) expect(text).not.toMatch(INLINE_SECRET_KEYS);
   });
 
   test('Helm (ci/13, every receiver on): the same', () => {
@@ -232,7 +225,7 @@ describe('no receiver secret in any rendering', () => {
   });
 
   test('compose: alertmanager.yml names files, the secrets are files the person writes, .env.example holds none', () => {
-    const files = renderCompose(parseStackConfig(EVERY_RECEIVER));
+    const files = renderCompose(parseStackConfig(EVERY_RECEIVER_INPUT));
     expect(files.get('alertmanager/alertmanager.yml')).not.toMatch(INLINE_SECRET_KEYS);
     const doc = parse(files.get('docker-compose.yml')!);
     expect(doc.secrets).toEqual({

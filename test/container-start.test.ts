@@ -1,7 +1,7 @@
 // Every container of every rendering can start: proved from what its image holds (lib/image-facts.ts) with
 // the user, capabilities, volumes, probes and healthchecks the rendering gives it (test/support/container-start.ts).
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_PASSWORD_INIT_SCRIPT, parseStackConfig, renderCompose, StackInput } from '../lib';
-import { CUSTOM_INPUT, synthObjects } from './helpers/stack';
+import { CUSTOM_INPUT, EVERY_RECEIVER_INPUT, synthObjects } from './helpers/stack';
 import { scenarios, templateScenario } from './helm-support';
 import { composeContainerRuns, ContainerRun, containerStartProblems, effectiveArgv, Inode, KnownScript, kubernetesContainerRuns, PvcModel, resolveNeeds } from './support/container-start';
 import * as path from 'path';
@@ -41,22 +41,13 @@ function check(runs: ContainerRun[]): { problems: string[]; unknownImages: strin
 const PVC_MODELS: PvcModel[] = ['kind', 'block'];
 
 /** cdk8s variants: name, settings, and the images the stack runs without facts (a user's own app image). */
-/** Alertmanager with every receiver on: its secrets mounted from Secrets (Kubernetes) or files (compose). */
-const EVERY_RECEIVER: StackInput = {
-  alertmanager: { receivers: {
-    webhook: { enabled: true, urlSecret: { name: 'hook' } },
-    slack: { enabled: true, apiUrlSecret: { name: 'slack' } },
-    email: { enabled: true, to: 'a@example.com', from: 'b@example.com', smarthost: 'smtp.example.com:587', authUsername: 'b', authPasswordSecret: { name: 'smtp' } },
-  } },
-};
-
 const CDK8S_VARIANTS: Array<[string, StackInput, string[]]> = [
   ['defaults', {}, []],
   ['log agent alloy', { logAgent: { kind: 'alloy' } }, []],
   ['customised', CUSTOM_INPUT, ['registry.example.com/shop:2.4.1']],
   ['Loki off', { loki: { enabled: false } }, []],
   ['Grafana off, app off', { grafana: { enabled: false }, app: { enabled: false } }, []],
-  ['Alertmanager with every receiver', EVERY_RECEIVER, []],
+  ['Alertmanager with every receiver', EVERY_RECEIVER_INPUT, []],
 ];
 
 describe.each(PVC_MODELS)('every container can start (volumes as on %s)', (pvc) => {
@@ -98,7 +89,7 @@ const COMPOSE_VARIANTS: Array<[string, StackInput]> = [
   ['log agent alloy', { logAgent: { kind: 'alloy' } }],
   ['customised', { ...CUSTOM_INPUT, app: { ...CUSTOM_INPUT.app, image: undefined } }],
   ['Loki and Grafana off', { loki: { enabled: false }, grafana: { enabled: false } }],
-  ['Alertmanager with every receiver', EVERY_RECEIVER],
+  ['Alertmanager with every receiver', EVERY_RECEIVER_INPUT],
 ];
 
 describe.each(COMPOSE_VARIANTS)('every compose service can start (%s)', (_name, input) => {
@@ -142,13 +133,13 @@ describe('the receivers\' secrets: Alertmanager reads every file its configurati
   const expected = ['webhook-url', 'slack-api-url', 'smtp-password'].map((f) => `${secretsDir}/${f}`);
 
   test('on Kubernetes: the three files, from the projected Secrets, readable by the pod\'s group', () => {
-    const [run] = kubernetesContainerRuns(synthObjects(EVERY_RECEIVER), 'kind').filter((r) => r.where.includes('alertmanager'));
+    const [run] = kubernetesContainerRuns(synthObjects(EVERY_RECEIVER_INPUT), 'kind').filter((r) => r.where.includes('alertmanager'));
     expect(reads(run)).toEqual(expected);
     expect(check([run]).problems).toEqual([]);
   });
 
   test('on compose: the three files, and a file the person left unreadable to 65534 is a problem', () => {
-    const files = renderCompose(parseStackConfig(EVERY_RECEIVER));
+    const files = renderCompose(parseStackConfig(EVERY_RECEIVER_INPUT));
     const [run] = composeContainerRuns(files.get('docker-compose.yml')!, files, { GF_ADMIN_PASSWORD: 'x' }).filter((r) => r.where === 'compose service alertmanager');
     expect(reads(run)).toEqual(expected);
     expect(check([run]).problems).toEqual([]);
@@ -158,7 +149,7 @@ describe('the receivers\' secrets: Alertmanager reads every file its configurati
   });
 
   test('compose/README.md tells the person to make them so', () => {
-    const readme = renderCompose(parseStackConfig(EVERY_RECEIVER)).get('README.md')!;
+    const readme = renderCompose(parseStackConfig(EVERY_RECEIVER_INPUT)).get('README.md')!;
     expect(readme).toContain('chown 65534');
     expect(readme).toContain('chmod 0400');
   });

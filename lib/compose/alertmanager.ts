@@ -7,18 +7,26 @@
  */
 import { StackConfig } from '../config';
 import { imageString } from '../images';
-import { ALERTMANAGER_CONFIG_FILE, ALERTMANAGER_DATA_DIR, ALERTMANAGER_IMAGE_FACTS, ALERTMANAGER_PORT, ALERTMANAGER_READY_PATH, ALERTMANAGER_SECRETS_DIR, alertmanagerFlags } from '../components/alertmanager';
+import { ALERTMANAGER_SECRET_FILES, ALERTMANAGER_CONFIG_FILE, ALERTMANAGER_DATA_DIR, ALERTMANAGER_IMAGE_FACTS, ALERTMANAGER_PORT, ALERTMANAGER_READY_PATH, ALERTMANAGER_SECRETS_DIR, alertmanagerFlags } from '../components/alertmanager';
 import { alertmanagerSecrets } from '../render/alertmanager-config';
 import { ComposeServiceEntry } from './compose-types';
 import { COMPOSE_FILES } from './config-files';
 import { composeContainerName, composeServiceName } from './names';
 import { configMount, hardenedService, healthcheck, resourceLimits, wgetCheck } from './service-defaults';
 
+/** A receiver's secret file (a name of ALERTMANAGER_SECRET_FILES), relative to compose/. */
+export function composeSecretFile(name: string): string {
+  return `${COMPOSE_FILES.alertmanagerSecretsDir}/${name}`;
+}
+
+/** Every receiver's secret file, relative to compose/: written by the person, kept by synthesis. */
+export const COMPOSE_SECRET_FILES: readonly string[] = Object.values(ALERTMANAGER_SECRET_FILES).map(composeSecretFile);
+
 /** The receivers' secret files under compose/ that the settings use: path relative to compose/ → compose secret name. */
 export function composeAlertmanagerSecretFiles(c: StackConfig): Array<{ name: string; file: string; target: string }> {
   return alertmanagerSecrets(c.alertmanager).map((s) => ({
     name: `alertmanager-${s.file}`,
-    file: `${COMPOSE_FILES.alertmanagerSecretsDir}/${s.file}`,
+    file: composeSecretFile(s.file),
     target: `${ALERTMANAGER_SECRETS_DIR}/${s.file}`,
   }));
 }

@@ -9,7 +9,7 @@ import { TRAFFIC_PROFILE } from './app';
 import { DOCKER_CONTAINERS_DIR_VARIABLE } from './docker-logs';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
 import { ALERTMANAGER_SECRET_FILES } from '../components/alertmanager';
-import { composeAlertmanagerSecretFiles } from './alertmanager';
+import { COMPOSE_SECRET_FILES, composeAlertmanagerSecretFiles, composeSecretFile } from './alertmanager';
 import { COMPOSE_FILES } from './config-files';
 
 /** First line of compose/README.md (Markdown has no comment syntax that every viewer hides; HTML's works). */
@@ -38,7 +38,8 @@ export function renderEnvExample(): string {
 function alertsSection(c: StackConfig): string[] {
   if (!c.alertmanager.enabled) return [];
   const secrets = composeAlertmanagerSecretFiles(c);
-  const all = Object.values(ALERTMANAGER_SECRET_FILES).map((f) => `\`${COMPOSE_FILES.alertmanagerSecretsDir}/${f}\``);
+  const all = COMPOSE_SECRET_FILES.map((f) => `\`${f}\``);
+  const webhook = composeSecretFile(ALERTMANAGER_SECRET_FILES.webhook);
   return [
     '## Alerts',
     '',
@@ -54,8 +55,8 @@ function alertsSection(c: StackConfig): string[] {
     '',
     '```sh',
     `cd compose && mkdir -p ${COMPOSE_FILES.alertmanagerSecretsDir}`,
-    `printf '%s' 'https://hooks.example.com/…' > ${COMPOSE_FILES.alertmanagerSecretsDir}/${ALERTMANAGER_SECRET_FILES.webhook}`,
-    `sudo chown 65534 ${COMPOSE_FILES.alertmanagerSecretsDir}/${ALERTMANAGER_SECRET_FILES.webhook} && sudo chmod 0400 ${COMPOSE_FILES.alertmanagerSecretsDir}/${ALERTMANAGER_SECRET_FILES.webhook}`,
+    `printf '%s' 'https://hooks.example.com/…' > ${webhook}`,
+    `sudo chown 65534 ${webhook} && sudo chmod 0400 ${webhook}`,
     '```',
     '',
     'With rootless Docker or userns-remap, uid 65534 in the container is another uid on the host: there, make the',

@@ -28,6 +28,15 @@ export function workloads(objects: any[]): any[] {
 }
 
 /** A customised stack exercising most settings (used by snapshots and validation tests). */
+/** Alertmanager with every receiver on, each secret from a Secret of its own (files on compose). */
+export const EVERY_RECEIVER_INPUT: StackInput = {
+  alertmanager: { receivers: {
+    webhook: { enabled: true, urlSecret: { name: 'alert-webhook' } },
+    slack: { enabled: true, apiUrlSecret: { name: 'alert-slack' } },
+    email: { enabled: true, to: 'a@example.com', from: 'b@example.com', smarthost: 'smtp.example.com:587', authUsername: 'b', authPasswordSecret: { name: 'alert-smtp' } },
+  } },
+};
+
 export const CUSTOM_INPUT: StackInput = {
   namespace: 'observability',
   clusterDomain: 'cluster.example',
