@@ -373,6 +373,7 @@ describe('the other files in compose/', () => {
       'docker-compose.yml',
       'grafana/dashboards/README.md',
       'grafana/dashboards/app.json',
+      'grafana/dashboards/stack.json',
       'grafana/provisioning/dashboards/provider.yaml',
       'grafana/provisioning/datasources/datasources.yaml',
       'loki/loki.yaml',

@@ -7,6 +7,7 @@ import { parse, stringify } from 'yaml';
 import { CONTRACT_LABELS, KUBERNETES_PODS_JOB, parseStackConfig, renderAlertRules, renderCompose, renderKubernetesPrometheusConfig, RULES_FILE, StackInput, toYaml } from '../lib';
 import { helmTemplate } from './helm-support';
 import { find, synthObjects } from './helpers/stack';
+import { METRIC_SOURCES, metricNames } from './support/metric-sources';
 import { promtoolCheckConfig, promtoolCheckRules, promtoolTestRules, RunningPrometheus, serveMetrics, startPrometheus, TargetGroup, withFileSd } from './support/prometheus';
 
 /** The `__meta_kubernetes_*` labels the pod role gives one container port of a pod. */
@@ -132,36 +133,11 @@ describe('the alert rules', () => {
 });
 
 describe('the stack watching itself', () => {
-  /**
-   * Every metric the stack's own alerts query, with where it is defined at the pinned version (read in the
-   * upstream source with the search tool's fetch; cited, not copied).
-   */
-  const METRIC_SOURCES: Record<string, string> = {
-    up: 'Prometheus: every scrape (docs: jobs and instances)',
-    prometheus_rule_evaluation_failures_total: 'prometheus/prometheus@v3.14.0 rules/group.go',
-    prometheus_config_last_reload_successful: 'prometheus/prometheus@v3.14.0 cmd/prometheus/main.go:135',
-    prometheus_notifications_errors_total: 'prometheus/prometheus@v3.14.0 notifier/metric.go:60 (namespace prometheus, subsystem notifications: notifier/manager.go:44-45)',
-    prometheus_notifications_sent_total: 'prometheus/prometheus@v3.14.0 notifier/metric.go:68',
-    prometheus_notifications_alertmanagers_discovered: 'prometheus/prometheus@v3.14.0 notifier/metric.go:92',
-    prometheus_tsdb_compactions_failed_total: 'prometheus/prometheus@v3.14.0 tsdb/db.go:435',
-    prometheus_tsdb_storage_blocks_bytes: 'prometheus/prometheus@v3.14.0 tsdb/db.go:465',
-    prometheus_tsdb_retention_limit_bytes: 'prometheus/prometheus@v3.14.0 tsdb/db.go:469 (0: no size limit)',
-    loki_request_duration_seconds_count: 'grafana/loki@v3.7.6 vendor/github.com/grafana/dskit/server/metrics.go:58 (namespace loki: pkg/loki/loki.go:145; labels method, route, status_code, ws)',
-    promtail_request_duration_seconds_count: 'grafana/loki@v3.6.11 clients/pkg/promtail/client/client.go:108 (label status_code: the HTTP status, strconv.Itoa, client.go:397)',
-    promtail_dropped_entries_total: 'grafana/loki@v3.6.11 clients/pkg/promtail/client/client.go:93 (labels host, tenant, reason)',
-    loki_write_request_duration_seconds_count: 'grafana/alloy@v1.18.1 internal/component/common/loki/client/metrics.go:79 (labels status_code, host, tenant)',
-    loki_write_dropped_entries_total: 'grafana/alloy@v1.18.1 internal/component/common/loki/client/metrics.go:53 (labels host, tenant, reason)',
-    alertmanager_notifications_failed_total: 'prometheus/alertmanager@v0.34.0 notify/metrics.go:50 (labels integration, reason)',
-    alertmanager_config_last_reload_successful: 'prometheus/alertmanager@v0.34.0 config/coordinator.go:63',
-    http_server_request_duration_seconds_count: 'the demo app (app/src/instrumentation.ts), OpenTelemetry\'s HTTP server semantic conventions',
-    http_server_request_duration_seconds_bucket: 'the demo app (app/src/instrumentation.ts)',
-  };
   const alerts = renderAlertRules().groups.flatMap((g) => g.rules).filter((r) => r.alert);
 
-  test('every metric an alert queries has its source named above', () => {
-    const functionsAndKeywords = /^(sum|by|rate|increase|max_over_time|histogram_quantile|le|namespace|app|pod|integration|status_code|route|reason)$/;
+  test('every metric an alert queries has its source named (test/support/metric-sources.ts)', () => {
     for (const a of alerts) {
-      const names = [...a.expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((n) => !functionsAndKeywords.test(n));
+      const names = metricNames(a.expr);
       for (const n of names) expect({ alert: a.alert, metric: n, source: METRIC_SOURCES[n] }).toEqual({ alert: a.alert, metric: n, source: expect.any(String) });
     }
   });

@@ -20,7 +20,7 @@ import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, P
 import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags } from '../components/promtail';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
 import { renderAlloyKubernetesConfig } from '../render/alloy-config';
-import { renderDashboards } from '../render/dashboards';
+import { dashboardVariants } from '../render/dashboards';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderLokiConfig } from '../render/loki-config';
 import { renderKubernetesPrometheusConfig } from '../render/prometheus-config';
@@ -133,11 +133,12 @@ export function renderChartFiles(): Map<string, string> {
     toYaml(renderGrafanaDatasources({ prometheus: '', loki: '', alertmanager: '' })));
   files.set('files/grafana/dashboard-providers.yaml',
     header('lib/render/grafana-provisioning.ts (renderGrafanaDashboardProvider)') + toYaml(renderGrafanaDashboardProvider()));
-  // Dashboards: the template loads dashboards/ when Loki is on and dashboards-without-loki/ (no logs row) when
-  // it is off. JSON has no comments: each dashboard's description names its source and this command.
-  for (const [dir, loki] of [['dashboards', true], ['dashboards-without-loki', false]] as const) {
-    for (const [name, json] of renderDashboards({ loki })) files.set(`files/grafana/${dir}/${name}`, json);
-  }
+  // Dashboards: each in every variant of the components it depends on (dashboards/<name>/<variant>.json), and
+  // the index from which the template picks the variant the values call for. JSON has no comments: each
+  // dashboard's description names its source and this command.
+  const dashboards = dashboardVariants();
+  files.set('files/grafana/dashboards/index.yaml', header('lib/render/dashboards.ts (dashboardVariants: each dashboard and the components it depends on)') + toYaml(dashboards.index));
+  for (const [name, json] of dashboards.files) files.set(`files/grafana/dashboards/${name}`, json);
   // Each component's runtime facts (lib/components/): the templates take ports, uids, paths, flags, probe
   // paths and settings from here instead of writing them again.
   files.set('files/components.yaml', header('lib/components/ (each component\'s runtime facts)') + toYaml(componentFacts()));

@@ -85,8 +85,8 @@ export class Grafana extends Construct {
     const datasourcesData = { 'datasources.yaml': this.datasourcesYaml };
     const providersData = { 'dashboards.yaml': toYaml(renderGrafanaDashboardProvider()) };
     // The dashboards (lib/render/dashboards.ts) as files at the top of the provider's directory; a change
-    // rolls the pod through checksum/config. The logs row only when Loki is there to answer it.
-    const dashboardsData = Object.fromEntries(renderDashboards({ loki: props.loki !== undefined }));
+    // rolls the pod through checksum/config. The rows of Loki and Alertmanager only when they are there to answer.
+    const dashboardsData = Object.fromEntries(renderDashboards({ loki: props.loki !== undefined, alertmanager: props.alertmanager !== undefined }));
 
     const datasources = new k8s.KubeConfigMap(this, 'datasources', {
       metadata: { name: `${name}-datasources`, namespace: ns, labels },

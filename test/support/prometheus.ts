@@ -444,19 +444,20 @@ async function isReady(url: string): Promise<boolean> {
 // A /metrics endpoint to scrape
 
 /**
- * A real HTTP server on 127.0.0.1 (random port) answering GET /metrics with `body` and `contentType`
+ * A real HTTP server on 127.0.0.1 (random port) answering GET /metrics with `body` (or what `body()` returns
+ * at each request, for counters that grow) and `contentType`
  * (the Prometheus text format 0.0.4 by default), and 404 to anything else. close() also drops kept-alive
  * connections (Prometheus keeps its scrape connection open).
  */
 export function serveMetrics(
-  body: string,
+  body: string | (() => string),
   contentType = 'text/plain; version=0.0.4; charset=utf-8',
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '').split('?')[0];
     if (pathname === '/metrics' && (req.method === 'GET' || req.method === 'HEAD')) {
       res.writeHead(200, { 'Content-Type': contentType });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      res.end(req.method === 'HEAD' ? undefined : typeof body === 'function' ? body() : body);
     } else {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('not found\n');

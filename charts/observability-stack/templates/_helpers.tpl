@@ -141,6 +141,14 @@ pod-security.kubernetes.io/audit-version: latest
 {{- if (.Values.alertmanager | default dict).enabled }}true{{ end -}}
 {{- end -}}
 
+{{/* observability-stack.componentEnabled: "true" when the component named .name (a dashboard's dependsOn: loki, alertmanager) is deployed. */}}
+{{- define "observability-stack.componentEnabled" -}}
+{{- if eq .name "loki" }}{{ if .context.Values.loki.enabled }}true{{ end }}
+{{- else if eq .name "alertmanager" }}{{ include "observability-stack.alertmanager.enabled" .context }}
+{{- else }}{{ fail (printf "observability-stack.componentEnabled: no component %q" .name) }}
+{{- end -}}
+{{- end -}}
+
 {{/* observability-stack.promtail.labels: metadata labels of Promtail's objects. */}}
 {{- define "observability-stack.promtail.labels" -}}
 {{ include "observability-stack.labels" (dict "name" "promtail" "component" "log-agent" "version" .Values.logAgent.promtail.image.tag "context" .) }}
