@@ -260,6 +260,18 @@ const alertmanagerSchema = z.strictObject({
   ...podSettings(),
 }).prefault({});
 
+/** Where Prometheus's pod holds the cluster's CA (the service account's), which signs kubelet serving certificates issued through CSRs. */
+export const SERVICE_ACCOUNT_CA_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
+
+const kubeletSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('scrape every node\'s kubelet: /metrics/cadvisor (job cadvisor: CPU, memory, network, file systems of every container) and /metrics (job kubelet: volumes, the kubelet itself).'),
+  scrapeIntervalSeconds: int(10, 300).default(30).describe('how often the kubelet jobs scrape, in seconds, 10 (the kubelet\'s housekeeping interval) to 300; at least prometheus.scrapeTimeoutSeconds.'),
+  tls: z.strictObject({
+    verify: z.boolean().default(false).describe('verify the kubelets\' serving certificates. Off by default: on kind and kubeadm clusters each kubelet serves a self-signed certificate that no CA can verify (the token still authenticates Prometheus, but the connection could be intercepted on the node network). Turn it on where kubelets serve certificates signed by a CA (serverTLSBootstrap), and name it in caFile.'),
+    caFile: z.string().regex(/^(\/[^\s]*)?$/, { error: 'must be an absolute path in Prometheus\'s container, or ""' }).default('').describe(`the CA that signed the kubelets' serving certificates, a path in Prometheus's container: ${SERVICE_ACCOUNT_CA_FILE} is the cluster CA, which signs certificates issued through approved kubernetes.io/kubelet-serving requests.`),
+  }).prefault({}).describe('how Prometheus checks the kubelets\' HTTPS certificates; it authenticates with its service-account token either way.'),
+}).prefault({});
+
 const composeSchema = z.strictObject({
   /** The compose project's `name:`. @default observability */
   projectName: dnsLabel().default('observability'),
@@ -280,6 +292,7 @@ export const stackSchema = z.strictObject({
   prometheus: prometheusSchema.describe('Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).'),
   loki: lokiSchema.describe('Loki, monolithic, on filesystem storage, with compactor retention that really deletes.'),
   logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.'),
+  kubelet: kubeletSchema.describe('container and kubelet metrics from each node\'s kubelet (Kubernetes; read with nodes/metrics, never nodes/proxy).'),
   alertmanager: alertmanagerSchema.describe('Alertmanager: routes the stack\'s alerts to the receivers set here, grouped by namespace, app and alert.'),
   grafana: grafanaSchema.describe('Grafana with its Prometheus (default), Loki and Alertmanager data sources provisioned from files.'),
   compose: composeSchema,
@@ -316,6 +329,7 @@ export type LokiSettings = StackConfig['loki'];
 export type LogAgentSettings = StackConfig['logAgent'];
 export type GrafanaSettings = StackConfig['grafana'];
 export type AlertmanagerSettings = StackConfig['alertmanager'];
+export type KubeletSettings = StackConfig['kubelet'];
 export type ImageSettings = StackConfig['prometheus']['image'];
 
 /** Raised for invalid settings; `problems` holds one line per setting. */

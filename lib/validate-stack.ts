@@ -11,8 +11,8 @@
 type Path = string;
 
 export type StackRule =
-  /** A number no larger than another setting's. */
-  | { readonly kind: 'atMost'; readonly setting: Path; readonly limit: Path }
+  /** A number no larger than another setting's; only while `when` (a switch) is on, if given. */
+  | { readonly kind: 'atMost'; readonly setting: Path; readonly limit: Path; readonly when?: Path }
   /** A size (Prometheus units) smaller than a storage quantity. */
   | { readonly kind: 'smallerThan'; readonly setting: Path; readonly limit: Path; readonly why: string }
   /** A value equal to none of other settings. */
@@ -70,6 +70,9 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'requiresSet', setting: 'alertmanager.receivers.email.authPasswordSecret.name', requires: 'alertmanager.receivers.email.authUsername', why: 'the password belongs to a user', when: 'alertmanager.enabled' },
     { kind: 'requiresSet', setting: 'alertmanager.receivers.email.authUsername', requires: 'alertmanager.receivers.email.authPasswordSecret.name', why: 'the relay checks the user\'s password, which comes from that Secret', when: 'alertmanager.enabled' },
     { kind: 'requires', setting: 'app.serviceMonitor.enabled', requires: 'app.enabled', why: 'there is no app to monitor' },
+    { kind: 'atMost', setting: 'prometheus.scrapeTimeoutSeconds', limit: 'kubelet.scrapeIntervalSeconds', when: 'kubelet.enabled' },
+    { kind: 'requiresSet', setting: 'kubelet.tls.verify', requires: 'kubelet.tls.caFile', why: 'the kubelets\' certificates are checked against that CA', when: 'kubelet.enabled' },
+    { kind: 'requiresSet', setting: 'kubelet.tls.caFile', requires: 'kubelet.tls.verify', why: 'the CA is only read when certificates are verified', when: 'kubelet.enabled' },
     { kind: 'requires', setting: 'prometheus.prometheusRule.enabled', requires: 'prometheus.alertRules', why: 'the PrometheusRule holds the stack\'s rules' },
   ];
 }
@@ -107,6 +110,7 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
   for (const r of rules) {
     switch (r.kind) {
       case 'atMost': {
+        if (r.when && at(settings, r.when) !== true) break;
         const v = at(settings, r.setting);
         const limit = at(settings, r.limit);
         if (v > limit) out.push({ path: path(r.setting), value: v, message: `must be at most ${r.limit} (${limit})` });

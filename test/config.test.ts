@@ -165,6 +165,31 @@ describe('bad input', () => {
     ]);
   });
 
+  test('throws if kubelet TLS verification is on with no CA, or a CA is given while it is off', () => {
+    expect(problems({ kubelet: { tls: { verify: true } } })).toEqual([
+      'kubelet.tls.verify needs kubelet.tls.caFile set (the kubelets\' certificates are checked against that CA), got true',
+    ]);
+    expect(problems({ kubelet: { tls: { caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt' } } })).toEqual([
+      'kubelet.tls.caFile needs kubelet.tls.verify set (the CA is only read when certificates are verified), got "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"',
+    ]);
+    expect(problems({ kubelet: { tls: { verify: true, caFile: 'ca.crt' } } })).toEqual([
+      'kubelet.tls.caFile must be an absolute path in Prometheus\'s container, or "", got "ca.crt"',
+    ]);
+    expect(() => parseStackConfig({ kubelet: { enabled: false, tls: { verify: true } } })).not.toThrow();
+  });
+
+  test('throws if the kubelet jobs would scrape more often than the scrape timeout allows, or outside 10 to 300 s', () => {
+    expect(problems({ prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 } })).toEqual([
+      'prometheus.scrapeTimeoutSeconds must be at most kubelet.scrapeIntervalSeconds (30), got 45',
+    ]);
+    expect(problems({ kubelet: { scrapeIntervalSeconds: 5 } })).toEqual([
+      'kubelet.scrapeIntervalSeconds must be an integer from 10 to 300, got 5',
+      'prometheus.scrapeTimeoutSeconds must be at most kubelet.scrapeIntervalSeconds (5), got 10 (the default)',
+    ]);
+    expect(problems({ kubelet: { scrapeIntervalSeconds: 301 } })).toEqual(['kubelet.scrapeIntervalSeconds must be an integer from 10 to 300, got 301']);
+    expect(() => parseStackConfig({ prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 }, kubelet: { enabled: false } })).not.toThrow();
+  });
+
   test('throws if a Slack channel, an email address or a relay is malformed', () => {
     expect(problems({ alertmanager: { receivers: { slack: { channel: 'alerts room' }, email: { to: 'oncall', smarthost: 'smtp.example.com' } } } })).toEqual([
       'alertmanager.receivers.slack.channel must be a Slack channel such as "#alerts", got "alerts room"',

@@ -76,9 +76,9 @@ describe('values.yaml', () => {
     expect(lists).toEqual(['app', 'prometheus', 'loki', 'logAgent', 'alertmanager', 'grafana'].flatMap((b) => [`.${b}.tolerations`, `.${b}.imagePullSecrets`]));
   });
 
-  test('one camelCase block per component; app, loki, alertmanager and grafana can be switched off', () => {
-    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'commonLabels', 'app', 'prometheus', 'loki', 'logAgent', 'alertmanager', 'grafana', 'tests']);
-    for (const block of ['app', 'loki', 'alertmanager', 'grafana']) expect(values[block].enabled).toBe(true);
+  test('one camelCase block per component; app, loki, kubelet, alertmanager and grafana can be switched off', () => {
+    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'commonLabels', 'app', 'prometheus', 'loki', 'logAgent', 'kubelet', 'alertmanager', 'grafana', 'tests']);
+    for (const block of ['app', 'loki', 'kubelet', 'alertmanager', 'grafana']) expect(values[block].enabled).toBe(true);
   });
 
   test('pins the images of lib/images.ts as repository/tag/digest/pullPolicy', () => {

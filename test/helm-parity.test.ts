@@ -110,7 +110,7 @@ describe.each(scenarios().map((s) => [s.file, s] as const))('%s: the chart rende
 
   test('the scenario\'s values are complete for the model (nothing dropped on the way)', () => {
     expect(values.prometheus.image.digest).toBe('');
-    expect(Object.keys(values).sort()).toEqual(['alertmanager', 'app', 'clusterDomain', 'commonLabels', 'grafana', 'logAgent', 'loki', 'namespaces', 'prometheus', 'tests']);
+    expect(Object.keys(values).sort()).toEqual(['alertmanager', 'app', 'clusterDomain', 'commonLabels', 'grafana', 'kubelet', 'logAgent', 'loki', 'namespaces', 'prometheus', 'tests']);
   });
 });
 

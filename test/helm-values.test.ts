@@ -95,6 +95,9 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['an SMTP user without its password Secret', [], ['alertmanager.receivers.email.authUsername=alerts@example.com'], { alertmanager: { receivers: { email: { authUsername: 'alerts@example.com' } } } }],
     ['a group interval above the repeat interval', ['alertmanager.groupIntervalSeconds=7200', 'alertmanager.repeatIntervalSeconds=3600'], [], { alertmanager: { groupIntervalSeconds: 7200, repeatIntervalSeconds: 3600 } }],
     ['a group interval above the default repeat interval', ['alertmanager.groupIntervalSeconds=21600'], [], { alertmanager: { groupIntervalSeconds: 21600 } }],
+    ['kubelet TLS verification with no CA', ['kubelet.tls.verify=true'], [], { kubelet: { tls: { verify: true } } }],
+    ['a kubelet CA without verification', [], ['kubelet.tls.caFile=/etc/ca.crt'], { kubelet: { tls: { caFile: '/etc/ca.crt' } } }],
+    ['a scrape timeout above the kubelet jobs\' interval', ['prometheus.scrapeIntervalSeconds=60', 'prometheus.scrapeTimeoutSeconds=45'], [], { prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 } }],
   ];
 
   test('the receivers\' rules do not apply while Alertmanager is off, in the chart as in the model', () => {
@@ -222,6 +225,8 @@ describe('values.schema.json mirrors the model', () => {
     { alertmanager: { receivers: { slack: { apiUrlSecret: { key: 'webhook-url' } } } } }, { alertmanager: { receivers: { slack: { apiUrlSecret: { key: 'webhook url' } } } } },
     { alertmanager: { receivers: { pagerduty: { enabled: true } } } },
     { alertmanager: { storage: { storageClassName: 'fast' } } }, { alertmanager: { image: { tag: 'latest' } } },
+    { kubelet: { enabled: false } }, { kubelet: { scrapeIntervalSeconds: 10 } }, { kubelet: { scrapeIntervalSeconds: 9 } }, { kubelet: { scrapeIntervalSeconds: 301 } },
+    { kubelet: { tls: { caFile: 'relative/ca.crt' } } }, { kubelet: { tls: { insecureSkipVerify: true } } },
   ];
 
   test.each(edits.map((e) => [JSON.stringify(e), e] as const))('agrees with the model on %s', (_name, edit) => {

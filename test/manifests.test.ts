@@ -70,9 +70,15 @@ describe.each([['defaults', defaults], ['customised', custom]])('%s', (_name, ob
     }
   });
 
-  test('RBAC only reads', () => {
+  test('RBAC only reads, and never nodes/proxy', () => {
     for (const role of objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role')) {
-      for (const rule of role.rules) expect([...rule.verbs].sort()).toEqual(['get', 'list', 'watch']);
+      for (const rule of role.rules) {
+        // nodes/metrics has no list or watch: the kubelet's /metrics paths are read with get.
+        const reads = rule.resources.includes('nodes/metrics') ? ['get'] : ['get', 'list', 'watch'];
+        expect({ resources: rule.resources, verbs: [...rule.verbs].sort() }).toEqual({ resources: rule.resources, verbs: reads });
+        expect(rule.resources).not.toContain('nodes/proxy');
+        expect(rule.resources).not.toContain('*');
+      }
     }
   });
 });
@@ -105,8 +111,13 @@ describe('Prometheus', () => {
     expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
   });
 
-  test('may read pods and nothing else', () => {
+  test('may read pods, and for the kubelet jobs nodes and nodes/metrics, nothing else', () => {
     expect(find(defaults, 'ClusterRole', 'monitoring-prometheus').rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+    ]);
+    expect(find(synthObjects({ kubelet: { enabled: false } }), 'ClusterRole', 'monitoring-prometheus').rules).toEqual([
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
     ]);
     const binding = find(defaults, 'ClusterRoleBinding', 'monitoring-prometheus');

@@ -49,7 +49,9 @@ describe('the synthesized prometheus.yml', () => {
   const rulesYaml = find(objects, 'ConfigMap', 'prometheus-rules', 'monitoring').data[RULES_FILE];
 
   test('is the renderer\'s output', () => {
-    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(parseStackConfig({}).prometheus, ['alertmanager.monitoring.svc.cluster.local:9093']));
+    const c = parseStackConfig({});
+    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(c.prometheus, ['alertmanager.monitoring.svc.cluster.local:9093'], c.kubelet));
+    expect(parse(configYaml).scrape_configs.map((j: any) => j.job_name)).toEqual([KUBERNETES_PODS_JOB, 'cadvisor', 'kubelet']);
   });
 
   test('is rejected by promtool as is, because Debian\'s build has no kubernetes_sd (the reason for the swap)', () => {

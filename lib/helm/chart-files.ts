@@ -23,7 +23,7 @@ import { renderAlloyKubernetesConfig } from '../render/alloy-config';
 import { dashboardVariants } from '../render/dashboards';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderLokiConfig } from '../render/loki-config';
-import { renderKubernetesPrometheusConfig } from '../render/prometheus-config';
+import { kubeletScrapeConfigs, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
 import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
 import { chartValues, renderValuesYaml } from './values';
@@ -92,10 +92,14 @@ export function renderChartFiles(): Map<string, string> {
   files.set('values.yaml', renderValuesYaml(chartValues(c)));
   files.set('values.schema.json', renderValuesSchema(chartValues(c)));
 
-  // prometheus.yml: the scrape jobs are static; the template adds global, rule_files and remote_write.
+  // prometheus.yml: the pod job is static; the template adds global, rule_files, remote_write, and the
+  // kubelet jobs with their interval and TLS from the values.
   files.set('files/prometheus/scrape-configs.yaml',
     header('lib/render/prometheus-config.ts (renderKubernetesPrometheusConfig: scrape_configs)') +
     toYaml(renderKubernetesPrometheusConfig(c.prometheus).scrape_configs));
+  files.set('files/prometheus/kubelet-scrape-configs.yaml',
+    header('lib/render/prometheus-config.ts (kubeletScrapeConfigs; scrape_interval and tls_config set by the template)') +
+    toYaml(kubeletScrapeConfigs(c.kubelet)));
   // The rules, with Alertmanager (its connection watched) and without: the templates take the one that applies.
   for (const [dir, alertmanager] of [['rules', true], ['rules-without-alertmanager', false]] as const) {
     files.set(`files/prometheus/${dir}/${RULES_FILE}`, header(`lib/render/alert-rules.ts (renderAlertRules, alertmanager: ${alertmanager})`) + toYaml(renderAlertRules({ alertmanager })));

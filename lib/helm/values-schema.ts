@@ -39,6 +39,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
       logAgent: props.logAgent,
       alertmanager: props.alertmanager,
       grafana: props.grafana,
+      kubelet: props.kubelet,
       tests: {},
       // Passed down by a parent chart when this one is a subchart; nothing here reads it.
       global: { type: 'object', description: 'values a parent chart shares with its subcharts; unused by this chart.' },
@@ -89,7 +90,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
 }
 
 /** Keys the schema does not require: added after 0.1.0 and read by the templates with a default. */
-const OPTIONAL_KEYS = ['tests', 'alertmanager', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
+const OPTIONAL_KEYS = ['tests', 'alertmanager', 'kubelet', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {

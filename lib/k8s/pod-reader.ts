@@ -1,6 +1,8 @@
 /**
  * The identity of a component that discovers pods (Prometheus, the log agent): a ServiceAccount and a
- * ClusterRole that may get, list and watch pods in every namespace, and nothing else.
+ * ClusterRole that may get, list and watch pods in every namespace and, for Prometheus when it scrapes the
+ * kubelets, get, list and watch nodes and get nodes/metrics (every /metrics path of the kubelet); nothing else.
+ * Never nodes/proxy, whose get lets its holder exec into any container of the node.
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -12,6 +14,19 @@ export interface PodReaderProps {
   readonly namespace: string;
   /** Labels of all three objects. */
   readonly labels: Record<string, string>;
+  /** Also discover nodes and read the kubelets' metrics. @default false */
+  readonly nodeMetrics?: boolean;
+}
+
+/** The ClusterRole's rules: pods, and with `nodeMetrics` nodes and nodes/metrics. */
+export function podReaderRules(nodeMetrics: boolean): k8s.PolicyRule[] {
+  return [
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    ...(nodeMetrics ? [
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+    ] : []),
+  ];
 }
 
 export class PodReader extends Construct {
@@ -24,7 +39,7 @@ export class PodReader extends Construct {
     const serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', { metadata: { name, namespace, labels } });
     const clusterRole = new k8s.KubeClusterRole(this, 'cluster-role', {
       metadata: { name: `${namespace}-${name}`, labels },
-      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+      rules: podReaderRules(props.nodeMetrics ?? false),
     });
     new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
       metadata: { name: `${namespace}-${name}`, labels },

@@ -5,7 +5,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/prometheusrule-monitoring.coreos.com';
-import { PrometheusSettings } from '../config';
+import { KubeletSettings, PrometheusSettings } from '../config';
 import { modelDefaults } from './util';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { applyPodSettingsTo } from './pod-settings';
@@ -25,6 +25,8 @@ export interface PrometheusProps {
   readonly clusterDomain?: string;
   /** Alertmanagers to send alerts to, host:port. @default none: alerts are only evaluated */
   readonly alertmanagers?: readonly string[];
+  /** The kubelet jobs' settings: the model's `kubelet` block. @default the model's defaults */
+  readonly kubelet?: KubeletSettings;
 }
 
 export class Prometheus extends Construct {
@@ -46,10 +48,11 @@ export class Prometheus extends Construct {
     const labels = componentLabels(name, 'metrics', p.image);
     this.url = `http://${name}.${ns}.svc.${clusterDomain}:${PROMETHEUS_PORT}`;
 
-    // Pod discovery needs to read pods, nothing else.
-    const identity = new PodReader(this, 'identity', { name, namespace: ns, labels });
+    // Pod discovery reads pods; the kubelet jobs discover nodes and read nodes/metrics.
+    const kubelet = props.kubelet ?? defaults.kubelet;
+    const identity = new PodReader(this, 'identity', { name, namespace: ns, labels, nodeMetrics: kubelet.enabled });
 
-    this.configYaml = toYaml(renderKubernetesPrometheusConfig(p, props.alertmanagers ?? []));
+    this.configYaml = toYaml(renderKubernetesPrometheusConfig(p, props.alertmanagers ?? [], kubelet));
     const configData = { 'prometheus.yml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, namespace: ns, labels },

@@ -48,7 +48,7 @@ export class ObservabilityStack extends Chart {
     this.addDependency(this.namespaces);
     const { namespace, clusterDomain } = config;
     const alertmanagers = config.alertmanager.enabled ? [alertmanagerAddress(namespace, clusterDomain)] : [];
-    this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus, alertmanagers });
+    this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus, alertmanagers, kubelet: config.kubelet });
     if (config.app.enabled) {
       this.app = new DemoApp(this, 'app', { settings: config.app, clusterDomain, scrapeIntervalSeconds: config.prometheus.scrapeIntervalSeconds });
     }

@@ -48,13 +48,25 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
         rules: [
           {
             alert: 'TargetDown',
-            expr: `up{app!~"${STACK_APPS.join('|')}"} == 0`,
+            // Targets of the label contract (pods, compose services) only: the kubelets have KubeletDown.
+            expr: `up{app!="", app!~"${STACK_APPS.join('|')}"} == 0`,
             for: '5m',
             labels: { severity: 'warning' },
             annotations: {
               summary: '{{ $labels.app }} ({{ $labels.namespace }}/{{ $labels.pod }}) cannot be scraped',
               description: 'Prometheus has failed to scrape {{ $labels.instance }} for 5 minutes. Check the pod and its prometheus.io/* annotations.',
               runbook: 'First: is the pod running and ready (kubectl -n {{ $labels.namespace }} get pod {{ $labels.pod }}; on compose, docker compose ps)? Then the target\'s error on Prometheus\'s /targets page.',
+            },
+          },
+          {
+            alert: 'KubeletDown',
+            expr: 'up{job=~"kubelet|cadvisor"} == 0',
+            for: '15m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Prometheus cannot scrape the kubelet of node {{ $labels.node }} ({{ $labels.job }})',
+              description: 'The {{ $labels.job }} job has failed to scrape {{ $labels.instance }} for 15 minutes: the containers of that node have no CPU, memory or network series.',
+              runbook: 'First: the target\'s error on Prometheus\'s /targets page: 401/403 is RBAC (nodes/metrics), an x509 error is kubelet.tls, a timeout is the node (kubectl get node {{ $labels.node }}).',
             },
           },
           {

@@ -194,11 +194,25 @@ function sumRate(metric: string, by: string): string {
 }
 
 /**
- * The same query over Promtail's client metrics (prefix `promtail`) or Alloy's loki.write ones (`loki_write`),
- * which count alike: whichever agent the stack runs answers, so one dashboard serves both.
+ * The same rate over Promtail's client metrics (prefix `promtail`) and Alloy's loki.write ones (`loki_write`),
+ * which count alike, summed after the `or`: whichever agent runs answers, and where both run (a second agent
+ * in the cluster) neither hides the other.
  */
 function eitherAgent(metric: (prefix: string) => string, by: string): string {
-  return `${sumRate(metric('promtail'), by)} or ${sumRate(metric('loki_write'), by)}`;
+  const rate = (prefix: string) => `rate(${metric(prefix)}[$__rate_interval])`;
+  return `sum by (${by}) (${rate('promtail')} or ${rate('loki_write')})`;
+}
+
+/** A stat that is green at 0 and red from 1: a count of things down. */
+function downCount(title: string, description: string, expr: string): stat.PanelBuilder {
+  return new stat.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(PROMETHEUS).height(4).span(12)
+    .colorMode(common.BigValueColorMode.Background)
+    .thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps([{ value: null, color: 'green' }, { value: 1, color: 'red' }]))
+    // `or vector(0)`: with nothing down the count is empty, and a healthy stack would show "No data".
+    .withTarget(promQuery(`count(${expr}) or vector(0)`, 'down'));
 }
 
 /** The Stack health dashboard as Grafana's dashboard JSON model. */
@@ -216,22 +230,12 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
 
     .withRow(new dashboard.RowBuilder('Targets'))
-    .withPanel(
-      new stat.PanelBuilder()
-        .title('Stack components up')
-        .description(`The stack's own targets (app ${STACK_APPS.join(', ')}) that answered the last scrape, out of all of them. One missing for 5 minutes fires StackComponentDown.`)
-        .datasource(PROMETHEUS).height(4).span(12)
-        .withTarget(promQuery(`sum(${stackUp})`, 'up', 'A'))
-        .withTarget(promQuery(`count(${stackUp})`, 'targets', 'B')),
-    )
-    .withPanel(
-      new stat.PanelBuilder()
-        .title('All targets up')
-        .description('Every target Prometheus scrapes (the stack, the apps) that answered the last scrape, out of all of them.')
-        .datasource(PROMETHEUS).height(4).span(12)
-        .withTarget(promQuery('sum(up)', 'up', 'A'))
-        .withTarget(promQuery('count(up)', 'targets', 'B')),
-    )
+    .withPanel(downCount('Stack components down',
+      `The stack's own targets (app ${STACK_APPS.join(', ')}) that failed their last scrape. One down for 5 minutes fires StackComponentDown. A pod that is not running has no target at all: see the pods.`,
+      `${stackUp} == 0`))
+    .withPanel(downCount('Targets down',
+      'Every target Prometheus scrapes (the stack, the apps, the kubelets) that failed its last scrape; the panel below says which.',
+      'up == 0'))
     .withPanel(timeSeries('Targets up by namespace and app', 'Targets that answered, per namespace and app: a dip is a target that failed its scrape (its error is on Prometheus\'s /targets page).', 'short', [
       promQuery('sum by (namespace, app) (up)', '{{namespace}}/{{app}}'),
     ]).span(24))
@@ -240,31 +244,31 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
     .withPanel(timeSeries('Series in the head block', 'Active series held in memory: memory use follows this number. A steady climb is usually a label with unbounded values.', 'short', [
       promQuery(`sum by (${byPod}) (prometheus_tsdb_head_series)`, '{{namespace}}/{{pod}}'),
     ]).span(8))
-    .withPanel(timeSeries('Samples ingested per second', 'Samples appended to the head block, every scrape and rule together.', 'short', [
+    .withPanel(timeSeries('Samples ingested per second', 'Samples appended to the head block, every scrape and rule together.', 'cps', [
       promQuery(sumRate('prometheus_tsdb_head_samples_appended_total', byPod), '{{namespace}}/{{pod}}'),
     ]).span(8))
-    .withPanel(timeSeries('Storage: blocks on disk', 'Bytes of the persisted blocks (the write-ahead log not included); retention by size compares this number with prometheus.retentionSize.', 'bytes', [
+    .withPanel(timeSeries('Storage: blocks on disk', 'Bytes of the persisted blocks. Retention by size (prometheus.retentionSize) counts these plus the write-ahead log and the head\'s chunks, so it deletes blocks a little before this line reaches it.', 'bytes', [
       promQuery(`sum by (${byPod}) (prometheus_tsdb_storage_blocks_bytes)`, '{{namespace}}/{{pod}}'),
     ]).span(8));
 
   if (options.loki) {
     builder
       .withRow(new dashboard.RowBuilder('Loki'))
-      .withPanel(timeSeries('Log lines received per second', 'Lines pushed to Loki by the log agents (Loki\'s own internal streams not counted).', 'short', [
+      .withPanel(timeSeries('Log lines received per second', 'Lines pushed to Loki by the log agents (Loki\'s own internal streams not counted).', 'cps', [
         promQuery(sumRate('loki_distributor_lines_received_total{is_internal_stream!="true"}', byPod), '{{namespace}}/{{pod}}'),
       ]).span(8))
       .withPanel(timeSeries('Log bytes received per second', 'Uncompressed bytes of the pushed lines, structured metadata included: what Loki\'s ingestion rate limits count.', 'Bps', [
         promQuery(sumRate('loki_distributor_bytes_received_total{is_internal_stream!="true"}', byPod), '{{namespace}}/{{pod}}'),
       ]).span(8))
-      .withPanel(timeSeries('Requests per second by status', 'Every request Loki answered, pushes and queries, by HTTP status: 5xx is Loki failing (LokiRequestErrors), 429 is a limit refusing a push.', 'reqps', [
-        promQuery(sumRate('loki_request_duration_seconds_count', 'status_code'), '{{status_code}}'),
+      .withPanel(timeSeries('HTTP requests per second by status', 'Every HTTP request Loki answered (pushes, queries, and the scrapes and probes too) by status: 5xx is Loki failing (LokiRequestErrors), 429 is a limit refusing a push. Loki\'s internal gRPC calls are left out.', 'reqps', [
+        promQuery(sumRate('loki_request_duration_seconds_count{method!="gRPC"}', 'status_code'), '{{status_code}}'),
       ]).span(8))
 
       .withRow(new dashboard.RowBuilder('Log agent'))
-      .withPanel(timeSeries('Lines sent to Loki per second', 'Lines each agent pod delivered to Loki (Promtail or Alloy, whichever the stack runs).', 'short', [
+      .withPanel(timeSeries('Lines sent to Loki per second', 'Lines each agent pod delivered to Loki (Promtail or Alloy, whichever the stack runs).', 'cps', [
         promQuery(eitherAgent((prefix) => `${prefix}_sent_entries_total`, byPod), '{{namespace}}/{{pod}}'),
       ]).span(8))
-      .withPanel(timeSeries('Lines dropped per second, by reason', 'Lines the agent gave up on after all its retries: they are not in Loki. Anything above 0 fires the agent\'s DroppingLines alert.', 'short', [
+      .withPanel(timeSeries('Lines dropped per second, by reason', 'Lines the agent gave up on after all its retries: they are not in Loki. Anything above 0 fires the agent\'s DroppingLines alert.', 'cps', [
         promQuery(eitherAgent((prefix) => `${prefix}_dropped_entries_total`, 'reason'), '{{reason}}'),
       ]).span(8))
       .withPanel(timeSeries('Pushes per second by status', 'The agents\' push requests to Loki by HTTP status: anything but 2xx is retried, then dropped.', 'reqps', [
@@ -275,19 +279,17 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
   if (options.alertmanager) {
     builder
       .withRow(new dashboard.RowBuilder('Alertmanager'))
-      .withPanel(timeSeries('Alerts', 'Alerts Alertmanager holds, by state: active ones are routed to the receivers, suppressed ones are silenced or inhibited.', 'short', [
+      .withPanel(timeSeries('Alerts', 'Alerts Alertmanager holds, by state: active ones are routed to the receivers, suppressed ones are silenced or inhibited, unprocessed ones have just arrived.', 'short', [
         promQuery('sum by (state) (alertmanager_alerts)', '{{state}}'),
-      ]).span(6))
-      .withPanel(timeSeries('Alerts Prometheus sends per second', 'Alerts Prometheus delivered to Alertmanager, and the ones that met an error (PrometheusNotificationsFailing).', 'short', [
+      ]).span(8))
+      .withPanel(timeSeries('Alerts Prometheus sends per second', 'Alerts Prometheus delivered to Alertmanager, and the ones that met an error (PrometheusNotificationsFailing).', 'cps', [
         promQuery('sum(rate(prometheus_notifications_sent_total[$__rate_interval]))', 'sent', 'A'),
         promQuery('sum(rate(prometheus_notifications_errors_total[$__rate_interval]))', 'errors', 'B'),
-      ]).span(6))
-      .withPanel(timeSeries('Notifications per second by integration', 'Notifications Alertmanager attempted, per kind of receiver (webhook, slack, email, ...).', 'short', [
-        promQuery(sumRate('alertmanager_notifications_total', 'integration'), '{{integration}}'),
-      ]).span(6))
-      .withPanel(timeSeries('Failed notifications per second', 'Notifications that failed, per kind of receiver: a person was not reached (AlertmanagerNotificationsFailing).', 'short', [
-        promQuery(sumRate('alertmanager_notifications_failed_total', 'integration'), '{{integration}}'),
-      ]).span(6));
+      ]).span(8))
+      .withPanel(timeSeries('Notifications per second', 'Notifications Alertmanager attempted, and the ones that failed: a person was not reached (AlertmanagerNotificationsFailing). Per receiver kind: sum by (integration) of the same counters in Explore.', 'cps', [
+        promQuery('sum(rate(alertmanager_notifications_total[$__rate_interval]))', 'attempted', 'A'),
+        promQuery('sum(rate(alertmanager_notifications_failed_total[$__rate_interval]))', 'failed', 'B'),
+      ]).span(8));
   }
   return withPanelIds(builder.build());
 }

@@ -2,12 +2,63 @@
  * prometheus.yml for the stack: the frame every rendering shares and the Kubernetes pod discovery. Pure: no
  * rendering imported; the compose rendering adds its static targets (lib/compose/prometheus.ts).
  */
-import { PrometheusSettings } from '../config';
+import { KubeletSettings, PrometheusSettings } from '../config';
 import { kubernetesContractRules, RelabelRule } from './relabel';
 import { PROMETHEUS_RULES_DIR } from '../components/prometheus';
 
 /** Name of the job that discovers annotated pods. */
 export const KUBERNETES_PODS_JOB = 'kubernetes-pods';
+/** The kubelet jobs, named as kubernetes-mixin's selectors expect them (job="cadvisor", job="kubelet"). */
+export const CADVISOR_JOB = 'cadvisor';
+export const KUBELET_JOB = 'kubelet';
+/** The kubelet's HTTPS port, which node discovery gives each node's target (status.daemonEndpoints). */
+export const KUBELET_PORT = 10250;
+/** The service-account token Prometheus authenticates to the kubelets with (checked by TokenReview). */
+export const SERVICE_ACCOUNT_TOKEN_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Series of /metrics/cadvisor that nobody queries, dropped at ingestion (the kubelet serves them for every
+ * container): the container specs (kube-state-metrics has requests and limits), last-seen times, task states, fd and thread
+ * ceilings, the mapped-file and swap memory, and the CPU split into user/system and the throttled seconds
+ * (the throttled periods stay: CPUThrottlingHigh uses them). kube-prometheus-stack drops much the same.
+ */
+export const CADVISOR_DROPPED_METRICS =
+  'container_(spec_.+|last_seen|tasks_state|threads_max|file_descriptors|memory_(mapped_file|swap)|cpu_(load_average_10s|system_seconds_total|user_seconds_total|cfs_throttled_seconds_total))';
+
+/**
+ * The two kubelet jobs: each node's kubelet over HTTPS on its port 10250, discovered with `role: node`,
+ * authenticated with the service-account token (RBAC nodes/metrics), `node` set from the node's name.
+ * cAdvisor's series keep `namespace`, `pod` and `container` as the kubelet sets them; series of cgroups that
+ * belong to no pod (system slices, the root) and the pod-level cgroup's and pause container's CPU, memory and
+ * file-system series (`container=""`) are dropped, but not their network series: on containerd the pause
+ * container (`container=""`) is the one that carries the pod's network.
+ */
+export function kubeletScrapeConfigs(k: KubeletSettings): ScrapeConfig[] {
+  const common = {
+    scheme: 'https',
+    scrape_interval: `${k.scrapeIntervalSeconds}s`,
+    // cAdvisor stamps its own timestamps, which lag the scrape; Prometheus's own avoid stale-looking gaps
+    // (kube-prometheus's choice; track_timestamps_staleness needs Prometheus 2.48+).
+    honor_timestamps: false,
+    authorization: { credentials_file: SERVICE_ACCOUNT_TOKEN_FILE },
+    tls_config: k.tls.verify ? { ca_file: k.tls.caFile } : { insecure_skip_verify: true },
+    kubernetes_sd_configs: [{ role: 'node' }],
+    relabel_configs: [{ source_labels: ['__meta_kubernetes_node_name'], target_label: 'node' }],
+  };
+  return [
+    {
+      job_name: CADVISOR_JOB,
+      metrics_path: '/metrics/cadvisor',
+      ...common,
+      metric_relabel_configs: [
+        { source_labels: ['__name__'], regex: CADVISOR_DROPPED_METRICS, action: 'drop' },
+        { source_labels: ['id', 'pod'], regex: '.+;', action: 'drop' },
+        { source_labels: ['__name__', 'container'], regex: 'container_(cpu|memory|fs|blkio|processes|sockets|threads|oom|start_time|last_seen|ulimits)[a-z_]*;', action: 'drop' },
+      ],
+    },
+    { job_name: KUBELET_JOB, metrics_path: '/metrics', ...common },
+  ];
+}
 
 export interface ScrapeConfig {
   job_name: string;
@@ -87,14 +138,15 @@ export function alertingSection(targets: readonly string[]): Record<string, unkn
 /**
  * prometheus.yml for Kubernetes: every pod annotated `prometheus.io/scrape: "true"` in any namespace,
  * the stack's own components included (Prometheus scrapes itself that way too, with the same labels as
- * everything else).
+ * everything else), and, when `kubelet` is given and on, every node's kubelet.
  */
-export function renderKubernetesPrometheusConfig(p: PrometheusSettings, alertmanagers: readonly string[] = []): PrometheusConfig {
+export function renderKubernetesPrometheusConfig(p: PrometheusSettings, alertmanagers: readonly string[] = [], kubelet?: KubeletSettings): PrometheusConfig {
   return prometheusConfig(p, [
     {
       job_name: KUBERNETES_PODS_JOB,
       kubernetes_sd_configs: [{ role: 'pod' }],
       relabel_configs: podAnnotationRelabelRules(),
     },
+    ...(kubelet?.enabled ? kubeletScrapeConfigs(kubelet) : []),
   ], alertmanagers);
 }

@@ -29,9 +29,9 @@ export const METRIC_SOURCES: Record<string, string> = {
   prometheus_tsdb_head_samples_appended_total: 'prometheus/prometheus@v3.14.0 tsdb/head.go:527',
   loki_distributor_lines_received_total: 'grafana/loki@v3.7.6 pkg/loghttp/push/push.go:57 (namespace loki; labels tenant, is_internal_stream, policy, format)',
   loki_distributor_bytes_received_total: 'grafana/loki@v3.7.6 pkg/loghttp/push/push.go:46 (uncompressed, structured metadata included; labels tenant, retention_hours, is_internal_stream, policy, format)',
-  promtail_sent_entries_total: 'grafana/loki@v3.6.11 clients/pkg/promtail/client/client.go:88 (labels host, tenant)',
+  promtail_sent_entries_total: 'grafana/loki@v3.6.11 clients/pkg/promtail/client/client.go:88 (label host)',
   loki_write_sent_entries_total: 'grafana/alloy@v1.18.1 internal/component/common/loki/client/metrics.go:49 (labels host, tenant)',
-  alertmanager_notifications_total: 'prometheus/alertmanager@v0.34.0 notify/metrics.go:45 (label integration, every integration initialized at 0: metrics.go:111-131)',
+  alertmanager_notifications_total: 'prometheus/alertmanager@v0.34.0 notify/metrics.go:45 (label integration, every integration initialized at 0: metrics.go:111-139)',
   alertmanager_alerts: 'prometheus/alertmanager@v0.34.0 dispatch/metric.go:66 (label state: active, suppressed, unprocessed)',
 };
 

@@ -158,6 +158,19 @@ function assertNotReserved(files: Record<string, string>, name: string): void {
 // ---------------------------------------------------------------------------------------------------------
 // Kubernetes SD → file SD
 
+/** The directory of a pod's service-account token and CA. */
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount/';
+/** The token withFileSd() gives Prometheus unless told otherwise: a stand-in kubelet can check it arrives. */
+export const FILE_SD_TOKEN = 'file-sd-test-token';
+
+/** Contents of the service-account files a config reads (withFileSd). */
+export interface ServiceAccountFiles {
+  /** @default FILE_SD_TOKEN and a newline */
+  readonly token?: string;
+  /** PEM; required when the config reads ca.crt. */
+  readonly caCrt?: string;
+}
+
 /**
  * Returns a deep copy of a Prometheus config object (as parsed from YAML) in which every scrape job with
  * `kubernetes_sd_configs` has that block replaced, in place, by `file_sd_configs: [{files: ['sd-<job>.json']}]`
@@ -167,10 +180,32 @@ function assertNotReserved(files: Record<string, string>, name: string): void {
  * `[]` for a job given none. Give each target the `__meta_kubernetes_*` labels the pod would have (and its
  * `__address__` as the target): Prometheus passes file_sd labels to relabelling like any SD's, then drops
  * the `__`-prefixed ones. Naming a job that has no kubernetes_sd_configs throws, so a typo cannot pass silently.
+ * Paths under the pod's service-account directory become `serviceaccount/<file>` beside prometheus.yml,
+ * holding `serviceAccount`'s contents.
  */
-export function withFileSd(config: any, targetsByJob: Record<string, TargetGroup[]>): { config: any; files: Record<string, string> } {
+export function withFileSd(
+  config: any,
+  targetsByJob: Record<string, TargetGroup[]>,
+  serviceAccount: ServiceAccountFiles = {},
+): { config: any; files: Record<string, string> } {
   const copy = structuredClone(config);
   const files: Record<string, string> = {};
+  // The pod's service-account files (the kubelet jobs' token and CA) become files next to prometheus.yml,
+  // where Prometheus resolves relative paths from.
+  const accountFiles: Record<string, string | undefined> = { token: serviceAccount.token ?? `${FILE_SD_TOKEN}\n`, 'ca.crt': serviceAccount.caCrt };
+  const swapAccountPaths = (node: any): any => {
+    if (typeof node === 'string' && node.startsWith(SERVICE_ACCOUNT_DIR)) {
+      const name = node.slice(SERVICE_ACCOUNT_DIR.length);
+      const content = accountFiles[name];
+      if (content === undefined) throw new Error(`withFileSd: the config reads ${node}: pass its content (serviceAccount)`);
+      files[`serviceaccount/${name}`] = content;
+      return `serviceaccount/${name}`;
+    }
+    if (Array.isArray(node)) return node.map(swapAccountPaths);
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, swapAccountPaths(v)]));
+    return node;
+  };
+  if (Array.isArray(copy?.scrape_configs)) copy.scrape_configs = copy.scrape_configs.map(swapAccountPaths);
   const jobs: any[] = Array.isArray(copy?.scrape_configs) ? copy.scrape_configs : [];
   const swapped: string[] = [];
 

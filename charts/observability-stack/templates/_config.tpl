@@ -18,7 +18,16 @@ the renderers' output for every ci/ values file.
 {{- if include "observability-stack.alertmanager.enabled" . -}}
 {{- $_ := set $config "alerting" (dict "alertmanagers" (list (dict "static_configs" (list (dict "targets" (list (include "observability-stack.alertmanagerAddress" .))))))) -}}
 {{- end -}}
-{{- $_ := set $config "scrape_configs" (.Files.Get "files/prometheus/scrape-configs.yaml" | fromYamlArray) -}}
+{{- $jobs := .Files.Get "files/prometheus/scrape-configs.yaml" | fromYamlArray -}}
+{{- $kubelet := .Values.kubelet | default dict -}}
+{{- if $kubelet.enabled -}}
+{{- range $job := .Files.Get "files/prometheus/kubelet-scrape-configs.yaml" | fromYamlArray -}}
+{{- $_ := set $job "scrape_interval" (printf "%ds" (int $kubelet.scrapeIntervalSeconds)) -}}
+{{- $_ := set $job "tls_config" (ternary (dict "ca_file" $kubelet.tls.caFile) (dict "insecure_skip_verify" true) (eq (toJson $kubelet.tls.verify) "true")) -}}
+{{- $jobs = append $jobs $job -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $config "scrape_configs" $jobs -}}
 {{- $remoteWrite := list -}}
 {{- range $name, $endpoint := $p.remoteWrite -}}
 {{- $remoteWrite = append $remoteWrite (dict "name" $name "url" $endpoint.url) -}}

@@ -60,7 +60,8 @@ rule, renders nothing when all hold.
 {{- if eq $r.kind "atMost" -}}
 {{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
 {{- $limit := (include "observability-stack.valueAt" (merge (dict "path" $r.limit) $at) | fromJson).v -}}
-{{- if gt (float64 $v) (float64 $limit) -}}
+{{- $on := or (not $r.when) (eq (toJson (include "observability-stack.valueAt" (merge (dict "path" (default "" $r.when)) $at) | fromJson).v) "true") -}}
+{{- if and $on (gt (float64 $v) (float64 $limit)) -}}
 {{- $problems = append $problems (printf "%s must be at most %s (%v), got %s" $r.setting $r.limit $limit (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
 {{- else if eq $r.kind "smallerThan" -}}
