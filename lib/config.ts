@@ -6,6 +6,7 @@
  * `STACK_CONFIG=path`); `parseStackConfig` fills in the defaults and checks every rule up front, so
  * synthesis fails before anything is written.
  */
+import { KUBE_STATE_METRICS_DEFAULT_ALLOWLIST } from './components/kube-state-metrics';
 import { z } from 'zod';
 import { APP_ENVIRONMENT_NAMES } from './components/app';
 import { GRAFANA_PASSWORD_VARIABLES, GRAFANA_SETTINGS_NAMES } from './components/grafana';
@@ -272,6 +273,18 @@ const kubeletSchema = z.strictObject({
   }).prefault({}).describe('how Prometheus checks the kubelets\' HTTPS certificates; it authenticates with its service-account token either way.'),
 }).prefault({});
 
+const kubeStateMetricsSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('deploy kube-state-metrics (Kubernetes): restarts, OOM kills, requests and limits, pod phases, the labels `app` comes from.'),
+  image: image(IMAGES.kubeStateMetrics),
+  metricLabelsAllowlist: z.string()
+    .regex(/^[a-z]+=\[[A-Za-z0-9._\/*-]+(,[A-Za-z0-9._\/*-]+)*\](,[a-z]+=\[[A-Za-z0-9._\/*-]+(,[A-Za-z0-9._\/*-]+)*\])*$/, { error: 'must be resource=[label,...] (comma-separated), e.g. pods=[app.kubernetes.io/name,app]' })
+    .refine((v) => !/[[,]\*[\],]/.test(v), { error: 'must not list "*": every label of every object would become a series label' })
+    .default(KUBE_STATE_METRICS_DEFAULT_ALLOWLIST)
+    .describe('the Kubernetes labels kube-state-metrics exports as label_* on kube_<resource>_labels, as resource=[label,...]; the stack\'s `app` needs pods=[app.kubernetes.io/name,app]. Every label added multiplies series: never "*".'),
+  resources: resources({ cpuRequest: '10m', memoryRequest: '64Mi', cpuLimit: '100m', memoryLimit: '256Mi' }),
+  ...podSettings(),
+}).prefault({});
+
 const composeSchema = z.strictObject({
   /** The compose project's `name:`. @default observability */
   projectName: dnsLabel().default('observability'),
@@ -292,6 +305,7 @@ export const stackSchema = z.strictObject({
   prometheus: prometheusSchema.describe('Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).'),
   loki: lokiSchema.describe('Loki, monolithic, on filesystem storage, with compactor retention that really deletes.'),
   logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.'),
+  kubeStateMetrics: kubeStateMetricsSchema.describe('kube-state-metrics in the stack\'s namespace, scraped by a job of its own (Kubernetes only; compose has no cluster objects to describe).'),
   kubelet: kubeletSchema.describe('container and kubelet metrics from each node\'s kubelet (Kubernetes; read with nodes/metrics, never nodes/proxy).'),
   alertmanager: alertmanagerSchema.describe('Alertmanager: routes the stack\'s alerts to the receivers set here, grouped by namespace, app and alert.'),
   grafana: grafanaSchema.describe('Grafana with its Prometheus (default), Loki and Alertmanager data sources provisioned from files.'),
@@ -330,6 +344,7 @@ export type LogAgentSettings = StackConfig['logAgent'];
 export type GrafanaSettings = StackConfig['grafana'];
 export type AlertmanagerSettings = StackConfig['alertmanager'];
 export type KubeletSettings = StackConfig['kubelet'];
+export type KubeStateMetricsSettings = StackConfig['kubeStateMetrics'];
 export type ImageSettings = StackConfig['prometheus']['image'];
 
 /** Raised for invalid settings; `problems` holds one line per setting. */

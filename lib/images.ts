@@ -8,6 +8,7 @@ import { ALERTMANAGER_IMAGE, ALERTMANAGER_IMAGE_FACTS } from './components/alert
 import { ALLOY_IMAGE, ALLOY_IMAGE_FACTS } from './components/alloy';
 import { APP_IMAGE, APP_IMAGE_FACTS } from './components/app';
 import { GRAFANA_IMAGE, GRAFANA_IMAGE_FACTS } from './components/grafana';
+import { KUBE_STATE_METRICS_IMAGE, KUBE_STATE_METRICS_IMAGE_FACTS } from './components/kube-state-metrics';
 import { LOKI_IMAGE, LOKI_IMAGE_FACTS } from './components/loki';
 import { PROMETHEUS_DISTROLESS_IMAGE_FACTS, PROMETHEUS_IMAGE, PROMETHEUS_IMAGE_FACTS } from './components/prometheus';
 import { PROMTAIL_IMAGE, PROMTAIL_IMAGE_FACTS } from './components/promtail';
@@ -30,6 +31,7 @@ export const IMAGES = {
   alloy: ALLOY_IMAGE,
   app: APP_IMAGE,
   alertmanager: ALERTMANAGER_IMAGE,
+  kubeStateMetrics: KUBE_STATE_METRICS_IMAGE,
 } as const satisfies Record<string, ImageRef>;
 
 /** Names of the images pinned above. */
@@ -44,6 +46,7 @@ export const IMAGE_FACTS: Readonly<Record<ImageName, ImageFacts>> = {
   alloy: ALLOY_IMAGE_FACTS,
   app: APP_IMAGE_FACTS,
   alertmanager: ALERTMANAGER_IMAGE_FACTS,
+  kubeStateMetrics: KUBE_STATE_METRICS_IMAGE_FACTS,
 };
 
 /** Facts of images the stack can be set to run besides the pins (the chart's scenarios use them). */

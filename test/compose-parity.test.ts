@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
-import { COMPOSE_FILES, ComposeFile, ComposeService, CONTRACT_LABELS, IMAGES, imageString, parseStackConfig, renderCompose, StackInput } from '../lib';
+import { COMPOSE_FILES, ComposeFile, ComposeService, CONTRACT_LABELS, IMAGES, imageString, parseStackConfig, renderAlertRules, renderCompose, StackInput } from '../lib';
 import { find, synthObjects } from './helpers/stack';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -38,9 +38,12 @@ function configMapFile(name: string, key: string): any {
   return parse(k8s('ConfigMap', name).data[key]);
 }
 
-/** The workloads in dist/, keyed by name: Deployments and DaemonSets. */
+/** Workloads with no compose counterpart: kube-state-metrics describes a cluster's objects, which one host has not. */
+const KUBERNETES_ONLY = ['kube-state-metrics'];
+
+/** The workloads in dist/ that compose mirrors, keyed by name: Deployments and DaemonSets. */
 const workloads: Record<string, any> = Object.fromEntries(
-  objects.filter((o) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(o.kind)).map((o) => [o.metadata.name, o]),
+  objects.filter((o) => ['Deployment', 'DaemonSet', 'StatefulSet'].includes(o.kind) && !KUBERNETES_ONLY.includes(o.metadata.name)).map((o) => [o.metadata.name, o]),
 );
 
 function mainContainer(name: string): any {
@@ -147,7 +150,13 @@ describe('parity between dist/ and compose/', () => {
     expect(d.global).toEqual(k.global);
     expect(d.rule_files).toEqual(k.rule_files);
     expect(d.remote_write).toEqual(k.remote_write);
-    expect(parse(composeFile(COMPOSE_FILES.prometheusRules))).toEqual(configMapFile('prometheus-rules', 'stack-rules.yaml'));
+    // The same rules but those that read kube-state-metrics' series (Kubernetes only).
+    const kubernetesRules = configMapFile('prometheus-rules', 'stack-rules.yaml');
+    expect(kubernetesRules).toEqual(renderAlertRules({ alertmanager: true, kubeStateMetrics: true }));
+    expect(parse(composeFile(COMPOSE_FILES.prometheusRules))).toEqual(renderAlertRules({ alertmanager: true, kubeStateMetrics: false }));
+    const names = (r: any) => r.groups.flatMap((g: any) => g.rules.map((x: any) => x.alert ?? x.record));
+    expect(names(kubernetesRules).filter((n: string) => !names(parse(composeFile(COMPOSE_FILES.prometheusRules))).includes(n)).sort())
+      .toEqual(['KubeStateMetricsDown', 'StackComponentNotReady', 'namespace_pod:app:info']);
   });
 
   test('Prometheus runs the same way: flags, user, data directory, port', () => {

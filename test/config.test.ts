@@ -190,6 +190,16 @@ describe('bad input', () => {
     expect(() => parseStackConfig({ prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 }, kubelet: { enabled: false } })).not.toThrow();
   });
 
+  test('throws if kube-state-metrics\' label allowlist is not resource=[label,...], or lists "*"', () => {
+    expect(problems({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=app' } })).toEqual([
+      'kubeStateMetrics.metricLabelsAllowlist must be resource=[label,...] (comma-separated), e.g. pods=[app.kubernetes.io/name,app], got "pods=app"',
+    ]);
+    expect(problems({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app],deployments=[*]' } })).toEqual([
+      'kubeStateMetrics.metricLabelsAllowlist must not list "*": every label of every object would become a series label, got "pods=[app],deployments=[*]"',
+    ]);
+    expect(() => parseStackConfig({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app.kubernetes.io/*,team]' } })).not.toThrow();
+  });
+
   test('throws if a Slack channel, an email address or a relay is malformed', () => {
     expect(problems({ alertmanager: { receivers: { slack: { channel: 'alerts room' }, email: { to: 'oncall', smarthost: 'smtp.example.com' } } } })).toEqual([
       'alertmanager.receivers.slack.channel must be a Slack channel such as "#alerts", got "alerts room"',

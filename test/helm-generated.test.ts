@@ -73,12 +73,12 @@ describe('values.yaml', () => {
       else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${at}.${k}`);
     };
     walk(values, '');
-    expect(lists).toEqual(['app', 'prometheus', 'loki', 'logAgent', 'alertmanager', 'grafana'].flatMap((b) => [`.${b}.tolerations`, `.${b}.imagePullSecrets`]));
+    expect(lists).toEqual(['app', 'prometheus', 'loki', 'logAgent', 'kubeStateMetrics', 'alertmanager', 'grafana'].flatMap((b) => [`.${b}.tolerations`, `.${b}.imagePullSecrets`]));
   });
 
-  test('one camelCase block per component; app, loki, kubelet, alertmanager and grafana can be switched off', () => {
-    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'commonLabels', 'app', 'prometheus', 'loki', 'logAgent', 'kubelet', 'alertmanager', 'grafana', 'tests']);
-    for (const block of ['app', 'loki', 'kubelet', 'alertmanager', 'grafana']) expect(values[block].enabled).toBe(true);
+  test('one camelCase block per component; app, loki, kube-state-metrics, kubelet, alertmanager and grafana can be switched off', () => {
+    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'commonLabels', 'app', 'prometheus', 'loki', 'logAgent', 'kubeStateMetrics', 'kubelet', 'alertmanager', 'grafana', 'tests']);
+    for (const block of ['app', 'loki', 'kubeStateMetrics', 'kubelet', 'alertmanager', 'grafana']) expect(values[block].enabled).toBe(true);
   });
 
   test('pins the images of lib/images.ts as repository/tag/digest/pullPolicy', () => {

@@ -92,7 +92,7 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
   });
 
   test('every image is repository:tag as the values pin it, never latest', () => {
-    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.logAgent.alloy.image, values.alertmanager.image, values.grafana.image, values.tests.image]
+    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.logAgent.alloy.image, values.alertmanager.image, values.grafana.image, values.kubeStateMetrics.image, values.tests.image]
       .map((i) => `${i.repository}:${i.tag}`));
     for (const o of pods) {
       for (const c of containersOf(podSpecOf(o))) {
@@ -160,7 +160,7 @@ describe('defaults', () => {
 
   test('run exactly the images pinned in lib/images.ts', () => {
     const images = new Set(pods.flatMap((o) => containersOf(podSpecOf(o)).map((c) => c.image)));
-    expect([...images].sort()).toEqual([IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.alertmanager, IMAGES.app].map(imageString).sort());
+    expect([...images].sort()).toEqual([IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.alertmanager, IMAGES.kubeStateMetrics, IMAGES.app].map(imageString).sort());
   });
 
   test('request at most 1 CPU and 1.5 GiB in all (no memcached-sized requests), and every limit is set', () => {

@@ -54,6 +54,10 @@ describe('values.schema.json stops helm', () => {
     ['a remote-write endpoint with an unknown key', [], ['prometheus.remoteWrite.mimir.url=https://m.example/push', 'prometheus.remoteWrite.mimir.token=x'], '/prometheus/remoteWrite/mimir', /additional properties 'token' not allowed/],
     ['a key set to null (deleted)', ['app.image.tag=null'], [], '/app/image', /missing property 'tag'/],
     ['logAgent.kind neither promtail nor alloy', [], ['logAgent.kind=fluent-bit'], '/logAgent/kind', /value must be one of 'promtail', 'alloy'/],
+    ['a kube-state-metrics allowlist that is not resource=[label,...]', [], ['kubeStateMetrics.metricLabelsAllowlist=pods=app'], '/kubeStateMetrics/metricLabelsAllowlist', /does not match pattern/],
+    ['a kube-state-metrics allowlist of "*"', [], ['kubeStateMetrics.metricLabelsAllowlist=pods=[*]'], '/kubeStateMetrics/metricLabelsAllowlist', /'not' failed/],
+    ['a kubelet scrape interval below 10 s', ['kubelet.scrapeIntervalSeconds=5'], [], '/kubelet/scrapeIntervalSeconds', /minimum: got 5, want 10/],
+    ['a relative kubelet CA file', [], ['kubelet.tls.caFile=ca.crt'], '/kubelet/tls/caFile', /does not match pattern/],
   ];
 
   test.each(cases)('%s', (_what, set, setString, pointer, message) => {
@@ -227,6 +231,9 @@ describe('values.schema.json mirrors the model', () => {
     { alertmanager: { storage: { storageClassName: 'fast' } } }, { alertmanager: { image: { tag: 'latest' } } },
     { kubelet: { enabled: false } }, { kubelet: { scrapeIntervalSeconds: 10 } }, { kubelet: { scrapeIntervalSeconds: 9 } }, { kubelet: { scrapeIntervalSeconds: 301 } },
     { kubelet: { tls: { caFile: 'relative/ca.crt' } } }, { kubelet: { tls: { insecureSkipVerify: true } } },
+    { kubeStateMetrics: { enabled: false } }, { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app],deployments=[team]' } },
+    { kubeStateMetrics: { metricLabelsAllowlist: 'pods=app' } }, { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[*]' } }, { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app,*]' } },
+    { kubeStateMetrics: { image: { tag: 'latest' } } }, { kubeStateMetrics: { resources: { requests: { cpu: '10x' } } } },
   ];
 
   test.each(edits.map((e) => [JSON.stringify(e), e] as const))('agrees with the model on %s', (_name, edit) => {

@@ -22,7 +22,7 @@ const CONTAINERS: NodeContainer[] = [
 /** The kubelet jobs of the Kubernetes prometheus.yml for `input`, pointed at the stand-in, scraping every second. */
 function kubeletConfig(input: StackInput, port: number, caCrt?: string): { config: Json; files: Record<string, string> } {
   const c = parseStackConfig(input);
-  const config: Json = renderKubernetesPrometheusConfig(c.prometheus, [], c.kubelet);
+  const config: Json = renderKubernetesPrometheusConfig(c.prometheus, { kubelet: c.kubelet });
   delete config.rule_files;
   config.global = { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
   config.scrape_configs = config.scrape_configs.filter((j: Json) => j.job_name === CADVISOR_JOB || j.job_name === KUBELET_JOB);
@@ -50,8 +50,8 @@ describe('the kubelet jobs in every Kubernetes rendering', () => {
   });
 
   test.each([
-    ['off', { kubelet: { enabled: false } }, ['kubernetes-pods']],
-    ['verifying with the cluster CA, every 60 s', { kubelet: { scrapeIntervalSeconds: 60, tls: { verify: true, caFile: SERVICE_ACCOUNT_CA_FILE } } }, ['kubernetes-pods', CADVISOR_JOB, KUBELET_JOB]],
+    ['off', { kubelet: { enabled: false } }, ['kubernetes-pods', 'kube-state-metrics']],
+    ['verifying with the cluster CA, every 60 s', { kubelet: { scrapeIntervalSeconds: 60, tls: { verify: true, caFile: SERVICE_ACCOUNT_CA_FILE } } }, ['kubernetes-pods', CADVISOR_JOB, KUBELET_JOB, 'kube-state-metrics']],
   ] as const)('%s: cdk8s and the chart render the same jobs', (_name, input, jobNames) => {
     const cdk8s = parse(find(synthObjects(input as StackInput), 'ConfigMap', 'prometheus-config', 'monitoring').data['prometheus.yml']).scrape_configs;
     expect(cdk8s.map((j: Json) => j.job_name)).toEqual(jobNames);
@@ -59,7 +59,7 @@ describe('the kubelet jobs in every Kubernetes rendering', () => {
     const set = [`kubelet.enabled=${k.enabled ?? true}`, ...(k.scrapeIntervalSeconds ? [`kubelet.scrapeIntervalSeconds=${k.scrapeIntervalSeconds}`] : []), ...(k.tls ? [`kubelet.tls.verify=${k.tls.verify}`, `kubelet.tls.caFile=${k.tls.caFile}`] : [])];
     const chart = parse(find(helmTemplate({ set }), 'ConfigMap', 'prometheus-config', 'monitoring').data['prometheus.yml']).scrape_configs;
     expect(chart).toEqual(cdk8s);
-    if (k.tls) for (const job of cdk8s.slice(1)) expect([job.scrape_interval, job.tls_config]).toEqual(['60s', { ca_file: SERVICE_ACCOUNT_CA_FILE }]);
+    if (k.tls) for (const job of cdk8s.slice(1, 3)) expect([job.scrape_interval, job.tls_config]).toEqual(['60s', { ca_file: SERVICE_ACCOUNT_CA_FILE }]);
   });
 
   test('the configs pass promtool check config, with verification off and on', () => {

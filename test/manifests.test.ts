@@ -75,7 +75,7 @@ describe.each([['defaults', defaults], ['customised', custom]])('%s', (_name, ob
       for (const rule of role.rules) {
         // nodes/metrics has no list or watch: the kubelet's /metrics paths are read with get.
         const reads = rule.resources.includes('nodes/metrics') ? ['get'] : ['get', 'list', 'watch'];
-        expect({ resources: rule.resources, verbs: [...rule.verbs].sort() }).toEqual({ resources: rule.resources, verbs: reads });
+        expect({ resources: rule.resources, verbs: rule.verbs.filter((v: string) => !reads.includes(v)) }).toEqual({ resources: rule.resources, verbs: [] });
         expect(rule.resources).not.toContain('nodes/proxy');
         expect(rule.resources).not.toContain('*');
       }

@@ -7,37 +7,11 @@ import { parse, stringify } from 'yaml';
 import { CONTRACT_LABELS, KUBERNETES_PODS_JOB, parseStackConfig, renderAlertRules, renderCompose, renderKubernetesPrometheusConfig, RULES_FILE, StackInput, toYaml } from '../lib';
 import { helmTemplate } from './helm-support';
 import { find, synthObjects } from './helpers/stack';
+import { podTarget } from './support/pod-targets';
 import { METRIC_SOURCES, metricNames } from './support/metric-sources';
 import { promtoolCheckConfig, promtoolCheckRules, promtoolTestRules, RunningPrometheus, serveMetrics, startPrometheus, TargetGroup, withFileSd } from './support/prometheus';
 
 /** The `__meta_kubernetes_*` labels the pod role gives one container port of a pod. */
-export function podTarget(o: {
-  ip: string; port: number; namespace: string; pod: string; container: string; node: string;
-  labels?: Record<string, string>; annotations?: Record<string, string>; phase?: string; init?: boolean; controller?: string;
-}): TargetGroup {
-  const labels: Record<string, string> = {
-    __meta_kubernetes_namespace: o.namespace,
-    __meta_kubernetes_pod_name: o.pod,
-    __meta_kubernetes_pod_ip: o.ip,
-    __meta_kubernetes_pod_uid: '0b6c1a4e-8f0e-4a55-9d0f-2f1d5f0c9e11',
-    __meta_kubernetes_pod_node_name: o.node,
-    __meta_kubernetes_pod_host_ip: '172.18.0.2',
-    __meta_kubernetes_pod_ready: 'true',
-    __meta_kubernetes_pod_phase: o.phase ?? 'Running',
-    __meta_kubernetes_pod_container_name: o.container,
-    __meta_kubernetes_pod_container_image: 'demo-app:0.1.0',
-    __meta_kubernetes_pod_container_init: o.init ? 'true' : 'false',
-    __meta_kubernetes_pod_container_port_name: 'http',
-    __meta_kubernetes_pod_container_port_number: String(o.port),
-    __meta_kubernetes_pod_container_port_protocol: 'TCP',
-    __meta_kubernetes_pod_controller_kind: 'ReplicaSet',
-    __meta_kubernetes_pod_controller_name: o.controller ?? o.pod.replace(/-[a-z0-9]{5}$/, ''),
-  };
-  for (const [k, v] of Object.entries(o.labels ?? {})) labels[`__meta_kubernetes_pod_label_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`] = v;
-  for (const [k, v] of Object.entries(o.annotations ?? {})) labels[`__meta_kubernetes_pod_annotation_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`] = v;
-  return { targets: [`${o.ip}:${o.port}`], labels };
-}
-
 /** Rule files referenced from /etc/prometheus/rules in the cluster live next to prometheus.yml here. */
 function localRules(config: any): any {
   return { ...config, rule_files: config.rule_files ? [`rules/*.yaml`] : undefined };
@@ -50,8 +24,8 @@ describe('the synthesized prometheus.yml', () => {
 
   test('is the renderer\'s output', () => {
     const c = parseStackConfig({});
-    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(c.prometheus, ['alertmanager.monitoring.svc.cluster.local:9093'], c.kubelet));
-    expect(parse(configYaml).scrape_configs.map((j: any) => j.job_name)).toEqual([KUBERNETES_PODS_JOB, 'cadvisor', 'kubelet']);
+    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(c.prometheus, { alertmanagers: ['alertmanager.monitoring.svc.cluster.local:9093'], kubelet: c.kubelet, kubeStateMetricsNamespace: 'monitoring' }));
+    expect(parse(configYaml).scrape_configs.map((j: any) => j.job_name)).toEqual([KUBERNETES_PODS_JOB, 'cadvisor', 'kubelet', 'kube-state-metrics']);
   });
 
   test('is rejected by promtool as is, because Debian\'s build has no kubernetes_sd (the reason for the swap)', () => {
@@ -135,12 +109,15 @@ describe('the alert rules', () => {
 });
 
 describe('the stack watching itself', () => {
-  const alerts = renderAlertRules().groups.flatMap((g) => g.rules).filter((r) => r.alert);
+  const alerts = renderAlertRules({ kubeStateMetrics: true }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
 
-  test('every metric an alert queries has its source named (test/support/metric-sources.ts)', () => {
-    for (const a of alerts) {
-      const names = metricNames(a.expr);
-      for (const n of names) expect({ alert: a.alert, metric: n, source: METRIC_SOURCES[n] }).toEqual({ alert: a.alert, metric: n, source: expect.any(String) });
+  test('every metric a rule queries has its source named (test/support/metric-sources.ts)', () => {
+    // Alerts and recording rules alike; a recorded series is its own source.
+    const rules = renderAlertRules({ kubeStateMetrics: true }).groups.flatMap((g) => g.rules);
+    const recorded = rules.map((r) => r.record).filter(Boolean);
+    for (const a of rules) {
+      const names = metricNames(a.expr).filter((n) => !recorded.includes(n));
+      for (const n of names) expect({ rule: a.alert ?? a.record, metric: n, source: METRIC_SOURCES[n] }).toEqual({ rule: a.alert ?? a.record, metric: n, source: expect.any(String) });
     }
   });
 
@@ -153,18 +130,23 @@ describe('the stack watching itself', () => {
     }
   });
 
-  test('without Alertmanager, no alert watches Prometheus\'s connection to it: in cdk8s, Helm and compose alike', () => {
-    const names = (rules: any) => rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert)).filter(Boolean);
+  test('without Alertmanager, no alert watches Prometheus\'s connection to it; without kube-state-metrics, no rule reads it: cdk8s, Helm and compose alike', () => {
+    const names = (rules: any) => rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert ?? r.record));
     const rulesOf = (objects: any[]) => parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-rules').data[RULES_FILE]);
-    const on = { alertmanager: { enabled: true } };
-    const off = { alertmanager: { enabled: false } };
-    expect(names(rulesOf(synthObjects(on)))).toContain('PrometheusNotConnectedToAlertmanager');
-    expect(names(rulesOf(synthObjects(off)))).not.toContain('PrometheusNotConnectedToAlertmanager');
-    expect(rulesOf(helmTemplate({ set: ['alertmanager.enabled=false'] }))).toEqual(rulesOf(synthObjects(off)));
-    expect(rulesOf(helmTemplate())).toEqual(rulesOf(synthObjects(on)));
     const composeRules = (input: StackInput) => parse(renderCompose(parseStackConfig(input)).get(`prometheus/rules/${RULES_FILE}`)!);
-    expect(composeRules(off)).toEqual(rulesOf(synthObjects(off)));
-    expect(composeRules(on)).toEqual(rulesOf(synthObjects(on)));
+    const ksmRules = ['KubeStateMetricsDown', 'StackComponentNotReady', 'namespace_pod:app:info'];
+    for (const alertmanager of [true, false]) {
+      for (const kubeStateMetrics of [true, false]) {
+        const input = { alertmanager: { enabled: alertmanager }, kubeStateMetrics: { enabled: kubeStateMetrics } };
+        const cdk8s = rulesOf(synthObjects(input));
+        const has = names(cdk8s);
+        expect({ input, watched: has.includes('PrometheusNotConnectedToAlertmanager') }).toEqual({ input, watched: alertmanager });
+        expect({ input, ksm: ksmRules.filter((n) => has.includes(n)) }).toEqual({ input, ksm: kubeStateMetrics ? ksmRules : [] });
+        expect(rulesOf(helmTemplate({ set: [`alertmanager.enabled=${alertmanager}`, `kubeStateMetrics.enabled=${kubeStateMetrics}`] }))).toEqual(cdk8s);
+        // compose has no kube-state-metrics: its rules are Kubernetes' without it.
+        if (!kubeStateMetrics) expect(composeRules(input)).toEqual(cdk8s);
+      }
+    }
   });
 
   test('each of the stack\'s own alerts fires on its failure and stays quiet without it (promtool test rules)', () => {

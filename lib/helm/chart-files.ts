@@ -6,6 +6,10 @@
  *
  * `npm run synth` regenerates them (lib/synth.ts); test/helm-generated.test.ts fails when they drift.
  */
+import {
+  KUBE_STATE_METRICS_IMAGE_FACTS, KUBE_STATE_METRICS_LIVE_PATH, KUBE_STATE_METRICS_PORT, KUBE_STATE_METRICS_PORT_NAME, KUBE_STATE_METRICS_READY_PATH,
+  KUBE_STATE_METRICS_TELEMETRY_PORT, KUBE_STATE_METRICS_TELEMETRY_PORT_NAME, kubeStateMetricsArgs, kubeStateMetricsRules,
+} from '../components/kube-state-metrics';
 import { ALERTMANAGER_CONFIG_FILE, ALERTMANAGER_DATA_DIR, ALERTMANAGER_HEALTHY_PATH, ALERTMANAGER_IMAGE_FACTS, ALERTMANAGER_PORT, ALERTMANAGER_READY_PATH, ALERTMANAGER_SECRET_FILES, ALERTMANAGER_SECRETS_DIR, alertmanagerFlags } from '../components/alertmanager';
 import { alertmanagerConfigInput, renderAlertmanagerConfig } from '../render/alertmanager-config';
 import * as fs from 'fs';
@@ -18,12 +22,13 @@ import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, 
 import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags } from '../components/loki';
 import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags } from '../components/prometheus';
 import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags } from '../components/promtail';
-import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
+import { renderAlertRules, RULES_DEPEND_ON, RULES_FILE } from '../render/alert-rules';
 import { renderAlloyKubernetesConfig } from '../render/alloy-config';
 import { dashboardVariants } from '../render/dashboards';
+import { everyCombination, variantName } from '../render/variants';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderLokiConfig } from '../render/loki-config';
-import { kubeletScrapeConfigs, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
+import { kubeletScrapeConfigs, kubeStateMetricsScrapeConfig, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
 import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
 import { chartValues, renderValuesYaml } from './values';
@@ -62,6 +67,13 @@ export function componentFacts(): Record<string, object> {
       secretsDir: ALERTMANAGER_SECRETS_DIR, secretFiles: { ...ALERTMANAGER_SECRET_FILES }, readyPath: ALERTMANAGER_READY_PATH,
       healthyPath: ALERTMANAGER_HEALTHY_PATH, args: alertmanagerFlags(),
     },
+    kubeStateMetrics: {
+      uid: KUBE_STATE_METRICS_IMAGE_FACTS.user.uid, port: KUBE_STATE_METRICS_PORT, portName: KUBE_STATE_METRICS_PORT_NAME,
+      telemetryPort: KUBE_STATE_METRICS_TELEMETRY_PORT, telemetryPortName: KUBE_STATE_METRICS_TELEMETRY_PORT_NAME,
+      livePath: KUBE_STATE_METRICS_LIVE_PATH, readyPath: KUBE_STATE_METRICS_READY_PATH,
+      // The arguments with the allowlist left to the template (the values' metricLabelsAllowlist).
+      args: kubeStateMetricsArgs('${metricLabelsAllowlist}'), rules: kubeStateMetricsRules(),
+    },
     // The helm test pods' image when a release upgraded from 0.1.0 with --reuse-values has no tests block.
     testsImage: { ...chartValues(parseStackConfig({})).tests.image },
     // The host directories the log agents read.
@@ -97,12 +109,17 @@ export function renderChartFiles(): Map<string, string> {
   files.set('files/prometheus/scrape-configs.yaml',
     header('lib/render/prometheus-config.ts (renderKubernetesPrometheusConfig: scrape_configs)') +
     toYaml(renderKubernetesPrometheusConfig(c.prometheus).scrape_configs));
+  files.set('files/prometheus/kube-state-metrics-scrape-config.yaml',
+    header('lib/render/prometheus-config.ts (kubeStateMetricsScrapeConfig; the namespace set by the template)') +
+    toYaml(kubeStateMetricsScrapeConfig(c.namespace)));
   files.set('files/prometheus/kubelet-scrape-configs.yaml',
     header('lib/render/prometheus-config.ts (kubeletScrapeConfigs; scrape_interval and tls_config set by the template)') +
     toYaml(kubeletScrapeConfigs(c.kubelet)));
-  // The rules, with Alertmanager (its connection watched) and without: the templates take the one that applies.
-  for (const [dir, alertmanager] of [['rules', true], ['rules-without-alertmanager', false]] as const) {
-    files.set(`files/prometheus/${dir}/${RULES_FILE}`, header(`lib/render/alert-rules.ts (renderAlertRules, alertmanager: ${alertmanager})`) + toYaml(renderAlertRules({ alertmanager })));
+  // The rules in every variant of what they depend on (Alertmanager, kube-state-metrics), rules/<variant>/:
+  // the templates take the one the values call for (observability-stack.rulesDir).
+  for (const on of everyCombination(RULES_DEPEND_ON)) {
+    files.set(`files/prometheus/rules/${variantName(RULES_DEPEND_ON, on)}/${RULES_FILE}`,
+      header(`lib/render/alert-rules.ts (renderAlertRules ${JSON.stringify(on)})`) + toYaml(renderAlertRules(on)));
   }
 
   // loki.yaml: all static but limits_config.retention_period and ingester (the WAL replay ceiling, from the

@@ -39,6 +39,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
       logAgent: props.logAgent,
       alertmanager: props.alertmanager,
       grafana: props.grafana,
+      kubeStateMetrics: props.kubeStateMetrics,
       kubelet: props.kubelet,
       tests: {},
       // Passed down by a parent chart when this one is a subchart; nothing here reads it.
@@ -49,9 +50,11 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
   const p = root.properties;
 
   // Reshape where the chart's values differ from the model's input.
-  for (const block of [p.app, p.prometheus, p.loki, p.logAgent.properties.promtail, p.logAgent.properties.alloy, p.alertmanager, p.grafana]) {
+  for (const block of [p.app, p.prometheus, p.loki, p.logAgent.properties.promtail, p.logAgent.properties.alloy, p.alertmanager, p.grafana, p.kubeStateMetrics]) {
     block.properties.image = chartImage(block.properties.image);
   }
+  // The model refuses a "*" in the allowlist with a refinement, beyond toJSONSchema: as a pattern it must not match.
+  p.kubeStateMetrics.properties.metricLabelsAllowlist.not = { pattern: '[[,]\\*[\\],]' };
   for (const block of [p.prometheus, p.loki, p.alertmanager, p.grafana]) {
     const cls = block.properties.storage.properties.storageClassName;
     block.properties.storage.properties.storageClassName = orEmpty(cls);
@@ -70,7 +73,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
   };
   // The model's per-toleration rules (lib/config.ts, as the API server's ValidateTolerations), which
   // z.toJSONSchema cannot carry: as JSON Schema conditions.
-  for (const block of [p.app, p.prometheus, p.loki, p.logAgent, p.alertmanager, p.grafana]) {
+  for (const block of [p.app, p.prometheus, p.loki, p.logAgent, p.alertmanager, p.grafana, p.kubeStateMetrics]) {
     block.properties.tolerations.items.allOf = [
       { if: { not: { required: ['key'] } }, then: { required: ['operator'], properties: { operator: { const: 'Exists' } } } },
       { if: { required: ['operator'], properties: { operator: { const: 'Exists' } } }, then: { not: { required: ['value'] } } },
@@ -90,7 +93,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
 }
 
 /** Keys the schema does not require: added after 0.1.0 and read by the templates with a default. */
-const OPTIONAL_KEYS = ['tests', 'alertmanager', 'kubelet', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
+const OPTIONAL_KEYS = ['tests', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {

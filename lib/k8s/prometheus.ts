@@ -27,6 +27,8 @@ export interface PrometheusProps {
   readonly alertmanagers?: readonly string[];
   /** The kubelet jobs' settings: the model's `kubelet` block. @default the model's defaults */
   readonly kubelet?: KubeletSettings;
+  /** Whether kube-state-metrics runs in Prometheus's namespace (its job is added). @default false */
+  readonly kubeStateMetrics?: boolean;
 }
 
 export class Prometheus extends Construct {
@@ -52,13 +54,17 @@ export class Prometheus extends Construct {
     const kubelet = props.kubelet ?? defaults.kubelet;
     const identity = new PodReader(this, 'identity', { name, namespace: ns, labels, nodeMetrics: kubelet.enabled });
 
-    this.configYaml = toYaml(renderKubernetesPrometheusConfig(p, props.alertmanagers ?? [], kubelet));
+    this.configYaml = toYaml(renderKubernetesPrometheusConfig(p, {
+      alertmanagers: props.alertmanagers ?? [],
+      kubelet,
+      ...(props.kubeStateMetrics ? { kubeStateMetricsNamespace: ns } : {}),
+    }));
     const configData = { 'prometheus.yml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, namespace: ns, labels },
       data: configData,
     });
-    const ruleOptions = { alertmanager: (props.alertmanagers ?? []).length > 0 };
+    const ruleOptions = { alertmanager: (props.alertmanagers ?? []).length > 0, kubeStateMetrics: props.kubeStateMetrics ?? false };
     const rulesData: Record<string, string> = p.alertRules ? { [RULES_FILE]: toYaml(renderAlertRules(ruleOptions)) } : {};
     const rules = new k8s.KubeConfigMap(this, 'rules', {
       metadata: { name: `${name}-rules`, namespace: ns, labels },

@@ -2,6 +2,7 @@
  * ObservabilityStack: the whole stack as cdk8s charts: a namespaces chart first (so one
  * `kubectl apply -f dist/` pass works on a fresh cluster), then the stack itself.
  */
+import { KubeStateMetrics } from './kube-state-metrics';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { parseStackConfig, StackConfig, StackInput } from '../config';
@@ -35,6 +36,8 @@ export class ObservabilityStack extends Chart {
   public readonly loki?: Loki;
   /** The node log agent shipping pod logs to Loki, when `loki.enabled`: Promtail or Alloy (`logAgent.kind`). */
   public readonly logAgent?: Promtail | Alloy;
+  /** kube-state-metrics, when `kubeStateMetrics.enabled`. */
+  public readonly kubeStateMetrics?: KubeStateMetrics;
   /** Alertmanager, when `alertmanager.enabled`. */
   public readonly alertmanager?: Alertmanager;
   /** Grafana, when `grafana.enabled`. */
@@ -48,7 +51,10 @@ export class ObservabilityStack extends Chart {
     this.addDependency(this.namespaces);
     const { namespace, clusterDomain } = config;
     const alertmanagers = config.alertmanager.enabled ? [alertmanagerAddress(namespace, clusterDomain)] : [];
-    this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus, alertmanagers, kubelet: config.kubelet });
+    this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus, alertmanagers, kubelet: config.kubelet, kubeStateMetrics: config.kubeStateMetrics.enabled });
+    if (config.kubeStateMetrics.enabled) {
+      this.kubeStateMetrics = new KubeStateMetrics(this, 'kube-state-metrics', { namespace, settings: config.kubeStateMetrics });
+    }
     if (config.app.enabled) {
       this.app = new DemoApp(this, 'app', { settings: config.app, clusterDomain, scrapeIntervalSeconds: config.prometheus.scrapeIntervalSeconds });
     }

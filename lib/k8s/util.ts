@@ -106,6 +106,6 @@ export function singlePodDeploymentSpec(
     replicas: 1,
     strategy: { type: 'Recreate' },
     selector: { matchLabels: selectorLabels(name) },
-    template: { metadata: { labels, annotations }, spec: pod },
+    template: { metadata: { labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) }, spec: pod },
   };
 }

@@ -33,16 +33,48 @@ export const NOTIFICATION_ERROR_RATIO_THRESHOLD = 0.01;
 /** Share of prometheus.retentionSize the blocks use, above which it alerts (size, not days, decides retention). */
 export const RETENTION_SIZE_RATIO_THRESHOLD = 0.9;
 
-/** What the rules depend on: whether Prometheus sends to an Alertmanager (its connection is then watched). */
+/**
+ * What the rules depend on: whether Prometheus sends to an Alertmanager (its connection is then watched), and
+ * whether kube-state-metrics runs (the `app` of container series, and the alerts that read the cluster's
+ * objects). The Helm chart carries one rule file per combination (RULES_DEPEND_ON, lib/render/variants.ts).
+ */
 export interface AlertRulesOptions {
   /** @default true */
   readonly alertmanager?: boolean;
+  /** @default false */
+  readonly kubeStateMetrics?: boolean;
+}
+
+/** The options the rule file varies by, in the order of its variants' names. */
+export const RULES_DEPEND_ON = ['alertmanager', 'kubeStateMetrics'] as const;
+
+/** The recording rule that gives each pod its `app` (see kubernetesPodAppRules). */
+export const POD_APP_RECORD = 'namespace_pod:app:info';
+
+/**
+ * One series per pod, value 1, with the pod's `app` as the log agent and the pod job compute it: the pod's
+ * `app.kubernetes.io/name` label, else its `app` label (both from kube_pod_labels, by kube-state-metrics'
+ * --metric-labels-allowlist), else its controller's name without a ReplicaSet's hash (kube_pod_info's
+ * created_by_name), else the pod's name. Join it on (namespace, pod) to give cAdvisor's series their `app`.
+ */
+export function kubernetesPodAppRules(): Rule[] {
+  return [{
+    record: POD_APP_RECORD,
+    expr:
+      'max by (namespace, pod, app) (' +
+      'label_replace(kube_pod_labels{label_app_kubernetes_io_name!=""}, "app", "$1", "label_app_kubernetes_io_name", "(.+)")' +
+      ' or on (namespace, pod) label_replace(kube_pod_labels{label_app!=""}, "app", "$1", "label_app", "(.+)")' +
+      ' or on (namespace, pod) label_replace(kube_pod_info{created_by_name!=""}, "app", "$1", "created_by_name", "([0-9a-z-.]+?)(-[0-9a-f]{8,10})?")' +
+      ' or on (namespace, pod) label_replace(kube_pod_info, "app", "$1", "pod", "(.+)"))',
+  }];
 }
 
 export function renderAlertRules(options: AlertRulesOptions = {}): { groups: RuleGroup[] } {
   const alertmanager = options.alertmanager ?? true;
+  const kubeStateMetrics = options.kubeStateMetrics ?? false;
   return {
     groups: [
+      ...(kubeStateMetrics ? [{ name: 'pod-app', rules: kubernetesPodAppRules() }] : []),
       {
         name: 'stack-targets',
         rules: [
@@ -69,6 +101,18 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
               runbook: 'First: the target\'s error on Prometheus\'s /targets page: 401/403 is RBAC (nodes/metrics), an x509 error is kubelet.tls, a timeout is the node (kubectl get node {{ $labels.node }}).',
             },
           },
+          ...(kubeStateMetrics ? [{
+            alert: 'KubeStateMetricsDown',
+            // absent(): with its pod gone there is no target at all, and no `up` to be 0.
+            expr: 'absent(up{job="kube-state-metrics"} == 1)',
+            for: '15m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'kube-state-metrics cannot be scraped',
+              description: 'Prometheus has had no kube-state-metrics target up for 15 minutes: restarts, OOM kills, readiness and the `app` of container series are missing.',
+              runbook: 'First: its pod (kubectl -n <stack namespace> get pod -l app.kubernetes.io/name=kube-state-metrics) and its log; 403s there mean its ClusterRole lacks a resource it was told to list.',
+            },
+          }] : []),
           {
             alert: 'PrometheusRuleEvaluationFailures',
             expr: 'increase(prometheus_rule_evaluation_failures_total[5m]) > 0',
@@ -97,6 +141,19 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
               runbook: 'First: the pod\'s state and its last restart reason (kubectl -n {{ $labels.namespace }} describe pod {{ $labels.pod }}; on compose, docker compose ps and logs {{ $labels.app }}).',
             },
           },
+          ...(kubeStateMetrics ? [{
+            alert: 'StackComponentNotReady',
+            // Scraped but not ready (Loki while its ring is not joined, Grafana without its database): the
+            // kubelet's readiness probe says so, and kube-state-metrics reports it.
+            expr: `kube_pod_container_status_ready{container=~"${STACK_APPS.join('|')}"} == 0`,
+            for: '10m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: '{{ $labels.container }} ({{ $labels.namespace }}/{{ $labels.pod }}) of the stack is not ready',
+              description: 'Its readiness probe has failed for 10 minutes: Kubernetes sends it no traffic through its Service.',
+              runbook: 'First: the probe\'s failure in the pod\'s events (kubectl -n {{ $labels.namespace }} describe pod {{ $labels.pod }}), then the container\'s log.',
+            },
+          }] : []),
           {
             alert: 'LokiRequestErrors',
             expr:

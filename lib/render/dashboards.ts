@@ -23,6 +23,7 @@ import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { STACK_APPS } from './alert-rules';
+import { everyCombination, variantName } from './variants';
 import { LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './grafana-provisioning';
 
 /** File name (in the provider's directory) of the app dashboard. */
@@ -321,8 +322,7 @@ export function renderDashboards(options: DashboardOptions): Map<string, string>
  * The Helm chart computes the same name from its values (templates/grafana/configmap-dashboards.yaml).
  */
 export function dashboardVariant(spec: DashboardSpec, options: DashboardOptions): string {
-  const on = spec.dependsOn.filter((name) => options[name]);
-  return on.length > 0 ? on.join('-') : 'none';
+  return variantName(spec.dependsOn, { ...options });
 }
 
 /** The chart's index of dashboards: each file, its directory of variants, and the components it depends on. */
@@ -340,8 +340,8 @@ export function dashboardVariants(): { index: DashboardIndex; files: Map<string,
   for (const spec of DASHBOARDS) {
     const dir = spec.file.replace(/\.json$/, '');
     index.dashboards.push({ file: spec.file, dir, dependsOn: [...spec.dependsOn] });
-    for (let mask = 0; mask < 1 << spec.dependsOn.length; mask++) {
-      const options: DashboardOptions = { loki: false, alertmanager: false, ...Object.fromEntries(spec.dependsOn.map((name, i) => [name, (mask & (1 << i)) !== 0])) };
+    for (const on of everyCombination(spec.dependsOn)) {
+      const options: DashboardOptions = { loki: false, alertmanager: false, ...on };
       files.set(`${dir}/${dashboardVariant(spec, options)}.json`, toJson(spec.build(options)));
     }
   }

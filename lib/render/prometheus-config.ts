@@ -5,12 +5,15 @@
 import { KubeletSettings, PrometheusSettings } from '../config';
 import { kubernetesContractRules, RelabelRule } from './relabel';
 import { PROMETHEUS_RULES_DIR } from '../components/prometheus';
+import { KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT_NAME } from '../components/kube-state-metrics';
 
 /** Name of the job that discovers annotated pods. */
 export const KUBERNETES_PODS_JOB = 'kubernetes-pods';
 /** The kubelet jobs, named as kubernetes-mixin's selectors expect them (job="cadvisor", job="kubelet"). */
 export const CADVISOR_JOB = 'cadvisor';
 export const KUBELET_JOB = 'kubelet';
+/** kube-state-metrics' job, named as kubernetes-mixin's selectors expect it (job="kube-state-metrics"). */
+export const KUBE_STATE_METRICS_JOB = 'kube-state-metrics';
 /** The kubelet's HTTPS port, which node discovery gives each node's target (status.daemonEndpoints). */
 export const KUBELET_PORT = 10250;
 /** The service-account token Prometheus authenticates to the kubelets with (checked by TokenReview). */
@@ -140,13 +143,45 @@ export function alertingSection(targets: readonly string[]): Record<string, unkn
  * the stack's own components included (Prometheus scrapes itself that way too, with the same labels as
  * everything else), and, when `kubelet` is given and on, every node's kubelet.
  */
-export function renderKubernetesPrometheusConfig(p: PrometheusSettings, alertmanagers: readonly string[] = [], kubelet?: KubeletSettings): PrometheusConfig {
+export function renderKubernetesPrometheusConfig(p: PrometheusSettings, options: KubernetesScrapeOptions = {}): PrometheusConfig {
   return prometheusConfig(p, [
     {
       job_name: KUBERNETES_PODS_JOB,
       kubernetes_sd_configs: [{ role: 'pod' }],
       relabel_configs: podAnnotationRelabelRules(),
     },
-    ...(kubelet?.enabled ? kubeletScrapeConfigs(kubelet) : []),
-  ], alertmanagers);
+    ...(options.kubelet?.enabled ? kubeletScrapeConfigs(options.kubelet) : []),
+    ...(options.kubeStateMetricsNamespace !== undefined ? [kubeStateMetricsScrapeConfig(options.kubeStateMetricsNamespace)] : []),
+  ], options.alertmanagers ?? []);
+}
+
+/** What the Kubernetes prometheus.yml holds besides the pod job. */
+export interface KubernetesScrapeOptions {
+  /** Alertmanagers to send alerts to, host:port. @default none */
+  readonly alertmanagers?: readonly string[];
+  /** The kubelet jobs, when on. @default none */
+  readonly kubelet?: KubeletSettings;
+  /** The namespace kube-state-metrics runs in, when it does. @default none */
+  readonly kubeStateMetricsNamespace?: string;
+}
+
+/**
+ * kube-state-metrics' own job: its pod in the stack's namespace, its metrics port, found by its labels.
+ * `honor_labels`: its series describe other objects and carry their `namespace`, `pod` and `container`,
+ * which must win; and no contract labels of its own pod are added, which would otherwise be stamped on every
+ * series that lacks them (kube_node_info, kube_namespace_*), as the pod-annotation job would do.
+ */
+export function kubeStateMetricsScrapeConfig(namespace: string): ScrapeConfig {
+  return {
+    job_name: KUBE_STATE_METRICS_JOB,
+    honor_labels: true,
+    kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [namespace] } }],
+    relabel_configs: [
+      {
+        source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name', '__meta_kubernetes_pod_container_port_name'],
+        regex: `${KUBE_STATE_METRICS_NAME};${KUBE_STATE_METRICS_PORT_NAME}`,
+        action: 'keep',
+      },
+    ],
+  };
 }

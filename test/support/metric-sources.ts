@@ -32,12 +32,15 @@ export const METRIC_SOURCES: Record<string, string> = {
   promtail_sent_entries_total: 'grafana/loki@v3.6.11 clients/pkg/promtail/client/client.go:88 (label host)',
   loki_write_sent_entries_total: 'grafana/alloy@v1.18.1 internal/component/common/loki/client/metrics.go:49 (labels host, tenant)',
   alertmanager_notifications_total: 'prometheus/alertmanager@v0.34.0 notify/metrics.go:45 (label integration, every integration initialized at 0: metrics.go:111-139)',
+  kube_pod_container_status_ready: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:29 (STABLE; labels container, pod, namespace, uid)',
+  kube_pod_labels: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:13 (label_<name> per --metric-labels-allowlist)',
+  kube_pod_info: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:8 (labels node, created_by_kind, created_by_name, ...)',
   alertmanager_alerts: 'prometheus/alertmanager@v0.34.0 dispatch/metric.go:66 (label state: active, suppressed, unprocessed)',
 };
 
 /** The metric names in a PromQL expression: identifiers outside label matchers and ranges, less PromQL's own words. */
 export function metricNames(expr: string): string[] {
-  const promqlWords = /^(sum|count|max|min|avg|by|without|on|ignoring|or|and|unless|rate|increase|max_over_time|histogram_quantile|vector|label_replace)$/;
-  const stripped = expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').replace(/\b(by|without)\s*\([^)]*\)/g, '').replace(/"[^"]*"/g, '');
+  const promqlWords = /^(sum|count|max|min|avg|by|without|on|ignoring|group_left|group_right|or|and|unless|rate|irate|increase|max_over_time|histogram_quantile|vector|label_replace|absent|predict_linear|topk)$/;
+  const stripped = expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '').replace(/"[^"]*"/g, '');
   return [...new Set([...stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((n) => !promqlWords.test(n) && !/^[0-9]/.test(n)))];
 }

@@ -27,6 +27,11 @@ the renderers' output for every ci/ values file.
 {{- $jobs = append $jobs $job -}}
 {{- end -}}
 {{- end -}}
+{{- if (.Values.kubeStateMetrics | default dict).enabled -}}
+{{- $job := .Files.Get "files/prometheus/kube-state-metrics-scrape-config.yaml" | fromYaml -}}
+{{- $_ := set (index $job.kubernetes_sd_configs 0).namespaces "names" (list .Release.Namespace) -}}
+{{- $jobs = append $jobs $job -}}
+{{- end -}}
 {{- $_ := set $config "scrape_configs" $jobs -}}
 {{- $remoteWrite := list -}}
 {{- range $name, $endpoint := $p.remoteWrite -}}

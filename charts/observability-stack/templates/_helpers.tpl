@@ -141,12 +141,23 @@ pod-security.kubernetes.io/audit-version: latest
 {{- if (.Values.alertmanager | default dict).enabled }}true{{ end -}}
 {{- end -}}
 
-{{/* observability-stack.componentEnabled: "true" when the component named .name (a dashboard's dependsOn: loki, alertmanager) is deployed. */}}
+{{/* observability-stack.componentEnabled: "true" when the component named .name (a generated file's dependsOn: loki, alertmanager, kubeStateMetrics) is deployed. */}}
 {{- define "observability-stack.componentEnabled" -}}
 {{- if eq .name "loki" }}{{ if .context.Values.loki.enabled }}true{{ end }}
 {{- else if eq .name "alertmanager" }}{{ include "observability-stack.alertmanager.enabled" .context }}
+{{- else if eq .name "kubeStateMetrics" }}{{ if (.context.Values.kubeStateMetrics | default dict).enabled }}true{{ end }}
 {{- else }}{{ fail (printf "observability-stack.componentEnabled: no component %q" .name) }}
 {{- end -}}
+{{- end -}}
+
+{{/* observability-stack.kubeStateMetrics.labels: metadata labels of kube-state-metrics' objects. */}}
+{{- define "observability-stack.kubeStateMetrics.labels" -}}
+{{ include "observability-stack.labels" (dict "name" "kube-state-metrics" "component" "exporter" "version" .Values.kubeStateMetrics.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.kubeStateMetrics.selectorLabels: labels that select kube-state-metrics' pod. */}}
+{{- define "observability-stack.kubeStateMetrics.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" "kube-state-metrics" "context" .) }}
 {{- end -}}
 
 {{/* observability-stack.promtail.labels: metadata labels of Promtail's objects. */}}
@@ -274,9 +285,23 @@ observability-stack.testsImage: the image of the helm test pods, as JSON: tests.
 {{- (dig "image" (include "observability-stack.facts" . | fromYaml).testsImage (default dict .Values.tests)) | toJson -}}
 {{- end -}}
 
-{{/* observability-stack.rulesDir: the folder under files/prometheus/ holding the rules that apply: with Alertmanager's connection watched, or without. */}}
+{{/* observability-stack.rulesDir: the folder under files/prometheus/ holding the rule file that applies (lib/render/alert-rules.ts RULES_DEPEND_ON). */}}
 {{- define "observability-stack.rulesDir" -}}
-{{- if include "observability-stack.alertmanager.enabled" . }}rules{{ else }}rules-without-alertmanager{{ end -}}
+rules/{{ include "observability-stack.variant" (dict "dependsOn" (list "alertmanager" "kubeStateMetrics") "context" .) }}
+{{- end -}}
+
+{{/*
+observability-stack.variant: the name of the variant of a generated file for the components .dependsOn it
+depends on: those switched on, joined by "-", or "none" (lib/render/variants.ts variantName).
+*/}}
+{{- define "observability-stack.variant" -}}
+{{- $on := list -}}
+{{- range $component := .dependsOn -}}
+{{- if include "observability-stack.componentEnabled" (dict "name" $component "context" $.context) -}}
+{{- $on = append $on $component -}}
+{{- end -}}
+{{- end -}}
+{{- ternary (join "-" $on) "none" (gt (len $on) 0) -}}
 {{- end -}}
 
 {{/* observability-stack.alertmanagerAddress: Alertmanager's in-cluster host:port (Prometheus's alerting section). */}}
