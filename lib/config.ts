@@ -6,7 +6,7 @@
  * `STACK_CONFIG=path`); `parseStackConfig` fills in the defaults and checks every rule up front, so
  * synthesis fails before anything is written.
  */
-import { KUBE_STATE_METRICS_DEFAULT_ALLOWLIST } from './components/kube-state-metrics';
+import { KUBE_STATE_METRICS_APP_LABELS, KUBE_STATE_METRICS_DEFAULT_ALLOWLIST } from './components/kube-state-metrics';
 import { z } from 'zod';
 import { APP_ENVIRONMENT_NAMES } from './components/app';
 import { GRAFANA_PASSWORD_VARIABLES, GRAFANA_SETTINGS_NAMES } from './components/grafana';
@@ -117,6 +117,7 @@ export const RESERVED_ENVIRONMENT: ReservedEnvironment = {
   // Each log agent selects its node's pods by it.
   logAgent: ['HOSTNAME'],
   grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES],
+  kubeStateMetrics: [],
 };
 
 /** The model's rules across settings (lib/validate-stack.ts). */
@@ -279,6 +280,7 @@ const kubeStateMetricsSchema = z.strictObject({
   metricLabelsAllowlist: z.string()
     .regex(/^[a-z]+=\[[A-Za-z0-9._\/*-]+(,[A-Za-z0-9._\/*-]+)*\](,[a-z]+=\[[A-Za-z0-9._\/*-]+(,[A-Za-z0-9._\/*-]+)*\])*$/, { error: 'must be resource=[label,...] (comma-separated), e.g. pods=[app.kubernetes.io/name,app]' })
     .refine((v) => !/[[,]\*[\],]/.test(v), { error: 'must not list "*": every label of every object would become a series label' })
+    .refine((v) => KUBE_STATE_METRICS_APP_LABELS.every((l) => new RegExp(`(^|,)pods=\\[([^\\]]*,)?${l.replace(/\./g, '\\.')}[,\\]]`).test(v)), { error: `must keep pods=[${KUBE_STATE_METRICS_APP_LABELS.join(',')}]: the \`app\` of container series comes from them` })
     .default(KUBE_STATE_METRICS_DEFAULT_ALLOWLIST)
     .describe('the Kubernetes labels kube-state-metrics exports as label_* on kube_<resource>_labels, as resource=[label,...]; the stack\'s `app` needs pods=[app.kubernetes.io/name,app]. Every label added multiplies series: never "*".'),
   resources: resources({ cpuRequest: '10m', memoryRequest: '64Mi', cpuLimit: '100m', memoryLimit: '256Mi' }),

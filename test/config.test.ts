@@ -190,14 +190,18 @@ describe('bad input', () => {
     expect(() => parseStackConfig({ prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 }, kubelet: { enabled: false } })).not.toThrow();
   });
 
-  test('throws if kube-state-metrics\' label allowlist is not resource=[label,...], or lists "*"', () => {
+  test('throws if kube-state-metrics\' label allowlist is not resource=[label,...], lists "*", or drops the app labels', () => {
     expect(problems({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=app' } })).toEqual([
       'kubeStateMetrics.metricLabelsAllowlist must be resource=[label,...] (comma-separated), e.g. pods=[app.kubernetes.io/name,app], got "pods=app"',
+      'kubeStateMetrics.metricLabelsAllowlist must keep pods=[app.kubernetes.io/name,app]: the `app` of container series comes from them, got "pods=app"',
     ]);
-    expect(problems({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app],deployments=[*]' } })).toEqual([
-      'kubeStateMetrics.metricLabelsAllowlist must not list "*": every label of every object would become a series label, got "pods=[app],deployments=[*]"',
+    expect(problems({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app.kubernetes.io/name,app],deployments=[*]' } })).toEqual([
+      'kubeStateMetrics.metricLabelsAllowlist must not list "*": every label of every object would become a series label, got "pods=[app.kubernetes.io/name,app],deployments=[*]"',
     ]);
-    expect(() => parseStackConfig({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app.kubernetes.io/*,team]' } })).not.toThrow();
+    expect(problems({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=[team]' } })).toEqual([
+      'kubeStateMetrics.metricLabelsAllowlist must keep pods=[app.kubernetes.io/name,app]: the `app` of container series comes from them, got "pods=[team]"',
+    ]);
+    expect(() => parseStackConfig({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app.kubernetes.io/name,app,team.example.com/*]' } })).not.toThrow();
   });
 
   test('throws if a Slack channel, an email address or a relay is malformed', () => {

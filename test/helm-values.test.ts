@@ -55,7 +55,8 @@ describe('values.schema.json stops helm', () => {
     ['a key set to null (deleted)', ['app.image.tag=null'], [], '/app/image', /missing property 'tag'/],
     ['logAgent.kind neither promtail nor alloy', [], ['logAgent.kind=fluent-bit'], '/logAgent/kind', /value must be one of 'promtail', 'alloy'/],
     ['a kube-state-metrics allowlist that is not resource=[label,...]', [], ['kubeStateMetrics.metricLabelsAllowlist=pods=app'], '/kubeStateMetrics/metricLabelsAllowlist', /does not match pattern/],
-    ['a kube-state-metrics allowlist of "*"', [], ['kubeStateMetrics.metricLabelsAllowlist=pods=[*]'], '/kubeStateMetrics/metricLabelsAllowlist', /'not' failed/],
+    ['a kube-state-metrics allowlist of "*"', [], ['kubeStateMetrics.metricLabelsAllowlist=pods=[app.kubernetes.io/name\\,app]\\,deployments=[*]'], '/kubeStateMetrics/metricLabelsAllowlist', /'not' failed/],
+    ['a kube-state-metrics allowlist without the app labels', [], ['kubeStateMetrics.metricLabelsAllowlist=pods=[team]'], '/kubeStateMetrics/metricLabelsAllowlist', /does not match pattern/],
     ['a kubelet scrape interval below 10 s', ['kubelet.scrapeIntervalSeconds=5'], [], '/kubelet/scrapeIntervalSeconds', /minimum: got 5, want 10/],
     ['a relative kubelet CA file', [], ['kubelet.tls.caFile=ca.crt'], '/kubelet/tls/caFile', /does not match pattern/],
   ];
@@ -100,6 +101,8 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['a group interval above the repeat interval', ['alertmanager.groupIntervalSeconds=7200', 'alertmanager.repeatIntervalSeconds=3600'], [], { alertmanager: { groupIntervalSeconds: 7200, repeatIntervalSeconds: 3600 } }],
     ['a group interval above the default repeat interval', ['alertmanager.groupIntervalSeconds=21600'], [], { alertmanager: { groupIntervalSeconds: 21600 } }],
     ['kubelet TLS verification with no CA', ['kubelet.tls.verify=true'], [], { kubelet: { tls: { verify: true } } }],
+    ['a stack label on kube-state-metrics\' pods', [], ['kubeStateMetrics.podLabels.app\\.kubernetes\\.io/name=x'], { kubeStateMetrics: { podLabels: { 'app.kubernetes.io/name': 'x' } } }],
+    ['a scrape annotation on kube-state-metrics\' pods', [], ['kubeStateMetrics.podAnnotations.prometheus\\.io/scrape=true'], { kubeStateMetrics: { podAnnotations: { 'prometheus.io/scrape': 'true' } } }],
     ['a kubelet CA without verification', [], ['kubelet.tls.caFile=/etc/ca.crt'], { kubelet: { tls: { caFile: '/etc/ca.crt' } } }],
     ['a scrape timeout above the kubelet jobs\' interval', ['prometheus.scrapeIntervalSeconds=60', 'prometheus.scrapeTimeoutSeconds=45'], [], { prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 } }],
   ];
@@ -232,6 +235,7 @@ describe('values.schema.json mirrors the model', () => {
     { kubelet: { enabled: false } }, { kubelet: { scrapeIntervalSeconds: 10 } }, { kubelet: { scrapeIntervalSeconds: 9 } }, { kubelet: { scrapeIntervalSeconds: 301 } },
     { kubelet: { tls: { caFile: 'relative/ca.crt' } } }, { kubelet: { tls: { insecureSkipVerify: true } } },
     { kubeStateMetrics: { enabled: false } }, { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app],deployments=[team]' } },
+    { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app.kubernetes.io/name,app],deployments=[team]' } },
     { kubeStateMetrics: { metricLabelsAllowlist: 'pods=app' } }, { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[*]' } }, { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app,*]' } },
     { kubeStateMetrics: { image: { tag: 'latest' } } }, { kubeStateMetrics: { resources: { requests: { cpu: '10x' } } } },
   ];

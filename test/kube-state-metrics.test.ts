@@ -192,11 +192,17 @@ describe('kube-state-metrics alerts (promtool test rules)', () => {
     expect(result.ok).toBe(true);
   });
 
-  test('StackComponentNotReady fires for a stack container not ready for 10 minutes (Loki scraped but not ready), not for an app\'s', () => {
+  test('StackComponentNotReady fires for a stack container not ready for 10 minutes (Loki scraped but not ready), not for an app\'s or an evicted pod\'s', () => {
     const ready = (container: string, v: string) => ({ series: `kube_pod_container_status_ready{job="kube-state-metrics",namespace="monitoring",pod="${container}-0",container="${container}",uid="u"}`, values: v });
     const result = run([{
       interval: '1m',
-      input_series: [ready('loki', '0x20'), ready('grafana', '1x20'), { series: 'kube_pod_container_status_ready{job="kube-state-metrics",namespace="shop",pod="cart-0",container="cart",uid="u"}', values: '0x20' }],
+      input_series: [
+        ready('loki', '0x20'), ready('grafana', '1x20'),
+        { series: 'kube_pod_container_status_ready{job="kube-state-metrics",namespace="shop",pod="cart-0",container="cart",uid="u"}', values: '0x20' },
+        // An evicted Grafana pod: not ready for ever, but finished, so not counted.
+        { series: 'kube_pod_container_status_ready{job="kube-state-metrics",namespace="monitoring",pod="grafana-old",container="grafana",uid="v"}', values: '0x20' },
+        { series: 'kube_pod_status_phase{job="kube-state-metrics",namespace="monitoring",pod="grafana-old",phase="Failed",uid="v"}', values: '1x20' },
+      ],
       alert_rule_test: [
         { eval_time: '9m', alertname: 'StackComponentNotReady', exp_alerts: [] },
         {

@@ -109,11 +109,11 @@ describe('the alert rules', () => {
 });
 
 describe('the stack watching itself', () => {
-  const alerts = renderAlertRules({ kubeStateMetrics: true }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
+  const alerts = renderAlertRules({ kubeStateMetrics: true, kubelet: true }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
 
   test('every metric a rule queries has its source named (test/support/metric-sources.ts)', () => {
     // Alerts and recording rules alike; a recorded series is its own source.
-    const rules = renderAlertRules({ kubeStateMetrics: true }).groups.flatMap((g) => g.rules);
+    const rules = renderAlertRules({ kubeStateMetrics: true, kubelet: true }).groups.flatMap((g) => g.rules);
     const recorded = rules.map((r) => r.record).filter(Boolean);
     for (const a of rules) {
       const names = metricNames(a.expr).filter((n) => !recorded.includes(n));
@@ -134,19 +134,26 @@ describe('the stack watching itself', () => {
     const names = (rules: any) => rules.groups.flatMap((g: any) => g.rules.map((r: any) => r.alert ?? r.record));
     const rulesOf = (objects: any[]) => parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-rules').data[RULES_FILE]);
     const composeRules = (input: StackInput) => parse(renderCompose(parseStackConfig(input)).get(`prometheus/rules/${RULES_FILE}`)!);
-    const ksmRules = ['KubeStateMetricsDown', 'StackComponentNotReady', 'namespace_pod:app:info'];
+    const ksmRules = ['KubeStateMetricsDown', 'StackComponentNotReady', 'namespace_pod:app:info', 'KubePodCrashLooping', 'ContainerOOMKilled'];
     for (const alertmanager of [true, false]) {
       for (const kubeStateMetrics of [true, false]) {
-        const input = { alertmanager: { enabled: alertmanager }, kubeStateMetrics: { enabled: kubeStateMetrics } };
+        const input = { alertmanager: { enabled: alertmanager }, kubeStateMetrics: { enabled: kubeStateMetrics }, kubelet: { enabled: false } };
         const cdk8s = rulesOf(synthObjects(input));
         const has = names(cdk8s);
         expect({ input, watched: has.includes('PrometheusNotConnectedToAlertmanager') }).toEqual({ input, watched: alertmanager });
         expect({ input, ksm: ksmRules.filter((n) => has.includes(n)) }).toEqual({ input, ksm: kubeStateMetrics ? ksmRules : [] });
-        expect(rulesOf(helmTemplate({ set: [`alertmanager.enabled=${alertmanager}`, `kubeStateMetrics.enabled=${kubeStateMetrics}`] }))).toEqual(cdk8s);
+        expect(rulesOf(helmTemplate({ set: [`alertmanager.enabled=${alertmanager}`, `kubeStateMetrics.enabled=${kubeStateMetrics}`, 'kubelet.enabled=false'] }))).toEqual(cdk8s);
         // compose has no kube-state-metrics: its rules are Kubernetes' without it.
         if (!kubeStateMetrics) expect(composeRules(input)).toEqual(cdk8s);
       }
     }
+    // The kubelet's container alerts come with the kubelet jobs; memory against limits needs kube-state-metrics too.
+    const alertsWith = (kubelet: boolean, kubeStateMetrics: boolean) => names(rulesOf(synthObjects({ kubelet: { enabled: kubelet }, kubeStateMetrics: { enabled: kubeStateMetrics } })));
+    expect(alertsWith(true, true)).toEqual(expect.arrayContaining(['ContainerCPUThrottlingHigh', 'ContainerMemoryNearLimit']));
+    expect(alertsWith(true, false)).toContain('ContainerCPUThrottlingHigh');
+    expect(alertsWith(true, false)).not.toContain('ContainerMemoryNearLimit');
+    expect(alertsWith(false, true)).not.toContain('ContainerCPUThrottlingHigh');
+    expect(rulesOf(helmTemplate({ set: ['kubeStateMetrics.enabled=false'] }))).toEqual(rulesOf(synthObjects({ kubeStateMetrics: { enabled: false } })));
   });
 
   test('each of the stack\'s own alerts fires on its failure and stays quiet without it (promtool test rules)', () => {

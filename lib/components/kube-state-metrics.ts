@@ -63,8 +63,10 @@ export function kubeStateMetricsArgs(metricLabelsAllowlist: string): string[] {
   ];
 }
 
-/** The default allowlist: the pod labels the label contract's `app` comes from. */
-export const KUBE_STATE_METRICS_DEFAULT_ALLOWLIST = 'pods=[app.kubernetes.io/name,app]';
+/** The pod labels the label contract's `app` comes from (lib/render/relabel.ts): the allowlist must keep them. */
+export const KUBE_STATE_METRICS_APP_LABELS = ['app.kubernetes.io/name', 'app'] as const;
+/** The default allowlist: those labels. */
+export const KUBE_STATE_METRICS_DEFAULT_ALLOWLIST = `pods=[${KUBE_STATE_METRICS_APP_LABELS.join(',')}]`;
 
 /** The kube-state-metrics image: one static binary on distroless static-debian13, as `nobody`. */
 export const KUBE_STATE_METRICS_IMAGE_FACTS: ImageFacts = {

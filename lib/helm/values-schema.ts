@@ -10,6 +10,7 @@
  * chart's templates/validate.yaml checks those with the model's messages.
  */
 import { z } from 'zod';
+import { KUBE_STATE_METRICS_APP_LABELS } from '../components/kube-state-metrics';
 import { stackSchema } from '../config';
 import { ChartValues, defaultChartValues, valueDoc } from './values';
 
@@ -55,6 +56,8 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
   }
   // The model refuses a "*" in the allowlist with a refinement, beyond toJSONSchema: as a pattern it must not match.
   p.kubeStateMetrics.properties.metricLabelsAllowlist.not = { pattern: '[[,]\\*[\\],]' };
+  // And its second one, that the pods' app labels stay listed.
+  p.kubeStateMetrics.properties.metricLabelsAllowlist.allOf = KUBE_STATE_METRICS_APP_LABELS.map((l) => ({ pattern: `(^|,)pods=\\[([^\\]]*,)?${l.replace(/\./g, '\\.')}[,\\]]` }));
   for (const block of [p.prometheus, p.loki, p.alertmanager, p.grafana]) {
     const cls = block.properties.storage.properties.storageClassName;
     block.properties.storage.properties.storageClassName = orEmpty(cls);

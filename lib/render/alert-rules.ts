@@ -43,10 +43,81 @@ export interface AlertRulesOptions {
   readonly alertmanager?: boolean;
   /** @default false */
   readonly kubeStateMetrics?: boolean;
+  /** Whether Prometheus scrapes the kubelets (cAdvisor's container series). @default false */
+  readonly kubelet?: boolean;
 }
 
 /** The options the rule file varies by, in the order of its variants' names. */
-export const RULES_DEPEND_ON = ['alertmanager', 'kubeStateMetrics'] as const;
+export const RULES_DEPEND_ON = ['alertmanager', 'kubeStateMetrics', 'kubelet'] as const;
+
+/** Share of its memory limit a container's working set may reach before it alerts. */
+export const MEMORY_NEAR_LIMIT_RATIO = 0.9;
+/** Share of its CFS periods a container may be throttled in before it alerts (kubernetes-mixin's 25%). */
+export const CPU_THROTTLING_RATIO = 0.25;
+
+/**
+ * The containers' alerts, adapted from kubernetes-mixin (alerts/apps_alerts.libsonnet, alerts/resource_alerts.libsonnet,
+ * as kube-prometheus renders them): what kube-state-metrics knows (crash loops, OOM kills) and, with the kubelet's
+ * cAdvisor series, what only usage against limits shows.
+ */
+export function containerAlerts(o: { kubeStateMetrics: boolean; kubelet: boolean }): Rule[] {
+  const who = '{{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }})';
+  return [
+    ...(o.kubeStateMetrics ? [
+      {
+        alert: 'KubePodCrashLooping',
+        expr: 'max_over_time(kube_pod_container_status_waiting_reason{job="kube-state-metrics", reason="CrashLoopBackOff"}[5m]) >= 1',
+        for: '15m',
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: `${who} is crash looping`,
+          description: 'The container keeps exiting and Kubernetes waits longer before each restart (CrashLoopBackOff) for 15 minutes.',
+          runbook: `First: why it last exited (kubectl -n {{ $labels.namespace }} describe pod {{ $labels.pod }}: Last State), then its log before the exit (kubectl logs --previous).`,
+        },
+      },
+      {
+        alert: 'ContainerOOMKilled',
+        expr:
+          'kube_pod_container_status_last_terminated_reason{job="kube-state-metrics", reason="OOMKilled"} == 1' +
+          ' and on (namespace, pod, container) increase(kube_pod_container_status_restarts_total{job="kube-state-metrics"}[10m]) > 0',
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: `${who} was killed for running out of memory`,
+          description: 'It restarted in the last 10 minutes, and its last exit was an OOM kill: it used more memory than its limit.',
+          runbook: 'First: its memory working set against its limit on the Containers dashboard; then raise the limit or find what grows.',
+        },
+      },
+    ] : []),
+    ...(o.kubeStateMetrics && o.kubelet ? [{
+      alert: 'ContainerMemoryNearLimit',
+      expr:
+        'sum by (namespace, pod, container) (container_memory_working_set_bytes{job="cadvisor", container!=""})' +
+        ' / sum by (namespace, pod, container) (kube_pod_container_resource_limits{job="kube-state-metrics", resource="memory"})' +
+        ` > ${MEMORY_NEAR_LIMIT_RATIO}`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `${who} uses {{ $value | humanizePercentage }} of its memory limit`,
+        description: 'Its working set has stayed above 90% of its memory limit for 15 minutes: at the limit the kernel kills it.',
+        runbook: 'First: whether it grows steadily (a leak) or sits at a plateau (a limit too low), on the Containers dashboard.',
+      },
+    }] : []),
+    ...(o.kubelet ? [{
+      alert: 'ContainerCPUThrottlingHigh',
+      expr:
+        'sum by (namespace, pod, container) (increase(container_cpu_cfs_throttled_periods_total{job="cadvisor", container!=""}[5m]))' +
+        ' / sum by (namespace, pod, container) (increase(container_cpu_cfs_periods_total{job="cadvisor", container!=""}[5m]))' +
+        ` > ${CPU_THROTTLING_RATIO}`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: `${who} is CPU-throttled in {{ $value | humanizePercentage }} of its periods`,
+        description: 'Its CPU limit stopped it in more than 25% of the scheduler\'s periods over 5 minutes: latency suffers even when average CPU looks low.',
+        runbook: 'First: its CPU use against its limit on the Containers dashboard; raise or remove the CPU limit (keep the request).',
+      },
+    }] : []),
+  ];
+}
 
 /** The recording rule that gives each pod its `app` (see kubernetesPodAppRules). */
 export const POD_APP_RECORD = 'namespace_pod:app:info';
@@ -60,21 +131,25 @@ export const POD_APP_RECORD = 'namespace_pod:app:info';
 export function kubernetesPodAppRules(): Rule[] {
   return [{
     record: POD_APP_RECORD,
+    // topk(1): exactly one series per pod even while an old and a new label value are both within the lookback.
     expr:
-      'max by (namespace, pod, app) (' +
-      'label_replace(kube_pod_labels{label_app_kubernetes_io_name!=""}, "app", "$1", "label_app_kubernetes_io_name", "(.+)")' +
-      ' or on (namespace, pod) label_replace(kube_pod_labels{label_app!=""}, "app", "$1", "label_app", "(.+)")' +
-      ' or on (namespace, pod) label_replace(kube_pod_info{created_by_name!=""}, "app", "$1", "created_by_name", "([0-9a-z-.]+?)(-[0-9a-f]{8,10})?")' +
-      ' or on (namespace, pod) label_replace(kube_pod_info, "app", "$1", "pod", "(.+)"))',
+      'topk by (namespace, pod) (1, max by (namespace, pod, app) (' +
+      'label_replace(kube_pod_labels{job="kube-state-metrics", label_app_kubernetes_io_name!=""}, "app", "$1", "label_app_kubernetes_io_name", "(.+)")' +
+      ' or on (namespace, pod) label_replace(kube_pod_labels{job="kube-state-metrics", label_app!=""}, "app", "$1", "label_app", "(.+)")' +
+      ' or on (namespace, pod) label_replace(kube_pod_info{job="kube-state-metrics", created_by_name!=""}, "app", "$1", "created_by_name", "([0-9a-z-.]+?)(-[0-9a-f]{8,10})?")' +
+      ' or on (namespace, pod) label_replace(kube_pod_info{job="kube-state-metrics"}, "app", "$1", "pod", "(.+)")))',
   }];
 }
 
 export function renderAlertRules(options: AlertRulesOptions = {}): { groups: RuleGroup[] } {
   const alertmanager = options.alertmanager ?? true;
   const kubeStateMetrics = options.kubeStateMetrics ?? false;
+  const kubelet = options.kubelet ?? false;
+  const containers = containerAlerts({ kubeStateMetrics, kubelet });
   return {
     groups: [
       ...(kubeStateMetrics ? [{ name: 'pod-app', rules: kubernetesPodAppRules() }] : []),
+      ...(containers.length > 0 ? [{ name: 'containers', rules: containers }] : []),
       {
         name: 'stack-targets',
         rules: [
@@ -145,7 +220,10 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
             alert: 'StackComponentNotReady',
             // Scraped but not ready (Loki while its ring is not joined, Grafana without its database): the
             // kubelet's readiness probe says so, and kube-state-metrics reports it.
-            expr: `kube_pod_container_status_ready{container=~"${STACK_APPS.join('|')}"} == 0`,
+            // Pods that finished (evicted, completed) keep a not-ready status until they are collected: not counted.
+            expr:
+              `kube_pod_container_status_ready{job="kube-state-metrics", container=~"${STACK_APPS.join('|')}"} == 0` +
+              ' unless on (namespace, pod) kube_pod_status_phase{job="kube-state-metrics", phase=~"Succeeded|Failed"} == 1',
             for: '10m',
             labels: { severity: 'warning' },
             annotations: {

@@ -182,6 +182,8 @@ export function kubeStateMetricsScrapeConfig(namespace: string): ScrapeConfig {
         regex: `${KUBE_STATE_METRICS_NAME};${KUBE_STATE_METRICS_PORT_NAME}`,
         action: 'keep',
       },
+      // An evicted or finished pod stays in the API until it is collected: not a target.
+      { source_labels: ['__meta_kubernetes_pod_phase'], regex: 'Pending|Succeeded|Failed|Completed', action: 'drop' },
     ],
   };
 }

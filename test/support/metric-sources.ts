@@ -35,6 +35,18 @@ export const METRIC_SOURCES: Record<string, string> = {
   kube_pod_container_status_ready: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:29 (STABLE; labels container, pod, namespace, uid)',
   kube_pod_labels: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:13 (label_<name> per --metric-labels-allowlist)',
   kube_pod_info: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:8 (labels node, created_by_kind, created_by_name, ...)',
+  kube_pod_container_status_waiting_reason: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:21 (label reason)',
+  kube_pod_container_status_last_terminated_reason: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:26 (label reason; EXPERIMENTAL)',
+  kube_pod_container_status_restarts_total: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:33 (STABLE)',
+  kube_pod_container_resource_limits: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:35 (labels resource, unit, container, pod, namespace, node; STABLE)',
+  kube_pod_container_resource_requests: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:34 (as limits; STABLE)',
+  container_memory_working_set_bytes: 'google/cadvisor@v0.60.5 lib/metrics/prometheus.go, served by the kubelet at /metrics/cadvisor (labels id, name, image, pod, namespace, container)',
+  container_cpu_usage_seconds_total: 'google/cadvisor@v0.60.5 lib/metrics/prometheus.go (label cpu="total" from the kubelet)',
+  container_cpu_cfs_periods_total: 'google/cadvisor@v0.60.5 lib/metrics/prometheus.go:210-213 (only for containers with a CPU limit)',
+  container_cpu_cfs_throttled_periods_total: 'google/cadvisor@v0.60.5 lib/metrics/prometheus.go (as cfs_periods_total)',
+  container_network_receive_bytes_total: 'google/cadvisor@v0.60.5 lib/metrics/prometheus.go (label interface; on containerd carried by the pause container, container="")',
+  container_network_transmit_bytes_total: 'google/cadvisor@v0.60.5 lib/metrics/prometheus.go (as receive)',
+  kube_pod_status_phase: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:15 (label phase; STABLE)',
   alertmanager_alerts: 'prometheus/alertmanager@v0.34.0 dispatch/metric.go:66 (label state: active, suppressed, unprocessed)',
 };
 

@@ -141,11 +141,12 @@ pod-security.kubernetes.io/audit-version: latest
 {{- if (.Values.alertmanager | default dict).enabled }}true{{ end -}}
 {{- end -}}
 
-{{/* observability-stack.componentEnabled: "true" when the component named .name (a generated file's dependsOn: loki, alertmanager, kubeStateMetrics) is deployed. */}}
+{{/* observability-stack.componentEnabled: "true" when the component named .name (a generated file's dependsOn: loki, alertmanager, kubeStateMetrics, kubelet) is deployed. */}}
 {{- define "observability-stack.componentEnabled" -}}
 {{- if eq .name "loki" }}{{ if .context.Values.loki.enabled }}true{{ end }}
 {{- else if eq .name "alertmanager" }}{{ include "observability-stack.alertmanager.enabled" .context }}
 {{- else if eq .name "kubeStateMetrics" }}{{ if (.context.Values.kubeStateMetrics | default dict).enabled }}true{{ end }}
+{{- else if eq .name "kubelet" }}{{ if (.context.Values.kubelet | default dict).enabled }}true{{ end }}
 {{- else }}{{ fail (printf "observability-stack.componentEnabled: no component %q" .name) }}
 {{- end -}}
 {{- end -}}
@@ -287,7 +288,7 @@ observability-stack.testsImage: the image of the helm test pods, as JSON: tests.
 
 {{/* observability-stack.rulesDir: the folder under files/prometheus/ holding the rule file that applies (lib/render/alert-rules.ts RULES_DEPEND_ON). */}}
 {{- define "observability-stack.rulesDir" -}}
-rules/{{ include "observability-stack.variant" (dict "dependsOn" (list "alertmanager" "kubeStateMetrics") "context" .) }}
+rules/{{ include "observability-stack.variant" (dict "dependsOn" (list "alertmanager" "kubeStateMetrics" "kubelet") "context" .) }}
 {{- end -}}
 
 {{/*
