@@ -223,3 +223,51 @@ describe('kube-state-metrics alerts (promtool test rules)', () => {
     expect(result.ok).toBe(true);
   });
 });
+
+describe('the containers\' alerts (promtool test rules): each fires on its failure and stays quiet without it', () => {
+  const rules = toYaml(renderAlertRules({ kubeStateMetrics: true, kubelet: true }));
+  const c = 'namespace="shop",pod="cart-0",container="cart"';
+  const ksm = `job="kube-state-metrics",${c},uid="u"`;
+  const cadvisor = `job="cadvisor",${c},node="n1",instance="n1",id="/kubepods/c",image="cart:1",name="c"`;
+  const series = (bad: boolean) => [
+    { series: `kube_pod_container_status_waiting_reason{${ksm},reason="CrashLoopBackOff"}`, values: bad ? '1x30' : '0x30' },
+    { series: `kube_pod_container_status_last_terminated_reason{${ksm},reason="OOMKilled"}`, values: bad ? '0x10 1x20' : '0x30' },
+    { series: `kube_pod_container_status_restarts_total{${ksm}}`, values: bad ? '0x10 1x20' : '0x30' },
+    { series: `kube_pod_container_resource_limits{${ksm},node="n1",resource="memory",unit="byte"}`, values: '1000x30' },
+    { series: `container_memory_working_set_bytes{${cadvisor}}`, values: bad ? '950x30' : '500x30' },
+    { series: `container_cpu_cfs_periods_total{${cadvisor}}`, values: '0+100x30' },
+    { series: `container_cpu_cfs_throttled_periods_total{${cadvisor}}`, values: bad ? '0+50x30' : '0+5x30' },
+  ];
+  const who = { namespace: 'shop', pod: 'cart-0', container: 'cart' };
+  const fired: Array<[string, string, Record<string, string>]> = [
+    ['KubePodCrashLooping', '20m', { ...who, job: 'kube-state-metrics', uid: 'u', reason: 'CrashLoopBackOff', severity: 'warning' }],
+    ['ContainerOOMKilled', '12m', { ...who, job: 'kube-state-metrics', uid: 'u', reason: 'OOMKilled', severity: 'warning' }],
+    ['ContainerMemoryNearLimit', '20m', { ...who, severity: 'warning' }],
+    ['ContainerCPUThrottlingHigh', '25m', { ...who, severity: 'warning' }],
+  ];
+
+  test.each([true, false])('with the failure: %s', (bad) => {
+    const tests = [{
+      interval: '1m',
+      input_series: series(bad),
+      alert_rule_test: fired.map(([alertname, eval_time, labels]) => ({ eval_time, alertname, exp_alerts: bad ? [{ exp_labels: labels }] : [] })),
+    }];
+    // promtool compares the annotations too: expected as a person reads them, the templates filled in.
+    const all = renderAlertRules({ kubeStateMetrics: true, kubelet: true }).groups.flatMap((g) => g.rules);
+    for (const t of tests[0].alert_rule_test) {
+      for (const e of t.exp_alerts as Json[]) {
+        const rule = all.find((r) => r.alert === t.alertname)!;
+        e.exp_annotations = Object.fromEntries(Object.entries(rule.annotations!).map(([k, v]) => [k, v
+          .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_m, l) => e.exp_labels[l] ?? '')
+          .replace(/\{\{ \$value \| humanizePercentage \}\}/g, t.alertname === 'ContainerMemoryNearLimit' ? '95%' : '50%')]));
+      }
+    }
+    const result = promtoolTestRules(stringify({ rule_files: [RULES_FILE], evaluation_interval: '1m', tests }), { [RULES_FILE]: rules });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+
+  test('the four are every alert of the containers group', () => {
+    expect(fired.map(([a]) => a).sort()).toEqual(renderAlertRules({ kubeStateMetrics: true, kubelet: true }).groups.find((g) => g.name === 'containers')!.rules.map((r) => r.alert).sort());
+  });
+});
