@@ -31,6 +31,7 @@ export * from './render/alloy-syntax';
 export * from './render/alloy-config';
 export * from './render/grafana-provisioning';
 export * from './render/dashboards';
+export * from './render/variants';
 export * from './render/yaml';
 export * from './synth';
 export * from './compose/names';

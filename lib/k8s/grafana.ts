@@ -53,6 +53,10 @@ export interface GrafanaProps {
   readonly loki?: Loki;
   /** The Alertmanager its Alertmanager data source shows alerts and silences of. @default none */
   readonly alertmanager?: Alertmanager;
+  /** Whether Prometheus scrapes the kubelets (the Containers dashboard). @default false */
+  readonly kubelet?: boolean;
+  /** Whether kube-state-metrics runs (the Containers dashboard's requests, limits, restarts). @default false */
+  readonly kubeStateMetrics?: boolean;
 }
 
 export class Grafana extends Construct {
@@ -86,7 +90,10 @@ export class Grafana extends Construct {
     const providersData = { 'dashboards.yaml': toYaml(renderGrafanaDashboardProvider()) };
     // The dashboards (lib/render/dashboards.ts) as files at the top of the provider's directory; a change
     // rolls the pod through checksum/config. The rows of Loki and Alertmanager only when they are there to answer.
-    const dashboardsData = Object.fromEntries(renderDashboards({ loki: props.loki !== undefined, alertmanager: props.alertmanager !== undefined }));
+    const dashboardsData = Object.fromEntries(renderDashboards({
+      loki: props.loki !== undefined, alertmanager: props.alertmanager !== undefined,
+      kubelet: props.kubelet ?? false, kubeStateMetrics: props.kubeStateMetrics ?? false,
+    }));
 
     const datasources = new k8s.KubeConfigMap(this, 'datasources', {
       metadata: { name: `${name}-datasources`, namespace: ns, labels },

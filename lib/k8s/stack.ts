@@ -66,7 +66,9 @@ export class ObservabilityStack extends Chart {
       this.alertmanager = new Alertmanager(this, 'alertmanager', { namespace, clusterDomain, settings: config.alertmanager });
     }
     if (config.grafana.enabled) {
-      this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki: this.loki, alertmanager: this.alertmanager });
+      this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki: this.loki, alertmanager: this.alertmanager,
+        kubelet: config.kubelet.enabled, kubeStateMetrics: config.kubeStateMetrics.enabled,
+      });
     }
     // The labels every object carries, applied once to whatever the constructs made.
     applyCommonLabels(this, config.commonLabels);

@@ -22,7 +22,7 @@ import * as loki from '@grafana/grafana-foundation-sdk/loki';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { STACK_APPS } from './alert-rules';
+import { POD_APP_RECORD, STACK_APPS } from './alert-rules';
 import { everyCombination, variantName } from './variants';
 import { LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './grafana-provisioning';
 
@@ -35,12 +35,20 @@ export const APP_DASHBOARD_UID = 'obs-app';
 export const STACK_DASHBOARD_FILE = 'stack.json';
 export const STACK_DASHBOARD_UID = 'obs-stack';
 
+/** File name and fixed uid of the Containers dashboard. */
+export const CONTAINERS_DASHBOARD_FILE = 'containers.json';
+export const CONTAINERS_DASHBOARD_UID = 'obs-containers';
+
 /** The components a dashboard's rows depend on: each is on or off in a stack. */
 export interface DashboardOptions {
   /** Whether Loki (and with it the log agent) is part of the stack: the logs rows need it. */
   readonly loki: boolean;
   /** Whether Alertmanager is part of the stack. */
   readonly alertmanager: boolean;
+  /** Whether Prometheus scrapes the kubelets (cAdvisor's container series). @default false */
+  readonly kubelet?: boolean;
+  /** Whether kube-state-metrics runs (requests, limits, restarts, OOM kills, `app`). @default false */
+  readonly kubeStateMetrics?: boolean;
 }
 
 const PROMETHEUS: dashboard.DataSourceRef = { type: 'prometheus', uid: PROMETHEUS_DATASOURCE_UID };
@@ -295,17 +303,95 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
   return withPanelIds(builder.build());
 }
 
+/**
+ * The Containers dashboard: CPU, memory, throttling and network of every container from the kubelets' cAdvisor
+ * series, in any language; with kube-state-metrics also each container's requests and limits, restarts and OOM
+ * kills, and the `app` variable (namespace_pod:app:info). Without the kubelet jobs there is no such dashboard.
+ */
+export function buildContainersDashboard(options: DashboardOptions): dashboard.Dashboard | undefined {
+  if (!options.kubelet) return undefined;
+  const ksm = options.kubeStateMetrics ?? false;
+  const sel = 'namespace="$namespace", pod=~"$pod"';
+  const cadvisor = `job="cadvisor", container!="", ${sel}`;
+  const byContainer = 'pod, container';
+  const legend = '{{pod}} / {{container}}';
+  const variable = (name: string, label: string, query: string, multi: boolean) => {
+    const v = new dashboard.QueryVariableBuilder(name)
+      .label(label)
+      .datasource(PROMETHEUS)
+      .query({ qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
+      .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+      .sort(dashboard.VariableSort.AlphabeticalAsc);
+    return multi ? v.multi(true).includeAll(true).allValue('.+') : v;
+  };
+  const variables = [
+    variable('namespace', 'Namespace', 'label_values(container_cpu_usage_seconds_total{job="cadvisor"}, namespace)', false),
+    ...(ksm ? [
+      variable('app', 'App', `label_values(${POD_APP_RECORD}{namespace="$namespace"}, app)`, true),
+      variable('pod', 'Pod', `label_values(${POD_APP_RECORD}{namespace="$namespace", app=~"$app"}, pod)`, true),
+    ] : [
+      variable('pod', 'Pod', 'label_values(container_cpu_usage_seconds_total{job="cadvisor", namespace="$namespace"}, pod)', true),
+    ]),
+  ];
+  const resource = (kind: 'requests' | 'limits', res: 'cpu' | 'memory') =>
+    promQuery(`sum by (${byContainer}) (kube_pod_container_resource_${kind}{job="kube-state-metrics", resource="${res}", ${sel}})`, `${kind === 'requests' ? 'request' : 'limit'}: ${legend}`, kind === 'requests' ? 'B' : 'C');
+
+  const builder = new dashboard.DashboardBuilder('Containers: CPU, memory, restarts, network')
+    .uid(CONTAINERS_DASHBOARD_UID)
+    .description(DESCRIPTION)
+    .tags(['observability-stack', 'containers'])
+    .editable()
+    .time({ from: 'now-1h', to: 'now' })
+    .timezone('browser')
+    .refresh('1m')
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .variables(variables)
+
+    .withRow(new dashboard.RowBuilder('CPU and memory'))
+    .withPanel(timeSeries('CPU used', `CPU cores each container uses (cAdvisor, through the kubelet)${ksm ? ', with its request and limit (kube-state-metrics)' : ''}.`, 'short', [
+      promQuery(`sum by (${byContainer}) (rate(container_cpu_usage_seconds_total{${cadvisor}}[$__rate_interval]))`, legend),
+      ...(ksm ? [resource('requests', 'cpu'), resource('limits', 'cpu')] : []),
+    ]))
+    .withPanel(timeSeries('Memory working set', `The memory each container holds that the kernel cannot reclaim: what its limit and an OOM kill are measured against${ksm ? '; with its request and limit' : ''}.`, 'bytes', [
+      promQuery(`sum by (${byContainer}) (container_memory_working_set_bytes{${cadvisor}})`, legend),
+      ...(ksm ? [resource('requests', 'memory'), resource('limits', 'memory')] : []),
+    ]))
+    .withPanel(timeSeries('CPU throttling', 'Share of the scheduler\'s periods in which the CPU limit stopped the container (only containers with a CPU limit). Above 25% for 15 minutes fires ContainerCPUThrottlingHigh.', 'percentunit', [
+      promQuery(
+        `sum by (${byContainer}) (increase(container_cpu_cfs_throttled_periods_total{${cadvisor}}[$__rate_interval]))` +
+        ` / sum by (${byContainer}) (increase(container_cpu_cfs_periods_total{${cadvisor}}[$__rate_interval]))`, legend),
+    ]).max(1))
+    .withPanel(timeSeries('Network received and sent per pod', 'Bytes per second on the pod\'s interfaces (a pod\'s containers share them; on containerd the sandbox container carries them).', 'Bps', [
+      promQuery(`sum by (pod) (rate(container_network_receive_bytes_total{job="cadvisor", ${sel}}[$__rate_interval]))`, 'received: {{pod}}', 'A'),
+      promQuery(`sum by (pod) (rate(container_network_transmit_bytes_total{job="cadvisor", ${sel}}[$__rate_interval]))`, 'sent: {{pod}}', 'B'),
+    ]));
+
+  if (ksm) {
+    builder
+      .withRow(new dashboard.RowBuilder('Restarts and OOM kills'))
+      .withPanel(timeSeries('Restarts in the last hour', 'Container restarts over the hour before each point. A crash loop fires KubePodCrashLooping; an out-of-memory kill, ContainerOOMKilled.', 'short', [
+        promQuery(`sum by (${byContainer}) (increase(kube_pod_container_status_restarts_total{job="kube-state-metrics", ${sel}}[1h]))`, legend),
+      ]))
+      .withPanel(timeSeries('Last exit was an OOM kill', '1 while a container\'s last termination was an out-of-memory kill (kube-state-metrics): its memory limit was reached. No data: none of these containers was ever OOM-killed.', 'short', [
+        promQuery(`sum by (${byContainer}) (kube_pod_container_status_last_terminated_reason{job="kube-state-metrics", reason="OOMKilled", ${sel}})`, legend),
+      ]).max(1));
+  }
+  return withPanelIds(builder.build());
+}
+
 /** A dashboard the stack provisions: its file, the components its rows depend on, and how it is built. */
 export interface DashboardSpec {
   readonly file: string;
   readonly dependsOn: ReadonlyArray<keyof DashboardOptions>;
-  readonly build: (options: DashboardOptions) => dashboard.Dashboard;
+  /** The dashboard for these options, or undefined where it has nothing to show (no file then). */
+  readonly build: (options: DashboardOptions) => dashboard.Dashboard | undefined;
 }
 
 /** Every dashboard, in the order of their files. */
 export const DASHBOARDS: readonly DashboardSpec[] = [
   { file: APP_DASHBOARD_FILE, dependsOn: ['loki'], build: buildAppDashboard },
   { file: STACK_DASHBOARD_FILE, dependsOn: ['loki', 'alertmanager'], build: buildStackDashboard },
+  { file: CONTAINERS_DASHBOARD_FILE, dependsOn: ['kubelet', 'kubeStateMetrics'], build: buildContainersDashboard },
 ];
 
 function toJson(d: dashboard.Dashboard): string {
@@ -314,7 +400,12 @@ function toJson(d: dashboard.Dashboard): string {
 
 /** Every dashboard file: name in the provider's directory → JSON (2-space indented, newline at the end). */
 export function renderDashboards(options: DashboardOptions): Map<string, string> {
-  return new Map(DASHBOARDS.map((d) => [d.file, toJson(d.build(options))]));
+  const files = new Map<string, string>();
+  for (const d of DASHBOARDS) {
+    const built = d.build(options);
+    if (built) files.set(d.file, toJson(built));
+  }
+  return files;
 }
 
 /**
@@ -327,7 +418,8 @@ export function dashboardVariant(spec: DashboardSpec, options: DashboardOptions)
 
 /** The chart's index of dashboards: each file, its directory of variants, and the components it depends on. */
 export interface DashboardIndex {
-  readonly dashboards: Array<{ file: string; dir: string; dependsOn: string[] }>;
+  /** `variants`: the variants that exist (a dashboard with nothing to show in a variant has no file there). */
+  readonly dashboards: Array<{ file: string; dir: string; dependsOn: string[]; variants: string[] }>;
 }
 
 /**
@@ -339,11 +431,15 @@ export function dashboardVariants(): { index: DashboardIndex; files: Map<string,
   const index: DashboardIndex = { dashboards: [] };
   for (const spec of DASHBOARDS) {
     const dir = spec.file.replace(/\.json$/, '');
-    index.dashboards.push({ file: spec.file, dir, dependsOn: [...spec.dependsOn] });
+    const variants: string[] = [];
     for (const on of everyCombination(spec.dependsOn)) {
       const options: DashboardOptions = { loki: false, alertmanager: false, ...on };
-      files.set(`${dir}/${dashboardVariant(spec, options)}.json`, toJson(spec.build(options)));
+      const built = spec.build(options);
+      if (!built) continue;
+      variants.push(dashboardVariant(spec, options));
+      files.set(`${dir}/${dashboardVariant(spec, options)}.json`, toJson(built));
     }
+    index.dashboards.push({ file: spec.file, dir, dependsOn: [...spec.dependsOn], variants });
   }
   return { index, files };
 }

@@ -12,7 +12,15 @@ export interface ClusterPod {
   readonly labels: Readonly<Record<string, string>>;
   /** The controller: a ReplicaSet's name carries the Deployment's name and a hash. */
   readonly createdBy?: { readonly kind: string; readonly name: string };
-  readonly containers: ReadonlyArray<{ readonly name: string; readonly ready: boolean; readonly restarts: number }>;
+  readonly containers: ReadonlyArray<{
+    readonly name: string; readonly ready: boolean; readonly restarts: number;
+    /** Requests and limits: CPU in cores, memory in bytes. */
+    readonly requests?: { readonly cpu: number; readonly memory: number };
+    readonly limits?: { readonly cpu: number; readonly memory: number };
+    /** The reason of its last termination, e.g. OOMKilled; and why it waits now, e.g. CrashLoopBackOff. */
+    readonly lastTerminated?: string;
+    readonly waiting?: string;
+  }>;
 }
 
 type Labels = Record<string, string>;
@@ -40,8 +48,17 @@ export function kubeStateMetricsExposition(pods: readonly ClusterPod[], allowlis
       created_by_kind: p.createdBy?.kind ?? '', created_by_name: p.createdBy?.name ?? '',
     }, 1);
     for (const c of p.containers) {
-      add('kube_pod_container_status_ready', 'gauge', { ...pod, container: c.name }, c.ready ? 1 : 0);
-      add('kube_pod_container_status_restarts_total', 'counter', { ...pod, container: c.name }, c.restarts);
+      const container = { ...pod, container: c.name };
+      add('kube_pod_container_status_ready', 'gauge', container, c.ready ? 1 : 0);
+      add('kube_pod_container_status_restarts_total', 'counter', container, c.restarts);
+      for (const [kind, set] of [['requests', c.requests], ['limits', c.limits]] as const) {
+        if (!set) continue;
+        add(`kube_pod_container_resource_${kind}`, 'gauge', { ...container, node: p.node, resource: 'cpu', unit: 'core' }, set.cpu);
+        add(`kube_pod_container_resource_${kind}`, 'gauge', { ...container, node: p.node, resource: 'memory', unit: 'byte' }, set.memory);
+      }
+      // As kube-state-metrics v2.20 emits them: only the reason that is set (CHANGELOG: kube_pod_status_reason).
+      if (c.lastTerminated) add('kube_pod_container_status_last_terminated_reason', 'gauge', { ...container, reason: c.lastTerminated }, 1);
+      if (c.waiting) add('kube_pod_container_status_waiting_reason', 'gauge', { ...container, reason: c.waiting }, 1);
     }
   });
   for (const node of [...new Set(pods.map((p) => p.node))]) add('kube_node_info', 'gauge', { node, kernel_version: '6.8.0', os_image: 'Debian GNU/Linux 12 (bookworm)', container_runtime_version: 'containerd://2.1.4', kubelet_version: 'v1.35.0', internal_ip: '172.18.0.2' }, 1);

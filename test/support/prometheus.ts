@@ -44,8 +44,8 @@ export interface RunningPrometheus {
   readonly dir: string;
   /** Everything Prometheus logged so far (it logs to stderr). */
   logs(): string;
-  /** Instant query through /api/v1/query. Throws when Prometheus answers with an error. */
-  query(promql: string): Promise<Sample[]>;
+  /** Instant query through /api/v1/query, now or at unix time `at` (seconds). Throws when Prometheus answers with an error. */
+  query(promql: string, at?: number): Promise<Sample[]>;
   /** /api/v1/targets: the targets after relabelling (active) and those relabelling dropped. */
   targets(): Promise<{ activeTargets: any[]; droppedTargets: any[] }>;
   /** waitFor() (below), with Prometheus's recent log lines added to the timeout error. */
@@ -350,8 +350,9 @@ class PrometheusProcess implements RunningPrometheus {
     return this.log.toString();
   }
 
-  async query(promql: string): Promise<Sample[]> {
-    const data = await this.api(`/api/v1/query?query=${encodeURIComponent(promql)}`, `query ${promql}`);
+  async query(promql: string, at?: number): Promise<Sample[]> {
+    const time = at === undefined ? '' : `&time=${at}`;
+    const data = await this.api(`/api/v1/query?query=${encodeURIComponent(promql)}${time}`, `query ${promql}`);
     switch (data.resultType) {
       case 'vector':
         return data.result as Sample[];
