@@ -267,7 +267,7 @@ export const SERVICE_ACCOUNT_CA_FILE = '/var/run/secrets/kubernetes.io/serviceac
 
 const kubeletSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('scrape every node\'s kubelet: /metrics/cadvisor (job cadvisor: CPU, memory, network, file systems of every container) and /metrics (job kubelet: volumes, the kubelet itself).'),
-  scrapeIntervalSeconds: int(10, 300).default(30).describe('how often the kubelet jobs scrape, in seconds, 10 (the kubelet\'s housekeeping interval) to 300; at least prometheus.scrapeTimeoutSeconds.'),
+  scrapeIntervalSeconds: int(10, 60).default(30).describe('how often the kubelet jobs scrape, in seconds, 10 (the kubelet\'s housekeeping interval) to 60 (the Containers dashboard\'s rates span 4 minutes at least: 4 scrapes); at least prometheus.scrapeTimeoutSeconds.'),
   tls: z.strictObject({
     verify: z.boolean().default(false).describe('verify the kubelets\' serving certificates. Off by default: on kind and kubeadm clusters each kubelet serves a self-signed certificate that no CA can verify (the token still authenticates Prometheus, but the connection could be intercepted on the node network). Turn it on where kubelets serve certificates signed by a CA (serverTLSBootstrap), and name it in caFile.'),
     caFile: z.string().regex(/^(\/[^\s]*)?$/, { error: 'must be an absolute path in Prometheus\'s container, or ""' }).default('').describe(`the CA that signed the kubelets' serving certificates, a path in Prometheus's container: ${SERVICE_ACCOUNT_CA_FILE} is the cluster CA, which signs certificates issued through approved kubernetes.io/kubelet-serving requests.`),

@@ -178,15 +178,15 @@ describe('bad input', () => {
     expect(() => parseStackConfig({ kubelet: { enabled: false, tls: { verify: true } } })).not.toThrow();
   });
 
-  test('throws if the kubelet jobs would scrape more often than the scrape timeout allows, or outside 10 to 300 s', () => {
+  test('throws if the kubelet jobs would scrape more often than the scrape timeout allows, or outside 10 to 60 s', () => {
     expect(problems({ prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 } })).toEqual([
       'prometheus.scrapeTimeoutSeconds must be at most kubelet.scrapeIntervalSeconds (30), got 45',
     ]);
     expect(problems({ kubelet: { scrapeIntervalSeconds: 5 } })).toEqual([
-      'kubelet.scrapeIntervalSeconds must be an integer from 10 to 300, got 5',
+      'kubelet.scrapeIntervalSeconds must be an integer from 10 to 60, got 5',
       'prometheus.scrapeTimeoutSeconds must be at most kubelet.scrapeIntervalSeconds (5), got 10 (the default)',
     ]);
-    expect(problems({ kubelet: { scrapeIntervalSeconds: 301 } })).toEqual(['kubelet.scrapeIntervalSeconds must be an integer from 10 to 300, got 301']);
+    expect(problems({ kubelet: { scrapeIntervalSeconds: 61 } })).toEqual(['kubelet.scrapeIntervalSeconds must be an integer from 10 to 60, got 61']);
     expect(() => parseStackConfig({ prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 }, kubelet: { enabled: false } })).not.toThrow();
   });
 

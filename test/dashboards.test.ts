@@ -204,6 +204,14 @@ describe('the same dashboards in every rendering', () => {
     expect(composeDashboards).toEqual(Object.fromEntries(renderDashboards({ loki: options.loki, alertmanager: options.alertmanager })));
   });
 
+  test('without the stack\'s rules the Containers dashboard has no app variable (the app rule is one of them), in cdk8s and Helm alike', () => {
+    const cdk8s = find(synthObjects({ prometheus: { alertRules: false } }), 'ConfigMap', 'grafana-dashboards', 'monitoring').data;
+    const helm = find(helmTemplate({ set: ['prometheus.alertRules=false'] }), 'ConfigMap', 'grafana-dashboards', 'monitoring').data;
+    expect(helm).toEqual(cdk8s);
+    expect(JSON.parse(cdk8s[CONTAINERS_DASHBOARD_FILE]).templating.list.map((v: Json) => v.name)).toEqual(['namespace', 'pod']);
+    expect(JSON.parse(find(synthObjects(), 'ConfigMap', 'grafana-dashboards', 'monitoring').data[CONTAINERS_DASHBOARD_FILE]).templating.list.map((v: Json) => v.name)).toEqual(['namespace', 'app', 'pod']);
+  });
+
   test('the chart holds every variant of every dashboard, and an index naming what each depends on', () => {
     const chartDir = path.join(__dirname, '..', 'charts', 'observability-stack', 'files', 'grafana', 'dashboards');
     const { index, files } = dashboardVariants();
@@ -509,13 +517,23 @@ describe('the PromQL of the Containers dashboard, run by the real Prometheus aga
       namespace: 'shop', name: 'web-5f7c9d8b4-abcde', node: NODE, labels: { app: 'web' }, createdBy: { kind: 'ReplicaSet', name: 'web-5f7c9d8b4' },
       containers: [{ name: 'nginx', ready: true, restarts: 0, requests: { cpu: 0.05, memory: 32e6 }, limits: { cpu: 0.2, memory: 128e6 } }],
     },
+    // Another namespace: never in a panel about "shop".
+    {
+      namespace: 'billing', name: 'invoice-7c9d8f6b5-zzzzz', node: NODE, labels: { 'app.kubernetes.io/name': 'invoice' }, createdBy: { kind: 'ReplicaSet', name: 'invoice-7c9d8f6b5' },
+      containers: [{ name: 'invoice', ready: true, restarts: 1, requests: { cpu: 0.1, memory: 64e6 }, limits: { cpu: 0.5, memory: 256e6 }, lastTerminated: 'OOMKilled' }],
+    },
   ];
+  const SHOP_PODS = PODS.filter((p) => p.namespace === 'shop').map((p) => p.name);
   const dashboard: Json = JSON.parse(renderDashboards({ loki: true, alertmanager: true, kubelet: true, kubeStateMetrics: true }).get(CONTAINERS_DASHBOARD_FILE)!);
   let prometheus: RunningPrometheus;
   let kubelet: StandInKubelet;
   let ksm: { port: number; close: () => Promise<void> };
-  /** Grafana's substitutions: namespace "shop", every app and pod (the variables' "All", allValue .+). */
-  const substitute = (expr: string) => expr.replace(/\$namespace/g, 'shop').replace(/\$app/g, '.+').replace(/\$pod/g, '.+').replace(/\$__rate_interval/g, '10s');
+  /**
+   * Grafana's substitutions: namespace "shop"; the app and pod variables' "All" as Grafana sends a multi-value
+   * variable without an allValue, every listed value as (a|b); $__rate_interval.
+   */
+  const multi = (values: string[]) => `(${values.join('|')})`;
+  const substitute = (expr: string, pods = SHOP_PODS) => expr.replace(/\$namespace/g, 'shop').replace(/\$app/g, multi(['cart', 'web'])).replace(/\$pod/g, multi(pods)).replace(/\$__rate_interval/g, '10s');
 
   beforeAll(async () => {
     ksm = await serveMetrics(() => kubeStateMetricsExposition(PODS, ['app.kubernetes.io/name', 'app']));
@@ -552,9 +570,24 @@ describe('the PromQL of the Containers dashboard, run by the real Prometheus aga
     };
     const list = dashboard.templating.list as Json[];
     expect(list.map((v) => v.name)).toEqual(['namespace', 'app', 'pod']);
-    expect(await values(list[0])).toEqual(['shop']);
+    expect(await values(list[0])).toEqual(['billing', 'shop']);
     expect(await values(list[1])).toEqual(['cart', 'web']);
-    expect(await values(list[2])).toEqual(PODS.map((p) => p.name).sort());
+    expect(await values(list[2])).toEqual([...SHOP_PODS].sort());
+    // "All" sends the values listed, so choosing an app narrows the panels to its pods.
+    expect(list.map((v) => [v.name, v.includeAll ?? false, v.allValue ?? null])).toEqual([['namespace', false, null], ['app', true, null], ['pod', true, null]]);
+  });
+
+  test('choosing an app narrows the panels to its pods', async () => {
+    const podQuery = /^label_values\((.+), pod\)$/.exec((dashboard.templating.list as Json[])[2].query.query)![1].replace(/\$namespace/g, 'shop').replace(/\$app/g, multi(['cart']));
+    const res = await fetch(`${prometheus.url}/api/v1/label/pod/values?match[]=${encodeURIComponent(podQuery)}`);
+    const cartPods = ((await res.json()) as { data: string[] }).data;
+    expect(cartPods).toEqual(['cart-6c8d7f9b5b-q1w2e']);
+    const cpu = substitute(panelsOf(dashboard).find((p) => p.title === 'CPU used')!.targets[0].expr, cartPods);
+    const shown = await prometheus.waitFor(async () => {
+      const r = await prometheus.query(cpu);
+      return r.length > 0 ? r : undefined;
+    }, 30_000, 'the cart pod\'s CPU');
+    expect(shown.map((s) => s.metric.pod)).toEqual(cartPods);
   });
 
   test('every panel\'s every query returns data: numbers, for the chosen namespace only', async () => {
@@ -565,7 +598,7 @@ describe('the PromQL of the Containers dashboard, run by the real Prometheus aga
         const r = await prometheus.query(expr);
         return r.length > 0 && r.every((s) => Number.isFinite(Number(s.value[1]))) ? r : undefined;
       }, 30_000, `data for "${panel}": ${expr}`);
-      for (const s of samples) if (s.metric.pod) expect(PODS.map((p) => p.name)).toContain(s.metric.pod);
+      for (const s of samples) if (s.metric.pod) expect(SHOP_PODS).toContain(s.metric.pod);
     }
   });
 
@@ -573,6 +606,7 @@ describe('the PromQL of the Containers dashboard, run by the real Prometheus aga
     const [working, request, limit] = panelsOf(dashboard).find((p) => p.title === 'Memory working set')!.targets.map((t: Json) => substitute(t.expr));
     const byContainer = async (e: string) => Object.fromEntries((await prometheus.query(e)).map((s) => [s.metric.container, Number(s.value[1])]));
     expect(await byContainer(limit)).toEqual({ cart: 256e6, nginx: 128e6 });
+    expect(panelsOf(dashboard).filter((p) => p.targets).map((p) => p.interval)).toEqual(panelsOf(dashboard).filter((p) => p.targets).map(() => '1m'));
     expect(await byContainer(request)).toEqual({ cart: 64e6, nginx: 32e6 });
     expect(await byContainer(working)).toEqual({ cart: 20e6, nginx: 21e6 });
   });

@@ -232,7 +232,7 @@ describe('values.schema.json mirrors the model', () => {
     { alertmanager: { receivers: { slack: { apiUrlSecret: { key: 'webhook-url' } } } } }, { alertmanager: { receivers: { slack: { apiUrlSecret: { key: 'webhook url' } } } } },
     { alertmanager: { receivers: { pagerduty: { enabled: true } } } },
     { alertmanager: { storage: { storageClassName: 'fast' } } }, { alertmanager: { image: { tag: 'latest' } } },
-    { kubelet: { enabled: false } }, { kubelet: { scrapeIntervalSeconds: 10 } }, { kubelet: { scrapeIntervalSeconds: 9 } }, { kubelet: { scrapeIntervalSeconds: 301 } },
+    { kubelet: { enabled: false } }, { kubelet: { scrapeIntervalSeconds: 10 } }, { kubelet: { scrapeIntervalSeconds: 9 } }, { kubelet: { scrapeIntervalSeconds: 60 } }, { kubelet: { scrapeIntervalSeconds: 61 } },
     { kubelet: { tls: { caFile: 'relative/ca.crt' } } }, { kubelet: { tls: { insecureSkipVerify: true } } },
     { kubeStateMetrics: { enabled: false } }, { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app],deployments=[team]' } },
     { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app.kubernetes.io/name,app],deployments=[team]' } },

@@ -231,7 +231,8 @@ describe('the containers\' alerts (promtool test rules): each fires on its failu
   const cadvisor = `job="cadvisor",${c},node="n1",instance="n1",id="/kubepods/c",image="cart:1",name="c"`;
   const series = (bad: boolean) => [
     { series: `kube_pod_container_status_waiting_reason{${ksm},reason="CrashLoopBackOff"}`, values: bad ? '1x30' : '0x30' },
-    { series: `kube_pod_container_status_last_terminated_reason{${ksm},reason="OOMKilled"}`, values: bad ? '0x10 1x20' : '0x30' },
+    // kube-state-metrics emits the reason only once it is set, value 1 (internal/store/pod.go:339-360).
+    ...(bad ? [{ series: `kube_pod_container_status_last_terminated_reason{${ksm},reason="OOMKilled"}`, values: '_x10 1x20' }] : []),
     { series: `kube_pod_container_status_restarts_total{${ksm}}`, values: bad ? '0x10 1x20' : '0x30' },
     { series: `kube_pod_container_resource_limits{${ksm},node="n1",resource="memory",unit="byte"}`, values: '1000x30' },
     { series: `container_memory_working_set_bytes{${cadvisor}}`, values: bad ? '950x30' : '500x30' },
@@ -269,5 +270,31 @@ describe('the containers\' alerts (promtool test rules): each fires on its failu
 
   test('the four are every alert of the containers group', () => {
     expect(fired.map(([a]) => a).sort()).toEqual(renderAlertRules({ kubeStateMetrics: true, kubelet: true }).groups.find((g) => g.name === 'containers')!.rules.map((r) => r.alert).sort());
+  });
+
+  test('ContainerOOMKilled: only while the OOM-killed container restarts, not for an OOM kill long ago', () => {
+    const tests = [{
+      interval: '1m',
+      input_series: [
+        // OOM-killed at minute 10, restarted; then it runs: the reason stays 1, the restarts stay flat.
+        { series: `kube_pod_container_status_last_terminated_reason{${ksm},reason="OOMKilled"}`, values: '_x10 1x40' },
+        { series: `kube_pod_container_status_restarts_total{${ksm}}`, values: '0x10 1x40' },
+        // Another container OOM-killed before the window, never since.
+        { series: 'kube_pod_container_status_last_terminated_reason{job="kube-state-metrics",namespace="shop",pod="old-0",container="old",uid="w",reason="OOMKilled"}', values: '1x50' },
+        { series: 'kube_pod_container_status_restarts_total{job="kube-state-metrics",namespace="shop",pod="old-0",container="old",uid="w"}', values: '4x50' },
+      ],
+      alert_rule_test: [
+        { eval_time: '12m', alertname: 'ContainerOOMKilled', exp_alerts: [{ exp_labels: fired[1][2], exp_annotations: {
+          summary: 'shop/cart-0 (cart) was killed for running out of memory',
+          description: 'It restarted in the last 10 minutes, and its last exit was an OOM kill: its memory limit, or the node\'s memory, ran out.',
+          runbook: 'First: its memory working set against its limit on the Containers dashboard; then raise the limit or find what grows.',
+        } }] },
+        // Ten minutes after the restart it is quiet again, and the old kill never fires.
+        { eval_time: '25m', alertname: 'ContainerOOMKilled', exp_alerts: [] },
+      ],
+    }];
+    const result = promtoolTestRules(stringify({ rule_files: [RULES_FILE], evaluation_interval: '1m', tests }), { [RULES_FILE]: rules });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
   });
 });

@@ -67,7 +67,8 @@ export class ObservabilityStack extends Chart {
     }
     if (config.grafana.enabled) {
       this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki: this.loki, alertmanager: this.alertmanager,
-        kubelet: config.kubelet.enabled, kubeStateMetrics: config.kubeStateMetrics.enabled,
+        // The Containers dashboard's kube-state-metrics part needs the stack's rules too (the `app` rule).
+        kubelet: config.kubelet.enabled, kubeStateMetrics: config.kubeStateMetrics.enabled && config.prometheus.alertRules,
       });
     }
     // The labels every object carries, applied once to whatever the constructs made.

@@ -83,7 +83,7 @@ export function containerAlerts(o: { kubeStateMetrics: boolean; kubelet: boolean
         labels: { severity: 'warning' },
         annotations: {
           summary: `${who} was killed for running out of memory`,
-          description: 'It restarted in the last 10 minutes, and its last exit was an OOM kill: it used more memory than its limit.',
+          description: 'It restarted in the last 10 minutes, and its last exit was an OOM kill: its memory limit, or the node\'s memory, ran out.',
           runbook: 'First: its memory working set against its limit on the Containers dashboard; then raise the limit or find what grows.',
         },
       },

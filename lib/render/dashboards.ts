@@ -307,6 +307,7 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
  * The Containers dashboard: CPU, memory, throttling and network of every container from the kubelets' cAdvisor
  * series, in any language; with kube-state-metrics also each container's requests and limits, restarts and OOM
  * kills, and the `app` variable (namespace_pod:app:info). Without the kubelet jobs there is no such dashboard.
+ * `kubeStateMetrics` here means kube-state-metrics and the stack's rules (prometheus.alertRules), which hold the app rule.
  */
 export function buildContainersDashboard(options: DashboardOptions): dashboard.Dashboard | undefined {
   if (!options.kubelet) return undefined;
@@ -322,7 +323,8 @@ export function buildContainersDashboard(options: DashboardOptions): dashboard.D
       .query({ qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
       .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
       .sort(dashboard.VariableSort.AlphabeticalAsc);
-    return multi ? v.multi(true).includeAll(true).allValue('.+') : v;
+    // "All" sends the listed values (no allValue): the pods of the chosen apps, not every pod of the namespace.
+    return multi ? v.multi(true).includeAll(true) : v;
   };
   const variables = [
     variable('namespace', 'Namespace', 'label_values(container_cpu_usage_seconds_total{job="cadvisor"}, namespace)', false),
@@ -372,11 +374,15 @@ export function buildContainersDashboard(options: DashboardOptions): dashboard.D
       .withPanel(timeSeries('Restarts in the last hour', 'Container restarts over the hour before each point. A crash loop fires KubePodCrashLooping; an out-of-memory kill, ContainerOOMKilled.', 'short', [
         promQuery(`sum by (${byContainer}) (increase(kube_pod_container_status_restarts_total{job="kube-state-metrics", ${sel}}[1h]))`, legend),
       ]))
-      .withPanel(timeSeries('Last exit was an OOM kill', '1 while a container\'s last termination was an out-of-memory kill (kube-state-metrics): its memory limit was reached. No data: none of these containers was ever OOM-killed.', 'short', [
+      .withPanel(timeSeries('Last exit was an OOM kill', '1 while a container\'s last termination was an out-of-memory kill (kube-state-metrics): its limit, or the node\'s memory, ran out. No data: no container of these pods ended its last run that way (a new pod starts without a last termination).', 'short', [
         promQuery(`sum by (${byContainer}) (kube_pod_container_status_last_terminated_reason{job="kube-state-metrics", reason="OOMKilled", ${sel}})`, legend),
       ]).max(1));
   }
-  return withPanelIds(builder.build());
+  const built = withPanelIds(builder.build());
+  // A minimum interval of 1 minute: Grafana's $__rate_interval is then at least 4 minutes, 4 scrapes of the
+  // kubelet jobs at their longest interval (kubelet.scrapeIntervalSeconds is at most 60).
+  for (const panel of built.panels ?? []) if ('targets' in panel) (panel as { interval?: string }).interval = '1m';
+  return built;
 }
 
 /** A dashboard the stack provisions: its file, the components its rows depend on, and how it is built. */

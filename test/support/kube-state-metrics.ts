@@ -56,7 +56,7 @@ export function kubeStateMetricsExposition(pods: readonly ClusterPod[], allowlis
         add(`kube_pod_container_resource_${kind}`, 'gauge', { ...container, node: p.node, resource: 'cpu', unit: 'core' }, set.cpu);
         add(`kube_pod_container_resource_${kind}`, 'gauge', { ...container, node: p.node, resource: 'memory', unit: 'byte' }, set.memory);
       }
-      // As kube-state-metrics v2.20 emits them: only the reason that is set (CHANGELOG: kube_pod_status_reason).
+      // As kube-state-metrics v2.20 emits them: only the reason that is set, value 1 (internal/store/pod.go:339-360).
       if (c.lastTerminated) add('kube_pod_container_status_last_terminated_reason', 'gauge', { ...container, reason: c.lastTerminated }, 1);
       if (c.waiting) add('kube_pod_container_status_waiting_reason', 'gauge', { ...container, reason: c.waiting }, 1);
     }

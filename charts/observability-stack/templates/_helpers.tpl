@@ -145,7 +145,8 @@ pod-security.kubernetes.io/audit-version: latest
 {{- define "observability-stack.componentEnabled" -}}
 {{- if eq .name "loki" }}{{ if .context.Values.loki.enabled }}true{{ end }}
 {{- else if eq .name "alertmanager" }}{{ include "observability-stack.alertmanager.enabled" .context }}
-{{- else if eq .name "kubeStateMetrics" }}{{ if (.context.Values.kubeStateMetrics | default dict).enabled }}true{{ end }}
+{{- /* With the stack's rules only: the app rule is one (the rule file itself is absent without them). */}}
+{{- else if eq .name "kubeStateMetrics" }}{{ if and (.context.Values.kubeStateMetrics | default dict).enabled .context.Values.prometheus.alertRules }}true{{ end }}
 {{- else if eq .name "kubelet" }}{{ if (.context.Values.kubelet | default dict).enabled }}true{{ end }}
 {{- else }}{{ fail (printf "observability-stack.componentEnabled: no component %q" .name) }}
 {{- end -}}

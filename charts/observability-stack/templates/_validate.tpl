@@ -125,7 +125,7 @@ rule, renders nothing when all hold.
 {{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
 {{- $needed := (include "observability-stack.valueAt" (merge (dict "path" $r.requires) $at) | fromJson).v -}}
 {{- if and (eq (toJson $v) "true") (ne (toJson $needed) "true") -}}
-{{- $problems = append $problems (printf "%s needs %s: true (%s), got true" $r.setting $r.requires $r.why) -}}
+{{- $problems = append $problems (printf "%s needs %s: true (%s), got %s" $r.setting $r.requires $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
 {{- else -}}
 {{- fail (printf "files/validate/rules.yaml: no such kind of rule %q (update templates/_validate.tpl with lib/validate-stack.ts)" $r.kind) -}}
