@@ -245,8 +245,8 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
     .withPanel(downCount('Targets down',
       'Every target Prometheus scrapes (the stack, the apps, the kubelets) that failed its last scrape; the panel below says which.',
       'up == 0'))
-    .withPanel(timeSeries('Targets up by namespace and app', 'Targets that answered, per namespace and app: a dip is a target that failed its scrape (its error is on Prometheus\'s /targets page).', 'short', [
-      promQuery('sum by (namespace, app) (up)', '{{namespace}}/{{app}}'),
+    .withPanel(timeSeries('Targets up by job, namespace and app', 'Targets that answered, per job, namespace and app (the kubelets and kube-state-metrics have their own jobs and no app): a dip is a target that failed its scrape (its error is on Prometheus\'s /targets page).', 'short', [
+      promQuery('sum by (job, namespace, app) (up)', '{{job}} {{namespace}}/{{app}}'),
     ]).span(24))
 
     .withRow(new dashboard.RowBuilder('Prometheus'))
