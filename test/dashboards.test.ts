@@ -67,7 +67,7 @@ const on = (o: DashboardOptions) => Object.entries(o).filter(([, v]) => v).map((
 
 /** The rows each dashboard has, by what is on: a component's row is absent when it is off, not empty. */
 function expectedRows(file: string, o: DashboardOptions): string[] {
-  if (file === APP_DASHBOARD_FILE) return ['Requests', 'Process', ...(o.loki ? ['Logs'] : [])];
+  if (file === APP_DASHBOARD_FILE) return ['Requests', o.kubelet && o.kubeStateMetrics ? 'Resources' : 'Process', ...(o.loki ? ['Logs'] : [])];
   if (file === CONTAINERS_DASHBOARD_FILE) return ['CPU and memory', ...(o.kubeStateMetrics ? ['Restarts and OOM kills'] : [])];
   return ['Targets', 'Prometheus', ...(o.loki ? ['Loki', 'Log agent'] : []), ...(o.alertmanager ? ['Alertmanager'] : [])];
 }
@@ -172,8 +172,8 @@ test('metricNames finds the metrics of a query, not PromQL\'s words, labels or s
 });
 
 describe('the app dashboard', () => {
-  test.each([true, false])('Loki %s: every PromQL query selects the app by namespace and app, the contract\'s labels', (loki) => {
-    const d: Json = JSON.parse(renderDashboards({ loki, alertmanager: true }).get(APP_DASHBOARD_FILE)!);
+  test.each([true, false].flatMap((loki) => [[loki, false], [loki, true]]))('Loki %s, container series %s: every PromQL query selects the app by namespace and app, the contract\'s labels', (loki, containers) => {
+    const d: Json = JSON.parse(renderDashboards({ loki, alertmanager: true, kubelet: containers, kubeStateMetrics: containers }).get(APP_DASHBOARD_FILE)!);
     const exprs = targetsOf(d, 'prometheus').map((t) => t.expr as string);
     expect(exprs.length).toBeGreaterThan(10);
     for (const expr of exprs) expect({ expr, selects: expr.includes(`{${APP_SELECTOR}`) }).toEqual({ expr, selects: true });
@@ -218,10 +218,11 @@ describe('the same dashboards in every rendering', () => {
     expect(parse(fs.readFileSync(path.join(chartDir, 'index.yaml'), 'utf8'))).toEqual(index);
     expect(index.dashboards.map((d) => [d.file, d.dependsOn])).toEqual(DASHBOARDS.map((d) => [d.file, d.dependsOn]));
     for (const [name, json] of files) expect({ name, same: fs.readFileSync(path.join(chartDir, name), 'utf8') === json }).toEqual({ name, same: true });
-    // 2 variants of the app dashboard (Loki on/off), 4 of Stack health (Loki and Alertmanager on/off), 2 of
+    // 8 variants of the app dashboard (Loki, the kubelet jobs, kube-state-metrics on/off), 4 of Stack health (Loki and Alertmanager on/off), 2 of
     // Containers (kube-state-metrics on/off; none without the kubelet jobs).
     expect([...files.keys()].sort()).toEqual([
-      'app/loki.json', 'app/none.json',
+      'app/kubeStateMetrics.json', 'app/kubelet-kubeStateMetrics.json', 'app/kubelet.json', 'app/loki-kubeStateMetrics.json',
+      'app/loki-kubelet-kubeStateMetrics.json', 'app/loki-kubelet.json', 'app/loki.json', 'app/none.json',
       'containers/kubelet-kubeStateMetrics.json', 'containers/kubelet.json',
       'stack/alertmanager.json', 'stack/loki-alertmanager.json', 'stack/loki.json', 'stack/none.json',
     ]);
@@ -609,6 +610,20 @@ describe('the PromQL of the Containers dashboard, run by the real Prometheus aga
     expect(panelsOf(dashboard).filter((p) => p.targets).map((p) => p.interval)).toEqual(panelsOf(dashboard).filter((p) => p.targets).map(() => '1m'));
     expect(await byContainer(request)).toEqual({ cart: 64e6, nginx: 32e6 });
     expect(await byContainer(working)).toEqual({ cart: 20e6, nginx: 21e6 });
+  });
+
+  test('the app dashboard, with container series, shows the CPU and memory of the chosen app\'s pods only', async () => {
+    const app: Json = JSON.parse(renderDashboards({ loki: true, alertmanager: true, kubelet: true, kubeStateMetrics: true }).get(APP_DASHBOARD_FILE)!);
+    const resources = panelsOf(app).filter((p) => p.title === 'CPU' || p.title === 'Memory working set');
+    expect(resources.map((p) => [p.title, p.interval])).toEqual([['CPU', '1m'], ['Memory working set', '1m']]);
+    for (const p of resources) {
+      const expr = p.targets[0].expr.replace(/\$namespace/g, 'shop').replace(/\$app/g, 'cart').replace(/\$__rate_interval/g, '10s');
+      const r = await prometheus.waitFor(async () => {
+        const s = await prometheus.query(expr);
+        return s.length > 0 ? s : undefined;
+      }, 30_000, `data for the app's ${p.title}`);
+      expect(r.map((s) => s.metric.pod)).toEqual(['cart-6c8d7f9b5b-q1w2e']);
+    }
   });
 
   test('the OOM panel names the container whose last exit was an OOM kill', async () => {

@@ -86,7 +86,11 @@ function appVariables(): dashboard.QueryVariableBuilder[] {
 }
 
 /** The app dashboard as Grafana's dashboard JSON model. */
-export function buildAppDashboard(options: Pick<DashboardOptions, 'loki'>): dashboard.Dashboard {
+export function buildAppDashboard(options: DashboardOptions): dashboard.Dashboard {
+  // With the kubelets' cAdvisor series and the app rule (kube-state-metrics and the stack's rules), CPU and memory
+  // come from the containers, so the dashboard serves an app in any language.
+  const containers = (options.kubelet ?? false) && (options.kubeStateMetrics ?? false);
+  const ofApp = `* on (namespace, pod) group_left (app) ${POD_APP_RECORD}{${APP_SELECTOR}}`;
   const rate = (selector: string) => `rate(${DURATION}_count{${selector}}[$__rate_interval])`;
   const quantile = (q: number, by: string) =>
     `histogram_quantile(${q}, sum by (${by}) (rate(${DURATION}_bucket{${APP_SELECTOR}}[$__rate_interval])))`;
@@ -148,14 +152,22 @@ export function buildAppDashboard(options: Pick<DashboardOptions, 'loki'>): dash
       promQuery(quantile(0.95, 'le, route'), '{{route}}'),
     ]))
 
-    .withRow(new dashboard.RowBuilder('Process'))
-    .withPanel(timeSeries('CPU', 'CPU time used per second, per pod.', 'percentunit', [
-      promQuery(`sum by (pod) (rate(process_cpu_seconds_total{${APP_SELECTOR}}[$__rate_interval]))`, '{{pod}}'),
-    ]).span(8))
-    .withPanel(timeSeries('Memory (resident)', 'Resident set size per pod.', 'bytes', [
-      promQuery(`sum by (pod) (process_resident_memory_bytes{${APP_SELECTOR}})`, '{{pod}}'),
-    ]).span(8))
-    .withPanel(timeSeries('Event loop lag p99', "Node.js event loop delay, 99th percentile (prom-client's default metrics).", 's', [
+    .withRow(new dashboard.RowBuilder(containers ? 'Resources' : 'Process'))
+    .withPanel(containers
+      ? timeSeries('CPU', 'CPU cores the app\'s containers use, per pod (cAdvisor through the kubelet: any language).', 'short', [
+        promQuery(`sum by (pod) (rate(container_cpu_usage_seconds_total{job="cadvisor", container!="", namespace="$namespace"}[$__rate_interval]) ${ofApp})`, '{{pod}}'),
+      ]).span(8).interval('1m')
+      : timeSeries('CPU', 'CPU time used per second, per pod.', 'percentunit', [
+        promQuery(`sum by (pod) (rate(process_cpu_seconds_total{${APP_SELECTOR}}[$__rate_interval]))`, '{{pod}}'),
+      ]).span(8))
+    .withPanel(containers
+      ? timeSeries('Memory working set', 'Memory the app\'s containers hold that the kernel cannot reclaim, per pod: what the limit and an OOM kill are measured against.', 'bytes', [
+        promQuery(`sum by (pod) (container_memory_working_set_bytes{job="cadvisor", container!="", namespace="$namespace"} ${ofApp})`, '{{pod}}'),
+      ]).span(8).interval('1m')
+      : timeSeries('Memory (resident)', 'Resident set size per pod.', 'bytes', [
+        promQuery(`sum by (pod) (process_resident_memory_bytes{${APP_SELECTOR}})`, '{{pod}}'),
+      ]).span(8))
+    .withPanel(timeSeries('Event loop lag p99', "Node.js event loop delay, 99th percentile (prom-client's default metrics; Node.js apps only).", 's', [
       promQuery(`max by (pod) (nodejs_eventloop_lag_p99_seconds{${APP_SELECTOR}})`, '{{pod}}'),
     ]).span(8));
 
@@ -395,7 +407,7 @@ export interface DashboardSpec {
 
 /** Every dashboard, in the order of their files. */
 export const DASHBOARDS: readonly DashboardSpec[] = [
-  { file: APP_DASHBOARD_FILE, dependsOn: ['loki'], build: buildAppDashboard },
+  { file: APP_DASHBOARD_FILE, dependsOn: ['loki', 'kubelet', 'kubeStateMetrics'], build: buildAppDashboard },
   { file: STACK_DASHBOARD_FILE, dependsOn: ['loki', 'alertmanager'], build: buildStackDashboard },
   { file: CONTAINERS_DASHBOARD_FILE, dependsOn: ['kubelet', 'kubeStateMetrics'], build: buildContainersDashboard },
 ];

@@ -47,6 +47,7 @@ export const METRIC_SOURCES: Record<string, string> = {
   container_network_receive_bytes_total: 'google/cadvisor@v0.60.5 lib/metrics/prometheus.go (label interface; on containerd carried by the pause container, container="")',
   container_network_transmit_bytes_total: 'google/cadvisor@v0.60.5 lib/metrics/prometheus.go (as receive)',
   kube_pod_status_phase: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:15 (label phase; STABLE)',
+  'namespace_pod:app:info': 'the stack\'s own recording rule (lib/render/alert-rules.ts kubernetesPodAppRules)',
   alertmanager_alerts: 'prometheus/alertmanager@v0.34.0 dispatch/metric.go:66 (label state: active, suppressed, unprocessed)',
 };
 
