@@ -117,6 +117,14 @@ describe('NOTES.txt', () => {
     expect(text).toContain(`    ${grafanaAdminPasswordCommand(c)}\n`);
   });
 
+  test('says whether the kubelets\' certificates are verified, and how to turn it on', () => {
+    expect(notes()).toContain('It does not verify their certificates: kind\'s and kubeadm\'s kubelets serve self-signed ones.');
+    const verified = notes(['--values', scenario('14-kubelet-tls-values.yaml').path]);
+    expect(verified).toContain('It verifies their certificates against /var/run/secrets/kubernetes.io/serviceaccount/ca.crt.');
+    expect(verified).not.toContain('It does not verify');
+    expect(notes(['--set', 'kubelet.enabled=false'])).not.toContain('jobs cadvisor and kubelet');
+  });
+
   test('with a NodePort, gives the node port and the kind port mapping', () => {
     const text = notes(['--values', scenario('02-nodeport-grafana-values.yaml').path]);
     expect(text).toContain('extraPortMappings: [{containerPort: 30301, hostPort: 3000, listenAddress: "127.0.0.1"}]');
