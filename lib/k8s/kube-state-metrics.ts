@@ -20,6 +20,7 @@ import {
 } from '../components/kube-state-metrics';
 import { KubeStateMetricsSettings } from '../config';
 import { componentLabels } from './labels';
+import { ClusterReader } from './pod-reader';
 import { applyPodSettingsTo } from './pod-settings';
 import { httpProbe, modelDefaults, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, singlePodDeploymentSpec } from './util';
 
@@ -39,21 +40,12 @@ export class KubeStateMetrics extends Construct {
     const name = KUBE_STATE_METRICS_NAME;
     const labels = componentLabels(name, 'exporter', s.image);
 
-    const serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', { metadata: { name, namespace: ns, labels } });
-    const clusterRole = new k8s.KubeClusterRole(this, 'cluster-role', {
-      metadata: { name: `${ns}-${name}`, labels },
-      rules: kubeStateMetricsRules(),
-    });
-    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
-      metadata: { name: `${ns}-${name}`, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole.name },
-      subjects: [{ kind: 'ServiceAccount', name: serviceAccount.name, namespace: ns }],
-    });
+    const identity = new ClusterReader(this, 'identity', { name, namespace: ns, labels, rules: kubeStateMetricsRules() });
 
     const deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name, namespace: ns, labels },
       spec: singlePodDeploymentSpec(name, labels, {}, {
-        serviceAccountName: serviceAccount.name,
+        serviceAccountName: identity.serviceAccountName,
         // It reads the API with its token: the one pod of the namespace that needs it mounted.
         automountServiceAccountToken: true,
         // The image's USER is the name `nobody`: the kubelet needs its uid to check runAsNonRoot.

@@ -71,17 +71,25 @@ function timeSeries(title: string, description: string, unit: string, queries: p
   return panel;
 }
 
+/**
+ * A variable whose values a PromQL `label_values(...)` query lists, refreshed with the time range, sorted.
+ * `multi`: several values and "All", which sends the listed values (no allValue), so an "All" pod variable
+ * means the pods of the chosen apps, not every pod of the namespace.
+ */
+function queryVariable(name: string, label: string, query: string, multi = false): dashboard.QueryVariableBuilder {
+  const v = new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .datasource(PROMETHEUS)
+    .query({ qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc);
+  return multi ? v.multi(true).includeAll(true) : v;
+}
+
 function appVariables(): dashboard.QueryVariableBuilder[] {
-  const variable = (name: string, label: string, query: string) =>
-    new dashboard.QueryVariableBuilder(name)
-      .label(label)
-      .datasource(PROMETHEUS)
-      .query({ qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
-      .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-      .sort(dashboard.VariableSort.AlphabeticalAsc);
   return [
-    variable('namespace', 'Namespace', `label_values(${DURATION}_count, namespace)`),
-    variable('app', 'App', `label_values(${DURATION}_count{namespace="$namespace"}, app)`),
+    queryVariable('namespace', 'Namespace', `label_values(${DURATION}_count, namespace)`),
+    queryVariable('app', 'App', `label_values(${DURATION}_count{namespace="$namespace"}, app)`),
   ];
 }
 
@@ -328,23 +336,13 @@ export function buildContainersDashboard(options: DashboardOptions): dashboard.D
   const cadvisor = `job="cadvisor", container!="", ${sel}`;
   const byContainer = 'pod, container';
   const legend = '{{pod}} / {{container}}';
-  const variable = (name: string, label: string, query: string, multi: boolean) => {
-    const v = new dashboard.QueryVariableBuilder(name)
-      .label(label)
-      .datasource(PROMETHEUS)
-      .query({ qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
-      .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-      .sort(dashboard.VariableSort.AlphabeticalAsc);
-    // "All" sends the listed values (no allValue): the pods of the chosen apps, not every pod of the namespace.
-    return multi ? v.multi(true).includeAll(true) : v;
-  };
   const variables = [
-    variable('namespace', 'Namespace', 'label_values(container_cpu_usage_seconds_total{job="cadvisor"}, namespace)', false),
+    queryVariable('namespace', 'Namespace', 'label_values(container_cpu_usage_seconds_total{job="cadvisor"}, namespace)'),
     ...(ksm ? [
-      variable('app', 'App', `label_values(${POD_APP_RECORD}{namespace="$namespace"}, app)`, true),
-      variable('pod', 'Pod', `label_values(${POD_APP_RECORD}{namespace="$namespace", app=~"$app"}, pod)`, true),
+      queryVariable('app', 'App', `label_values(${POD_APP_RECORD}{namespace="$namespace"}, app)`, true),
+      queryVariable('pod', 'Pod', `label_values(${POD_APP_RECORD}{namespace="$namespace", app=~"$app"}, pod)`, true),
     ] : [
-      variable('pod', 'Pod', 'label_values(container_cpu_usage_seconds_total{job="cadvisor", namespace="$namespace"}, pod)', true),
+      queryVariable('pod', 'Pod', 'label_values(container_cpu_usage_seconds_total{job="cadvisor", namespace="$namespace"}, pod)', true),
     ]),
   ];
   const resource = (kind: 'requests' | 'limits', res: 'cpu' | 'memory') =>

@@ -20,14 +20,14 @@ the renderers' output for every ci/ values file.
 {{- end -}}
 {{- $jobs := .Files.Get "files/prometheus/scrape-configs.yaml" | fromYamlArray -}}
 {{- $kubelet := .Values.kubelet | default dict -}}
-{{- if $kubelet.enabled -}}
+{{- if include "observability-stack.kubelet.enabled" . -}}
 {{- range $job := .Files.Get "files/prometheus/kubelet-scrape-configs.yaml" | fromYamlArray -}}
 {{- $_ := set $job "scrape_interval" (printf "%ds" (int $kubelet.scrapeIntervalSeconds)) -}}
 {{- $_ := set $job "tls_config" (ternary (dict "ca_file" $kubelet.tls.caFile) (dict "insecure_skip_verify" true) (eq (toJson $kubelet.tls.verify) "true")) -}}
 {{- $jobs = append $jobs $job -}}
 {{- end -}}
 {{- end -}}
-{{- if (.Values.kubeStateMetrics | default dict).enabled -}}
+{{- if include "observability-stack.kubeStateMetrics.enabled" . -}}
 {{- $job := .Files.Get "files/prometheus/kube-state-metrics-scrape-config.yaml" | fromYaml -}}
 {{- $_ := set (index $job.kubernetes_sd_configs 0).namespaces "names" (list .Release.Namespace) -}}
 {{- $jobs = append $jobs $job -}}

@@ -146,10 +146,20 @@ pod-security.kubernetes.io/audit-version: latest
 {{- if eq .name "loki" }}{{ if .context.Values.loki.enabled }}true{{ end }}
 {{- else if eq .name "alertmanager" }}{{ include "observability-stack.alertmanager.enabled" .context }}
 {{- /* With the stack's rules only: the app rule is one (the rule file itself is absent without them). */}}
-{{- else if eq .name "kubeStateMetrics" }}{{ if and (.context.Values.kubeStateMetrics | default dict).enabled .context.Values.prometheus.alertRules }}true{{ end }}
-{{- else if eq .name "kubelet" }}{{ if (.context.Values.kubelet | default dict).enabled }}true{{ end }}
+{{- else if eq .name "kubeStateMetrics" }}{{ if and (include "observability-stack.kubeStateMetrics.enabled" .context) .context.Values.prometheus.alertRules }}true{{ end }}
+{{- else if eq .name "kubelet" }}{{ include "observability-stack.kubelet.enabled" .context }}
 {{- else }}{{ fail (printf "observability-stack.componentEnabled: no component %q" .name) }}
 {{- end -}}
+{{- end -}}
+
+{{/* observability-stack.kubeStateMetrics.enabled: "true" when kube-state-metrics is deployed; a release upgraded with --reuse-values from a chart without the kubeStateMetrics block has none. */}}
+{{- define "observability-stack.kubeStateMetrics.enabled" -}}
+{{- if (.Values.kubeStateMetrics | default dict).enabled }}true{{ end -}}
+{{- end -}}
+
+{{/* observability-stack.kubelet.enabled: "true" when Prometheus scrapes the kubelets (none in a release upgraded with --reuse-values from a chart without the kubelet block). */}}
+{{- define "observability-stack.kubelet.enabled" -}}
+{{- if (.Values.kubelet | default dict).enabled }}true{{ end -}}
 {{- end -}}
 
 {{/* observability-stack.kubeStateMetrics.labels: metadata labels of kube-state-metrics' objects. */}}
