@@ -118,6 +118,8 @@ export const RESERVED_ENVIRONMENT: ReservedEnvironment = {
   logAgent: ['HOSTNAME'],
   grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES],
   kubeStateMetrics: [],
+  // It listens on the node's address, from the pod's status.
+  nodeExporter: ['HOST_IP'],
 };
 
 /** The model's rules across settings (lib/validate-stack.ts). */
@@ -190,7 +192,7 @@ const lokiSchema = z.strictObject({
 
 const logAgentSchema = z.strictObject({
   kind: z.enum(['promtail', 'alloy'], { error: 'must be "promtail" or "alloy"' }).default('promtail').describe('which agent: "promtail" or "alloy", with the same files, labels and pipeline either way. Promtail reached end of life on 2026-03-02 (3.6.11 is its last image); Grafana Alloy is its successor. Switching an installed release to alloy re-sends once the log files still on the nodes (Alloy keeps its positions apart from Promtail\'s).'),
-  namespace: dnsLabel().default('monitoring-agent').describe('namespace of the agent, Pod Security privileged (hostPath and uid 0 need it); must differ from the release namespace and app.namespace.'),
+  namespace: dnsLabel().default('monitoring-agent').describe('namespace of the node agents (the log agent and node-exporter), Pod Security privileged (hostPath, uid 0 and the host\'s network need it); must differ from the release namespace and app.namespace.'),
   promtail: z.strictObject({
     image: image(IMAGES.promtail),
     resources: resources({ cpuRequest: '50m', memoryRequest: '64Mi', cpuLimit: '250m', memoryLimit: '192Mi' }),
@@ -287,6 +289,13 @@ const kubeStateMetricsSchema = z.strictObject({
   ...podSettings(),
 }).prefault({});
 
+const nodeExporterSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('deploy node-exporter: CPU, memory, file systems, disks and network of every node (Kubernetes: a DaemonSet in logAgent.namespace, which is Pod Security privileged; compose: one service reading the host).'),
+  image: image(IMAGES.nodeExporter),
+  resources: resources({ cpuRequest: '10m', memoryRequest: '32Mi', cpuLimit: '250m', memoryLimit: '128Mi' }),
+  ...podSettings(),
+}).prefault({});
+
 const composeSchema = z.strictObject({
   /** The compose project's `name:`. @default observability */
   projectName: dnsLabel().default('observability'),
@@ -308,6 +317,7 @@ export const stackSchema = z.strictObject({
   loki: lokiSchema.describe('Loki, monolithic, on filesystem storage, with compactor retention that really deletes.'),
   logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.'),
   kubeStateMetrics: kubeStateMetricsSchema.describe('kube-state-metrics in the stack\'s namespace, scraped by a job of its own (Kubernetes only; compose has no cluster objects to describe).'),
+  nodeExporter: nodeExporterSchema.describe('node-exporter on every node (Kubernetes, host network and host filesystems read-only) or on the docker host (compose), scraped by a job of its own (job="node-exporter").'),
   kubelet: kubeletSchema.describe('container and kubelet metrics from each node\'s kubelet (Kubernetes; read with nodes/metrics, never nodes/proxy).'),
   alertmanager: alertmanagerSchema.describe('Alertmanager: routes the stack\'s alerts to the receivers set here, grouped by namespace, app and alert.'),
   grafana: grafanaSchema.describe('Grafana with its Prometheus (default), Loki and Alertmanager data sources provisioned from files.'),
@@ -347,6 +357,7 @@ export type GrafanaSettings = StackConfig['grafana'];
 export type AlertmanagerSettings = StackConfig['alertmanager'];
 export type KubeletSettings = StackConfig['kubelet'];
 export type KubeStateMetricsSettings = StackConfig['kubeStateMetrics'];
+export type NodeExporterSettings = StackConfig['nodeExporter'];
 export type ImageSettings = StackConfig['prometheus']['image'];
 
 /** Raised for invalid settings; `problems` holds one line per setting. */

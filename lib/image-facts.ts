@@ -112,7 +112,7 @@ export const POD_LOGS_DIR = '/var/log/pods';
 /** Where Docker keeps each container's json-file logs (`<id>/<id>-json.log`) by default. */
 export const DOCKER_CONTAINERS_DIR = '/var/lib/docker/containers';
 
-/** The host directories the log agents read. */
+/** The host directories the stack mounts: what the log agents and node-exporter read. */
 export const HOST_DIRECTORIES: readonly HostDirectory[] = [
   {
     path: POD_LOGS_DIR,
@@ -129,5 +129,23 @@ export const HOST_DIRECTORIES: readonly HostDirectory[] = [
     files: { uid: 0, gid: 0, mode: 0o640 },
     fileDepth: 2,
     source: 'moby: container directories root:root 0710, json-file logs root:root 0640',
+  },
+  // What node-exporter reads (only the directories themselves are modelled: fileDepth 0). procfs and sysfs
+  // roots are dr-xr-xr-x, and what it reads below them is world-readable; the root directory is 0755.
+  ...(['/proc', '/sys'] as const).map((p): HostDirectory => ({
+    path: p,
+    dir: { path: p, uid: 0, gid: 0, mode: 0o555 },
+    subdirs: { uid: 0, gid: 0, mode: 0o555 },
+    files: { uid: 0, gid: 0, mode: 0o444 },
+    fileDepth: 0,
+    source: 'Linux: procfs and sysfs are mounted dr-xr-xr-x root:root',
+  })),
+  {
+    path: '/',
+    dir: { path: '/', uid: 0, gid: 0, mode: 0o755 },
+    subdirs: { uid: 0, gid: 0, mode: 0o755 },
+    files: { uid: 0, gid: 0, mode: 0o644 },
+    fileDepth: 0,
+    source: 'Filesystem Hierarchy Standard: / is root:root 0755',
   },
 ];

@@ -31,6 +31,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const REQUIRED_PACKAGES = [
   { name: 'prometheus', binaries: ['prometheus', 'promtool'], why: 'The tests run the real Prometheus 2.42 and promtool from Debian\'s `prometheus` package.' },
   { name: 'prometheus-alertmanager', binaries: ['prometheus-alertmanager', 'amtool'], why: 'The tests run the real Alertmanager 0.25 and amtool from Debian\'s `prometheus-alertmanager` package (apt-get, not unpacked: the binary reads its default template from /usr/share).' },
+  { name: 'prometheus-node-exporter', binaries: ['prometheus-node-exporter'], why: 'The tests run the real node-exporter 1.5 from Debian\'s `prometheus-node-exporter` package with the stack\'s flags, scraped by the real Prometheus.' },
   { name: 'unzip', binaries: ['unzip'], why: 'scripts/fetch-tools.mjs unpacks helm and kubectl with it.' },
 ];
 

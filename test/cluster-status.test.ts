@@ -104,6 +104,7 @@ function status(server: string, args: string[] = [], token?: string): Promise<{ 
 test('the stack\'s workloads are the synthesized Deployments and DaemonSets', () => {
   expect(renderManifests(parseStackConfig({})).size).toBe(2);
   expect(refs.map((r) => `${r.kind}/${r.namespace}/${r.name}`).sort()).toEqual([
+    'DaemonSet/monitoring-agent/node-exporter',
     'DaemonSet/monitoring-agent/promtail',
     'Deployment/demo/demo-app',
     'Deployment/demo/demo-app-traffic',

@@ -137,7 +137,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('runs the app, Prometheus, Grafana, Loki, Promtail and Alertmanager, and the traffic generator only in its profile', () => {
-    expect(services.map(([name]) => name)).toEqual(['prometheus', 'loki', 'promtail', 'alertmanager', 'grafana', 'demo-app', 'demo-app-traffic']);
+    expect(services.map(([name]) => name)).toEqual(['prometheus', 'loki', 'promtail', 'node-exporter', 'alertmanager', 'grafana', 'demo-app', 'demo-app-traffic']);
     expect(services.filter(([, s]) => s.profiles).map(([name, s]) => [name, s.profiles])).toEqual([['demo-app-traffic', ['traffic']]]);
     const traffic = doc.services['demo-app-traffic'];
     expect(traffic.command).toEqual(['node', 'build/traffic.js']);
@@ -188,7 +188,12 @@ describe('docker-compose.yml', () => {
       '${DOCKER_CONTAINERS_DIR:-/var/lib/docker/containers}',
       '${GF_ADMIN_PASSWORD:?set GF_ADMIN_PASSWORD in compose/.env (see .env.example)}',
     ]);
-    expect(text.match(/\$/g)).toHaveLength(2);
+    // Every other `$` is escaped as `$$` (node-exporter's regexes), which compose passes on as one `$`.
+    expect(text.replace(/\$\$/g, '').match(/\$/g)).toHaveLength(2);
+    expect((doc.services['node-exporter']?.command ?? []).filter((a: string) => a.includes('$'))).toEqual([
+      '--collector.filesystem.mount-points-exclude=^/(dev|proc|sys|run/containerd/.+|run/docker/.+|var/lib/docker/.+|var/lib/containerd/.+|var/lib/kubelet/.+)($$|/)',
+      '--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|erofs)$$',
+    ]);
   });
 
   test('.env.example holds no usable password, explains how to make one, and git ignores .env', () => {
@@ -221,6 +226,7 @@ describe('docker-compose.yml', () => {
   test('runs as the images\' non-root users; only Promtail is root, and says why', () => {
     expect(Object.fromEntries(services.map(([name, s]) => [name, s.user]))).toEqual({
       prometheus: '65534:65534',
+      'node-exporter': '65534:65534',
       loki: '10001',
       promtail: '0:0',
       alertmanager: '65534:65534',
@@ -235,6 +241,7 @@ describe('docker-compose.yml', () => {
     const tests = Object.fromEntries(services.map(([name, s]) => [name, s.healthcheck.test.slice(0, 2)]));
     expect(tests).toEqual({
       prometheus: ['CMD', 'wget'],
+      'node-exporter': ['CMD', 'wget'],
       loki: ['CMD', '/usr/bin/loki'],
       promtail: ['CMD', 'bash'],
       alertmanager: ['CMD', 'wget'],
@@ -248,6 +255,7 @@ describe('docker-compose.yml', () => {
     expect(doc.services.prometheus.healthcheck.test.at(-1)).toBe('http://127.0.0.1:9090/-/ready');
     expect(doc.services.grafana.healthcheck.test.at(-1)).toBe('http://127.0.0.1:3000/api/health');
     expect(doc.services.alertmanager.healthcheck.test.at(-1)).toBe('http://127.0.0.1:9093/-/ready');
+    expect(doc.services['node-exporter'].healthcheck.test.at(-1)).toBe('http://127.0.0.1:9100/');
     expect(doc.services.promtail.healthcheck.test[3]).toContain('/dev/tcp/127.0.0.1/3101');
     expect(doc.services.promtail.healthcheck.test[3]).toContain('GET /ready HTTP/1.0');
     expect(doc.services['demo-app'].healthcheck.test[3]).toContain('http://127.0.0.1:8080/readyz');
@@ -301,7 +309,8 @@ describe('docker-compose.yml', () => {
       for (const v of s.volumes ?? []) {
         const source = v.split(':')[0];
         if (!/^[./$]/.test(source)) continue; // a named volume
-        expect([name, v, v.split(':').at(-1)]).toEqual([name, v, 'ro']);
+        // Read-only; the host's root with rslave too (node-exporter: disks mounted later appear under it).
+        expect([name, v, v.split(':').at(-1)]).toEqual([name, v, v.startsWith('/:') ? 'ro,rslave' : 'ro']);
         if (!source.startsWith('.')) continue; // a host path (Docker's log directory), checked below
         const rel = path.posix.normalize(source);
         const generated = [...files.keys()].some((f) => f === rel || f.startsWith(`${rel}/`));
@@ -312,7 +321,13 @@ describe('docker-compose.yml', () => {
     // The one host path: Docker's container logs, read-only, for Promtail only; its host side a variable whose
     // default is Docker's own directory (rootless Docker and custom data-roots keep it elsewhere).
     const hostPaths = services.flatMap(([name, s]) => (s.volumes ?? []).filter((v) => !v.startsWith('.') && /^[/$]/.test(v)).map((v) => [name, v]));
-    expect(hostPaths).toEqual([['promtail', '${DOCKER_CONTAINERS_DIR:-/var/lib/docker/containers}:/var/lib/docker/containers:ro']]);
+    // And the host's /proc, /sys and / for node-exporter, read-only.
+    expect(hostPaths).toEqual([
+      ['promtail', '${DOCKER_CONTAINERS_DIR:-/var/lib/docker/containers}:/var/lib/docker/containers:ro'],
+      ['node-exporter', '/proc:/host/proc:ro'],
+      ['node-exporter', '/sys:/host/sys:ro'],
+      ['node-exporter', '/:/host/root:ro,rslave'],
+    ]);
     expect(text).not.toContain('docker.sock');
   });
 
@@ -350,14 +365,17 @@ describe('docker-compose.yml', () => {
 
   test('leaves out what is disabled', () => {
     const bare = renderCompose(parseStackConfig(VARIANTS['no Grafana, no Loki']));
-    expect(Object.keys(parse(bare.get(COMPOSE_FILES.compose)!).services)).toEqual(['prometheus', 'alertmanager', 'demo-app', 'demo-app-traffic']);
+    expect(Object.keys(parse(bare.get(COMPOSE_FILES.compose)!).services)).toEqual(['prometheus', 'node-exporter', 'alertmanager', 'demo-app', 'demo-app-traffic']);
     expect([...bare.keys()].filter((f) => /^(loki|promtail|grafana)\//.test(f))).toEqual([]);
     const noAlertmanager = renderCompose(parseStackConfig({ alertmanager: { enabled: false } }));
     expect(Object.keys(parse(noAlertmanager.get(COMPOSE_FILES.compose)!).services)).not.toContain('alertmanager');
     expect([...noAlertmanager.keys()].filter((f) => f.startsWith('alertmanager/'))).toEqual([]);
     expect(parse(noAlertmanager.get(COMPOSE_FILES.prometheusConfig)!).alerting).toBeUndefined();
     const noApp = parse(renderCompose(parseStackConfig(VARIANTS['no app'])).get(COMPOSE_FILES.compose)!);
-    expect(Object.keys(noApp.services)).toEqual(['prometheus', 'loki', 'promtail', 'alertmanager', 'grafana']);
+    expect(Object.keys(noApp.services)).toEqual(['prometheus', 'loki', 'promtail', 'node-exporter', 'alertmanager', 'grafana']);
+    const noNodeExporter = renderCompose(parseStackConfig({ nodeExporter: { enabled: false } }));
+    expect(Object.keys(parse(noNodeExporter.get(COMPOSE_FILES.compose)!).services)).not.toContain('node-exporter');
+    expect(parse(noNodeExporter.get(COMPOSE_FILES.prometheusConfig)!).scrape_configs.map((j: any) => j.job_name)).not.toContain('node-exporter');
   });
 });
 

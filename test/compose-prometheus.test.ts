@@ -24,6 +24,7 @@ import {
   StackInput,
 } from '../lib';
 import { promtoolCheckConfig, RunningPrometheus, serveMetrics, startPrometheus } from './support/prometheus';
+import { RunningNodeExporter, startNodeExporter } from './support/node-exporter';
 
 /** The rule file is mounted at /etc/prometheus/rules in the container; here it lives next to prometheus.yml. */
 function localRules(config: any): any {
@@ -58,6 +59,7 @@ describe('compose prometheus.yml', () => {
       ['promtail', '/metrics', ['promtail:3101']],
       ['alertmanager', '/metrics', ['alertmanager:9093']],
       ['grafana', '/metrics', ['grafana:3000']],
+      ['node-exporter', '/metrics', ['node-exporter:9100']],
     ]);
   });
 
@@ -97,6 +99,7 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
   let prometheus: RunningPrometheus;
   let appServer: http.Server;
   let appPort = 0;
+  let nodeExporter: RunningNodeExporter;
   const standIns: Array<{ port: number; close: () => Promise<void> }> = [];
   /** compose service name → the loopback address that stands in for it. */
   const addressOf = new Map<string, string>();
@@ -114,6 +117,11 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
       const service = target.split(':')[0];
       if (service === c.app.name) {
         addressOf.set(service, `127.0.0.1:${appPort}`);
+      } else if (service === 'node-exporter') {
+        // The real node-exporter, with the compose service's command as the container gets it (compose turns `$$` into `$`).
+        const compose = parse(renderCompose(c).get(COMPOSE_FILES.compose)!);
+        nodeExporter = await startNodeExporter(compose.services['node-exporter'].command.map((a: string) => a.replace(/\$\$/g, '$')));
+        addressOf.set(service, nodeExporter.address);
       } else {
         const standIn = await serveMetrics(`# TYPE stand_in_info gauge\nstand_in_info{service="${service}"} 1\n`);
         standIns.push(standIn);
@@ -127,6 +135,7 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
 
   afterAll(async () => {
     await prometheus?.stop();
+    await nodeExporter?.stop();
     for (const s of standIns) await s.close();
     await new Promise<void>((resolve) => {
       if (!appServer) return resolve();
@@ -135,12 +144,40 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
     });
   });
 
-  test('every service is up (up == 1 for all six jobs)', async () => {
+  test('every service is up (up == 1 for all seven jobs)', async () => {
     const up = await prometheus.waitFor(async () => {
       const r = await prometheus.query('up == 1');
-      return r.length === 6 ? r : undefined;
-    }, 30000, 'up == 1 for all six compose services');
-    expect(up.map((s) => s.metric.job).sort()).toEqual(['alertmanager', 'demo-app', 'grafana', 'loki', 'prometheus', 'promtail']);
+      return r.length === 7 ? r : undefined;
+    }, 30000, 'up == 1 for all seven compose services');
+    expect(up.map((s) => s.metric.job).sort()).toEqual(['alertmanager', 'demo-app', 'grafana', 'loki', 'node-exporter', 'prometheus', 'promtail']);
+  });
+
+  test('node-exporter (the real one, with the compose flags) describes the host: node and instance name it, disks only, no network of its own container', async () => {
+    const filesystems = await prometheus.waitFor(async () => {
+      const r = await prometheus.query('node_filesystem_size_bytes');
+      return r.length > 0 ? r : undefined;
+    }, 30000, 'node_filesystem_size_bytes from node-exporter');
+    for (const f of filesystems) {
+      const { __name__, job, instance, node, device, mountpoint, fstype, ...rest } = f.metric;
+      expect([job, instance, node]).toEqual(['node-exporter', 'docker-host', 'docker-host']);
+      // Only the labels of the series: no contract labels of the exporter's own container.
+      expect(Object.keys(rest).filter((k) => k !== 'device_error')).toEqual([]);
+      // The kernel's and the containers' file systems are left out.
+      expect([mountpoint, /^\/(dev|proc|sys|run\/containerd\/.+|run\/docker\/.+|var\/lib\/docker\/.+|var\/lib\/containerd\/.+|var\/lib\/kubelet\/.+)($|\/)/.test(mountpoint)]).toEqual([mountpoint, false]);
+      expect([fstype, /^(overlay|proc|sysfs|tmpfs.*cgroup|cgroup2?|devpts|devtmpfs|mqueue|nsfs|tracefs)$/.test(fstype)]).toEqual([fstype, false]);
+      expect(Number(f.value[1])).toBeGreaterThan(0);
+    }
+    // The root file system is there: statfs of / through --path.rootfs.
+    expect(filesystems.map((f) => f.metric.mountpoint)).toContain('/');
+    // CPU and memory of the host.
+    expect(await prometheus.query('node_memory_MemTotal_bytes{instance="docker-host"} > 0')).toHaveLength(1);
+    expect((await prometheus.query('node_cpu_seconds_total{mode="idle"}')).length).toBeGreaterThan(0);
+    // The collectors of its own network namespace are off on compose.
+    expect(await prometheus.query('node_network_receive_bytes_total')).toEqual([]);
+    expect(await prometheus.query('{__name__=~"node_scrape_collector_success", collector=~"netdev|netstat|sockstat|arp|conntrack"}')).toEqual([]);
+    // Every collector that runs succeeds with the flags (a bad regex or path would show here).
+    const failed = await prometheus.query('node_scrape_collector_success == 0');
+    expect(failed.map((s) => s.metric.collector)).toEqual(expect.not.arrayContaining(['filesystem', 'cpu', 'meminfo', 'diskstats', 'loadavg']));
   });
 
   test('the app\'s my_app_requests_total carries exactly the contract\'s labels, with the compose values', async () => {
@@ -167,7 +204,8 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
     const { activeTargets } = await prometheus.targets();
     const byJob = Object.fromEntries(activeTargets.map((t) => {
       const { job, instance, ...labels } = t.labels;
-      expect(instance).toBe(addressOf.get(job));
+      // node-exporter's target is the host, named as the contract names it.
+      expect(instance).toBe(job === 'node-exporter' ? 'docker-host' : addressOf.get(job));
       return [job, labels];
     }));
     for (const service of ['prometheus', 'demo-app', 'loki', 'promtail', 'grafana']) {

@@ -190,6 +190,13 @@ describe('bad input', () => {
     expect(() => parseStackConfig({ prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 }, kubelet: { enabled: false } })).not.toThrow();
   });
 
+  test('node-exporter: the variable it listens by is the stack\'s, its resources as every component\'s, and nothing else is a setting', () => {
+    expect(problems({ nodeExporter: { extraEnv: { HOST_IP: '0.0.0.0' } } })).toEqual(['nodeExporter.extraEnv.HOST_IP must not be set: the stack sets it itself, got "0.0.0.0"']);
+    expect(problems({ nodeExporter: { resources: { requests: { memory: '256Mi' } } } })).toEqual(['nodeExporter.resources.requests.memory must be at most nodeExporter.resources.limits.memory (128Mi), got "256Mi"']);
+    expect(problems({ nodeExporter: { hostNetwork: false } })).toEqual(['nodeExporter.hostNetwork is not a known setting (check the spelling; the settings are documented in lib/config.ts)']);
+    expect(problems({ nodeExporter: { enabled: 'yes' } })).toEqual(['nodeExporter.enabled Invalid input: expected boolean, received string, got "yes"']);
+  });
+
   test('throws if kube-state-metrics\' label allowlist is not resource=[label,...], lists "*", or drops the app labels', () => {
     expect(problems({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=app' } })).toEqual([
       'kubeStateMetrics.metricLabelsAllowlist must be resource=[label,...] (comma-separated), e.g. pods=[app.kubernetes.io/name,app], got "pods=app"',

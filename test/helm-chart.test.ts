@@ -55,7 +55,7 @@ describe('templates/', () => {
       } else {
         const prefix = FILE_PREFIX[kind];
         expect({ file, kind, ok: prefix !== undefined && (base === prefix || base.startsWith(`${prefix}-`)) }).toEqual({ file, kind, ok: true });
-        expect(['prometheus', 'loki', 'log-agent', 'promtail', 'alloy', 'alertmanager', 'grafana', 'kube-state-metrics', 'app', 'traffic-generator']).toContain(folder);
+        expect(['prometheus', 'loki', 'node-agents', 'node-exporter', 'promtail', 'alloy', 'alertmanager', 'grafana', 'kube-state-metrics', 'app', 'traffic-generator']).toContain(folder);
       }
       // One object per file per rendering: the same file may render differently named objects across scenarios.
       perFile.set(file, (perFile.get(file) ?? new Set()).add(kind));

@@ -110,7 +110,7 @@ describe.each(scenarios().map((s) => [s.file, s] as const))('%s: the chart rende
 
   test('the scenario\'s values are complete for the model (nothing dropped on the way)', () => {
     expect(values.prometheus.image.digest).toBe('');
-    expect(Object.keys(values).sort()).toEqual(['alertmanager', 'app', 'clusterDomain', 'commonLabels', 'grafana', 'kubeStateMetrics', 'kubelet', 'logAgent', 'loki', 'namespaces', 'prometheus', 'tests']);
+    expect(Object.keys(values).sort()).toEqual(['alertmanager', 'app', 'clusterDomain', 'commonLabels', 'grafana', 'kubeStateMetrics', 'kubelet', 'logAgent', 'loki', 'namespaces', 'nodeExporter', 'prometheus', 'tests']);
   });
 });
 
@@ -128,7 +128,7 @@ describe('defaults against the committed dist/', () => {
   test('the same pod specs as dist/: images, args, env, ports, probes, resources, security contexts, volumes', () => {
     const pods = (objs: any[]) => Object.fromEntries(objs.filter((o) => o.spec?.template?.spec).map((o) => [key(o), o.spec.template.spec]));
     const fromDist = pods(dist);
-    expect(Object.keys(fromDist).length).toBe(8);
+    expect(Object.keys(fromDist).length).toBe(9);
     expect(pods(chart)).toEqual(fromDist);
   });
 

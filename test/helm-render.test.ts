@@ -11,7 +11,7 @@ import { ChartValues } from '../lib/helm/values';
 import { defaultValues, helm, helmTemplate, isTestHook, mergeValues, scenarios, templateArgs, templateScenario } from './helm-support';
 import { isCustomResource, validateCustomResource } from './helpers/crd-schema';
 import { validateManifest } from './support/k8s-schema';
-import { podMetadataOf, podSpecOf, restrictedViolations } from './support/pss';
+import { NODE_EXPORTER_RELAXATIONS, podMetadataOf, podSpecOf, restrictedViolations } from './support/pss';
 
 const WORKLOAD_KINDS = ['Deployment', 'DaemonSet', 'StatefulSet', 'Job'];
 const STACK_LABELS = [
@@ -45,8 +45,12 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
     }
   });
 
-  test('the log agent relaxes Pod Security for exactly hostPath and uid 0, in its own privileged namespace', () => {
-    const agents = pods.filter((o) => o.metadata.namespace === values.logAgent.namespace);
+  test('the node agents relax Pod Security for exactly what each needs, in their own privileged namespace', () => {
+    const inAgentNamespace = pods.filter((o) => o.metadata.namespace === values.logAgent.namespace);
+    const nodeExporter = inAgentNamespace.filter((o) => o.metadata.name === 'node-exporter');
+    expect(nodeExporter.map(where)).toEqual(values.nodeExporter.enabled ? [`DaemonSet/${values.logAgent.namespace}/node-exporter`] : []);
+    for (const o of nodeExporter) expect(restrictedViolations(podSpecOf(o), podMetadataOf(o).annotations)).toEqual(NODE_EXPORTER_RELAXATIONS);
+    const agents = inAgentNamespace.filter((o) => o.metadata.name !== 'node-exporter');
     if (!values.loki.enabled) {
       expect(agents).toEqual([]);
       return;
@@ -68,7 +72,7 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
       .map((n) => [n.metadata.name, n.metadata.labels['pod-security.kubernetes.io/enforce']]));
     const expected: Record<string, string> = {};
     if (values.app.enabled && values.app.namespace !== s.namespace) expected[values.app.namespace] = 'restricted';
-    if (values.loki.enabled) expected[values.logAgent.namespace] = 'privileged';
+    if (values.loki.enabled || values.nodeExporter.enabled) expected[values.logAgent.namespace] = 'privileged';
     expect(levels).toEqual(expected);
     expect(objects.filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name)).not.toContain(s.namespace);
   });
@@ -92,7 +96,7 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
   });
 
   test('every image is repository:tag as the values pin it, never latest', () => {
-    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.logAgent.alloy.image, values.alertmanager.image, values.grafana.image, values.kubeStateMetrics.image, values.tests.image]
+    const expected = new Set([values.prometheus.image, values.app.image, values.loki.image, values.logAgent.promtail.image, values.logAgent.alloy.image, values.alertmanager.image, values.grafana.image, values.kubeStateMetrics.image, values.nodeExporter.image, values.tests.image]
       .map((i) => `${i.repository}:${i.tag}`));
     for (const o of pods) {
       for (const c of containersOf(podSpecOf(o))) {
@@ -160,7 +164,7 @@ describe('defaults', () => {
 
   test('run exactly the images pinned in lib/images.ts', () => {
     const images = new Set(pods.flatMap((o) => containersOf(podSpecOf(o)).map((c) => c.image)));
-    expect([...images].sort()).toEqual([IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.alertmanager, IMAGES.kubeStateMetrics, IMAGES.app].map(imageString).sort());
+    expect([...images].sort()).toEqual([IMAGES.prometheus, IMAGES.grafana, IMAGES.loki, IMAGES.promtail, IMAGES.alertmanager, IMAGES.kubeStateMetrics, IMAGES.nodeExporter, IMAGES.app].map(imageString).sort());
   });
 
   test('request at most 1 CPU and 1.5 GiB in all (no memcached-sized requests), and every limit is set', () => {

@@ -103,6 +103,7 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['kubelet TLS verification with no CA', ['kubelet.tls.verify=true'], [], { kubelet: { tls: { verify: true } } }],
     ['a stack label on kube-state-metrics\' pods', [], ['kubeStateMetrics.podLabels.app\\.kubernetes\\.io/name=x'], { kubeStateMetrics: { podLabels: { 'app.kubernetes.io/name': 'x' } } }],
     ['a scrape annotation on kube-state-metrics\' pods', [], ['kubeStateMetrics.podAnnotations.prometheus\\.io/scrape=true'], { kubeStateMetrics: { podAnnotations: { 'prometheus.io/scrape': 'true' } } }],
+    ['HOST_IP in node-exporter\'s extraEnv (it listens on the node\'s address from it)', [], ['nodeExporter.extraEnv.HOST_IP=0.0.0.0'], { nodeExporter: { extraEnv: { HOST_IP: '0.0.0.0' } } }],
     ['a kubelet CA without verification', [], ['kubelet.tls.caFile=/etc/ca.crt'], { kubelet: { tls: { caFile: '/etc/ca.crt' } } }],
     ['a scrape timeout above the kubelet jobs\' interval', ['prometheus.scrapeIntervalSeconds=60', 'prometheus.scrapeTimeoutSeconds=45'], [], { prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 } }],
   ];
@@ -238,6 +239,9 @@ describe('values.schema.json mirrors the model', () => {
     { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app.kubernetes.io/name,app],deployments=[team]' } },
     { kubeStateMetrics: { metricLabelsAllowlist: 'pods=app' } }, { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[*]' } }, { kubeStateMetrics: { metricLabelsAllowlist: 'pods=[app,*]' } },
     { kubeStateMetrics: { image: { tag: 'latest' } } }, { kubeStateMetrics: { resources: { requests: { cpu: '10x' } } } },
+    { nodeExporter: { enabled: false } }, { nodeExporter: { enabled: 'yes' } }, { nodeExporter: { image: { tag: 'latest' } } },
+    { nodeExporter: { resources: { limits: { memory: '64Mi' } } } }, { nodeExporter: { resources: { limits: { memory: 'lots' } } } },
+    { nodeExporter: { hostNetwork: false } }, { nodeExporter: { tolerations: [{ operator: 'Exists' }] } }, { nodeExporter: { tolerations: [{ operator: 'Equal' }] } },
   ];
 
   test.each(edits.map((e) => [JSON.stringify(e), e] as const))('agrees with the model on %s', (_name, edit) => {

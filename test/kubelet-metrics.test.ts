@@ -50,8 +50,8 @@ describe('the kubelet jobs in every Kubernetes rendering', () => {
   });
 
   test.each([
-    ['off', { kubelet: { enabled: false } }, ['kubernetes-pods', 'kube-state-metrics']],
-    ['verifying with the cluster CA, every 60 s', { kubelet: { scrapeIntervalSeconds: 60, tls: { verify: true, caFile: SERVICE_ACCOUNT_CA_FILE } } }, ['kubernetes-pods', CADVISOR_JOB, KUBELET_JOB, 'kube-state-metrics']],
+    ['off', { kubelet: { enabled: false } }, ['kubernetes-pods', 'kube-state-metrics', 'node-exporter']],
+    ['verifying with the cluster CA, every 60 s', { kubelet: { scrapeIntervalSeconds: 60, tls: { verify: true, caFile: SERVICE_ACCOUNT_CA_FILE } } }, ['kubernetes-pods', CADVISOR_JOB, KUBELET_JOB, 'kube-state-metrics', 'node-exporter']],
   ] as const)('%s: cdk8s and the chart render the same jobs', (_name, input, jobNames) => {
     const cdk8s = parse(find(synthObjects(input as StackInput), 'ConfigMap', 'prometheus-config', 'monitoring').data['prometheus.yml']).scrape_configs;
     expect(cdk8s.map((j: Json) => j.job_name)).toEqual(jobNames);

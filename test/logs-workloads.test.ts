@@ -214,6 +214,8 @@ describe('the log agent switch', () => {
   test('loki.enabled: false deploys neither Loki nor a log agent', () => {
     const objects = synthObjects({ loki: { enabled: false } });
     expect(objects.filter(isLogsObject)).toEqual([]);
-    expect(objects.filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name)).not.toContain('monitoring-agent');
+    // The node agents' namespace stays for node-exporter, and goes with it.
+    expect(objects.filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name)).toContain('monitoring-agent');
+    expect(synthObjects({ loki: { enabled: false }, nodeExporter: { enabled: false } }).filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name)).not.toContain('monitoring-agent');
   });
 });

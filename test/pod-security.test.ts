@@ -1,6 +1,6 @@
 import { parseStackConfig } from '../lib';
 import { CUSTOM_INPUT, synthObjects, workloads } from './helpers/stack';
-import { podSpecOf, restrictedViolations } from './support/pss';
+import { NODE_EXPORTER_RELAXATIONS, podSpecOf, restrictedViolations } from './support/pss';
 
 describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as const)('Pod Security (%s)', (_name, input) => {
   const objects = synthObjects(input);
@@ -20,6 +20,16 @@ describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as const)('Pod Se
       expect({ workload: `${w.kind}/${w.metadata.name}`, violations: restrictedViolations(podSpecOf(w)) })
         .toEqual({ workload: `${w.kind}/${w.metadata.name}`, violations: [] });
     }
+  });
+
+  test('node-exporter relaxes exactly the host\'s network and processes and three hostPath volumes, all read-only, in the node agents\' namespace', () => {
+    const w = workloads(objects).find((x) => x.metadata.name === 'node-exporter')!;
+    expect(`${w.kind}/${w.metadata.namespace}`).toBe(`DaemonSet/${config.logAgent.namespace}`);
+    expect(restrictedViolations(podSpecOf(w))).toEqual(NODE_EXPORTER_RELAXATIONS);
+    const spec = podSpecOf(w);
+    expect(spec.containers[0].volumeMounts.map((m: any) => [m.name, m.readOnly])).toEqual([['proc', true], ['sys', true], ['root', true]]);
+    expect(spec.volumes.map((v: any) => [v.name, v.hostPath.path])).toEqual([['proc', '/proc'], ['sys', '/sys'], ['root', '/']]);
+    expect([spec.securityContext.runAsUser, spec.securityContext.runAsNonRoot, spec.automountServiceAccountToken]).toEqual([65534, true, false]);
   });
 
   test('every container outside the log agent also has a read-only root filesystem', () => {

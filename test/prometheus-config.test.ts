@@ -24,8 +24,8 @@ describe('the synthesized prometheus.yml', () => {
 
   test('is the renderer\'s output', () => {
     const c = parseStackConfig({});
-    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(c.prometheus, { alertmanagers: ['alertmanager.monitoring.svc.cluster.local:9093'], kubelet: c.kubelet, kubeStateMetricsNamespace: 'monitoring' }));
-    expect(parse(configYaml).scrape_configs.map((j: any) => j.job_name)).toEqual([KUBERNETES_PODS_JOB, 'cadvisor', 'kubelet', 'kube-state-metrics']);
+    expect(parse(configYaml)).toEqual(renderKubernetesPrometheusConfig(c.prometheus, { alertmanagers: ['alertmanager.monitoring.svc.cluster.local:9093'], kubelet: c.kubelet, kubeStateMetricsNamespace: 'monitoring', nodeExporterNamespace: 'monitoring-agent' }));
+    expect(parse(configYaml).scrape_configs.map((j: any) => j.job_name)).toEqual([KUBERNETES_PODS_JOB, 'cadvisor', 'kubelet', 'kube-state-metrics', 'node-exporter']);
   });
 
   test('is rejected by promtool as is, because Debian\'s build has no kubernetes_sd (the reason for the swap)', () => {

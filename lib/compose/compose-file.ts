@@ -12,6 +12,7 @@ import { composeGrafanaService } from './grafana';
 import { composeLokiService } from './loki';
 import { composePrometheusService } from './prometheus';
 import { composePromtailService } from './promtail';
+import { composeNodeExporterService } from './node-exporter';
 import { composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
 
 /** The services of the stack on compose, in file order. */
@@ -22,6 +23,7 @@ export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
   if (loki) entries.push(withPodSettings(loki, c, c.loki));
   if (loki && composeRunsPromtail(c)) entries.push(withPodSettings(composePromtailService(c, loki.name), c, c.logAgent));
   if (loki && composeRunsAlloy(c)) entries.push(withPodSettings(composeAlloyService(c, loki.name), c, c.logAgent));
+  if (c.nodeExporter.enabled) entries.push(withPodSettings(composeNodeExporterService(c), c, c.nodeExporter));
   const alertmanager = c.alertmanager.enabled ? composeAlertmanagerService(c) : undefined;
   if (alertmanager) entries.push(withPodSettings(alertmanager, c, c.alertmanager));
   if (c.grafana.enabled) entries.push(withPodSettings(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]), c, c.grafana));

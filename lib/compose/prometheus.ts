@@ -8,6 +8,7 @@ import { ComposeServiceEntry } from './compose-types';
 import { COMPOSE_FILES } from './config-files';
 import { composeContainerName, composeServiceName } from './names';
 import { composeScrapeTargets } from './scrape-targets';
+import { composeNodeExporterScrapeConfig } from './node-exporter';
 import { configMount, hardenedService, healthcheck, loopbackPort, resourceLimits, wgetCheck } from './service-defaults';
 
 export function composePrometheusService(c: StackConfig): ComposeServiceEntry {
@@ -43,13 +44,17 @@ export function composePrometheusService(c: StackConfig): ComposeServiceEntry {
 /**
  * prometheus.yml for docker compose on a single host: one job per service of the stack, a static target at
  * the service's DNS name, and the label contract's values for its container as static labels, so they equal
- * what the log agent gives the same container's log streams (lib/compose/names.ts). Same global section,
+ * what the log agent gives the same container's log streams (lib/compose/names.ts); and node-exporter's job,
+ * whose series describe the host (lib/compose/node-exporter.ts). Same global section,
  * rule file and remote_write as on Kubernetes.
  */
 export function renderComposePrometheusConfig(c: StackConfig): PrometheusConfig {
-  return prometheusConfig(c.prometheus, composeScrapeTargets(c).map((t) => ({
-    job_name: t.service,
-    metrics_path: t.metricsPath,
-    static_configs: [{ targets: [`${t.service}:${t.port}`], labels: { ...t.labels } }],
-  })), c.alertmanager.enabled ? [`${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}`] : []);
+  return prometheusConfig(c.prometheus, [
+    ...composeScrapeTargets(c).map((t) => ({
+      job_name: t.service,
+      metrics_path: t.metricsPath,
+      static_configs: [{ targets: [`${t.service}:${t.port}`], labels: { ...t.labels } }],
+    })),
+    ...(c.nodeExporter.enabled ? [composeNodeExporterScrapeConfig(c)] : []),
+  ], c.alertmanager.enabled ? [`${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}`] : []);
 }

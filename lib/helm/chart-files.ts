@@ -10,6 +10,9 @@ import {
   KUBE_STATE_METRICS_IMAGE_FACTS, KUBE_STATE_METRICS_LIVE_PATH, KUBE_STATE_METRICS_PORT, KUBE_STATE_METRICS_PORT_NAME, KUBE_STATE_METRICS_READY_PATH,
   KUBE_STATE_METRICS_TELEMETRY_PORT, KUBE_STATE_METRICS_TELEMETRY_PORT_NAME, kubeStateMetricsArgs, kubeStateMetricsRules,
 } from '../components/kube-state-metrics';
+import {
+  NODE_EXPORTER_HOST_MOUNTS, NODE_EXPORTER_IMAGE_FACTS, NODE_EXPORTER_K8S_LISTEN_ADDRESS, NODE_EXPORTER_PORT, NODE_EXPORTER_PORT_NAME, NODE_EXPORTER_PROBE_PATH, nodeExporterArgs,
+} from '../components/node-exporter';
 import { ALERTMANAGER_CONFIG_FILE, ALERTMANAGER_DATA_DIR, ALERTMANAGER_HEALTHY_PATH, ALERTMANAGER_IMAGE_FACTS, ALERTMANAGER_PORT, ALERTMANAGER_READY_PATH, ALERTMANAGER_SECRET_FILES, ALERTMANAGER_SECRETS_DIR, alertmanagerFlags } from '../components/alertmanager';
 import { alertmanagerConfigInput, renderAlertmanagerConfig } from '../render/alertmanager-config';
 import * as fs from 'fs';
@@ -28,7 +31,7 @@ import { dashboardVariants } from '../render/dashboards';
 import { everyCombination, variantName } from '../render/variants';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderLokiConfig } from '../render/loki-config';
-import { kubeletScrapeConfigs, kubeStateMetricsScrapeConfig, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
+import { kubeletScrapeConfigs, kubeStateMetricsScrapeConfig, nodeExporterScrapeConfig, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
 import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
 import { chartValues, renderValuesYaml } from './values';
@@ -74,6 +77,11 @@ export function componentFacts(): Record<string, object> {
       // The arguments with the allowlist left to the template (the values' metricLabelsAllowlist).
       args: kubeStateMetricsArgs('${metricLabelsAllowlist}'), rules: kubeStateMetricsRules(),
     },
+    nodeExporter: {
+      uid: NODE_EXPORTER_IMAGE_FACTS.user.uid, port: NODE_EXPORTER_PORT, portName: NODE_EXPORTER_PORT_NAME, probePath: NODE_EXPORTER_PROBE_PATH,
+      args: nodeExporterArgs({ listenAddress: NODE_EXPORTER_K8S_LISTEN_ADDRESS, hostNetwork: true }),
+      hostMounts: NODE_EXPORTER_HOST_MOUNTS.map((m) => ({ ...m })),
+    },
     // The helm test pods' image when a release upgraded from 0.1.0 with --reuse-values has no tests block.
     testsImage: { ...chartValues(parseStackConfig({})).tests.image },
     // The host directories the log agents read.
@@ -112,6 +120,9 @@ export function renderChartFiles(): Map<string, string> {
   files.set('files/prometheus/kube-state-metrics-scrape-config.yaml',
     header('lib/render/prometheus-config.ts (kubeStateMetricsScrapeConfig; the namespace set by the template)') +
     toYaml(kubeStateMetricsScrapeConfig(c.namespace)));
+  files.set('files/prometheus/node-exporter-scrape-config.yaml',
+    header('lib/render/prometheus-config.ts (nodeExporterScrapeConfig; the namespace set by the template)') +
+    toYaml(nodeExporterScrapeConfig(c.logAgent.namespace)));
   files.set('files/prometheus/kubelet-scrape-configs.yaml',
     header('lib/render/prometheus-config.ts (kubeletScrapeConfigs; scrape_interval and tls_config set by the template)') +
     toYaml(kubeletScrapeConfigs(c.kubelet)));

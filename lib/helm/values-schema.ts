@@ -41,6 +41,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
       alertmanager: props.alertmanager,
       grafana: props.grafana,
       kubeStateMetrics: props.kubeStateMetrics,
+      nodeExporter: props.nodeExporter,
       kubelet: props.kubelet,
       tests: {},
       // Passed down by a parent chart when this one is a subchart; nothing here reads it.
@@ -51,7 +52,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
   const p = root.properties;
 
   // Reshape where the chart's values differ from the model's input.
-  for (const block of [p.app, p.prometheus, p.loki, p.logAgent.properties.promtail, p.logAgent.properties.alloy, p.alertmanager, p.grafana, p.kubeStateMetrics]) {
+  for (const block of [p.app, p.prometheus, p.loki, p.logAgent.properties.promtail, p.logAgent.properties.alloy, p.alertmanager, p.grafana, p.kubeStateMetrics, p.nodeExporter]) {
     block.properties.image = chartImage(block.properties.image);
   }
   // The model refuses a "*" in the allowlist with a refinement, beyond toJSONSchema: as a pattern it must not match.
@@ -76,7 +77,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
   };
   // The model's per-toleration rules (lib/config.ts, as the API server's ValidateTolerations), which
   // z.toJSONSchema cannot carry: as JSON Schema conditions.
-  for (const block of [p.app, p.prometheus, p.loki, p.logAgent, p.alertmanager, p.grafana, p.kubeStateMetrics]) {
+  for (const block of [p.app, p.prometheus, p.loki, p.logAgent, p.alertmanager, p.grafana, p.kubeStateMetrics, p.nodeExporter]) {
     block.properties.tolerations.items.allOf = [
       { if: { not: { required: ['key'] } }, then: { required: ['operator'], properties: { operator: { const: 'Exists' } } } },
       { if: { required: ['operator'], properties: { operator: { const: 'Exists' } } }, then: { not: { required: ['value'] } } },
@@ -96,7 +97,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
 }
 
 /** Keys the schema does not require: added after 0.1.0 and read by the templates with a default. */
-const OPTIONAL_KEYS = ['tests', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
+const OPTIONAL_KEYS = ['tests', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {

@@ -140,7 +140,7 @@ export function valuesToStackInput(v: ChartValues, releaseNamespace: string): St
  */
 const CHART_DOCS: Record<string, string> = {
   'namespaces': 'the namespaces this chart creates besides the release namespace (which Helm does not label; see the README).',
-  'namespaces.create': 'create app.namespace (Pod Security restricted) and logAgent.namespace (privileged). Set false when they exist already; they must then carry those labels.',
+  'namespaces.create': 'create app.namespace (Pod Security restricted) and logAgent.namespace (privileged: the log agent and node-exporter). Set false when they exist already; they must then carry those labels.',
   'prometheus.remoteWrite': 'also ship samples to these endpoints, at most 10, keyed by queue name: {mimir: {url: https://…/api/v1/push}}.',
   'tests': 'the `helm test` pods, which check Prometheus /-/ready, Grafana /api/health and the app\'s metrics with busybox wget.',
   'tests.image': 'image of the `helm test` pods; it must have busybox wget: the pinned Prometheus image has it, its -distroless variant does not. Set it too when your images come from a mirror.',

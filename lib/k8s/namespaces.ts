@@ -37,13 +37,14 @@ export interface NamespacesChartProps extends ChartProps {
 }
 
 /**
- * The namespaces a stack needs: its own and the app's enforce `restricted`; the log agent's is `privileged`
- * because reading /var/log/pods needs hostPath and uid 0, which `restricted` and `baseline` both forbid.
+ * The namespaces a stack needs: its own and the app's enforce `restricted`; the node agents' (`logAgent.namespace`:
+ * the log agent and node-exporter) is `privileged`, because reading /var/log/pods needs hostPath and uid 0, and
+ * node-exporter needs the host's network and read-only hostPath volumes, which `restricted` and `baseline` forbid.
  */
-export function stackNamespaces(c: Pick<StackConfig, 'namespace' | 'app' | 'loki' | 'logAgent'>): StackNamespace[] {
+export function stackNamespaces(c: Pick<StackConfig, 'namespace' | 'app' | 'loki' | 'logAgent' | 'nodeExporter'>): StackNamespace[] {
   const namespaces: StackNamespace[] = [{ name: c.namespace, level: 'restricted', component: 'monitoring' }];
   if (c.app.enabled && c.app.namespace !== c.namespace) namespaces.push({ name: c.app.namespace, level: 'restricted', component: 'application' });
-  if (c.loki.enabled) namespaces.push({ name: c.logAgent.namespace, level: 'privileged', component: 'log-agent' });
+  if (c.loki.enabled || c.nodeExporter.enabled) namespaces.push({ name: c.logAgent.namespace, level: 'privileged', component: 'node-agent' });
   return namespaces;
 }
 

@@ -29,6 +29,8 @@ export interface PrometheusProps {
   readonly kubelet?: KubeletSettings;
   /** Whether kube-state-metrics runs in Prometheus's namespace (its job is added). @default false */
   readonly kubeStateMetrics?: boolean;
+  /** The namespace node-exporter runs in, when it does (its job is added). @default none */
+  readonly nodeExporterNamespace?: string;
 }
 
 export class Prometheus extends Construct {
@@ -58,6 +60,7 @@ export class Prometheus extends Construct {
       alertmanagers: props.alertmanagers ?? [],
       kubelet,
       ...(props.kubeStateMetrics ? { kubeStateMetricsNamespace: ns } : {}),
+      ...(props.nodeExporterNamespace !== undefined ? { nodeExporterNamespace: props.nodeExporterNamespace } : {}),
     }));
     const configData = { 'prometheus.yml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {

@@ -3,6 +3,7 @@
  * `kubectl apply -f dist/` pass works on a fresh cluster), then the stack itself.
  */
 import { KubeStateMetrics } from './kube-state-metrics';
+import { NodeExporter } from './node-exporter';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { parseStackConfig, StackConfig, StackInput } from '../config';
@@ -38,6 +39,8 @@ export class ObservabilityStack extends Chart {
   public readonly logAgent?: Promtail | Alloy;
   /** kube-state-metrics, when `kubeStateMetrics.enabled`. */
   public readonly kubeStateMetrics?: KubeStateMetrics;
+  /** node-exporter on every node, when `nodeExporter.enabled`. */
+  public readonly nodeExporter?: NodeExporter;
   /** Alertmanager, when `alertmanager.enabled`. */
   public readonly alertmanager?: Alertmanager;
   /** Grafana, when `grafana.enabled`. */
@@ -51,9 +54,14 @@ export class ObservabilityStack extends Chart {
     this.addDependency(this.namespaces);
     const { namespace, clusterDomain } = config;
     const alertmanagers = config.alertmanager.enabled ? [alertmanagerAddress(namespace, clusterDomain)] : [];
-    this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus, alertmanagers, kubelet: config.kubelet, kubeStateMetrics: config.kubeStateMetrics.enabled });
+    this.prometheus = new Prometheus(this, 'prometheus', { namespace, clusterDomain, settings: config.prometheus, alertmanagers, kubelet: config.kubelet, kubeStateMetrics: config.kubeStateMetrics.enabled,
+      ...(config.nodeExporter.enabled ? { nodeExporterNamespace: config.logAgent.namespace } : {}),
+    });
     if (config.kubeStateMetrics.enabled) {
       this.kubeStateMetrics = new KubeStateMetrics(this, 'kube-state-metrics', { namespace, settings: config.kubeStateMetrics });
+    }
+    if (config.nodeExporter.enabled) {
+      this.nodeExporter = new NodeExporter(this, 'node-exporter', { namespace: config.logAgent.namespace, settings: config.nodeExporter });
     }
     if (config.app.enabled) {
       this.app = new DemoApp(this, 'app', { settings: config.app, clusterDomain, scrapeIntervalSeconds: config.prometheus.scrapeIntervalSeconds });

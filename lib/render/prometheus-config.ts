@@ -6,6 +6,7 @@ import { KubeletSettings, PrometheusSettings } from '../config';
 import { kubernetesContractRules, RelabelRule } from './relabel';
 import { PROMETHEUS_RULES_DIR } from '../components/prometheus';
 import { KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT_NAME } from '../components/kube-state-metrics';
+import { NODE_EXPORTER_NAME, NODE_EXPORTER_PORT_NAME } from '../components/node-exporter';
 
 /** Name of the job that discovers annotated pods. */
 export const KUBERNETES_PODS_JOB = 'kubernetes-pods';
@@ -14,6 +15,8 @@ export const CADVISOR_JOB = 'cadvisor';
 export const KUBELET_JOB = 'kubelet';
 /** kube-state-metrics' job, named as kubernetes-mixin's selectors expect it (job="kube-state-metrics"). */
 export const KUBE_STATE_METRICS_JOB = 'kube-state-metrics';
+/** node-exporter's job, named as node-mixin's and kubernetes-mixin's selectors expect it (job="node-exporter"). */
+export const NODE_EXPORTER_JOB = 'node-exporter';
 /** The kubelet's HTTPS port, which node discovery gives each node's target (status.daemonEndpoints). */
 export const KUBELET_PORT = 10250;
 /** The service-account token Prometheus authenticates to the kubelets with (checked by TokenReview). */
@@ -152,6 +155,7 @@ export function renderKubernetesPrometheusConfig(p: PrometheusSettings, options:
     },
     ...(options.kubelet?.enabled ? kubeletScrapeConfigs(options.kubelet) : []),
     ...(options.kubeStateMetricsNamespace !== undefined ? [kubeStateMetricsScrapeConfig(options.kubeStateMetricsNamespace)] : []),
+    ...(options.nodeExporterNamespace !== undefined ? [nodeExporterScrapeConfig(options.nodeExporterNamespace)] : []),
   ], options.alertmanagers ?? []);
 }
 
@@ -163,6 +167,8 @@ export interface KubernetesScrapeOptions {
   readonly kubelet?: KubeletSettings;
   /** The namespace kube-state-metrics runs in, when it does. @default none */
   readonly kubeStateMetricsNamespace?: string;
+  /** The namespace node-exporter runs in, when it does. @default none */
+  readonly nodeExporterNamespace?: string;
 }
 
 /**
@@ -176,14 +182,39 @@ export function kubeStateMetricsScrapeConfig(namespace: string): ScrapeConfig {
     job_name: KUBE_STATE_METRICS_JOB,
     honor_labels: true,
     kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [namespace] } }],
+    relabel_configs: componentPodRules(KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT_NAME),
+  };
+}
+
+/**
+ * The targets of a job of the stack's own component: the port named `portName` of its running pods, found by
+ * their `app.kubernetes.io/name`. An evicted or finished pod stays in the API until it is collected: not a target.
+ */
+function componentPodRules(name: string, portName: string): RelabelRule[] {
+  return [
+    {
+      source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name', '__meta_kubernetes_pod_container_port_name'],
+      regex: `${name};${portName}`,
+      action: 'keep',
+    },
+    { source_labels: ['__meta_kubernetes_pod_phase'], regex: 'Pending|Succeeded|Failed|Completed', action: 'drop' },
+  ];
+}
+
+/**
+ * node-exporter's own job: its pods (one per node, on the host's network, so each target is the node's
+ * address and port 9100), found by their labels in the node agents' namespace. Its series describe the node:
+ * they carry `node`, the node's name, and `instance` is that name too (as kube-prometheus sets it, so node
+ * dashboards list nodes by name), not the exporter pod's contract labels.
+ */
+export function nodeExporterScrapeConfig(namespace: string): ScrapeConfig {
+  return {
+    job_name: NODE_EXPORTER_JOB,
+    kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [namespace] } }],
     relabel_configs: [
-      {
-        source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_name', '__meta_kubernetes_pod_container_port_name'],
-        regex: `${KUBE_STATE_METRICS_NAME};${KUBE_STATE_METRICS_PORT_NAME}`,
-        action: 'keep',
-      },
-      // An evicted or finished pod stays in the API until it is collected: not a target.
-      { source_labels: ['__meta_kubernetes_pod_phase'], regex: 'Pending|Succeeded|Failed|Completed', action: 'drop' },
+      ...componentPodRules(NODE_EXPORTER_NAME, NODE_EXPORTER_PORT_NAME),
+      { source_labels: ['__meta_kubernetes_pod_node_name'], target_label: 'node' },
+      { source_labels: ['__meta_kubernetes_pod_node_name'], target_label: 'instance' },
     ],
   };
 }

@@ -597,7 +597,7 @@ export function composeContainerRuns(composeYaml: string, files: ReadonlyMap<str
     const mounts: Mount[] = [];
     for (const v of s.volumes ?? []) {
       const [rawSource, target, opts] = interpolate(String(v), env).split(':');
-      const readOnly = opts === 'ro';
+      const readOnly = (opts ?? '').split(',').includes('ro');
       if (rawSource.startsWith('./')) {
         const rel = rawSource.slice(2);
         const content = files.get(rel);

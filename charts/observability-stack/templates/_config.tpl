@@ -32,6 +32,11 @@ the renderers' output for every ci/ values file.
 {{- $_ := set (index $job.kubernetes_sd_configs 0).namespaces "names" (list .Release.Namespace) -}}
 {{- $jobs = append $jobs $job -}}
 {{- end -}}
+{{- if include "observability-stack.nodeExporter.enabled" . -}}
+{{- $job := .Files.Get "files/prometheus/node-exporter-scrape-config.yaml" | fromYaml -}}
+{{- $_ := set (index $job.kubernetes_sd_configs 0).namespaces "names" (list .Values.logAgent.namespace) -}}
+{{- $jobs = append $jobs $job -}}
+{{- end -}}
 {{- $_ := set $config "scrape_configs" $jobs -}}
 {{- $remoteWrite := list -}}
 {{- range $name, $endpoint := $p.remoteWrite -}}

@@ -157,6 +157,21 @@ pod-security.kubernetes.io/audit-version: latest
 {{- if (.Values.kubeStateMetrics | default dict).enabled }}true{{ end -}}
 {{- end -}}
 
+{{/* observability-stack.nodeExporter.enabled: "true" when node-exporter is deployed (none in a release upgraded with --reuse-values from a chart without the nodeExporter block). */}}
+{{- define "observability-stack.nodeExporter.enabled" -}}
+{{- if (.Values.nodeExporter | default dict).enabled }}true{{ end -}}
+{{- end -}}
+
+{{/* observability-stack.nodeExporter.labels: metadata labels of node-exporter's objects. */}}
+{{- define "observability-stack.nodeExporter.labels" -}}
+{{ include "observability-stack.labels" (dict "name" "node-exporter" "component" "exporter" "version" .Values.nodeExporter.image.tag "context" .) }}
+{{- end -}}
+
+{{/* observability-stack.nodeExporter.selectorLabels: labels that select node-exporter's pods. */}}
+{{- define "observability-stack.nodeExporter.selectorLabels" -}}
+{{ include "observability-stack.selectorLabels" (dict "name" "node-exporter" "context" .) }}
+{{- end -}}
+
 {{/* observability-stack.kubelet.enabled: "true" when Prometheus scrapes the kubelets (none in a release upgraded with --reuse-values from a chart without the kubelet block). */}}
 {{- define "observability-stack.kubelet.enabled" -}}
 {{- if (.Values.kubelet | default dict).enabled }}true{{ end -}}
