@@ -152,8 +152,8 @@ describe('parity between dist/ and compose/', () => {
     expect(d.remote_write).toEqual(k.remote_write);
     // The same rules but those that read kube-state-metrics' series (Kubernetes only).
     const kubernetesRules = configMapFile('prometheus-rules', 'stack-rules.yaml');
-    expect(kubernetesRules).toEqual(renderAlertRules({ alertmanager: true, kubeStateMetrics: true, kubelet: true }));
-    expect(parse(composeFile(COMPOSE_FILES.prometheusRules))).toEqual(renderAlertRules({ alertmanager: true }));
+    expect(kubernetesRules).toEqual(renderAlertRules({ alertmanager: true, kubeStateMetrics: true, kubelet: true, nodeExporter: true }));
+    expect(parse(composeFile(COMPOSE_FILES.prometheusRules))).toEqual(renderAlertRules({ alertmanager: true, nodeExporter: true }));
     const names = (r: any) => r.groups.flatMap((g: any) => g.rules.map((x: any) => x.alert ?? x.record));
     expect(names(kubernetesRules).filter((n: string) => !names(parse(composeFile(COMPOSE_FILES.prometheusRules))).includes(n)).sort())
       .toEqual(['ContainerCPUThrottlingHigh', 'ContainerMemoryNearLimit', 'ContainerOOMKilled', 'KubePodCrashLooping', 'KubeStateMetricsDown', 'StackComponentNotReady', 'namespace_pod:app:info']);

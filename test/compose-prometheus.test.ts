@@ -175,6 +175,18 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
     // The collectors of its own network namespace are off on compose.
     expect(await prometheus.query('node_network_receive_bytes_total')).toEqual([]);
     expect(await prometheus.query('{__name__=~"node_scrape_collector_success", collector=~"netdev|netstat|sockstat|arp|conntrack"}')).toEqual([]);
+    // The Nodes dashboard as compose provisions it (no Network row): every query returns the host's data.
+    const d = JSON.parse(renderCompose(c).get(`${COMPOSE_FILES.grafanaDashboardsDir}/nodes.json`)!);
+    const exprs: string[] = d.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr));
+    expect(exprs.length).toBe(9);
+    for (const expr of exprs) {
+      const q = expr.replace(/\$node/g, 'docker-host').replace(/\$__rate_interval/g, '10s');
+      const r = await prometheus.waitFor(async () => {
+        const res = await prometheus.query(q);
+        return res.length > 0 ? res : undefined;
+      }, 20_000, `data for ${q}`);
+      expect({ q, nodes: [...new Set(r.map((x) => x.metric.node))] }).toEqual({ q, nodes: ['docker-host'] });
+    }
     // Every collector that runs succeeds with the flags (a bad regex or path would show here).
     const failed = await prometheus.query('node_scrape_collector_success == 0');
     expect(failed.map((s) => s.metric.collector)).toEqual(expect.not.arrayContaining(['filesystem', 'cpu', 'meminfo', 'diskstats', 'loadavg']));
@@ -216,6 +228,6 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
   test('loads the stack\'s rule file', async () => {
     const res = await fetch(`${prometheus.url}/api/v1/rules`);
     const body = (await res.json()) as any;
-    expect(body.data.groups.map((g: any) => g.name).sort()).toEqual(renderAlertRules().groups.map((g) => g.name).sort());
+    expect(body.data.groups.map((g: any) => g.name).sort()).toEqual(renderAlertRules({ nodeExporter: true }).groups.map((g) => g.name).sort());
   });
 });

@@ -142,6 +142,7 @@ describe('defaults against the committed dist/', () => {
       'ConfigMap/monitoring/grafana-dashboard-providers:dashboards.yaml',
       'ConfigMap/monitoring/grafana-dashboards:app.json',
       'ConfigMap/monitoring/grafana-dashboards:containers.json',
+      'ConfigMap/monitoring/grafana-dashboards:nodes.json',
       'ConfigMap/monitoring/grafana-dashboards:stack.json',
       'ConfigMap/monitoring/grafana-datasources:datasources.yaml',
       'ConfigMap/monitoring/loki-config:loki.yaml',

@@ -5,12 +5,12 @@
  * by `node` and `instance`, with the host's interfaces less the pods' veth ends.
  */
 import { parse, stringify } from 'yaml';
-import { NODE_EXPORTER_JOB, parseStackConfig, renderKubernetesPrometheusConfig, StackInput } from '../lib';
+import { NODE_EXPORTER_JOB, NODES_DASHBOARD_FILE, parseStackConfig, renderAlertRules, renderDashboards, renderKubernetesPrometheusConfig, RULES_FILE, StackInput, toYaml } from '../lib';
 import { helmTemplate } from './helm-support';
 import { find, synthObjects } from './helpers/stack';
 import { RunningNodeExporter, startNodeExporter } from './support/node-exporter';
 import { podTarget } from './support/pod-targets';
-import { promtoolCheckConfig, RunningPrometheus, startPrometheus, withFileSd } from './support/prometheus';
+import { promtoolCheckConfig, promtoolTestRules, RunningPrometheus, startPrometheus, withFileSd } from './support/prometheus';
 
 type Json = any;
 const NODE = 'kind-worker';
@@ -22,7 +22,9 @@ describe('node-exporter in cdk8s and the chart', () => {
   const container = spec.containers[0];
 
   test('one pod per node, control-plane nodes included, listening on the node\'s address only, no prometheus.io annotations', () => {
-    expect(spec.tolerations).toEqual(expect.arrayContaining([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }]));
+    // Every NoSchedule taint: control-plane nodes, GPU and dedicated pools.
+    expect(spec.tolerations).toEqual([{ operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(spec.hostPID ?? false).toBe(false);
     expect(container.args).toContain('--web.listen-address=[$(HOST_IP)]:9100');
     expect(container.env).toEqual([{ name: 'HOST_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }]);
     expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9100, protocol: 'TCP' }]);
@@ -113,6 +115,23 @@ describe('node-exporter\'s job, run by the real Prometheus against the real node
     for (const s of fs) expect(Object.keys(s.metric).sort()).toEqual(['__name__', 'device', 'fstype', 'instance', 'job', 'mountpoint', 'node'].concat(s.metric.device_error !== undefined ? ['device_error'] : []).sort());
   });
 
+  test('every query of the Nodes dashboard returns data for the node, the variable lists it', async () => {
+    const d: Json = JSON.parse(renderDashboards({ loki: false, alertmanager: false, nodeExporter: true }).get(NODES_DASHBOARD_FILE)!);
+    const exprs = (d.panels as Json[]).flatMap((p) => (p.targets ?? []).map((t: Json) => t.expr as string));
+    expect(exprs.length).toBe(13);
+    for (const expr of exprs) {
+      const q = expr.replace(/\$node/g, NODE).replace(/\$__rate_interval/g, '10s');
+      const r = await prometheus.waitFor(async () => {
+        const res = await prometheus.query(q);
+        return res.length > 0 ? res : undefined;
+      }, 20_000, `data for ${q}`);
+      expect({ q, nodes: [...new Set(r.map((x) => x.metric.node))] }).toEqual({ q, nodes: [NODE] });
+    }
+    const variable = /^label_values\((.+), (\w+)\)$/.exec(d.templating.list[0].query.query)!;
+    const res = await fetch(`${prometheus.url}/api/v1/label/${variable[2]}/values?match[]=${encodeURIComponent(variable[1])}`);
+    expect(((await res.json()) as { data: string[] }).data).toEqual([NODE]);
+  });
+
   test('the host\'s network interfaces (host network): the network collectors run, and succeed', async () => {
     const rx = await prometheus.query('node_network_receive_bytes_total');
     expect(rx.length).toBeGreaterThan(0);
@@ -120,5 +139,126 @@ describe('node-exporter\'s job, run by the real Prometheus against the real node
     const collectors = await prometheus.query('node_scrape_collector_success');
     const byName = Object.fromEntries(collectors.map((s) => [s.metric.collector, s.value[1]]));
     for (const name of ['cpu', 'meminfo', 'filesystem', 'loadavg', 'netdev', 'diskstats']) expect([name, byName[name]]).toEqual([name, '1']);
+  });
+});
+
+describe('the DaemonSet\'s device filters, applied by the real node-exporter to a node with pods', () => {
+  const line = (name: string, rx: number) => `${name.padStart(16)}: ${rx} 10 0 0 0 0 0 0 ${rx} 10 0 0 0 0 0 0`;
+  // A node's interfaces: its own, a veth end of a pod, Calico's, and a 15-hex-digit one (another CNI's).
+  const NET_DEV = [
+    'Inter-|   Receive                                                |  Transmit',
+    ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+    line('lo', 100), line('eth0', 2000), line('veth3f2a1b0', 300), line('cali1a2b3c4d5e6', 400), line('0123456789abcde', 500), line('cni0', 600),
+  ].join('\n') + '\n';
+  let exporter: RunningNodeExporter;
+
+  beforeAll(async () => {
+    const container = find(synthObjects(), 'DaemonSet', 'node-exporter', 'monitoring-agent').spec.template.spec.containers[0];
+    exporter = await startNodeExporter(container.args, { procNetDev: NET_DEV, extraArgs: ['--no-collector.netdev.netlink'] });
+  });
+  afterAll(async () => exporter?.stop());
+
+  test('it listens on the bracketed address the DaemonSet gives it', () => {
+    expect(exporter.args.find((a) => a.startsWith('--web.listen-address='))).toMatch(/^--web\.listen-address=\[127\.0\.0\.1\]:\d+$/);
+  });
+
+  test('netdev counts the node\'s interfaces and leaves out the pods\' ends', async () => {
+    const text = await (await fetch(`http://${exporter.address}/metrics`)).text();
+    const devices = [...text.matchAll(/^node_network_receive_bytes_total\{device="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(devices.sort()).toEqual([['cni0', 600], ['eth0', 2000], ['lo', 100]]);
+  });
+});
+
+describe('the nodes\' alerts (promtool test rules): each fires on its failure, at its severity, and stays quiet without it', () => {
+  const rules = renderAlertRules({ nodeExporter: true });
+  const node = (n: string) => `job="node-exporter",node="${n}",instance="${n}"`;
+  const fs = (mount: string, device: string) => `${node('n1')},device="${device}",mountpoint="${mount}",fstype="ext4"`;
+  const ROOT = fs('/', '/dev/vda1');
+  const DATA = fs('/data', '/dev/vdb');
+  const SNAP = fs('/snap/core', '/dev/loop0');
+  const series = (bad: boolean) => [
+    // "/": 30% free and losing 1 byte a minute (gone in under 24 hours, not in 4); 2% of its inodes free.
+    { series: `node_filesystem_size_bytes{${ROOT}}`, values: '1000x80' },
+    { series: `node_filesystem_avail_bytes{${ROOT}}`, values: bad ? '300-1x80' : '800x80' },
+    { series: `node_filesystem_files{${ROOT}}`, values: '1000x80' },
+    { series: `node_filesystem_files_free{${ROOT}}`, values: bad ? '20x80' : '900x80' },
+    { series: `node_filesystem_readonly{${ROOT}}`, values: '0x80' },
+    // "/data": 4% free, steady.
+    { series: `node_filesystem_size_bytes{${DATA}}`, values: '1000x80' },
+    { series: `node_filesystem_avail_bytes{${DATA}}`, values: bad ? '40x80' : '600x80' },
+    { series: `node_filesystem_files{${DATA}}`, values: '1000x80' },
+    { series: `node_filesystem_files_free{${DATA}}`, values: '900x80' },
+    { series: `node_filesystem_readonly{${DATA}}`, values: '0x80' },
+    // A read-only squashfs that is always full: never an alert.
+    { series: `node_filesystem_size_bytes{${SNAP}}`, values: '1000x80' },
+    { series: `node_filesystem_avail_bytes{${SNAP}}`, values: '0x80' },
+    { series: `node_filesystem_files{${SNAP}}`, values: '1000x80' },
+    { series: `node_filesystem_files_free{${SNAP}}`, values: '0x80' },
+    { series: `node_filesystem_readonly{${SNAP}}`, values: '1x80' },
+    { series: `node_memory_MemTotal_bytes{${node('n1')}}`, values: '1000x80' },
+    { series: `node_memory_MemAvailable_bytes{${node('n1')}}`, values: bad ? '50x80' : '500x80' },
+    { series: `up{${node('n1')}}`, values: '1x80' },
+    { series: `up{${node('n2')}}`, values: bad ? '0x80' : '1x80' },
+  ];
+  const labels = (s: string, severity: string) => ({ ...Object.fromEntries([...s.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]])), severity });
+  const fired: Array<[string, Array<[Record<string, string>, string]>]> = [
+    ['NodeExporterDown', [[labels(node('n2'), 'warning'), '0']]],
+    ['NodeFilesystemSpaceFillingUp', [[labels(ROOT, 'warning'), '23.00']]],
+    ['NodeFilesystemAlmostOutOfSpace', [[labels(DATA, 'warning'), '4.00']]],
+    ['NodeFilesystemAlmostOutOfFiles', [[labels(ROOT, 'warning'), '2.00'], [labels(ROOT, 'critical'), '2.00']]],
+    ['NodeMemoryHighUtilization', [[labels(node('n1'), 'warning'), '95%']]],
+  ];
+
+  test.each([true, false])('with the failures: %s', (bad) => {
+    const all = rules.groups.flatMap((g) => g.rules);
+    const fill = (text: string, l: Record<string, string>, value: string) => text
+      .replace(/\{\{ \$labels\.(\w+) \}\}/g, (_m, k) => l[k] ?? '')
+      .replace(/\{\{ printf "%\.2f" \$value \}\}|\{\{ \$value \| humanizePercentage \}\}/g, value);
+    const tests = [{
+      interval: '1m',
+      input_series: series(bad),
+      alert_rule_test: fired.map(([alertname, alerts]) => ({
+        eval_time: '70m',
+        alertname,
+        exp_alerts: bad ? alerts.map(([l, value]) => {
+          const rule = all.find((r) => r.alert === alertname && r.labels?.severity === l.severity)!;
+          return { exp_labels: l, exp_annotations: Object.fromEntries(Object.entries(rule.annotations!).map(([k, v]) => [k, fill(v, l, value)])) };
+        }) : [],
+      })),
+    }];
+    const result = promtoolTestRules(stringify({ rule_files: [RULES_FILE], evaluation_interval: '1m', tests }), { [RULES_FILE]: toYaml(rules) });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+
+  test('a file system filling up fast is critical: 13% free, gone within 4 hours', () => {
+    const tests = [{
+      interval: '1m',
+      input_series: [
+        { series: `node_filesystem_size_bytes{${ROOT}}`, values: '1000x80' },
+        { series: `node_filesystem_avail_bytes{${ROOT}}`, values: '200-1x80' },
+        { series: `node_filesystem_readonly{${ROOT}}`, values: '0x80' },
+      ],
+      alert_rule_test: [{
+        eval_time: '70m',
+        alertname: 'NodeFilesystemSpaceFillingUp',
+        exp_alerts: ['warning', 'critical'].map((severity) => ({
+          exp_labels: labels(ROOT, severity),
+          exp_annotations: {
+            summary: `A file system of n1 is predicted to run out of space within ${severity === 'warning' ? 24 : 4} hours`,
+            description: 'The file system on /dev/vda1, mounted on /, at n1 has 13.00% of its space left and is filling up.',
+            runbook: 'First: what grows (du on the mount point; on Kubernetes often images and container logs: crictl rmi --prune, the kubelet\'s image GC thresholds), then a larger disk.',
+          },
+        })),
+      }],
+    }];
+    const result = promtoolTestRules(stringify({ rule_files: [RULES_FILE], evaluation_interval: '1m', tests }), { [RULES_FILE]: toYaml(rules) });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+
+  test('the five are every alert of the nodes group, which is there only with node-exporter', () => {
+    expect([...new Set(rules.groups.find((g) => g.name === 'nodes')!.rules.map((r) => r.alert))].sort()).toEqual(fired.map(([a]) => a).concat('NodeFilesystemSpaceFillingUp').filter((a, i, l) => l.indexOf(a) === i).sort());
+    expect(renderAlertRules({ nodeExporter: false }).groups.map((g) => g.name)).not.toContain('nodes');
   });
 });

@@ -109,11 +109,11 @@ describe('the alert rules', () => {
 });
 
 describe('the stack watching itself', () => {
-  const alerts = renderAlertRules({ kubeStateMetrics: true, kubelet: true }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
+  const alerts = renderAlertRules({ kubeStateMetrics: true, kubelet: true, nodeExporter: true }).groups.flatMap((g) => g.rules).filter((r) => r.alert);
 
   test('every metric a rule queries has its source named (test/support/metric-sources.ts)', () => {
     // Alerts and recording rules alike; a recorded series is its own source.
-    const rules = renderAlertRules({ kubeStateMetrics: true, kubelet: true }).groups.flatMap((g) => g.rules);
+    const rules = renderAlertRules({ kubeStateMetrics: true, kubelet: true, nodeExporter: true }).groups.flatMap((g) => g.rules);
     const recorded = rules.map((r) => r.record).filter(Boolean);
     for (const a of rules) {
       const names = metricNames(a.expr).filter((n) => !recorded.includes(n));

@@ -5,7 +5,9 @@
  *
  * It describes the node, not itself: CPU, memory, file systems, disks and network of the host. So it reads the
  * host's /proc, /sys and root file system, mounted read-only under /host, and runs as `nobody` with no
- * capability: everything it reads there is world-readable.
+ * capability: everything it reads there is world-readable. It needs not the host's process namespace: the
+ * host's procfs mounted at /host/proc already shows the host's processes and mounts (/host/proc/1 is the
+ * host's init), so neither rendering gives it (upstream's chart does, for a procfs left at /proc).
  */
 import { BUSYBOX_TOOLS, ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
@@ -43,21 +45,25 @@ const [PROC, SYS, ROOT] = NODE_EXPORTER_HOST_MOUNTS;
 /**
  * File systems that are not the node's disks: those of the kernel and of containers (their overlays and the
  * kubelet's volume mounts are the containers' own, which cAdvisor reports), so the node's file-system panels
- * and alerts see the disks only. kube-prometheus-stack's exclusions, with Docker's and the kubelet's mounts.
+ * and alerts see the disks only. node_exporter v1.12.1's own default (collector/filesystem_linux.go
+ * defMountPointsExcluded) plus containerd's, Docker's runtime and the kubelet's mounts, as kube-prometheus-stack adds them.
  */
-export const NODE_EXPORTER_MOUNT_POINTS_EXCLUDE = '^/(dev|proc|sys|run/containerd/.+|run/docker/.+|var/lib/docker/.+|var/lib/containerd/.+|var/lib/kubelet/.+)($|/)';
+export const NODE_EXPORTER_MOUNT_POINTS_EXCLUDE =
+  '^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+|run/containerd/.+|run/docker/.+|var/lib/containerd/.+|var/lib/kubelet/.+)($|/)';
+/** The same as v1.12.1's default, written out so that every version run with these flags (Debian's 1.5 in the tests) leaves out the same. */
 export const NODE_EXPORTER_FS_TYPES_EXCLUDE =
   '^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|erofs)$';
 /** Network devices that are containers' ends of their veth pairs (and Calico's): the pods' traffic, which cAdvisor reports per pod. */
 export const NODE_EXPORTER_NETWORK_DEVICES_EXCLUDE = '^(veth.*|cali.*|[a-f0-9]{15})$';
 
 /**
- * Collectors that read the network of the process's own network namespace (/proc/net is /proc/self/net, and
- * /proc/sys/net is the reader's too).
- * On a host that does not give node-exporter the host's network (compose, where it sits on the stack's
- * network) they would describe the exporter's container, not the host, so there they are off.
+ * Collectors that read the network of the process's own network namespace (/proc/net is /proc/self/net,
+ * /proc/sys/net is the reader's too, and v1.12.1's netdev and arp ask the kernel over netlink, from that
+ * namespace). On a host that does not give node-exporter the host's network (compose, where it sits on the
+ * stack's network) they would describe the exporter's container, not the host, so there they are off.
+ * (netclass reads /sys/class/net of the host's sysfs, mounted in the host's namespace: the host's interfaces.)
  */
-export const NODE_EXPORTER_NETNS_COLLECTORS = ['arp', 'conntrack', 'netdev', 'netstat', 'sockstat'] as const;
+export const NODE_EXPORTER_NETNS_COLLECTORS = ['arp', 'conntrack', 'ipvs', 'netdev', 'netstat', 'nfs', 'nfsd', 'sockstat', 'udp_queues'] as const;
 
 export interface NodeExporterArgsOptions {
   /** `--web.listen-address`. */
@@ -76,8 +82,9 @@ export function nodeExporterArgs(o: NodeExporterArgsOptions): string[] {
     `--web.listen-address=${o.listenAddress}`,
     `--collector.filesystem.mount-points-exclude=${NODE_EXPORTER_MOUNT_POINTS_EXCLUDE}`,
     `--collector.filesystem.fs-types-exclude=${NODE_EXPORTER_FS_TYPES_EXCLUDE}`,
+    `--collector.netclass.ignored-devices=${NODE_EXPORTER_NETWORK_DEVICES_EXCLUDE}`,
     ...(o.hostNetwork
-      ? [`--collector.netdev.device-exclude=${NODE_EXPORTER_NETWORK_DEVICES_EXCLUDE}`, `--collector.netclass.ignored-devices=${NODE_EXPORTER_NETWORK_DEVICES_EXCLUDE}`]
+      ? [`--collector.netdev.device-exclude=${NODE_EXPORTER_NETWORK_DEVICES_EXCLUDE}`]
       : NODE_EXPORTER_NETNS_COLLECTORS.map((c) => `--no-collector.${c}`)),
   ];
 }

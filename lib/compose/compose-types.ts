@@ -29,8 +29,6 @@ export interface ComposeService {
   readonly container_name: string;
   readonly command?: string[];
   readonly user?: string;
-  /** `host`: the host's process namespace (node-exporter). */
-  readonly pid?: 'host';
   readonly profiles?: string[];
   readonly environment?: Record<string, string>;
   readonly labels?: Record<string, string>;

@@ -1,7 +1,8 @@
 /**
  * The node-exporter service: the docker host's CPU, memory, file systems and disks, read from the host's
- * /proc, /sys and / mounted read-only under /host (the same flags as on Kubernetes), with the host's process
- * namespace (`pid: host`) as upstream runs it. Scraped by Prometheus's `node-exporter` job, whose series carry
+ * /proc, /sys and / mounted read-only under /host (the same flags as on Kubernetes). Not `pid: host`, which
+ * upstream's README uses with procfs left at /proc: the host's /proc at /host/proc shows its processes
+ * already, and in the host's process namespace it could signal every host process of uid 65534. Scraped by Prometheus's `node-exporter` job, whose series carry
  * `node` and `instance` = the host's contract name (COMPOSE_NODE_LABEL), as each node's do on Kubernetes.
  *
  * It stays on the stack's network, unpublished: with `network_mode: host` it would listen on every interface
@@ -25,10 +26,10 @@ export function composeNodeExporterService(c: StackConfig): ComposeServiceEntry 
     name,
     namedVolumes: [],
     comment: [
-      'node-exporter: the host\'s CPU, memory, file systems and disks. Relaxed: the host\'s process namespace',
-      '(pid: host) and its /proc, /sys and / bind-mounted read-only (rslave: disks mounted later appear too).',
-      'Not on the host\'s network, so its network collectors are off (they would describe this container).',
-      'Runs as nobody (65534) with no capability; busybox wget checks /.',
+      'node-exporter: the host\'s CPU, memory, file systems and disks. Relaxed: the host\'s /proc, /sys and /',
+      'bind-mounted read-only (rslave: disks mounted later appear too). Not on the host\'s network, so the',
+      'collectors of its own network namespace are off (they would describe this container). Runs as nobody',
+      '(65534) with no capability; busybox wget checks /.',
     ].join('\n'),
     service: {
       image: imageString(c.nodeExporter.image),
@@ -36,7 +37,6 @@ export function composeNodeExporterService(c: StackConfig): ComposeServiceEntry 
       // `$` doubled: compose would interpolate it (the regexes end in `($|/)`); the container sees one.
       command: nodeExporterArgs({ listenAddress: `:${NODE_EXPORTER_PORT}`, hostNetwork: false }).map((a) => a.replace(/\$/g, '$$$$')),
       user: `${NODE_EXPORTER_IMAGE_FACTS.user.uid}:${NODE_EXPORTER_IMAGE_FACTS.user.gid}`,
-      pid: 'host',
       volumes: NODE_EXPORTER_HOST_MOUNTS.map((m) => `${m.hostPath}:${m.mountPath}:ro${'propagation' in m ? ',rslave' : ''}`),
       healthcheck: healthcheck(wgetCheck(`http://127.0.0.1:${NODE_EXPORTER_PORT}${NODE_EXPORTER_PROBE_PATH}`), { startPeriodSeconds: 10 }),
       ...hardenedService(),

@@ -77,10 +77,11 @@ function nodeSection(c: StackConfig): string[] {
     '',
     'node-exporter reports the host\'s CPU, memory, file systems and disks, as series with `node` and `instance` =',
     `\`${COMPOSE_NODE_LABEL}\` (job \`node-exporter\`). What it gets of the host, each read-only: \`/proc\`, \`/sys\` and \`/\` (with`,
-    '`rslave`, so disks mounted later appear), and the host\'s process namespace (`pid: host`). It runs as nobody',
-    '(65534) with no capability. It is not on the host\'s network: there it would listen on every interface of the',
-    'host. So it cannot see the host\'s network interfaces (its own container\'s would be reported instead), and',
-    'those collectors are off. On Docker Desktop (macOS, Windows) "the host" is Docker\'s virtual machine.',
+    '`rslave`, so disks mounted later appear). It runs as nobody (65534) with no capability. It is not on the',
+    'host\'s network: there it would listen on every interface of the host. So it cannot count the host\'s network',
+    'traffic (it would count its own container\'s), and the collectors that read its own network namespace are',
+    'off; the host\'s interfaces are still listed (their state and speed, from /sys). On Docker Desktop (macOS,',
+    'Windows) "the host" is Docker\'s virtual machine.',
     '',
   ];
 }

@@ -57,6 +57,8 @@ export interface GrafanaProps {
   readonly kubelet?: boolean;
   /** Whether kube-state-metrics runs (the Containers dashboard's requests, limits, restarts). @default false */
   readonly kubeStateMetrics?: boolean;
+  /** Whether node-exporter runs (the Nodes dashboard). @default false */
+  readonly nodeExporter?: boolean;
 }
 
 export class Grafana extends Construct {
@@ -92,7 +94,7 @@ export class Grafana extends Construct {
     // rolls the pod through checksum/config. The rows of Loki and Alertmanager only when they are there to answer.
     const dashboardsData = Object.fromEntries(renderDashboards({
       loki: props.loki !== undefined, alertmanager: props.alertmanager !== undefined,
-      kubelet: props.kubelet ?? false, kubeStateMetrics: props.kubeStateMetrics ?? false,
+      kubelet: props.kubelet ?? false, kubeStateMetrics: props.kubeStateMetrics ?? false, nodeExporter: props.nodeExporter ?? false,
     }));
 
     const datasources = new k8s.KubeConfigMap(this, 'datasources', {

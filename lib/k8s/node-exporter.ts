@@ -6,9 +6,11 @@
  *
  * It cannot meet Pod Security `restricted` nor `baseline`, and lives beside the log agent in the namespace
  * labelled `privileged` (lib/k8s/namespaces.ts). Relaxed, exactly: the host's network (the node's interfaces
- * are only visible from the host's network namespace) and process namespace (as upstream's chart runs it), and
- * three hostPath volumes, all read-only: /proc, /sys and /. Kept: uid 65534 (non-root), no capability, no
- * privilege escalation, read-only root, seccomp RuntimeDefault, no service-account token (it never calls the API).
+ * are only visible from the host's network namespace) and three hostPath volumes, all read-only: /proc, /sys
+ * and /. Not the host's process namespace, which upstream's chart adds: the host's /proc mounted at /host/proc
+ * shows the host's processes already, and with hostPID it could signal every host process of uid 65534
+ * (Prometheus among them). Kept: uid 65534 (non-root), no capability, no privilege escalation, read-only root,
+ * seccomp RuntimeDefault, no service-account token (it never calls the API).
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -49,14 +51,12 @@ export class NodeExporter extends Construct {
             // Relaxed: the host's network namespace, so node_network_* are the node's interfaces; it listens
             // on the node's address only (HOST_IP), port 9100.
             hostNetwork: true,
-            // Relaxed: the host's process namespace, as upstream's chart runs it (process counts and states are the node's).
-            hostPid: true,
             // The image's USER is the name `nobody`: the kubelet needs its uid to check runAsNonRoot.
             securityContext: restrictedPodSecurity(NODE_EXPORTER_IMAGE_FACTS.user.uid),
             tolerations: [
-              // Every node is measured, control-plane nodes included (all of them, on kind).
-              { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
-              { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
+              // Every node is measured, whatever NoSchedule taint it has: control-plane nodes (all of them, on
+              // kind), GPU and dedicated pools (as upstream's chart tolerates them).
+              { operator: 'Exists', effect: 'NoSchedule' },
             ],
             containers: [{
               name,

@@ -67,7 +67,7 @@ export class Prometheus extends Construct {
       metadata: { name: `${name}-config`, namespace: ns, labels },
       data: configData,
     });
-    const ruleOptions = { alertmanager: (props.alertmanagers ?? []).length > 0, kubeStateMetrics: props.kubeStateMetrics ?? false, kubelet: kubelet.enabled };
+    const ruleOptions = { alertmanager: (props.alertmanagers ?? []).length > 0, kubeStateMetrics: props.kubeStateMetrics ?? false, kubelet: kubelet.enabled, nodeExporter: props.nodeExporterNamespace !== undefined };
     const rulesData: Record<string, string> = p.alertRules ? { [RULES_FILE]: toYaml(renderAlertRules(ruleOptions)) } : {};
     const rules = new k8s.KubeConfigMap(this, 'rules', {
       metadata: { name: `${name}-rules`, namespace: ns, labels },

@@ -76,7 +76,7 @@ export class ObservabilityStack extends Chart {
     if (config.grafana.enabled) {
       this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki: this.loki, alertmanager: this.alertmanager,
         // The Containers dashboard's kube-state-metrics part needs the stack's rules too (the `app` rule).
-        kubelet: config.kubelet.enabled, kubeStateMetrics: config.kubeStateMetrics.enabled && config.prometheus.alertRules,
+        kubelet: config.kubelet.enabled, kubeStateMetrics: config.kubeStateMetrics.enabled && config.prometheus.alertRules, nodeExporter: config.nodeExporter.enabled,
       });
     }
     // The labels every object carries, applied once to whatever the constructs made.

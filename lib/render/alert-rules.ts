@@ -45,10 +45,84 @@ export interface AlertRulesOptions {
   readonly kubeStateMetrics?: boolean;
   /** Whether Prometheus scrapes the kubelets (cAdvisor's container series). @default false */
   readonly kubelet?: boolean;
+  /** Whether node-exporter runs (the nodes' alerts). @default false */
+  readonly nodeExporter?: boolean;
 }
 
 /** The options the rule file varies by, in the order of its variants' names. */
-export const RULES_DEPEND_ON = ['alertmanager', 'kubeStateMetrics', 'kubelet'] as const;
+export const RULES_DEPEND_ON = ['alertmanager', 'kubeStateMetrics', 'kubelet', 'nodeExporter'] as const;
+
+/** node-exporter's series: its job, and the file systems its rules and panels look at (the excluded ones never reach Prometheus). */
+export const NODE_SELECTOR = 'job="node-exporter"';
+const FS = `${NODE_SELECTOR}, fstype!="", mountpoint!=""`;
+/** Share of a node's memory in use (1 - MemAvailable/MemTotal) above which it alerts (node-mixin's 90%). */
+export const NODE_MEMORY_HIGH_RATIO = 0.9;
+
+/**
+ * The nodes' alerts, adapted from node-mixin at node_exporter v1.12.1 (docs/node-mixin/alerts/alerts.libsonnet,
+ * its thresholds from docs/node-mixin/config.libsonnet) with job="node-exporter": file systems filling up
+ * (predicted by the last 6 hours' trend) or almost full, of space and of inodes, read-only ones left out;
+ * memory nearly used up; and the exporter itself gone.
+ */
+export function nodeAlerts(): Rule[] {
+  const where = 'on {{ $labels.device }}, mounted on {{ $labels.mountpoint }}, at {{ $labels.node }}';
+  const avail = (m: 'avail_bytes' | 'files_free') => `node_filesystem_${m}{${FS}} / node_filesystem_${m === 'avail_bytes' ? 'size_bytes' : 'files'}{${FS}} * 100`;
+  const writable = `node_filesystem_readonly{${FS}} == 0`;
+  const fillingUp = (severity: 'warning' | 'critical', percent: number, hours: number): Rule => ({
+    alert: 'NodeFilesystemSpaceFillingUp',
+    expr: `(${avail('avail_bytes')} < ${percent} and predict_linear(node_filesystem_avail_bytes{${FS}}[6h], ${hours} * 60 * 60) < 0 and ${writable})`,
+    for: '1h',
+    labels: { severity },
+    annotations: {
+      summary: `A file system of {{ $labels.node }} is predicted to run out of space within ${hours} hours`,
+      description: `The file system ${where} has {{ printf "%.2f" $value }}% of its space left and is filling up.`,
+      runbook: 'First: what grows (du on the mount point; on Kubernetes often images and container logs: crictl rmi --prune, the kubelet\'s image GC thresholds), then a larger disk.',
+    },
+  });
+  const almostOut = (what: 'space' | 'inodes', severity: 'warning' | 'critical', percent: number): Rule => ({
+    alert: what === 'space' ? 'NodeFilesystemAlmostOutOfSpace' : 'NodeFilesystemAlmostOutOfFiles',
+    expr: `(${avail(what === 'space' ? 'avail_bytes' : 'files_free')} < ${percent} and ${writable})`,
+    for: what === 'space' ? '30m' : '1h',
+    labels: { severity },
+    annotations: {
+      summary: `A file system of {{ $labels.node }} has less than ${percent}% of its ${what} left`,
+      description: `The file system ${where} has {{ printf "%.2f" $value }}% of its ${what} left: writes will fail when it is full.`,
+      runbook: what === 'space'
+        ? 'First: what fills it (du on the mount point), then free space or grow the disk; the kubelet evicts pods when its nodefs is nearly full.'
+        : 'First: which directory holds millions of small files (find <mount point> -xdev -type d -size +1M), then remove them.',
+    },
+  });
+  return [
+    {
+      alert: 'NodeExporterDown',
+      expr: `up{${NODE_SELECTOR}} == 0`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'Prometheus cannot scrape node-exporter on {{ $labels.node }}',
+        description: 'The node-exporter job has failed to scrape {{ $labels.node }} for 15 minutes: its CPU, memory and disk alerts are blind.',
+        runbook: 'First: the node-exporter pod on that node (kubectl -n <node agents\' namespace> get pod -l app.kubernetes.io/name=node-exporter -o wide; on compose, docker compose ps), then the target\'s error on Prometheus\'s /targets page.',
+      },
+    },
+    fillingUp('warning', 40, 24),
+    fillingUp('critical', 20, 4),
+    almostOut('space', 'warning', 5),
+    almostOut('space', 'critical', 3),
+    almostOut('inodes', 'warning', 5),
+    almostOut('inodes', 'critical', 3),
+    {
+      alert: 'NodeMemoryHighUtilization',
+      expr: `1 - node_memory_MemAvailable_bytes{${NODE_SELECTOR}} / node_memory_MemTotal_bytes{${NODE_SELECTOR}} > ${NODE_MEMORY_HIGH_RATIO}`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: '{{ $labels.node }} uses {{ $value | humanizePercentage }} of its memory',
+        description: 'Less than 10% of the node\'s memory has been available for 15 minutes: the kernel\'s OOM killer, or the kubelet\'s eviction, is near.',
+        runbook: 'First: which containers use it (the Containers dashboard, memory by pod on that node), then their limits; requests above the node\'s allocatable overcommit it.',
+      },
+    },
+  ];
+}
 
 /** Share of its memory limit a container's working set may reach before it alerts. */
 export const MEMORY_NEAR_LIMIT_RATIO = 0.9;
@@ -150,6 +224,7 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
     groups: [
       ...(kubeStateMetrics ? [{ name: 'pod-app', rules: kubernetesPodAppRules() }] : []),
       ...(containers.length > 0 ? [{ name: 'containers', rules: containers }] : []),
+      ...(options.nodeExporter ? [{ name: 'nodes', rules: nodeAlerts() }] : []),
       {
         name: 'stack-targets',
         rules: [

@@ -12,6 +12,9 @@
  * ingests, what Loki receives, what the log agent sends and drops, what Alertmanager notifies and fails to.
  * Its metric names were read in each component's source at the pinned version (test/support/metric-sources.ts).
  *
+ * The Containers dashboard shows every container's CPU, memory, throttling and network (the kubelets'
+ * cAdvisor series) with restarts and OOM kills (kube-state-metrics); the Nodes dashboard, each node's (node-exporter).
+ *
  * A row whose component is switched off is left out, not shown empty: each dashboard names the components it
  * depends on (DASHBOARDS), and the Helm chart carries one file per combination of them (dashboardVariants).
  */
@@ -22,7 +25,7 @@ import * as loki from '@grafana/grafana-foundation-sdk/loki';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { POD_APP_RECORD, STACK_APPS } from './alert-rules';
+import { NODE_MEMORY_HIGH_RATIO, NODE_SELECTOR, POD_APP_RECORD, STACK_APPS } from './alert-rules';
 import { everyCombination, variantName } from './variants';
 import { LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './grafana-provisioning';
 
@@ -39,6 +42,10 @@ export const STACK_DASHBOARD_UID = 'obs-stack';
 export const CONTAINERS_DASHBOARD_FILE = 'containers.json';
 export const CONTAINERS_DASHBOARD_UID = 'obs-containers';
 
+/** File name and fixed uid of the Nodes dashboard. */
+export const NODES_DASHBOARD_FILE = 'nodes.json';
+export const NODES_DASHBOARD_UID = 'obs-nodes';
+
 /** The components a dashboard's rows depend on: each is on or off in a stack. */
 export interface DashboardOptions {
   /** Whether Loki (and with it the log agent) is part of the stack: the logs rows need it. */
@@ -49,6 +56,13 @@ export interface DashboardOptions {
   readonly kubelet?: boolean;
   /** Whether kube-state-metrics runs (requests, limits, restarts, OOM kills, `app`). @default false */
   readonly kubeStateMetrics?: boolean;
+  /** Whether node-exporter runs (the Nodes dashboard). @default false */
+  readonly nodeExporter?: boolean;
+  /**
+   * Whether node-exporter counts the host's network traffic (Kubernetes: it has the host's network; compose:
+   * it does not, and those collectors are off). Not a variant of the chart, which is Kubernetes only. @default true
+   */
+  readonly nodeNetwork?: boolean;
 }
 
 const PROMETHEUS: dashboard.DataSourceRef = { type: 'prometheus', uid: PROMETHEUS_DATASOURCE_UID };
@@ -103,15 +117,7 @@ export function buildAppDashboard(options: DashboardOptions): dashboard.Dashboar
   const quantile = (q: number, by: string) =>
     `histogram_quantile(${q}, sum by (${by}) (rate(${DURATION}_bucket{${APP_SELECTOR}}[$__rate_interval])))`;
 
-  const builder = new dashboard.DashboardBuilder('App: requests, process and logs')
-    .uid(APP_DASHBOARD_UID)
-    .description(DESCRIPTION)
-    .tags(['observability-stack', 'app'])
-    .editable()
-    .time({ from: 'now-1h', to: 'now' })
-    .timezone('browser')
-    .refresh('30s')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+  const builder = dashboardFrame('App: requests, process and logs', APP_DASHBOARD_UID, 'app', { from: 'now-1h', refresh: '30s' })
     .variables(appVariables())
 
     .withRow(new dashboard.RowBuilder('Requests'))
@@ -209,6 +215,22 @@ export function buildAppDashboard(options: DashboardOptions): dashboard.Dashboar
 }
 
 /**
+ * What every dashboard of the stack shares: its fixed uid, the generated-file description, the stack's tag and
+ * its own, editable (changes are not saved to the file), the browser's time zone, a shared crosshair.
+ */
+function dashboardFrame(title: string, uid: string, tag: string, o: { from: string; refresh: string }): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(DESCRIPTION)
+    .tags(['observability-stack', tag])
+    .editable()
+    .time({ from: o.from, to: 'now' })
+    .timezone('browser')
+    .refresh(o.refresh)
+    .tooltip(dashboard.DashboardCursorSync.Crosshair);
+}
+
+/**
  * Panel ids, unique within the dashboard (the builders leave them unset, rows at 0): links and Grafana's
  * panel-level URLs (viewPanel=<id>) use them.
  */
@@ -248,15 +270,7 @@ function downCount(title: string, description: string, expr: string): stat.Panel
 export function buildStackDashboard(options: DashboardOptions): dashboard.Dashboard {
   const stackUp = `up{app=~"${STACK_APPS.join('|')}"}`;
   const byPod = 'namespace, pod';
-  const builder = new dashboard.DashboardBuilder('Stack health: targets, Prometheus, Loki, log agent, Alertmanager')
-    .uid(STACK_DASHBOARD_UID)
-    .description(DESCRIPTION)
-    .tags(['observability-stack', 'stack'])
-    .editable()
-    .time({ from: 'now-3h', to: 'now' })
-    .timezone('browser')
-    .refresh('1m')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+  const builder = dashboardFrame('Stack health: targets, Prometheus, Loki, log agent, Alertmanager', STACK_DASHBOARD_UID, 'stack', { from: 'now-3h', refresh: '1m' })
 
     .withRow(new dashboard.RowBuilder('Targets'))
     .withPanel(downCount('Stack components down',
@@ -348,15 +362,7 @@ export function buildContainersDashboard(options: DashboardOptions): dashboard.D
   const resource = (kind: 'requests' | 'limits', res: 'cpu' | 'memory') =>
     promQuery(`sum by (${byContainer}) (kube_pod_container_resource_${kind}{job="kube-state-metrics", resource="${res}", ${sel}})`, `${kind === 'requests' ? 'request' : 'limit'}: ${legend}`, kind === 'requests' ? 'B' : 'C');
 
-  const builder = new dashboard.DashboardBuilder('Containers: CPU, memory, restarts, network')
-    .uid(CONTAINERS_DASHBOARD_UID)
-    .description(DESCRIPTION)
-    .tags(['observability-stack', 'containers'])
-    .editable()
-    .time({ from: 'now-1h', to: 'now' })
-    .timezone('browser')
-    .refresh('1m')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+  const builder = dashboardFrame('Containers: CPU, memory, restarts, network', CONTAINERS_DASHBOARD_UID, 'containers', { from: 'now-1h', refresh: '1m' })
     .variables(variables)
 
     .withRow(new dashboard.RowBuilder('CPU and memory'))
@@ -395,6 +401,64 @@ export function buildContainersDashboard(options: DashboardOptions): dashboard.D
   return built;
 }
 
+/**
+ * The Nodes dashboard, USE style (utilisation, saturation, errors) from node-exporter's series: CPU and load,
+ * memory, file systems and disks, and, where node-exporter has the host's network, the network. One line per
+ * node (`node`, the node's name; "docker-host" on compose). Without node-exporter there is no such dashboard.
+ * The thresholds its descriptions name are the nodes' alerts' (lib/render/alert-rules.ts nodeAlerts).
+ */
+export function buildNodesDashboard(options: DashboardOptions): dashboard.Dashboard | undefined {
+  if (!options.nodeExporter) return undefined;
+  const sel = `${NODE_SELECTOR}, node=~"$node"`;
+  const fs = `${sel}, fstype!="", mountpoint!=""`;
+  const builder = dashboardFrame('Nodes: CPU, memory, disks, network', NODES_DASHBOARD_UID, 'nodes', { from: 'now-1h', refresh: '1m' })
+    .variables([queryVariable('node', 'Node', `label_values(node_memory_MemTotal_bytes{${NODE_SELECTOR}}, node)`, true)])
+
+    .withRow(new dashboard.RowBuilder('CPU and memory'))
+    .withPanel(timeSeries('CPU used', 'Share of the node\'s CPU time spent on anything but idling, over all its cores.', 'percentunit', [
+      promQuery(`1 - avg by (node) (rate(node_cpu_seconds_total{${sel}, mode="idle"}[$__rate_interval]))`, '{{node}}'),
+    ]).max(1))
+    .withPanel(timeSeries('Load per core', 'The 1-minute load average divided by the number of cores: above 1, processes wait for a CPU (saturation).', 'short', [
+      promQuery(`sum by (node) (node_load1{${sel}}) / count by (node) (node_cpu_seconds_total{${sel}, mode="idle"})`, '{{node}}'),
+    ]))
+    .withPanel(timeSeries('Memory used', `Share of the node's memory not available to new work (1 - MemAvailable / MemTotal). Above ${NODE_MEMORY_HIGH_RATIO * 100}% for 15 minutes fires NodeMemoryHighUtilization.`, 'percentunit', [
+      promQuery(`1 - sum by (node) (node_memory_MemAvailable_bytes{${sel}}) / sum by (node) (node_memory_MemTotal_bytes{${sel}})`, '{{node}}'),
+    ]).max(1))
+    .withPanel(timeSeries('Memory available', 'Memory the node can give to new work without swapping (MemAvailable).', 'bytes', [
+      promQuery(`sum by (node) (node_memory_MemAvailable_bytes{${sel}})`, '{{node}}'),
+    ]))
+
+    .withRow(new dashboard.RowBuilder('File systems and disks'))
+    .withPanel(timeSeries('File system space used', 'Share of each file system\'s space in use (the node\'s disks; containers\' overlays and volumes are left out). NodeFilesystemSpaceFillingUp fires when one is filling up, NodeFilesystemAlmostOutOfSpace when it is nearly full.', 'percentunit', [
+      promQuery(`1 - sum by (node, mountpoint) (node_filesystem_avail_bytes{${fs}}) / sum by (node, mountpoint) (node_filesystem_size_bytes{${fs}})`, '{{node}} {{mountpoint}}'),
+    ]).max(1))
+    .withPanel(timeSeries('File system inodes used', 'Share of each file system\'s inodes in use: millions of small files can fill a disk that still has space. NodeFilesystemAlmostOutOfFiles fires when one is nearly out.', 'percentunit', [
+      promQuery(`1 - sum by (node, mountpoint) (node_filesystem_files_free{${fs}}) / sum by (node, mountpoint) (node_filesystem_files{${fs}})`, '{{node}} {{mountpoint}}'),
+    ]).max(1))
+    .withPanel(timeSeries('Disk busy', 'Share of the time each disk was busy with I/O (utilisation): near 100%, I/O waits.', 'percentunit', [
+      promQuery(`sum by (node, device) (rate(node_disk_io_time_seconds_total{${sel}}[$__rate_interval]))`, '{{node}} {{device}}'),
+    ]).max(1))
+    .withPanel(timeSeries('Disk read and written', 'Bytes per second read from and written to each node\'s disks.', 'Bps', [
+      promQuery(`sum by (node) (rate(node_disk_read_bytes_total{${sel}}[$__rate_interval]))`, 'read: {{node}}', 'A'),
+      promQuery(`sum by (node) (rate(node_disk_written_bytes_total{${sel}}[$__rate_interval]))`, 'written: {{node}}', 'B'),
+    ]));
+
+  if (options.nodeNetwork ?? true) {
+    const dev = `${sel}, device!="lo"`;
+    builder
+      .withRow(new dashboard.RowBuilder('Network'))
+      .withPanel(timeSeries('Network received and sent', 'Bytes per second on the node\'s interfaces (loopback and the pods\' veth ends left out: each pod\'s traffic is on the Containers dashboard).', 'Bps', [
+        promQuery(`sum by (node) (rate(node_network_receive_bytes_total{${dev}}[$__rate_interval]))`, 'received: {{node}}', 'A'),
+        promQuery(`sum by (node) (rate(node_network_transmit_bytes_total{${dev}}[$__rate_interval]))`, 'sent: {{node}}', 'B'),
+      ]))
+      .withPanel(timeSeries('Network errors', 'Packets per second received or sent with errors, on the node\'s interfaces: a bad cable, NIC or driver.', 'pps', [
+        promQuery(`sum by (node) (rate(node_network_receive_errs_total{${dev}}[$__rate_interval]))`, 'received: {{node}}', 'A'),
+        promQuery(`sum by (node) (rate(node_network_transmit_errs_total{${dev}}[$__rate_interval]))`, 'sent: {{node}}', 'B'),
+      ]));
+  }
+  return withPanelIds(builder.build());
+}
+
 /** A dashboard the stack provisions: its file, the components its rows depend on, and how it is built. */
 export interface DashboardSpec {
   readonly file: string;
@@ -408,6 +472,7 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
   { file: APP_DASHBOARD_FILE, dependsOn: ['loki', 'kubelet', 'kubeStateMetrics'], build: buildAppDashboard },
   { file: STACK_DASHBOARD_FILE, dependsOn: ['loki', 'alertmanager'], build: buildStackDashboard },
   { file: CONTAINERS_DASHBOARD_FILE, dependsOn: ['kubelet', 'kubeStateMetrics'], build: buildContainersDashboard },
+  { file: NODES_DASHBOARD_FILE, dependsOn: ['nodeExporter'], build: buildNodesDashboard },
 ];
 
 function toJson(d: dashboard.Dashboard): string {

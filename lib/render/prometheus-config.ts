@@ -15,7 +15,7 @@ export const CADVISOR_JOB = 'cadvisor';
 export const KUBELET_JOB = 'kubelet';
 /** kube-state-metrics' job, named as kubernetes-mixin's selectors expect it (job="kube-state-metrics"). */
 export const KUBE_STATE_METRICS_JOB = 'kube-state-metrics';
-/** node-exporter's job, named as node-mixin's and kubernetes-mixin's selectors expect it (job="node-exporter"). */
+/** node-exporter's job, named as kube-prometheus names it (job="node-exporter"; node-mixin's selector is configurable). */
 export const NODE_EXPORTER_JOB = 'node-exporter';
 /** The kubelet's HTTPS port, which node discovery gives each node's target (status.daemonEndpoints). */
 export const KUBELET_PORT = 10250;

@@ -49,6 +49,22 @@ export const METRIC_SOURCES: Record<string, string> = {
   kube_pod_status_phase: 'kubernetes/kube-state-metrics@v2.20.0 docs/metrics/workload/pod-metrics.md:15 (label phase; STABLE)',
   'namespace_pod:app:info': 'the stack\'s own recording rule (lib/render/alert-rules.ts kubernetesPodAppRules)',
   alertmanager_alerts: 'prometheus/alertmanager@v0.34.0 dispatch/metric.go:66 (label state: active, suppressed, unprocessed)',
+  node_filesystem_size_bytes: 'prometheus/node_exporter@v1.12.1 collector/filesystem_common.go:103 (labels device, mountpoint, fstype, device_error)',
+  node_filesystem_avail_bytes: 'prometheus/node_exporter@v1.12.1 collector/filesystem_common.go:115 (space available to non-root users)',
+  node_filesystem_files: 'prometheus/node_exporter@v1.12.1 collector/filesystem_common.go:121 (inodes)',
+  node_filesystem_files_free: 'prometheus/node_exporter@v1.12.1 collector/filesystem_common.go:127',
+  node_filesystem_readonly: 'prometheus/node_exporter@v1.12.1 collector/filesystem_common.go:139 (1 when mounted read-only)',
+  node_memory_MemTotal_bytes: 'prometheus/node_exporter@v1.12.1 collector/meminfo.go:50 (/proc/meminfo MemTotal, in bytes)',
+  node_memory_MemAvailable_bytes: 'prometheus/node_exporter@v1.12.1 collector/meminfo.go:50 (/proc/meminfo MemAvailable, in bytes)',
+  node_cpu_seconds_total: 'prometheus/node_exporter@v1.12.1 collector/cpu_linux.go:28 (labels cpu, mode)',
+  node_load1: 'prometheus/node_exporter@v1.12.1 collector/loadavg.go:38',
+  node_network_receive_bytes_total: 'prometheus/node_exporter@v1.12.1 collector/netdev_common.go:86,99 (subsystem network, label device)',
+  node_network_transmit_bytes_total: 'prometheus/node_exporter@v1.12.1 collector/netdev_common.go:86,99',
+  node_network_receive_errs_total: 'prometheus/node_exporter@v1.12.1 collector/netdev_common.go:211-212 (receive_errors renamed receive_errs; subsystem network, suffix _total at :99)',
+  node_network_transmit_errs_total: 'prometheus/node_exporter@v1.12.1 collector/netdev_common.go (transmit_errors renamed transmit_errs, as receive)',
+  node_disk_read_bytes_total: 'prometheus/node_exporter@v1.12.1 collector/diskstats_common.go:55 (label device)',
+  node_disk_written_bytes_total: 'prometheus/node_exporter@v1.12.1 collector/diskstats_common.go:67',
+  node_disk_io_time_seconds_total: 'prometheus/node_exporter@v1.12.1 collector/diskstats_common.go:73 (seconds the device was busy: its utilisation)',
 };
 
 /** The metric names in a PromQL expression: identifiers outside label matchers and ranges, less PromQL's own words. */

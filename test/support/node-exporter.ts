@@ -3,7 +3,7 @@
 // --path.udev.data, --collector.filesystem.mount-points-exclude/fs-types-exclude, --collector.netdev.device-exclude,
 // --collector.netclass.ignored-devices and each --no-collector.<name>). The one adaptation is where the host is:
 // the container's /host/proc, /host/sys and /host/root become links in a temporary directory to this machine's
-// /proc, /sys and /, and it listens on a loopback port.
+// /proc, /sys and /, and it listens on a loopback port (the rendering's host kept: `[$(HOST_IP)]` as `[127.0.0.1]`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,23 +19,44 @@ export interface RunningNodeExporter {
   stop(): Promise<void>;
 }
 
+export interface NodeExporterOptions {
+  /**
+   * A /proc/net/dev to serve instead of this machine's (its interfaces are only lo and eth0): /host/proc is then
+   * a directory of links to /proc's entries but `net`, whose `dev` is this text; with extraArgs
+   * --no-collector.netdev.netlink, netdev reads it (1.12.1 asks netlink; both filter devices the same way).
+   */
+  readonly procNetDev?: string;
+  /** Arguments added after the rendering's. */
+  readonly extraArgs?: readonly string[];
+}
+
 /**
  * Runs prometheus-node-exporter with a rendering's arguments (as the container receives them), the host's
- * directories and the listen address swapped as said above, until / answers 200.
+ * directories and the listen port swapped as said above (a `$(HOST_IP)` becomes 127.0.0.1, brackets kept),
+ * until / answers 200.
  */
-export async function startNodeExporter(renderedArgs: readonly string[]): Promise<RunningNodeExporter> {
+export async function startNodeExporter(renderedArgs: readonly string[], o: NodeExporterOptions = {}): Promise<RunningNodeExporter> {
   const dir = tempDir('node-exporter-');
   for (const m of NODE_EXPORTER_HOST_MOUNTS) {
-    fs.mkdirSync(path.dirname(path.join(dir, m.mountPath)), { recursive: true });
-    fs.symlinkSync(m.hostPath, path.join(dir, m.mountPath));
+    const at = path.join(dir, m.mountPath);
+    fs.mkdirSync(path.dirname(at), { recursive: true });
+    if (m.hostPath === '/proc' && o.procNetDev !== undefined) {
+      fs.mkdirSync(path.join(at, 'net'), { recursive: true });
+      for (const e of fs.readdirSync('/proc')) if (e !== 'net') fs.symlinkSync(path.join('/proc', e), path.join(at, e));
+      for (const e of fs.readdirSync('/proc/net')) if (e !== 'dev') fs.symlinkSync(path.join('/proc/net', e), path.join(at, 'net', e));
+      fs.writeFileSync(path.join(at, 'net', 'dev'), o.procNetDev);
+    } else {
+      fs.symlinkSync(m.hostPath, at);
+    }
   }
   const port = await freePort();
-  const args = renderedArgs.map((a) => {
-    if (a.startsWith('--web.listen-address=')) return `--web.listen-address=127.0.0.1:${port}`;
+  const args = [...renderedArgs.map((a) => {
+    const listen = /^--web\.listen-address=(.*):\d+$/.exec(a);
+    if (listen) return `--web.listen-address=${listen[1].replace('$(HOST_IP)', '127.0.0.1') || '127.0.0.1'}:${port}`;
     const m = /^(--path\.[a-z.]+=)(\/host\/.*)$/.exec(a);
     return m ? `${m[1]}${dir}${m[2]}` : a;
-  });
-  if (!args.includes(`--web.listen-address=127.0.0.1:${port}`)) throw new Error(`no --web.listen-address among ${JSON.stringify(renderedArgs)}`);
+  }), ...(o.extraArgs ?? [])];
+  if (!args.some((a) => a.startsWith('--web.listen-address=') && a.endsWith(`:${port}`))) throw new Error(`no --web.listen-address among ${JSON.stringify(renderedArgs)}`);
   const child: ChildProcess = spawn('prometheus-node-exporter', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (d) => (log = (log + d).slice(-20_000)));

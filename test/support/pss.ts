@@ -315,6 +315,5 @@ const runAsUser: Check = (pod) => {
 /** What node-exporter's pod relaxes of Pod Security restricted, exactly, in every Kubernetes rendering. */
 export const NODE_EXPORTER_RELAXATIONS: readonly string[] = [
   'pod must not set hostNetwork=true [hostNamespaces]',
-  'pod must not set hostPID=true [hostNamespaces]',
   ...['proc', 'sys', 'root'].map((v) => `volume "${v}" must not use volume type hostPath (allowed: configMap, csi, downwardAPI, emptyDir, ephemeral, image, persistentVolumeClaim, projected, secret) [restrictedVolumes]`),
 ];

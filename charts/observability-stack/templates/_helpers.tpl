@@ -141,13 +141,14 @@ pod-security.kubernetes.io/audit-version: latest
 {{- if (.Values.alertmanager | default dict).enabled }}true{{ end -}}
 {{- end -}}
 
-{{/* observability-stack.componentEnabled: "true" when the component named .name (a generated file's dependsOn: loki, alertmanager, kubeStateMetrics, kubelet) is deployed. */}}
+{{/* observability-stack.componentEnabled: "true" when the component named .name (a generated file's dependsOn: loki, alertmanager, kubeStateMetrics, kubelet, nodeExporter) is deployed. */}}
 {{- define "observability-stack.componentEnabled" -}}
 {{- if eq .name "loki" }}{{ if .context.Values.loki.enabled }}true{{ end }}
 {{- else if eq .name "alertmanager" }}{{ include "observability-stack.alertmanager.enabled" .context }}
 {{- /* With the stack's rules only: the app rule is one (the rule file itself is absent without them). */}}
 {{- else if eq .name "kubeStateMetrics" }}{{ if and (include "observability-stack.kubeStateMetrics.enabled" .context) .context.Values.prometheus.alertRules }}true{{ end }}
 {{- else if eq .name "kubelet" }}{{ include "observability-stack.kubelet.enabled" .context }}
+{{- else if eq .name "nodeExporter" }}{{ include "observability-stack.nodeExporter.enabled" .context }}
 {{- else }}{{ fail (printf "observability-stack.componentEnabled: no component %q" .name) }}
 {{- end -}}
 {{- end -}}
@@ -314,7 +315,7 @@ observability-stack.testsImage: the image of the helm test pods, as JSON: tests.
 
 {{/* observability-stack.rulesDir: the folder under files/prometheus/ holding the rule file that applies (lib/render/alert-rules.ts RULES_DEPEND_ON). */}}
 {{- define "observability-stack.rulesDir" -}}
-rules/{{ include "observability-stack.variant" (dict "dependsOn" (list "alertmanager" "kubeStateMetrics" "kubelet") "context" .) }}
+rules/{{ include "observability-stack.variant" (dict "dependsOn" (list "alertmanager" "kubeStateMetrics" "kubelet" "nodeExporter") "context" .) }}
 {{- end -}}
 
 {{/*
