@@ -305,6 +305,11 @@ const composeSchema = z.strictObject({
     prometheus: int(1, 65535).default(9090),
     app: int(1, 65535).default(8080),
   }).prefault({}),
+  cadvisor: z.strictObject({
+    enabled: z.boolean().default(true).describe('run cAdvisor: CPU, memory, throttling and network of every container of the stack\'s project (the Containers dashboard and the container alerts). It reads Docker\'s socket, which is root on the host even mounted read-only: set false where no container may hold it.'),
+    image: image(IMAGES.cadvisor),
+    resources: resources({ cpuRequest: '50m', memoryRequest: '64Mi', cpuLimit: '500m', memoryLimit: '256Mi' }),
+  }).prefault({}).describe('cAdvisor on the docker host (on Kubernetes each node\'s kubelet serves its series: `kubelet`).'),
 }).prefault({});
 
 export const stackSchema = z.strictObject({

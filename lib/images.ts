@@ -9,6 +9,7 @@ import { ALLOY_IMAGE, ALLOY_IMAGE_FACTS } from './components/alloy';
 import { APP_IMAGE, APP_IMAGE_FACTS } from './components/app';
 import { GRAFANA_IMAGE, GRAFANA_IMAGE_FACTS } from './components/grafana';
 import { KUBE_STATE_METRICS_IMAGE, KUBE_STATE_METRICS_IMAGE_FACTS } from './components/kube-state-metrics';
+import { CADVISOR_IMAGE, CADVISOR_IMAGE_FACTS } from './components/cadvisor';
 import { NODE_EXPORTER_IMAGE, NODE_EXPORTER_IMAGE_FACTS } from './components/node-exporter';
 import { LOKI_IMAGE, LOKI_IMAGE_FACTS } from './components/loki';
 import { PROMETHEUS_DISTROLESS_IMAGE_FACTS, PROMETHEUS_IMAGE, PROMETHEUS_IMAGE_FACTS } from './components/prometheus';
@@ -34,6 +35,7 @@ export const IMAGES = {
   alertmanager: ALERTMANAGER_IMAGE,
   kubeStateMetrics: KUBE_STATE_METRICS_IMAGE,
   nodeExporter: NODE_EXPORTER_IMAGE,
+  cadvisor: CADVISOR_IMAGE,
 } as const satisfies Record<string, ImageRef>;
 
 /** Names of the images pinned above. */
@@ -50,6 +52,7 @@ export const IMAGE_FACTS: Readonly<Record<ImageName, ImageFacts>> = {
   alertmanager: ALERTMANAGER_IMAGE_FACTS,
   kubeStateMetrics: KUBE_STATE_METRICS_IMAGE_FACTS,
   nodeExporter: NODE_EXPORTER_IMAGE_FACTS,
+  cadvisor: CADVISOR_IMAGE_FACTS,
 };
 
 /** Facts of images the stack can be set to run besides the pins (the chart's scenarios use them). */

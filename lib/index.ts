@@ -10,6 +10,7 @@ export * from './components/app';
 export * from './components/alertmanager';
 export * from './components/kube-state-metrics';
 export * from './components/node-exporter';
+export * from './components/cadvisor';
 export * from './k8s/labels';
 export * from './k8s/namespaces';
 export * from './k8s/util';

@@ -138,7 +138,7 @@ describe('docker-compose.yml', () => {
   });
 
   test('runs the app, Prometheus, Grafana, Loki, Promtail and Alertmanager, and the traffic generator only in its profile', () => {
-    expect(services.map(([name]) => name)).toEqual(['prometheus', 'loki', 'promtail', 'node-exporter', 'alertmanager', 'grafana', 'demo-app', 'demo-app-traffic']);
+    expect(services.map(([name]) => name)).toEqual(['prometheus', 'loki', 'promtail', 'node-exporter', 'cadvisor', 'alertmanager', 'grafana', 'demo-app', 'demo-app-traffic']);
     expect(services.filter(([, s]) => s.profiles).map(([name, s]) => [name, s.profiles])).toEqual([['demo-app-traffic', ['traffic']]]);
     const traffic = doc.services['demo-app-traffic'];
     expect(traffic.command).toEqual(['node', 'build/traffic.js']);
@@ -229,6 +229,8 @@ describe('docker-compose.yml', () => {
     expect(Object.fromEntries(services.map(([name, s]) => [name, s.user]))).toEqual({
       prometheus: '65534:65534',
       'node-exporter': '65534:65534',
+      // Relaxed: the image's root, with every capability dropped (what it reads is root-owned).
+      cadvisor: '0:0',
       loki: '10001',
       promtail: '0:0',
       alertmanager: '65534:65534',
@@ -244,6 +246,7 @@ describe('docker-compose.yml', () => {
     expect(tests).toEqual({
       prometheus: ['CMD', 'wget'],
       'node-exporter': ['CMD', 'wget'],
+      cadvisor: ['CMD', 'wget'],
       loki: ['CMD', '/usr/bin/loki'],
       promtail: ['CMD', 'bash'],
       alertmanager: ['CMD', 'wget'],
@@ -258,6 +261,7 @@ describe('docker-compose.yml', () => {
     expect(doc.services.grafana.healthcheck.test.at(-1)).toBe('http://127.0.0.1:3000/api/health');
     expect(doc.services.alertmanager.healthcheck.test.at(-1)).toBe('http://127.0.0.1:9093/-/ready');
     expect(doc.services['node-exporter'].healthcheck.test.at(-1)).toBe('http://127.0.0.1:9100/');
+    expect(doc.services.cadvisor.healthcheck.test.at(-1)).toBe('http://127.0.0.1:8080/healthz');
     expect(doc.services.promtail.healthcheck.test[3]).toContain('/dev/tcp/127.0.0.1/3101');
     expect(doc.services.promtail.healthcheck.test[3]).toContain('GET /ready HTTP/1.0');
     expect(doc.services['demo-app'].healthcheck.test[3]).toContain('http://127.0.0.1:8080/readyz');
@@ -312,7 +316,7 @@ describe('docker-compose.yml', () => {
         const source = v.split(':')[0];
         if (!/^[./$]/.test(source)) continue; // a named volume
         // Read-only; the host's root with rslave too (node-exporter: disks mounted later appear under it).
-        expect([name, v, v.split(':').at(-1)]).toEqual([name, v, v.startsWith('/:') ? 'ro,rslave' : 'ro']);
+        expect([name, v, v.split(':').at(-1)]).toEqual([name, v, name === 'node-exporter' && v.startsWith('/:') ? 'ro,rslave' : 'ro']);
         if (!source.startsWith('.')) continue; // a host path (Docker's log directory), checked below
         const rel = path.posix.normalize(source);
         const generated = [...files.keys()].some((f) => f === rel || f.startsWith(`${rel}/`));
@@ -329,8 +333,17 @@ describe('docker-compose.yml', () => {
       ['node-exporter', '/proc:/host/proc:ro'],
       ['node-exporter', '/sys:/host/sys:ro'],
       ['node-exporter', '/:/host/root:ro,rslave'],
+      // cAdvisor: the host's / (its /proc: each container's network), /var/run (Docker's socket: root on the host,
+      // named in the service's comment), /sys (the cgroups) and Docker's data.
+      ['cadvisor', '/:/rootfs:ro'],
+      ['cadvisor', '/var/run:/var/run:ro'],
+      ['cadvisor', '/sys:/sys:ro'],
+      ['cadvisor', '/var/lib/docker:/var/lib/docker:ro'],
     ]);
+    expect(text).toMatch(/Docker's socket: even read-only\n\s*# it is the whole Engine API, i\.e\. root on the host/);
+    // Only cAdvisor gets the socket (through /var/run), nobody mounts it by name, and turning cAdvisor off takes it away.
     expect(text).not.toContain('docker.sock');
+    expect(parse(renderCompose(parseStackConfig({ compose: { cadvisor: { enabled: false } } })).get(COMPOSE_FILES.compose)!).services.cadvisor).toBeUndefined();
   });
 
   test('takes the host\'s Docker containers directory from DOCKER_CONTAINERS_DIR, named in .env.example and the README', () => {
@@ -367,14 +380,14 @@ describe('docker-compose.yml', () => {
 
   test('leaves out what is disabled', () => {
     const bare = renderCompose(parseStackConfig(VARIANTS['no Grafana, no Loki']));
-    expect(Object.keys(parse(bare.get(COMPOSE_FILES.compose)!).services)).toEqual(['prometheus', 'node-exporter', 'alertmanager', 'demo-app', 'demo-app-traffic']);
+    expect(Object.keys(parse(bare.get(COMPOSE_FILES.compose)!).services)).toEqual(['prometheus', 'node-exporter', 'cadvisor', 'alertmanager', 'demo-app', 'demo-app-traffic']);
     expect([...bare.keys()].filter((f) => /^(loki|promtail|grafana)\//.test(f))).toEqual([]);
     const noAlertmanager = renderCompose(parseStackConfig({ alertmanager: { enabled: false } }));
     expect(Object.keys(parse(noAlertmanager.get(COMPOSE_FILES.compose)!).services)).not.toContain('alertmanager');
     expect([...noAlertmanager.keys()].filter((f) => f.startsWith('alertmanager/'))).toEqual([]);
     expect(parse(noAlertmanager.get(COMPOSE_FILES.prometheusConfig)!).alerting).toBeUndefined();
     const noApp = parse(renderCompose(parseStackConfig(VARIANTS['no app'])).get(COMPOSE_FILES.compose)!);
-    expect(Object.keys(noApp.services)).toEqual(['prometheus', 'loki', 'promtail', 'node-exporter', 'alertmanager', 'grafana']);
+    expect(Object.keys(noApp.services)).toEqual(['prometheus', 'loki', 'promtail', 'node-exporter', 'cadvisor', 'alertmanager', 'grafana']);
     const noNodeExporter = renderCompose(parseStackConfig({ nodeExporter: { enabled: false } }));
     expect(Object.keys(parse(noNodeExporter.get(COMPOSE_FILES.compose)!).services)).not.toContain('node-exporter');
     expect(parse(noNodeExporter.get(COMPOSE_FILES.prometheusConfig)!).scrape_configs.map((j: any) => j.job_name)).not.toContain('node-exporter');
@@ -393,6 +406,7 @@ describe('the other files in compose/', () => {
       'docker-compose.yml',
       'grafana/dashboards/README.md',
       'grafana/dashboards/app.json',
+      'grafana/dashboards/containers.json',
       'grafana/dashboards/nodes.json',
       'grafana/dashboards/stack.json',
       'grafana/provisioning/dashboards/provider.yaml',

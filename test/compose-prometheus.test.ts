@@ -23,8 +23,9 @@ import {
   RULES_FILE,
   StackInput,
 } from '../lib';
-import { promtoolCheckConfig, RunningPrometheus, serveMetrics, startPrometheus } from './support/prometheus';
+import { promtoolCheckConfig, promtoolTestRules, RunningPrometheus, serveMetrics, startPrometheus } from './support/prometheus';
 import { RunningNodeExporter, startNodeExporter } from './support/node-exporter';
+import { DockerContainer, dockerCadvisorExposition } from './support/cadvisor-docker';
 
 /** The rule file is mounted at /etc/prometheus/rules in the container; here it lives next to prometheus.yml. */
 function localRules(config: any): any {
@@ -60,6 +61,7 @@ describe('compose prometheus.yml', () => {
       ['alertmanager', '/metrics', ['alertmanager:9093']],
       ['grafana', '/metrics', ['grafana:3000']],
       ['node-exporter', '/metrics', ['node-exporter:9100']],
+      ['cadvisor', '/metrics', ['cadvisor:8080']],
     ]);
   });
 
@@ -92,6 +94,40 @@ describe('compose prometheus.yml', () => {
   });
 });
 
+/** The docker host: two containers of the stack's project, one of another project, one started by hand. */
+const DOCKER_CONTAINERS: DockerContainer[] = [
+  { name: 'observability-demo-app', image: 'demo-app:0.1.0', project: 'observability', service: 'demo-app', cpuLimit: true },
+  { name: 'observability-prometheus', image: 'prom/prometheus:v3.14.0', project: 'observability', service: 'prometheus', cpuLimit: true },
+  { name: 'shop-web-1', image: 'nginx:1.27', project: 'shop', service: 'web', cpuLimit: true },
+  { name: 'hopeful_turing', image: 'busybox:1.37' },
+];
+
+test('cAdvisor down on compose is a stack component down (critical), not a kubelet (promtool test rules)', () => {
+  const c = parseStackConfig({});
+  const files = renderCompose(c);
+  const job = parse(files.get(COMPOSE_FILES.prometheusConfig)!).scrape_configs.find((j: any) => j.job_name === 'cadvisor');
+  const labels = { ...job.static_configs[0].labels, job: 'cadvisor', instance: job.static_configs[0].targets[0] };
+  const series = `up{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+  const tests = [{
+    interval: '1m',
+    input_series: [{ series, values: '0x20' }],
+    alert_rule_test: [
+      { eval_time: '16m', alertname: 'KubeletDown', exp_alerts: [] },
+      { eval_time: '6m', alertname: 'StackComponentDown', exp_alerts: [{
+        exp_labels: { ...labels, severity: 'critical' },
+        exp_annotations: {
+          summary: 'cadvisor (observability/observability-cadvisor) of the stack cannot be scraped',
+          description: 'Prometheus has failed to scrape cadvisor:8080 for 5 minutes: the stack\'s own cadvisor is down or unreachable.',
+          runbook: 'First: the pod\'s state and its last restart reason (kubectl -n observability describe pod observability-cadvisor; on compose, docker compose ps and logs cadvisor).',
+        },
+      }] },
+    ],
+  }];
+  const result = promtoolTestRules(stringify({ rule_files: [RULES_FILE], evaluation_interval: '1m', tests }), { [RULES_FILE]: files.get(COMPOSE_FILES.prometheusRules)! });
+  expect(result.output).toContain('SUCCESS');
+  expect(result.ok).toBe(true);
+});
+
 describe('end to end: the real Prometheus scrapes the real app with the compose config', () => {
   // Same settings as the defaults, but scraping every second so the test does not wait 15 s.
   const input: StackInput = { prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 } };
@@ -117,6 +153,11 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
       const service = target.split(':')[0];
       if (service === c.app.name) {
         addressOf.set(service, `127.0.0.1:${appPort}`);
+      } else if (service === 'cadvisor') {
+        const started = Date.now();
+        const standIn = await serveMetrics(() => dockerCadvisorExposition(DOCKER_CONTAINERS, (Date.now() - started) / 1000));
+        standIns.push(standIn);
+        addressOf.set(service, `127.0.0.1:${standIn.port}`);
       } else if (service === 'node-exporter') {
         // The real node-exporter, with the compose service's command as the container gets it (compose turns `$$` into `$`).
         const compose = parse(renderCompose(c).get(COMPOSE_FILES.compose)!);
@@ -144,12 +185,57 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
     });
   });
 
-  test('every service is up (up == 1 for all seven jobs)', async () => {
+  test('every service is up (up == 1 for all eight jobs)', async () => {
     const up = await prometheus.waitFor(async () => {
       const r = await prometheus.query('up == 1');
-      return r.length === 7 ? r : undefined;
-    }, 30000, 'up == 1 for all seven compose services');
-    expect(up.map((s) => s.metric.job).sort()).toEqual(['alertmanager', 'demo-app', 'grafana', 'loki', 'node-exporter', 'prometheus', 'promtail']);
+      return r.length === 8 ? r : undefined;
+    }, 30000, 'up == 1 for all eight compose services');
+    expect(up.map((s) => s.metric.job).sort()).toEqual(['alertmanager', 'cadvisor', 'demo-app', 'grafana', 'loki', 'node-exporter', 'prometheus', 'promtail']);
+  });
+
+  test('cAdvisor\'s series carry the contract\'s labels of the container they describe, the log agent\'s values; other projects\' and the root cgroup\'s are dropped', async () => {
+    const cpu = await prometheus.waitFor(async () => {
+      const r = await prometheus.query('container_cpu_usage_seconds_total{job="cadvisor"}');
+      return r.length > 0 ? r : undefined;
+    }, 30000, 'cAdvisor series');
+    const byApp = Object.fromEntries(cpu.map((s) => {
+      const { __name__, job, instance, cpu: _cpu, image, ...contract } = s.metric;
+      expect([job, instance]).toEqual(['cadvisor', addressOf.get('cadvisor')]);
+      return [contract.app, { image, contract }];
+    }));
+    expect(Object.keys(byApp).sort()).toEqual(['demo-app', 'prometheus']);
+    for (const service of ['demo-app', 'prometheus']) {
+      // Exactly the contract's labels, equal to what the log agent gives the same container's logs.
+      expect(byApp[service].contract).toEqual(composeContractLabels(c, service));
+    }
+    expect(byApp['demo-app'].image).toBe('demo-app:0.1.0');
+    // Nothing else of cAdvisor's reaches Prometheus: no machine_* series, no container_label_*, no id.
+    const names = await (await fetch(`${prometheus.url}/api/v1/label/__name__/values?match[]={job="cadvisor"}`)).json() as { data: string[] };
+    expect(names.data.filter((n) => !/^(container_|up$|scrape_)/.test(n))).toEqual([]);
+    const labels = await (await fetch(`${prometheus.url}/api/v1/labels?match[]={job="cadvisor"}`)).json() as { data: string[] };
+    expect(labels.data.filter((l) => /^container_label_|^id$/.test(l))).toEqual([]);
+    // cAdvisor's own target is a stack component: its `up` carries its own container's labels.
+    expect((await prometheus.query('up{job="cadvisor"}')).map((s) => s.metric.app)).toEqual(['cadvisor']);
+  });
+
+  test('every query of the Containers dashboard as compose provisions it returns the containers\' data', async () => {
+    const d = JSON.parse(renderCompose(c).get(`${COMPOSE_FILES.grafanaDashboardsDir}/containers.json`)!);
+    expect(d.templating.list.map((v: any) => v.name)).toEqual(['namespace', 'pod']);
+    const exprs: string[] = d.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr));
+    expect(exprs.length).toBe(5);
+    const pods = '(observability-demo-app|observability-prometheus)';
+    for (const expr of exprs) {
+      const q = expr.replace(/\$namespace/g, 'observability').replace(/\$pod/g, pods).replace(/\$__rate_interval/g, '10s');
+      const r = await prometheus.waitFor(async () => {
+        const res = await prometheus.query(q);
+        return res.length === 2 ? res : undefined;
+      }, 20_000, `two pods for ${q}`);
+      expect(r.map((x) => x.metric.pod).sort()).toEqual(['observability-demo-app', 'observability-prometheus']);
+    }
+    // The namespace variable lists the project.
+    const variable = /^label_values\((.+), (\w+)\)$/.exec(d.templating.list[0].query.query)!;
+    const res = await fetch(`${prometheus.url}/api/v1/label/${variable[2]}/values?match[]=${encodeURIComponent(variable[1])}`);
+    expect(((await res.json()) as { data: string[] }).data).toEqual(['observability']);
   });
 
   test('node-exporter (the real one, with the compose flags) describes the host: node and instance name it, disks only, no network of its own container', async () => {
@@ -220,7 +306,7 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
       expect(instance).toBe(job === 'node-exporter' ? 'docker-host' : addressOf.get(job));
       return [job, labels];
     }));
-    for (const service of ['prometheus', 'demo-app', 'loki', 'promtail', 'grafana']) {
+    for (const service of ['prometheus', 'demo-app', 'loki', 'promtail', 'grafana', 'cadvisor']) {
       expect([service, byJob[service]]).toEqual([service, composeContractLabels(c, service)]);
     }
   });
@@ -228,6 +314,6 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
   test('loads the stack\'s rule file', async () => {
     const res = await fetch(`${prometheus.url}/api/v1/rules`);
     const body = (await res.json()) as any;
-    expect(body.data.groups.map((g: any) => g.name).sort()).toEqual(renderAlertRules({ nodeExporter: true }).groups.map((g) => g.name).sort());
+    expect(body.data.groups.map((g: any) => g.name).sort()).toEqual(renderAlertRules({ nodeExporter: true, kubelet: true }).groups.map((g) => g.name).sort());
   });
 });

@@ -211,11 +211,11 @@ describe('the same dashboards in every rendering', () => {
     expect(configMap.data).toEqual(Object.fromEntries(renderDashboards(options)));
     const helm = find(helmTemplate({ set: [`loki.enabled=${options.loki}`, `alertmanager.enabled=${options.alertmanager}`, `kubelet.enabled=${options.kubelet}`, `kubeStateMetrics.enabled=${options.kubeStateMetrics}`, `nodeExporter.enabled=${options.nodeExporter}`] }), 'ConfigMap', 'grafana-dashboards', 'monitoring');
     expect(helm.data).toEqual(configMap.data);
-    // Compose has no kubelets and no kube-state-metrics (cAdvisor on compose is still to come).
     const compose = renderCompose(parseStackConfig(input));
     const composeDashboards = Object.fromEntries([...compose].filter(([name]) => name.startsWith(`${COMPOSE_FILES.grafanaDashboardsDir}/`) && name.endsWith('.json')).map(([name, text]) => [name.slice(COMPOSE_FILES.grafanaDashboardsDir.length + 1), text]));
-    // node-exporter on compose does not count the host's network: the Nodes dashboard there has no Network row.
-    expect(composeDashboards).toEqual(Object.fromEntries(renderDashboards({ loki: options.loki, alertmanager: options.alertmanager, nodeExporter: options.nodeExporter, nodeNetwork: false })));
+    // On compose cAdvisor serves the container series (so the Containers dashboard is its kubelet variant, with
+    // no kube-state-metrics), and node-exporter does not count the host's network: the Nodes dashboard has no Network row.
+    expect(composeDashboards).toEqual(Object.fromEntries(renderDashboards({ loki: options.loki, alertmanager: options.alertmanager, kubelet: true, nodeExporter: options.nodeExporter, nodeNetwork: false })));
   });
 
   test('without the stack\'s rules the Containers dashboard has no app variable (the app rule is one of them), in cdk8s and Helm alike', () => {
@@ -422,8 +422,8 @@ describe('the PromQL of the Stack health dashboard, run by the real Prometheus s
     // halves of the agent panels' `or` are exercised.
     const alloyJob = parse(renderCompose(parseStackConfig({ ...input, logAgent: { kind: 'alloy' } })).get(COMPOSE_FILES.prometheusConfig)!)
       .scrape_configs.find((j: Json) => j.job_name === 'alloy');
-    // node-exporter's job is left out: the Nodes dashboard's test scrapes the real one.
-    config.scrape_configs = [...config.scrape_configs.filter((j: Json) => j.job_name !== c.app.name && j.job_name !== 'node-exporter'), alloyJob];
+    // node-exporter's and cAdvisor's jobs are left out: the Nodes and Containers dashboards' tests scrape them.
+    config.scrape_configs = [...config.scrape_configs.filter((j: Json) => ![c.app.name, 'node-exporter', 'cadvisor'].includes(j.job_name)), alloyJob];
     const amDir = tempDir('stack-dashboard-am-');
     alertmanager = await startAlertmanager(forVersion025(parse(files.get(COMPOSE_FILES.alertmanagerConfig)!), {}, amDir));
     const amAddress = alertmanager.url.replace('http://', '');

@@ -276,7 +276,7 @@ describe('compose: Alloy instead of Promtail', () => {
   const file = parseAlloy(files.get(COMPOSE_FILES.alloyConfig)!);
 
   test('runs an alloy service and no promtail, with alloy/config.alloy and no promtail.yaml', () => {
-    expect(Object.keys(compose.services)).toEqual(['prometheus', 'loki', 'alloy', 'node-exporter', 'alertmanager', 'grafana', 'demo-app', 'demo-app-traffic']);
+    expect(Object.keys(compose.services)).toEqual(['prometheus', 'loki', 'alloy', 'node-exporter', 'cadvisor', 'alertmanager', 'grafana', 'demo-app', 'demo-app-traffic']);
     expect(files.has(COMPOSE_FILES.promtailConfig)).toBe(false);
     const alloy = compose.services.alloy;
     expect(alloy.volumes).toEqual(['./alloy/config.alloy:/etc/alloy/config.alloy:ro', '${DOCKER_CONTAINERS_DIR:-/var/lib/docker/containers}:/var/lib/docker/containers:ro', `alloy-storage:${ALLOY_STORAGE_PATH}`]);

@@ -143,8 +143,9 @@ describe('the stack watching itself', () => {
         expect({ input, watched: has.includes('PrometheusNotConnectedToAlertmanager') }).toEqual({ input, watched: alertmanager });
         expect({ input, ksm: ksmRules.filter((n) => has.includes(n)) }).toEqual({ input, ksm: kubeStateMetrics ? ksmRules : [] });
         expect(rulesOf(helmTemplate({ set: [`alertmanager.enabled=${alertmanager}`, `kubeStateMetrics.enabled=${kubeStateMetrics}`, 'kubelet.enabled=false'] }))).toEqual(cdk8s);
-        // compose has no kube-state-metrics: its rules are Kubernetes' without it.
-        if (!kubeStateMetrics) expect(composeRules(input)).toEqual(cdk8s);
+        // compose has no kube-state-metrics: its rules are Kubernetes' without it (and with cAdvisor off, without
+        // the container series either).
+        if (!kubeStateMetrics) expect(composeRules({ ...input, compose: { cadvisor: { enabled: false } } })).toEqual(cdk8s);
       }
     }
     // The kubelet's container alerts come with the kubelet jobs; memory against limits needs kube-state-metrics too.

@@ -13,6 +13,7 @@ import { composeLokiService } from './loki';
 import { composePrometheusService } from './prometheus';
 import { composePromtailService } from './promtail';
 import { composeNodeExporterService } from './node-exporter';
+import { composeCadvisorService } from './cadvisor';
 import { composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
 
 /** The services of the stack on compose, in file order. */
@@ -24,6 +25,7 @@ export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
   if (loki && composeRunsPromtail(c)) entries.push(withPodSettings(composePromtailService(c, loki.name), c, c.logAgent));
   if (loki && composeRunsAlloy(c)) entries.push(withPodSettings(composeAlloyService(c, loki.name), c, c.logAgent));
   if (c.nodeExporter.enabled) entries.push(withPodSettings(composeNodeExporterService(c), c, c.nodeExporter));
+  if (c.compose.cadvisor.enabled) entries.push(composeCadvisorService(c));
   const alertmanager = c.alertmanager.enabled ? composeAlertmanagerService(c) : undefined;
   if (alertmanager) entries.push(withPodSettings(alertmanager, c, c.alertmanager));
   if (c.grafana.enabled) entries.push(withPodSettings(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]), c, c.grafana));

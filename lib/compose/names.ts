@@ -19,7 +19,7 @@ import { CONTRACT_LABELS } from '../render/relabel';
 export const COMPOSE_NODE_LABEL = 'docker-host';
 
 /** The compose services the stack may run, by component. */
-export type ComposeComponent = 'prometheus' | 'grafana' | 'loki' | 'promtail' | 'alloy' | 'alertmanager' | 'app' | 'traffic' | 'node-exporter';
+export type ComposeComponent = 'prometheus' | 'grafana' | 'loki' | 'promtail' | 'alloy' | 'alertmanager' | 'app' | 'traffic' | 'node-exporter' | 'cadvisor';
 
 /** A contract label set: exactly the names in CONTRACT_LABELS. */
 export type ContractLabels = Record<(typeof CONTRACT_LABELS)[number], string>;

@@ -9,6 +9,7 @@ import { COMPOSE_FILES } from './config-files';
 import { composeContainerName, composeServiceName } from './names';
 import { composeScrapeTargets } from './scrape-targets';
 import { composeNodeExporterScrapeConfig } from './node-exporter';
+import { composeCadvisorScrapeConfig } from './cadvisor';
 import { configMount, hardenedService, healthcheck, loopbackPort, resourceLimits, wgetCheck } from './service-defaults';
 
 export function composePrometheusService(c: StackConfig): ComposeServiceEntry {
@@ -56,5 +57,6 @@ export function renderComposePrometheusConfig(c: StackConfig): PrometheusConfig 
       static_configs: [{ targets: [`${t.service}:${t.port}`], labels: { ...t.labels } }],
     })),
     ...(c.nodeExporter.enabled ? [composeNodeExporterScrapeConfig(c)] : []),
+    ...(c.compose.cadvisor.enabled ? [composeCadvisorScrapeConfig(c)] : []),
   ], c.alertmanager.enabled ? [`${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}`] : []);
 }

@@ -50,7 +50,7 @@ export function renderCompose(c: StackConfig): Map<string, string> {
   files.set(COMPOSE_FILES.gitignore, `${COMPOSE_HEADER}# Secrets: the Grafana admin password and the receivers' secrets. Never commit them.\n.env\n${COMPOSE_FILES.alertmanagerSecretsDir}/\n`);
   files.set(COMPOSE_FILES.readme, renderComposeReadme(c));
   files.set(COMPOSE_FILES.prometheusConfig, yaml(renderComposePrometheusConfig(c)));
-  if (c.prometheus.alertRules) files.set(COMPOSE_FILES.prometheusRules, yaml(renderAlertRules({ alertmanager: c.alertmanager.enabled, nodeExporter: c.nodeExporter.enabled })));
+  if (c.prometheus.alertRules) files.set(COMPOSE_FILES.prometheusRules, yaml(renderAlertRules({ alertmanager: c.alertmanager.enabled, nodeExporter: c.nodeExporter.enabled, kubelet: c.compose.cadvisor.enabled })));
   if (c.loki.enabled) files.set(COMPOSE_FILES.lokiConfig, yaml(renderLokiConfig(c.loki)));
   if (urls.lokiPush && composeRunsPromtail(c)) files.set(COMPOSE_FILES.promtailConfig, yaml(renderPromtailComposeConfig(c, urls.lokiPush)));
   if (urls.lokiPush && composeRunsAlloy(c)) files.set(COMPOSE_FILES.alloyConfig, renderAlloyComposeConfig(c, urls.lokiPush));
@@ -69,7 +69,7 @@ export function renderCompose(c: StackConfig): Map<string, string> {
         'at /var/lib/grafana/dashboards, into the folder "Observability stack". Grafana ignores files that do not end\n' +
         'in .json. The generated ones come from lib/render/dashboards.ts.\n',
     );
-    for (const [name, json] of renderDashboards({ loki: c.loki.enabled, alertmanager: c.alertmanager.enabled, nodeExporter: c.nodeExporter.enabled, nodeNetwork: false })) files.set(`${COMPOSE_FILES.grafanaDashboardsDir}/${name}`, json);
+    for (const [name, json] of renderDashboards({ loki: c.loki.enabled, alertmanager: c.alertmanager.enabled, kubelet: c.compose.cadvisor.enabled, nodeExporter: c.nodeExporter.enabled, nodeNetwork: false })) files.set(`${COMPOSE_FILES.grafanaDashboardsDir}/${name}`, json);
   }
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

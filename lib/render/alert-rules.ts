@@ -25,7 +25,7 @@ export const APP_ERROR_RATIO_THRESHOLD = 0.1;
 /** p99 latency above which the app alerts, in seconds. */
 export const APP_P99_SECONDS_THRESHOLD = 1;
 /** The `app` label of the stack's own components (their Kubernetes name, their compose service): StackComponentDown, not TargetDown. */
-export const STACK_APPS = ['prometheus', 'loki', 'promtail', 'alloy', 'alertmanager', 'grafana'] as const;
+export const STACK_APPS = ['prometheus', 'loki', 'promtail', 'alloy', 'alertmanager', 'grafana', 'cadvisor'] as const;
 /** Share of Loki's requests answered 5xx, and of the log agent's pushes that fail, above which they alert. */
 export const LOGS_ERROR_RATIO_THRESHOLD = 0.05;
 /** Share of the alerts Prometheus sends that meet an error, above which it alerts. */
@@ -242,7 +242,8 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
           },
           {
             alert: 'KubeletDown',
-            expr: 'up{job=~"kubelet|cadvisor"} == 0',
+            // The kubelets' targets carry no `app`; compose's cAdvisor does (StackComponentDown covers it).
+            expr: 'up{job=~"kubelet|cadvisor", app=""} == 0',
             for: '15m',
             labels: { severity: 'warning' },
             annotations: {
