@@ -333,12 +333,11 @@ describe('docker-compose.yml', () => {
       ['node-exporter', '/proc:/host/proc:ro'],
       ['node-exporter', '/sys:/host/sys:ro'],
       ['node-exporter', '/:/host/root:ro,rslave'],
-      // cAdvisor: the host's / (its /proc: each container's network), /var/run (Docker's socket: root on the host,
-      // named in the service's comment), /sys (the cgroups) and Docker's data.
+      // cAdvisor: the host's / (its /proc: each container's network; Docker's data), /var/run (Docker's and
+      // containerd's sockets: root on the host, named in the service's comment) and /sys (the cgroups).
       ['cadvisor', '/:/rootfs:ro'],
       ['cadvisor', '/var/run:/var/run:ro'],
       ['cadvisor', '/sys:/sys:ro'],
-      ['cadvisor', '/var/lib/docker:/var/lib/docker:ro'],
     ]);
     expect(text).toMatch(/Docker's socket: even read-only\n\s*# it is the whole Engine API, i\.e\. root on the host/);
     // Only cAdvisor gets the socket (through /var/run), nobody mounts it by name, and turning cAdvisor off takes it away.

@@ -156,7 +156,7 @@ describe('parity between dist/ and compose/', () => {
     const kubernetesRules = configMapFile('prometheus-rules', 'stack-rules.yaml');
     expect(kubernetesRules).toEqual(renderAlertRules({ alertmanager: true, kubeStateMetrics: true, kubelet: true, nodeExporter: true }));
     // cAdvisor's container series on compose: the container alerts of the kubelet's series, without kube-state-metrics'.
-    expect(parse(composeFile(COMPOSE_FILES.prometheusRules))).toEqual(renderAlertRules({ alertmanager: true, nodeExporter: true, kubelet: true }));
+    expect(parse(composeFile(COMPOSE_FILES.prometheusRules))).toEqual(renderAlertRules({ alertmanager: true, nodeExporter: true, kubelet: true, cadvisorComponent: true }));
     const names = (r: any) => r.groups.flatMap((g: any) => g.rules.map((x: any) => x.alert ?? x.record));
     expect(names(kubernetesRules).filter((n: string) => !names(parse(composeFile(COMPOSE_FILES.prometheusRules))).includes(n)).sort())
       .toEqual(['ContainerMemoryNearLimit', 'ContainerOOMKilled', 'KubePodCrashLooping', 'KubeStateMetricsDown', 'StackComponentNotReady', 'namespace_pod:app:info']);

@@ -197,6 +197,14 @@ describe('bad input', () => {
     expect(problems({ nodeExporter: { enabled: 'yes' } })).toEqual(['nodeExporter.enabled Invalid input: expected boolean, received string, got "yes"']);
   });
 
+  test('compose\'s cAdvisor: a pinned image, consistent resources, and no privilege setting to turn on', () => {
+    expect(problems({ compose: { cadvisor: { image: { tag: 'latest' } } } })).toEqual(['compose.cadvisor.image.tag must be a pinned tag, not "latest" (pin the version you tested), got "latest"']);
+    expect(problems({ compose: { cadvisor: { privileged: true } } })).toEqual(['compose.cadvisor.privileged is not a known setting (check the spelling; the settings are documented in lib/config.ts)']);
+    expect(problems({ compose: { cadvisor: { resources: { limits: { memory: '32Mi' } } } } })).toEqual([
+      'compose.cadvisor.resources.requests.memory must be at most compose.cadvisor.resources.limits.memory (32Mi), got "64Mi" (the default)',
+    ]);
+  });
+
   test('throws if kube-state-metrics\' label allowlist is not resource=[label,...], lists "*", or drops the app labels', () => {
     expect(problems({ kubeStateMetrics: { metricLabelsAllowlist: 'pods=app' } })).toEqual([
       'kubeStateMetrics.metricLabelsAllowlist must be resource=[label,...] (comma-separated), e.g. pods=[app.kubernetes.io/name,app], got "pods=app"',

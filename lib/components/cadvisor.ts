@@ -43,18 +43,19 @@ export function cadvisorArgs(): string[] {
 /**
  * What it reads of the host, each mounted read-only, as upstream's own Kubernetes DaemonSet mounts them
  * (deploy/kubernetes/base/daemonset.yaml at v0.60.5, which runs it as root and not privileged), less /dev/disk
- * (for disk I/O series, which are off):
+ * (for disk I/O series, which are off) and /var/lib/docker (with /rootfs/proc present it reads Docker's data
+ * under /rootfs: container/docker/handler.go:154-157):
  * - `/` at /rootfs: the host's /proc (each container's network counters are read from /proc/<pid>/net/dev of
- *   its process) and Docker's data; its presence also tells cAdvisor it runs in a container;
- * - /var/run: Docker's socket (container names and labels) and containerd's (Docker 29's image store);
- * - /sys: the cgroups (CPU and memory of each container);
- * - /var/lib/docker: each container's read-write layer id (image/<driver>/layerdb/mounts/<id>/mount-id).
+ *   its process) and Docker's data (each container's read-write layer id); its /proc also tells cAdvisor it
+ *   runs in a container;
+ * - /var/run (the host's /run): Docker's socket (container names and labels) and containerd's (Docker 29's
+ *   image store), wherever the engine put the latter; and so every other socket there (systemd's, D-Bus);
+ * - /sys: the cgroups (CPU and memory of each container).
  */
 export const CADVISOR_HOST_MOUNTS = [
   { hostPath: '/', mountPath: '/rootfs' },
   { hostPath: '/var/run', mountPath: '/var/run' },
   { hostPath: '/sys', mountPath: '/sys' },
-  { hostPath: '/var/lib/docker', mountPath: '/var/lib/docker' },
 ] as const;
 
 /** The cAdvisor image: Alpine 3.23, no USER (root), busybox wget, an entrypoint script that execs cadvisor. */
@@ -75,6 +76,6 @@ export const CADVISOR_IMAGE_FACTS: ImageFacts = {
     executable: 'entrypoint.sh',
     writes: [],
     reads: CADVISOR_HOST_MOUNTS.map((m) => ({ from: 'path' as const, path: m.mountPath, why: `the host's ${m.hostPath}` })),
-    source: 'google/cadvisor@v0.60.5 lib/manager/manager.go:199 (in a container when /rootfs/proc exists), container/docker/handler.go:154-181 (/rootfs + the Docker root dir; the layer id), container/docker/factory.go:46 (the socket); it writes nothing',
+    source: 'google/cadvisor@v0.60.5 lib/manager/manager.go:199 (in a container when /rootfs/proc exists), container/docker/handler.go:154-181 (/rootfs + the Docker root dir; the layer id; containerd for its image store), container/docker/factory.go:46 (the socket); it writes nothing (-logtostderr)',
   }],
 };

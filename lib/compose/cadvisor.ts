@@ -7,10 +7,13 @@
  * container alerts of the Kubernetes rendering work here unchanged.
  *
  * Relaxed, exactly: uid 0 (the image's user; what it reads is root-owned, so it needs no capability and every
- * one is dropped), and four host paths, read-only: /, /var/run, /sys, /var/lib/docker (CADVISOR_HOST_MOUNTS).
- * The one that matters is /var/run: Docker's socket, which is the whole Engine API even mounted read-only,
- * i.e. root on the host. cAdvisor has no other way to learn which container a cgroup is. Not privileged, no
- * devices, not the host's process or network namespaces, as upstream's own DaemonSet runs it.
+ * one is dropped), and three host paths, read-only: /, /var/run, /sys (CADVISOR_HOST_MOUNTS). The one that
+ * matters is /var/run, the host's /run: Docker's socket, which is the whole Engine API even mounted read-only,
+ * i.e. root on the host (and containerd's, systemd's and D-Bus's sockets, each as much). cAdvisor has no other
+ * way to learn which container a cgroup is, and containerd's socket is where the engine put it (/run/containerd
+ * or /run/docker/containerd), so the directory rather than one file (a file bind mount would also go stale when
+ * the engine restarts). Not privileged, no devices, not the host's process or network namespaces, as
+ * upstream's own DaemonSet runs it.
  */
 import { StackConfig } from '../config';
 import { imageString } from '../images';
@@ -29,9 +32,10 @@ export function composeCadvisorService(c: StackConfig): ComposeServiceEntry {
     comment: [
       'cAdvisor: CPU, memory, throttling and network of every container, for the Containers dashboard and the',
       'container alerts. Relaxed: uid 0 (the image\'s; it reads only root-owned files, so cap_drop ALL stays) and',
-      'the host\'s /, /var/run, /sys and /var/lib/docker, read-only. /var/run holds Docker\'s socket: even read-only',
-      'it is the whole Engine API, i.e. root on the host; cAdvisor needs it to name containers. Turn cAdvisor off',
-      '(compose.cadvisor.enabled: false) where no container may hold it. Not published; busybox wget checks /healthz.',
+      'the host\'s /, /var/run and /sys, read-only. /var/run holds Docker\'s socket: even read-only',
+      'it is the whole Engine API, i.e. root on the host (so are containerd\'s, systemd\'s and D-Bus\'s sockets there);',
+      'cAdvisor needs Docker\'s and containerd\'s to name containers. Turn cAdvisor off (compose.cadvisor.enabled:',
+      'false) where no container may hold them. Not published; busybox wget checks /healthz.',
     ].join('\n'),
     service: {
       image: imageString(c.compose.cadvisor.image),
@@ -63,6 +67,9 @@ export function composeCadvisorScrapeConfig(c: StackConfig): ScrapeConfig {
   return {
     job_name: CADVISOR_NAME,
     metrics_path: METRICS_PATH,
+    // cAdvisor stamps each series with the time of its last housekeeping, which lags the scrape: Prometheus's
+    // own time avoids stale-looking gaps (as the kubelet's cadvisor job does).
+    honor_timestamps: false,
     static_configs: [{ targets: [`${service}:${CADVISOR_PORT}`], labels: { ...composeContractLabels(c, service) } }],
     metric_relabel_configs: [
       { source_labels: [project], regex: c.compose.projectName, action: 'keep' },

@@ -75,9 +75,10 @@ function nodeSection(c: StackConfig): string[] {
     'cAdvisor reports every container\'s CPU, memory, throttling and network (job `cadvisor`), relabelled to the',
     'labels above, so the Containers dashboard and the container alerts work as on Kubernetes; containers of other',
     'projects are dropped. It runs as root with every capability dropped (what it reads is root-owned) and reads',
-    'the host\'s `/`, `/var/run`, `/sys` and `/var/lib/docker`, read-only. `/var/run` holds Docker\'s socket: even',
-    'read-only it is the whole Engine API, i.e. root on the host, and cAdvisor needs it to name containers. Where no',
-    'container may hold it, set `compose.cadvisor.enabled: false` and synthesize again.',
+    'the host\'s `/`, `/var/run` and `/sys`, read-only. `/var/run` holds Docker\'s socket: even read-only it is the',
+    'whole Engine API, i.e. root on the host (so are the containerd, systemd and D-Bus sockets there), and cAdvisor',
+    'needs Docker\'s and containerd\'s to name containers. Where no container may hold them, set',
+    '`compose.cadvisor.enabled: false` and synthesize again.',
     '',
   ] : [];
   if (!c.nodeExporter.enabled) return cadvisor.length > 0 ? ['## The host', '', ...cadvisor] : [];

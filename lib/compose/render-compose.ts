@@ -50,7 +50,7 @@ export function renderCompose(c: StackConfig): Map<string, string> {
   files.set(COMPOSE_FILES.gitignore, `${COMPOSE_HEADER}# Secrets: the Grafana admin password and the receivers' secrets. Never commit them.\n.env\n${COMPOSE_FILES.alertmanagerSecretsDir}/\n`);
   files.set(COMPOSE_FILES.readme, renderComposeReadme(c));
   files.set(COMPOSE_FILES.prometheusConfig, yaml(renderComposePrometheusConfig(c)));
-  if (c.prometheus.alertRules) files.set(COMPOSE_FILES.prometheusRules, yaml(renderAlertRules({ alertmanager: c.alertmanager.enabled, nodeExporter: c.nodeExporter.enabled, kubelet: c.compose.cadvisor.enabled })));
+  if (c.prometheus.alertRules) files.set(COMPOSE_FILES.prometheusRules, yaml(renderAlertRules({ alertmanager: c.alertmanager.enabled, nodeExporter: c.nodeExporter.enabled, kubelet: c.compose.cadvisor.enabled, cadvisorComponent: c.compose.cadvisor.enabled })));
   if (c.loki.enabled) files.set(COMPOSE_FILES.lokiConfig, yaml(renderLokiConfig(c.loki)));
   if (urls.lokiPush && composeRunsPromtail(c)) files.set(COMPOSE_FILES.promtailConfig, yaml(renderPromtailComposeConfig(c, urls.lokiPush)));
   if (urls.lokiPush && composeRunsAlloy(c)) files.set(COMPOSE_FILES.alloyConfig, renderAlloyComposeConfig(c, urls.lokiPush));

@@ -25,7 +25,7 @@ export const APP_ERROR_RATIO_THRESHOLD = 0.1;
 /** p99 latency above which the app alerts, in seconds. */
 export const APP_P99_SECONDS_THRESHOLD = 1;
 /** The `app` label of the stack's own components (their Kubernetes name, their compose service): StackComponentDown, not TargetDown. */
-export const STACK_APPS = ['prometheus', 'loki', 'promtail', 'alloy', 'alertmanager', 'grafana', 'cadvisor'] as const;
+export const STACK_APPS = ['prometheus', 'loki', 'promtail', 'alloy', 'alertmanager', 'grafana'] as const;
 /** Share of Loki's requests answered 5xx, and of the log agent's pushes that fail, above which they alert. */
 export const LOGS_ERROR_RATIO_THRESHOLD = 0.05;
 /** Share of the alerts Prometheus sends that meet an error, above which it alerts. */
@@ -47,6 +47,11 @@ export interface AlertRulesOptions {
   readonly kubelet?: boolean;
   /** Whether node-exporter runs (the nodes' alerts). @default false */
   readonly nodeExporter?: boolean;
+  /**
+   * Whether the stack runs cAdvisor itself (compose; on Kubernetes the kubelets serve its series): its target is
+   * then one of the stack's components (StackComponentDown), not a user's app. Not a chart variant. @default false
+   */
+  readonly cadvisorComponent?: boolean;
 }
 
 /** The options the rule file varies by, in the order of its variants' names. */
@@ -220,6 +225,8 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
   const kubeStateMetrics = options.kubeStateMetrics ?? false;
   const kubelet = options.kubelet ?? false;
   const containers = containerAlerts({ kubeStateMetrics, kubelet });
+  // The stack's own components by `app`: compose's cAdvisor among them when it runs.
+  const stackApps = [...STACK_APPS, ...(options.cadvisorComponent ? ['cadvisor'] : [])].join('|');
   return {
     groups: [
       ...(kubeStateMetrics ? [{ name: 'pod-app', rules: kubernetesPodAppRules() }] : []),
@@ -231,7 +238,7 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
           {
             alert: 'TargetDown',
             // Targets of the label contract (pods, compose services) only: the kubelets have KubeletDown.
-            expr: `up{app!="", app!~"${STACK_APPS.join('|')}"} == 0`,
+            expr: `up{app!="", app!~"${stackApps}"} == 0`,
             for: '5m',
             labels: { severity: 'warning' },
             annotations: {
@@ -283,7 +290,7 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
         rules: [
           {
             alert: 'StackComponentDown',
-            expr: `up{app=~"${STACK_APPS.join('|')}"} == 0`,
+            expr: `up{app=~"${stackApps}"} == 0`,
             for: '5m',
             labels: { severity: 'critical' },
             annotations: {

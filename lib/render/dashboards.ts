@@ -362,7 +362,7 @@ export function buildContainersDashboard(options: DashboardOptions): dashboard.D
   const resource = (kind: 'requests' | 'limits', res: 'cpu' | 'memory') =>
     promQuery(`sum by (${byContainer}) (kube_pod_container_resource_${kind}{job="kube-state-metrics", resource="${res}", ${sel}})`, `${kind === 'requests' ? 'request' : 'limit'}: ${legend}`, kind === 'requests' ? 'B' : 'C');
 
-  const builder = dashboardFrame('Containers: CPU, memory, restarts, network', CONTAINERS_DASHBOARD_UID, 'containers', { from: 'now-1h', refresh: '1m' })
+  const builder = dashboardFrame(ksm ? 'Containers: CPU, memory, restarts, network' : 'Containers: CPU, memory, network', CONTAINERS_DASHBOARD_UID, 'containers', { from: 'now-1h', refresh: '1m' })
     .variables(variables)
 
     .withRow(new dashboard.RowBuilder('CPU and memory'))
@@ -415,8 +415,8 @@ export function buildNodesDashboard(options: DashboardOptions): dashboard.Dashbo
     .variables([queryVariable('node', 'Node', `label_values(node_memory_MemTotal_bytes{${NODE_SELECTOR}}, node)`, true)])
 
     .withRow(new dashboard.RowBuilder('CPU and memory'))
-    .withPanel(timeSeries('CPU used', 'Share of the node\'s CPU time spent on anything but idling, over all its cores.', 'percentunit', [
-      promQuery(`1 - avg by (node) (rate(node_cpu_seconds_total{${sel}, mode="idle"}[$__rate_interval]))`, '{{node}}'),
+    .withPanel(timeSeries('CPU used', 'Share of the node\'s CPU time spent working, over all its cores: neither idle nor waiting for I/O (as node-mixin counts it; I/O wait shows on Disk busy).', 'percentunit', [
+      promQuery(`sum by (node) (rate(node_cpu_seconds_total{${sel}, mode!~"idle|iowait"}[$__rate_interval])) / count by (node) (node_cpu_seconds_total{${sel}, mode="idle"})`, '{{node}}'),
     ]).max(1))
     .withPanel(timeSeries('Load per core', 'The 1-minute load average divided by the number of cores: above 1, processes wait for a CPU (saturation).', 'short', [
       promQuery(`sum by (node) (node_load1{${sel}}) / count by (node) (node_cpu_seconds_total{${sel}, mode="idle"})`, '{{node}}'),
@@ -438,22 +438,22 @@ export function buildNodesDashboard(options: DashboardOptions): dashboard.Dashbo
     .withPanel(timeSeries('Disk busy', 'Share of the time each disk was busy with I/O (utilisation): near 100%, I/O waits.', 'percentunit', [
       promQuery(`sum by (node, device) (rate(node_disk_io_time_seconds_total{${sel}}[$__rate_interval]))`, '{{node}} {{device}}'),
     ]).max(1))
-    .withPanel(timeSeries('Disk read and written', 'Bytes per second read from and written to each node\'s disks.', 'Bps', [
-      promQuery(`sum by (node) (rate(node_disk_read_bytes_total{${sel}}[$__rate_interval]))`, 'read: {{node}}', 'A'),
-      promQuery(`sum by (node) (rate(node_disk_written_bytes_total{${sel}}[$__rate_interval]))`, 'written: {{node}}', 'B'),
+    .withPanel(timeSeries('Disk read and written', 'Bytes per second read from and written to each device, one line each (not summed: an LVM, LUKS or RAID device and the disks under it carry the same bytes).', 'Bps', [
+      promQuery(`sum by (node, device) (rate(node_disk_read_bytes_total{${sel}}[$__rate_interval]))`, 'read: {{node}} {{device}}', 'A'),
+      promQuery(`sum by (node, device) (rate(node_disk_written_bytes_total{${sel}}[$__rate_interval]))`, 'written: {{node}} {{device}}', 'B'),
     ]));
 
   if (options.nodeNetwork ?? true) {
     const dev = `${sel}, device!="lo"`;
     builder
       .withRow(new dashboard.RowBuilder('Network'))
-      .withPanel(timeSeries('Network received and sent', 'Bytes per second on the node\'s interfaces (loopback and the pods\' veth ends left out: each pod\'s traffic is on the Containers dashboard).', 'Bps', [
-        promQuery(`sum by (node) (rate(node_network_receive_bytes_total{${dev}}[$__rate_interval]))`, 'received: {{node}}', 'A'),
-        promQuery(`sum by (node) (rate(node_network_transmit_bytes_total{${dev}}[$__rate_interval]))`, 'sent: {{node}}', 'B'),
+      .withPanel(timeSeries('Network received and sent', 'Bytes per second on each of the node\'s interfaces, one line each (not summed: a bridge, a tunnel or a bond and the interfaces under it carry the same bytes). Loopback and the pods\' veth ends are left out: each pod\'s traffic is on the Containers dashboard.', 'Bps', [
+        promQuery(`sum by (node, device) (rate(node_network_receive_bytes_total{${dev}}[$__rate_interval]))`, 'received: {{node}} {{device}}', 'A'),
+        promQuery(`sum by (node, device) (rate(node_network_transmit_bytes_total{${dev}}[$__rate_interval]))`, 'sent: {{node}} {{device}}', 'B'),
       ]))
-      .withPanel(timeSeries('Network errors', 'Packets per second received or sent with errors, on the node\'s interfaces: a bad cable, NIC or driver.', 'pps', [
-        promQuery(`sum by (node) (rate(node_network_receive_errs_total{${dev}}[$__rate_interval]))`, 'received: {{node}}', 'A'),
-        promQuery(`sum by (node) (rate(node_network_transmit_errs_total{${dev}}[$__rate_interval]))`, 'sent: {{node}}', 'B'),
+      .withPanel(timeSeries('Network errors', 'Packets per second received or sent with errors, on each of the node\'s interfaces: a bad cable, NIC or driver.', 'pps', [
+        promQuery(`sum by (node, device) (rate(node_network_receive_errs_total{${dev}}[$__rate_interval]))`, 'received: {{node}} {{device}}', 'A'),
+        promQuery(`sum by (node, device) (rate(node_network_transmit_errs_total{${dev}}[$__rate_interval]))`, 'sent: {{node}} {{device}}', 'B'),
       ]));
   }
   return withPanelIds(builder.build());

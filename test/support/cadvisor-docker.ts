@@ -17,9 +17,16 @@ export interface DockerContainer {
 
 type Labels = Record<string, string>;
 
+/**
+ * cAdvisor stamps each sample with the time of the container's last housekeeping (lib/metrics/prometheus.go
+ * NewMetricWithTimestamp), which lags by up to its max_housekeeping_interval (60 s): here, 70 s. A job that
+ * honoured them would see no sample in a short rate window.
+ */
+const LAG_MS = 70_000;
+
 function series(name: string, labels: Labels, value: number): string {
   const body = Object.keys(labels).sort().map((k) => `${k}="${labels[k]}"`).join(',');
-  return `${name}{${body}} ${value}`;
+  return `${name}{${body}} ${value} ${Date.now() - LAG_MS}`;
 }
 
 /** The exposition at `t` seconds since start: counters grow with t. */
