@@ -1,12 +1,12 @@
 // The demo app: the tutorial's "Hello World!" service plus a small item API. The handlers below
-// know nothing about metrics or logs: instrumentation.ts sits in front of them and hands every answered
-// request to telemetry.ts (metrics) and logger.ts (the request log).
+// know nothing about metrics or the request log: instrumentation.ts, the first middleware, records every
+// answered request with telemetry.ts (metrics) and logger.ts (its log line), and gives handlers `req.log`.
 import type { RequestListener } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { Registry } from 'prom-client';
-import { instrumentRequests, recordError } from './instrumentation';
-import { createLogger, requestLog, type Logger } from './logger';
+import { instrumentRequests } from './instrumentation';
+import { createLogger, type Logger } from './logger';
 import { createTelemetry } from './telemetry';
 
 export interface AppOptions {
@@ -23,16 +23,14 @@ export interface AppOptions {
 }
 
 export interface DemoApp {
-  /** What to serve: `http.createServer(demo.listener)`. The Express app behind the instrumentation. */
+  /** What to serve: `http.createServer(demo.listener)`: the Express app, its instrumentation included. */
   readonly listener: RequestListener;
-  /** The Express app itself (its routes), without the instrumentation. */
+  /** The Express app itself. */
   readonly app: Express;
   /** This app's metrics (empty when not instrumented). */
   readonly registry: Registry;
   /** Starts the shutdown: /readyz answers 503 and every response from now on carries `Connection: close`. */
   beginShutdown(): void;
-  /** Records the requests answered so far now (instrumentation.ts records them once per event-loop turn); call it before exiting. */
-  flush(): void;
 }
 
 export interface Item {
@@ -56,6 +54,13 @@ export function createApp(options: AppOptions = {}): DemoApp {
   const app = express();
   app.disable('x-powered-by');
 
+  const registry = new Registry();
+  const telemetry = instrumented ? createTelemetry(registry) : undefined;
+  if (telemetry) {
+    // First, so that every request is timed from its arrival and every handler has req.log.
+    app.use(instrumentRequests({ telemetry, logger: options.logger ?? createLogger(), unrecordedRoutes: OPERATIONAL_ROUTES }));
+  }
+
   // Once shutdown starts, keep-alive clients reconnect (to another pod) instead of reusing this one.
   app.use((_req, res, next) => {
     if (shuttingDown) res.setHeader('Connection', 'close');
@@ -71,18 +76,7 @@ export function createApp(options: AppOptions = {}): DemoApp {
     res.status(shuttingDown ? 503 : 200).type('text').send(shuttingDown ? 'shutting down\n' : 'ready\n');
   });
 
-  const registry = new Registry();
-  const telemetry = instrumented ? createTelemetry(registry) : undefined;
-  const instrumentation = telemetry
-    ? instrumentRequests({ recorders: [telemetry.recorder, requestLog(options.logger ?? createLogger())], unrecordedRoutes: OPERATIONAL_ROUTES })
-    : undefined;
-  if (telemetry && instrumentation) {
-    // flush() first: a scrape includes every request answered before it.
-    app.get('/metrics', (_req, _res, next) => {
-      instrumentation.flush();
-      next();
-    }, telemetry.metricsEndpoint);
-  }
+  if (telemetry) app.get('/metrics', telemetry.metricsEndpoint);
 
   async function simulateWork(): Promise<void> {
     if (latencyMs > 0) await sleep(latencyMs * (0.5 + random()));
@@ -133,18 +127,17 @@ export function createApp(options: AppOptions = {}): DemoApp {
       res.status(status).json({ error: (err as Error).message });
       return;
     }
-    recordError(res, err); // the request's log line carries it, stack included
+    res.locals.err = err; // the request's log line carries it, stack included
     res.status(500).json({ error: 'internal server error' });
   };
   app.use(onError);
 
   return {
-    listener: instrumentation ? instrumentation.wrap(app) : app,
+    listener: app,
     app,
     registry,
     beginShutdown: () => {
       shuttingDown = true;
     },
-    flush: () => instrumentation?.flush(),
   };
 }

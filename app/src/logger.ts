@@ -1,6 +1,6 @@
 // Structured logs for the demo app: JSON lines on stdout, shaped for Loki.
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { RequestRecorder } from './instrumentation';
+import type { AnsweredRequest } from './telemetry';
 
 export type { Logger } from 'pino';
 
@@ -36,24 +36,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 }
 
 /**
- * The request log: one line per answered request (request_id, method, route (template), url, status,
- * duration_ms, and `err` for failures), at `info`, `warn` for 4xx, `error` for 5xx. app.ts hands it every
- * answered request through instrumentRequests (instrumentation.ts), together with the metrics.
+ * The request's log line (request_id comes from `log`, the request's logger: instrumentation.ts): method, route
+ * (the template), url, status, duration_ms, and `err` with its stack for a failure; at `info`, `warn` for 4xx,
+ * `error` for 5xx.
  */
-export function requestLog(logger: Logger): RequestRecorder {
-  return (answered) => {
-    const { status } = answered;
-    const line = {
-      request_id: answered.requestId,
-      method: answered.method,
-      route: answered.route,
-      url: answered.url,
-      status,
-      duration_ms: Math.round(answered.seconds * 1e6) / 1000,
-      err: answered.err,
-    };
-    if (status >= 500) logger.error(line, 'request failed');
-    else if (status >= 400) logger.warn(line, 'request completed');
-    else logger.info(line, 'request completed');
+export function logRequest(log: Logger, answered: AnsweredRequest, err?: unknown): void {
+  const { status } = answered;
+  const line = {
+    method: answered.method,
+    route: answered.route,
+    url: answered.url,
+    status,
+    duration_ms: Math.round(answered.seconds * 1e6) / 1000,
+    err,
   };
+  if (status >= 500) log.error(line, 'request failed');
+  else if (status >= 400) log.warn(line, 'request completed');
+  else log.info(line, 'request completed');
 }

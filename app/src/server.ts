@@ -17,9 +17,6 @@ function main(): void {
   const logger = createLogger({ level: config.logLevel });
   const demo = createApp({ latencyMs: config.latencyMs, errorRate: config.errorRate, logger });
   const server = createServer(demo.listener);
-  // Requests are recorded once per event-loop turn (instrumentation.ts): record the last ones on the way
-  // out, whatever the way (process.exit, an uncaught exception).
-  process.once('exit', () => demo.flush());
 
   server.on('error', (err) => {
     logger.fatal({ err }, 'server error');
@@ -49,7 +46,6 @@ function main(): void {
       const sweep = setInterval(() => server.closeIdleConnections(), 100);
       server.close((err) => {
         clearInterval(sweep);
-        demo.flush();
         if (err) logger.error({ err }, 'error while closing the server');
         logger.info('shutdown complete');
         process.exit(err ? 1 : 0);

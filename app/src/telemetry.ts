@@ -1,9 +1,21 @@
-// Prometheus metrics for the demo app. The request handlers know nothing about this module: app.ts
-// hands every answered request to `recorder` (through instrumentRequests in instrumentation.ts) and
-// serves `metricsEndpoint` on /metrics.
+// Prometheus metrics for the demo app. The request handlers know nothing about this module: the
+// instrumentation middleware (instrumentation.ts) records every answered request, and app.ts serves
+// `metricsEndpoint` on /metrics.
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RequestRecorder } from './instrumentation';
+
+/** What the metrics learn about each answered request. */
+export interface AnsweredRequest {
+  /** The method as received (the metrics map the non-standard ones to one value). */
+  readonly method: string;
+  /** The matched route template, e.g. `/api/items/:id`, or `unmatched` (route.ts). */
+  readonly route: string;
+  /** Path and query as received: for the log line, never for a label. */
+  readonly url: string;
+  readonly status: number;
+  /** From the request's arrival to its response handed to the OS. */
+  readonly seconds: number;
+}
 
 /** OpenTelemetry's advisory buckets for `http.server.request.duration`, in seconds. */
 export const OTEL_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -19,7 +31,7 @@ export interface Telemetry {
   /** Holds this app's metrics only, so several apps can live in one process (tests). */
   readonly registry: Registry;
   /** Records an answered request: one duration observation and one count. */
-  readonly recorder: RequestRecorder;
+  record(request: AnsweredRequest): void;
   /** Serves the registry in the Prometheus text format. */
   readonly metricsEndpoint: RequestHandler;
 }
@@ -44,7 +56,7 @@ export function createTelemetry(registry: Registry = new Registry()): Telemetry 
     registers: [registry],
   });
 
-  const recorder: RequestRecorder = (answered) => {
+  const record = (answered: AnsweredRequest): void => {
     const labels = { method: normalizeMethod(answered.method), route: answered.route, status_code: answered.status };
     duration.observe(labels, answered.seconds);
     requests.inc(labels);
@@ -57,5 +69,5 @@ export function createTelemetry(registry: Registry = new Registry()): Telemetry 
     res.end(body);
   };
 
-  return { registry, recorder, metricsEndpoint };
+  return { registry, record, metricsEndpoint };
 }

@@ -1,150 +1,161 @@
-// instrumentation.ts on its own: when requests are recorded (once per event-loop turn, or on flush()),
-// what each record holds, and which requests are skipped. Requests and responses are stand-ins here;
-// app.test.ts covers the same behaviour over real HTTP.
-import { EventEmitter } from 'node:events';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+// instrumentation.ts on its own, over real HTTP: a small Express app behind the middleware, its log lines
+// captured. When requests are recorded (at 'finish', nothing queued), what is recorded, the request-scoped
+// logger handlers get, and which requests are skipped. app.test.ts covers the demo app's own routes.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { instrumentRequests, recordError, type AnsweredRequest, type RequestRecorder } from '../../app/src/instrumentation';
+import express from 'express';
+import { Registry } from 'prom-client';
+import { instrumentRequests } from '../../app/src/instrumentation';
+import { createLogger } from '../../app/src/logger';
+import { createTelemetry } from '../../app/src/telemetry';
+import { parseSamples, request, total } from './helpers';
 
-interface FakeResponse extends EventEmitter {
-  statusCode: number;
-  headers: Record<string, string>;
-  setHeader(name: string, value: string): void;
+interface Served {
+  url: string;
+  lines: Array<Record<string, any>>;
+  registry: Registry;
+  close(): Promise<void>;
 }
 
-function fakeRequest(url: string, routePath: string | undefined, headers: Record<string, string> = {}): IncomingMessage {
-  // What Express leaves on the request: the matched route (if any), baseUrl and originalUrl.
-  return { method: 'GET', url, originalUrl: url, baseUrl: '', route: routePath === undefined ? undefined : { path: routePath }, headers } as unknown as IncomingMessage;
-}
-
-function fakeResponse(): FakeResponse {
-  const res = new EventEmitter() as FakeResponse;
-  res.statusCode = 200;
-  res.headers = {};
-  res.setHeader = (name, value) => void (res.headers[name] = value);
-  return res;
-}
-
-/** An instrumented stand-in app that answers at once with `status`; returns the records and the listener. */
-function setUp(unrecordedRoutes?: ReadonlySet<string>, before: RequestRecorder[] = [], onRecorderError?: (err: unknown) => void) {
-  const records: AnsweredRequest[] = [];
-  const instrumentation = instrumentRequests({ recorders: [...before, (r) => records.push(r)], unrecordedRoutes, onRecorderError });
-  const app: RequestListener = () => undefined;
-  const listener = instrumentation.wrap(app);
-  const serve = (req: IncomingMessage, status = 200): FakeResponse => {
-    const res = fakeResponse();
-    listener(req, res as unknown as ServerResponse);
-    res.statusCode = status;
-    return res;
+async function serve(setUp: (app: express.Express) => void, unrecordedRoutes?: ReadonlySet<string>): Promise<Served> {
+  const lines: string[] = [];
+  const logger = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+  const registry = new Registry();
+  const app = express();
+  app.use(instrumentRequests({ telemetry: createTelemetry(registry), logger, unrecordedRoutes }));
+  setUp(app);
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get lines() {
+      return lines.map((l) => JSON.parse(l));
+    },
+    registry,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
   };
-  return { records, instrumentation, serve };
 }
 
-test('requests are recorded once the event-loop turn ends, in the order they finished', async () => {
-  const { records, serve } = setUp();
-  const first = serve(fakeRequest('/api/items/1', '/api/items/:id'));
-  const second = serve(fakeRequest('/nope', undefined), 404);
-  second.emit('finish');
-  first.emit('finish');
-  expect(records).toEqual([]);
-  await new Promise((resolve) => setImmediate(resolve));
-  expect(records.map((r) => [r.url, r.route, r.status])).toEqual([
-    ['/nope', 'unmatched', 404],
-    ['/api/items/1', '/api/items/:id', 200],
-  ]);
-});
+const requests = async (s: Served) => total(parseSamples(await s.registry.metrics()), 'my_app_requests_total');
 
-test('flush() records the queue at once, and only once', async () => {
-  const { records, instrumentation, serve } = setUp();
-  serve(fakeRequest('/', '/')).emit('finish');
-  instrumentation.flush();
-  expect(records).toHaveLength(1);
-  await new Promise((resolve) => setImmediate(resolve));
-  instrumentation.flush();
-  expect(records).toHaveLength(1);
-});
-
-test('the duration is taken when the response finishes, not when it is recorded', async () => {
-  const { records, instrumentation, serve } = setUp();
-  const res = serve(fakeRequest('/', '/'));
-  await sleep(50);
-  res.emit('finish');
-  await sleep(300);
-  instrumentation.flush();
-  expect(records[0].seconds).toBeGreaterThanOrEqual(0.045);
-  expect(records[0].seconds).toBeLessThan(0.3);
-});
-
-test('a response that never finishes (the client went away) is not recorded', async () => {
-  const { records, serve } = setUp();
-  serve(fakeRequest('/', '/')).emit('close');
-  await sleep(10);
-  expect(records).toEqual([]);
-});
-
-test('every response gets X-Request-Id: a safe incoming one is kept, anything else replaced by a UUID', async () => {
-  const { records, instrumentation, serve } = setUp();
-  const kept = serve(fakeRequest('/', '/', { 'x-request-id': 'abc-1.2:3_4' }));
-  const replaced = serve(fakeRequest('/', '/', { 'x-request-id': 'a b' }));
-  const made = serve(fakeRequest('/', '/'));
-  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-  expect(kept.headers['X-Request-Id']).toBe('abc-1.2:3_4');
-  expect(replaced.headers['X-Request-Id']).toMatch(uuid);
-  expect(made.headers['X-Request-Id']).toMatch(uuid);
-  expect(made.headers['X-Request-Id']).not.toBe(replaced.headers['X-Request-Id']);
-  for (const res of [kept, replaced, made]) res.emit('finish');
-  instrumentation.flush();
-  expect(records.map((r) => r.requestId)).toEqual([kept, replaced, made].map((res) => res.headers['X-Request-Id']));
-});
-
-test('requests to the unrecorded routes are skipped; an unmatched path that looks like one is not', () => {
-  const { records, instrumentation, serve } = setUp(new Set(['/healthz', '/metrics']));
-  serve(fakeRequest('/healthz?verbose', '/healthz')).emit('finish');
-  serve(fakeRequest('/metrics', '/metrics')).emit('finish');
-  serve(fakeRequest('/metrics/extra', undefined), 404).emit('finish');
-  instrumentation.flush();
-  expect(records.map((r) => [r.url, r.route])).toEqual([['/metrics/extra', 'unmatched']]);
-});
-
-test('an error passed to recordError reaches the record of a 5xx answer only', () => {
-  const { records, instrumentation, serve } = setUp();
-  const failure = new Error('boom');
-  const failed = serve(fakeRequest('/', '/'), 500);
-  recordError(failed as unknown as ServerResponse, failure);
-  const handled = serve(fakeRequest('/', '/'), 400);
-  recordError(handled as unknown as ServerResponse, new Error('bad input'));
-  failed.emit('finish');
-  handled.emit('finish');
-  instrumentation.flush();
-  expect(records.map((r) => [r.status, r.err])).toEqual([
-    [500, failure],
-    [400, undefined],
-  ]);
-});
-
-test('a recorder that throws costs nobody else a request: the other recorders get the whole batch', () => {
-  const failures: unknown[] = [];
-  const failing: RequestRecorder = (r) => {
-    if (r.url === '/first') throw new Error('broken recorder');
-  };
-  const { records, instrumentation, serve } = setUp(undefined, [failing], (err) => failures.push(err));
-  for (const url of ['/first', '/second', '/third']) serve(fakeRequest(url, '/')).emit('finish');
-  expect(() => instrumentation.flush()).not.toThrow();
-  expect(records.map((r) => r.url)).toEqual(['/first', '/second', '/third']);
-  expect(failures.map((e) => (e as Error).message)).toEqual(['broken recorder']);
-});
-
-test('by default a failing recorder is reported once, as a process warning', () => {
-  const warnings: string[] = [];
-  const emit = jest.spyOn(process, 'emitWarning').mockImplementation((w) => void warnings.push(String(w)));
+test('a request is counted, timed and logged when its response finishes: nothing is queued, nothing needs flushing', async () => {
+  const s = await serve((app) => app.get('/', (_req, res) => void res.send('hi')));
   try {
-    const { records, instrumentation, serve } = setUp(undefined, [() => { throw new Error('always'); }]);
-    for (let i = 0; i < 3; i++) serve(fakeRequest('/', '/')).emit('finish');
-    instrumentation.flush();
-    expect(records).toHaveLength(3);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('a request recorder failed (reported once): Error: always');
+    await request(`${s.url}/`);
+    // 'finish' comes in the turn the response is handed to the OS: by the next turn it is all there.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await requests(s)).toBe(1);
+    expect(s.lines.map((l) => [l.msg, l.route, l.status])).toEqual([['request completed', '/', 200]]);
   } finally {
-    emit.mockRestore();
+    await s.close();
+  }
+});
+
+test('the duration runs from the request\'s arrival to its response', async () => {
+  const s = await serve((app) => app.get('/slow', async (_req, res) => {
+    await sleep(50);
+    res.send('done');
+  }));
+  try {
+    await request(`${s.url}/slow`);
+    await new Promise((resolve) => setImmediate(resolve));
+    const [line] = s.lines;
+    expect(line.duration_ms).toBeGreaterThanOrEqual(45);
+    expect(line.duration_ms).toBeLessThan(1000);
+    const sum = total(parseSamples(await s.registry.metrics()), 'http_server_request_duration_seconds_sum');
+    expect(sum).toBeCloseTo(line.duration_ms / 1000, 2);
+  } finally {
+    await s.close();
+  }
+});
+
+test('handlers log through req.log: their lines carry the request\'s id, the one echoed in X-Request-Id', async () => {
+  const s = await serve((app) => app.get('/', (req, res) => {
+    req.log.info({ items: 3 }, 'cart loaded');
+    res.send('ok');
+  }));
+  try {
+    const given = await request(`${s.url}/`, { headers: { 'X-Request-Id': 'abc-1.2:3_4' } });
+    const made = await request(`${s.url}/`, { headers: { 'X-Request-Id': 'not safe' } });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(given.headers['x-request-id']).toBe('abc-1.2:3_4');
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const byId = (id: unknown) => s.lines.filter((l) => l.request_id === id).map((l) => l.msg);
+    expect(byId('abc-1.2:3_4')).toEqual(['cart loaded', 'request completed']);
+    expect(byId(made.headers['x-request-id'])).toEqual(['cart loaded', 'request completed']);
+    expect(s.lines.find((l) => l.msg === 'cart loaded')!.items).toBe(3);
+  } finally {
+    await s.close();
+  }
+});
+
+test('an error handler\'s res.locals.err reaches the line of a 5xx answer, stack included; a 4xx line carries none', async () => {
+  const s = await serve((app) => {
+    app.get('/fail', () => {
+      throw new Error('boom');
+    });
+    app.get('/bad', (_req, res) => {
+      res.locals.err = new Error('bad input');
+      res.status(400).send('no');
+    });
+    app.use(((err, _req, res, _next) => {
+      res.locals.err = err;
+      res.status(500).send('failed');
+    }) as express.ErrorRequestHandler);
+  });
+  try {
+    await request(`${s.url}/fail`);
+    await request(`${s.url}/bad`);
+    await new Promise((resolve) => setImmediate(resolve));
+    const [failed, bad] = s.lines;
+    expect([failed.level, failed.msg, failed.status, failed.err.message]).toEqual(['error', 'request failed', 500, 'boom']);
+    expect(failed.err.stack).toEqual(expect.stringContaining('Error: boom\n    at '));
+    expect([bad.level, bad.status, bad.err]).toEqual(['warn', 400, undefined]);
+  } finally {
+    await s.close();
+  }
+});
+
+test('requests to the unrecorded routes are neither counted nor logged; an unmatched path that looks like one is', async () => {
+  const s = await serve((app) => {
+    app.get('/healthz', (_req, res) => void res.send('ok'));
+    app.get('/metrics', (_req, res) => void res.send(''));
+  }, new Set(['/healthz', '/metrics']));
+  try {
+    for (const path of ['/healthz?verbose', '/metrics', '/metrics/extra']) await request(`${s.url}${path}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(s.lines.map((l) => [l.url, l.route, l.status])).toEqual([['/metrics/extra', 'unmatched', 404]]);
+    expect(await requests(s)).toBe(1);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a response the client abandoned before it finished is neither counted nor logged', async () => {
+  let answered = false;
+  const s = await serve((app) => app.get('/slow', async (_req, res) => {
+    await sleep(200);
+    answered = true;
+    res.send('too late');
+  }));
+  try {
+    await new Promise<void>((resolve) => {
+      const req = http.get(`${s.url}/slow`, { agent: false });
+      req.on('error', () => resolve());
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 50);
+    });
+    await sleep(300);
+    expect(answered).toBe(true);
+    expect(s.lines).toEqual([]);
+    expect(await requests(s)).toBe(0);
+  } finally {
+    await s.close();
   }
 });
