@@ -26,7 +26,7 @@ import {
 } from '../lib';
 import { freePort } from './support/prometheus';
 import { composeContainerRuns } from './support/container-start';
-import { podSettingsInput } from './helpers/stack';
+import { EVERY_RECEIVER_INPUT, podSettingsInput } from './helpers/stack';
 import { sharedPath } from './support/shared-dir';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -133,8 +133,50 @@ describe('docker-compose.yml', () => {
 
   test('has a top-level name and no version key', () => {
     expect(doc.name).toBe('observability');
-    expect(Object.keys(doc)).toEqual(['name', 'services', 'volumes']);
+    expect(Object.keys(doc)).toEqual(['name', 'services', 'networks', 'volumes']);
     expect(text).not.toMatch(/^version:/m);
+  });
+
+  test('only what publishes a port is outside the internal backend network; what nobody opens from the host is only inside it', () => {
+    const networks = Object.fromEntries(services.map(([name, s]) => [name, s.networks]));
+    expect(networks).toEqual({
+      prometheus: ['frontend', 'backend'],
+      grafana: ['frontend', 'backend'],
+      'demo-app': ['frontend'],
+      'demo-app-traffic': ['frontend'],
+      loki: ['backend'],
+      promtail: ['backend'],
+      'node-exporter': ['backend'],
+      cadvisor: ['backend'],
+      // No receiver on by default: nothing to reach outside the host.
+      alertmanager: ['backend'],
+    });
+    expect(doc.networks).toEqual({ frontend: {}, backend: { internal: true } });
+    // Every service that publishes a port is on the frontend network; every one outside it publishes none, or
+    // is the traffic generator, which calls the app there.
+    for (const [name, s] of services) {
+      const onFrontend = (s.networks ?? []).includes('frontend');
+      expect([name, onFrontend]).toEqual([name, (s.ports ?? []).length > 0 || name === 'demo-app-traffic']);
+    }
+    // Each service reaches what it talks to over a network both join.
+    const shared = (a: string, b: string) => (networks[a] ?? []).some((n: string) => (networks[b] ?? []).includes(n));
+    for (const [from, to] of [
+      ['prometheus', 'demo-app'], ['prometheus', 'loki'], ['prometheus', 'promtail'], ['prometheus', 'node-exporter'], ['prometheus', 'cadvisor'],
+      ['prometheus', 'alertmanager'], ['prometheus', 'grafana'], ['grafana', 'prometheus'], ['grafana', 'loki'], ['grafana', 'alertmanager'],
+      ['promtail', 'loki'], ['demo-app-traffic', 'demo-app'],
+    ]) expect([from, to, shared(from, to)]).toEqual([from, to, true]);
+    // And what must not: the app and its traffic cannot reach Loki, the log agent, the exporters or Alertmanager.
+    for (const from of ['demo-app', 'demo-app-traffic']) {
+      for (const to of ['loki', 'promtail', 'node-exporter', 'cadvisor', 'alertmanager']) expect([from, to, shared(from, to)]).toEqual([from, to, false]);
+    }
+  });
+
+  test('with a receiver on, Alertmanager alone gets a way out (egress), still publishing nothing', () => {
+    const withWebhook = parse(renderCompose(parseStackConfig(EVERY_RECEIVER_INPUT)).get(COMPOSE_FILES.compose)!);
+    expect(withWebhook.services.alertmanager.networks).toEqual(['backend', 'egress']);
+    expect(withWebhook.networks).toEqual({ frontend: {}, backend: { internal: true }, egress: {} });
+    expect(Object.entries(withWebhook.services).filter(([, s]: [string, any]) => s.networks.includes('egress')).map(([n]) => n)).toEqual(['alertmanager']);
+    expect(withWebhook.services.alertmanager.ports).toBeUndefined();
   });
 
   test('runs the app, Prometheus, Grafana, Loki, Promtail and Alertmanager, and the traffic generator only in its profile', () => {

@@ -14,25 +14,29 @@ import { composePrometheusService } from './prometheus';
 import { composePromtailService } from './promtail';
 import { composeNodeExporterService } from './node-exporter';
 import { composeCadvisorService } from './cadvisor';
+import { ComposeComponent } from './names';
+import { componentNetworks, composeNetworks } from './networks';
 import { composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
 
-/** The services of the stack on compose, in file order. */
+/** The services of the stack on compose, in file order, each on its networks (lib/compose/networks.ts). */
 export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
+  const entries: ComposeServiceEntry[] = [];
+  const add = (component: ComposeComponent, entry: ComposeServiceEntry) =>
+    entries.push({ ...entry, service: { ...entry.service, networks: componentNetworks(c, component) } });
   const prometheus = composePrometheusService(c);
   const loki = c.loki.enabled ? composeLokiService(c) : undefined;
-  const entries: ComposeServiceEntry[] = [withPodSettings(prometheus, c, c.prometheus)];
-  if (loki) entries.push(withPodSettings(loki, c, c.loki));
-  if (loki && composeRunsPromtail(c)) entries.push(withPodSettings(composePromtailService(c, loki.name), c, c.logAgent));
-  if (loki && composeRunsAlloy(c)) entries.push(withPodSettings(composeAlloyService(c, loki.name), c, c.logAgent));
-  if (c.nodeExporter.enabled) entries.push(withPodSettings(composeNodeExporterService(c), c, c.nodeExporter));
-  if (c.compose.cadvisor.enabled) entries.push(composeCadvisorService(c));
-  const alertmanager = c.alertmanager.enabled ? composeAlertmanagerService(c) : undefined;
-  if (alertmanager) entries.push(withPodSettings(alertmanager, c, c.alertmanager));
-  if (c.grafana.enabled) entries.push(withPodSettings(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]), c, c.grafana));
+  add('prometheus', withPodSettings(prometheus, c, c.prometheus));
+  if (loki) add('loki', withPodSettings(loki, c, c.loki));
+  if (loki && composeRunsPromtail(c)) add('promtail', withPodSettings(composePromtailService(c, loki.name), c, c.logAgent));
+  if (loki && composeRunsAlloy(c)) add('alloy', withPodSettings(composeAlloyService(c, loki.name), c, c.logAgent));
+  if (c.nodeExporter.enabled) add('node-exporter', withPodSettings(composeNodeExporterService(c), c, c.nodeExporter));
+  if (c.compose.cadvisor.enabled) add('cadvisor', composeCadvisorService(c));
+  if (c.alertmanager.enabled) add('alertmanager', withPodSettings(composeAlertmanagerService(c), c, c.alertmanager));
+  if (c.grafana.enabled) add('grafana', withPodSettings(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]), c, c.grafana));
   if (c.app.enabled) {
-    entries.push(withPodSettings(composeAppService(c), c, c.app));
+    add('app', withPodSettings(composeAppService(c), c, c.app));
     // Placed like the app, but the app's environment is the app's alone.
-    if (c.app.trafficGenerator.enabled) entries.push(withPodSettings(composeTrafficService(c), c, { ...c.app, extraEnv: {} }));
+    if (c.app.trafficGenerator.enabled) add('traffic', withPodSettings(composeTrafficService(c), c, { ...c.app, extraEnv: {} }));
   }
   return entries;
 }
@@ -65,6 +69,7 @@ export function renderComposeFile(c: StackConfig): ComposeFile {
   return {
     name: c.compose.projectName,
     services: Object.fromEntries(entries.map((e) => [e.name, e.service])),
+    networks: composeNetworks(entries.map((e) => e.service.networks ?? [])),
     volumes: Object.fromEntries(volumes.map((v) => [v, {}])),
     ...(secrets.length > 0 ? { secrets: Object.fromEntries(secrets.map(([name, file]) => [name, { file }])) } : {}),
   };
@@ -110,6 +115,13 @@ export function composeFileYaml(c: StackConfig): string {
     },
   });
   const volumes = doc.contents as YAMLMap;
+  const networksKey = findKey(volumes, 'networks');
+  networksKey.spaceBefore = true;
+  networksKey.commentBefore = comment([
+    'frontend: what publishes a port on 127.0.0.1 (Grafana, Prometheus, the app). backend, internal: no route in',
+    'from the host or out: Loki, the log agent, the exporters and Alertmanager live there only; Prometheus and',
+    'Grafana join it to scrape and read them. egress (with a receiver on): Alertmanager\'s way out to notify.',
+  ].join('\n'));
   const volumesKey = findKey(volumes, 'volumes');
   volumesKey.spaceBefore = true;
   volumesKey.commentBefore = comment('Named volumes for every data directory: they survive `docker compose down` (not `down -v`).');

@@ -33,6 +33,8 @@ export interface ComposeService {
   readonly environment?: Record<string, string>;
   readonly labels?: Record<string, string>;
   readonly ports?: string[];
+  /** The networks it joins (lib/compose/networks.ts). */
+  readonly networks?: string[];
   readonly volumes?: string[];
   /** Compose secrets (from files), each mounted read-only at `target`. */
   readonly secrets?: Array<{ readonly source: string; readonly target: string }>;
@@ -51,6 +53,7 @@ export interface ComposeService {
 export interface ComposeFile {
   readonly name: string;
   readonly services: Record<string, ComposeService>;
+  readonly networks: Record<string, { readonly internal?: true }>;
   readonly volumes: Record<string, Record<string, never>>;
   readonly secrets?: Record<string, { readonly file: string }>;
 }

@@ -137,7 +137,7 @@ export function renderComposeReadme(c: StackConfig): string {
     `  \`{namespace="${c.compose.projectName}", app="${app}"}\` in both.`,
     `- The app: http://localhost:${p.app}/ and http://localhost:${p.app}${c.app.metricsPath}.`,
     '',
-    `Ports are published on 127.0.0.1 only. Loki and ${agent} are reachable from the other containers only.`,
+    `Ports are published on 127.0.0.1 only. Loki, ${agent}, the exporters and Alertmanager are on the internal \`backend\` network: no route in from the host, none out.`,
     '',
     '| service | image | published | container |',
     '|---|---|---|---|',
