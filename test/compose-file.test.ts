@@ -256,6 +256,12 @@ describe('docker-compose.yml', () => {
       GF_PLUGINS_PREINSTALL_DISABLED: 'true',
       GF_ANALYTICS_REPORTING_ENABLED: 'false',
       GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+      GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',
+      GF_NEWS_NEWS_FEED_ENABLED: 'false',
+      GF_SNAPSHOTS_EXTERNAL_ENABLED: 'false',
+      GF_SECURITY_DISABLE_GRAVATAR: 'true',
+      GF_SECURITY_ALLOW_EMBEDDING: 'false',
+      GF_USERS_ALLOW_SIGN_UP: 'false',
     });
   });
 

@@ -94,6 +94,17 @@ describe('Grafana (defaults)', () => {
       GF_AUTH_ANONYMOUS_ENABLED: 'false',
       GF_SECURITY_ADMIN_USER: 'admin',
     });
+    // Nothing reaches out of the cluster, and nobody is let in by a default: each key of conf/defaults.ini.
+    expect(env).toMatchObject({
+      GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false', // [analytics] check_for_plugin_updates: no calls to grafana.com
+      GF_NEWS_NEWS_FEED_ENABLED: 'false', // [news] news_feed_enabled: no feed from grafana.com
+      GF_SNAPSHOTS_EXTERNAL_ENABLED: 'false', // [snapshots] external_enabled: no public snapshots on snapshots.raintank.io
+      GF_SECURITY_DISABLE_GRAVATAR: 'true', // [security] disable_gravatar: no email hashes sent to gravatar.com
+      GF_SECURITY_ALLOW_EMBEDDING: 'false', // [security] allow_embedding: no framing by other sites
+      GF_USERS_ALLOW_SIGN_UP: 'false', // [users] allow_sign_up: only the admin creates users
+    });
+    // Not cookie_secure: the stack offers plain http (port-forward, NodePort); a secure cookie would never log in.
+    expect(env.GF_SECURITY_COOKIE_SECURE).toBeUndefined();
     // Grafana 13's Loki data source plugin lives in plugins-bundled: a volume there would hide it.
     expect(container.volumeMounts.map((m: any) => m.mountPath).filter((p: string) => p.startsWith('/usr/share/grafana'))).toEqual([]);
   });

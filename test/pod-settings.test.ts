@@ -37,7 +37,9 @@ describe('pod settings on Kubernetes (cdk8s)', () => {
     const grafana = byName('grafana').spec.template.spec;
     expect(grafana.containers[0].env.map((e: any) => e.name)).toEqual([
       'GF_SECURITY_ADMIN_USER', 'GF_SECURITY_ADMIN_PASSWORD__FILE', 'GF_AUTH_ANONYMOUS_ENABLED', 'GF_PLUGINS_PREINSTALL_DISABLED',
-      'GF_ANALYTICS_REPORTING_ENABLED', 'GF_ANALYTICS_CHECK_FOR_UPDATES', 'GF_LOG_LEVEL', 'HOME_REF', 'NULL', 'Y',
+      'GF_ANALYTICS_REPORTING_ENABLED', 'GF_ANALYTICS_CHECK_FOR_UPDATES',
+      'GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES', 'GF_NEWS_NEWS_FEED_ENABLED', 'GF_SNAPSHOTS_EXTERNAL_ENABLED', 'GF_SECURITY_DISABLE_GRAVATAR',
+      'GF_SECURITY_ALLOW_EMBEDDING', 'GF_USERS_ALLOW_SIGN_UP', 'GF_LOG_LEVEL', 'HOME_REF', 'NULL', 'Y',
     ]);
     // Strings stay strings, whatever YAML would make of them unquoted.
     expect(grafana.priorityClassName).toBe('1000');

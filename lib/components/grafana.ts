@@ -50,14 +50,28 @@ export const GRAFANA_PASSWORD_INIT_SCRIPT = [
 /** The variables of grafanaSettingsEnvironment, and with them the admin password's, which extraEnv may not set. */
 export const GRAFANA_SETTINGS_NAMES = [
   'GF_SECURITY_ADMIN_USER', 'GF_AUTH_ANONYMOUS_ENABLED', 'GF_PLUGINS_PREINSTALL_DISABLED', 'GF_ANALYTICS_REPORTING_ENABLED', 'GF_ANALYTICS_CHECK_FOR_UPDATES',
+  'GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES', 'GF_NEWS_NEWS_FEED_ENABLED', 'GF_SNAPSHOTS_EXTERNAL_ENABLED', 'GF_SECURITY_DISABLE_GRAVATAR',
+  'GF_SECURITY_ALLOW_EMBEDDING', 'GF_USERS_ALLOW_SIGN_UP',
 ] as const;
 export const GRAFANA_PASSWORD_VARIABLES = ['GF_SECURITY_ADMIN_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD__FILE'] as const;
 
 /**
- * Grafana's settings as environment variables, the same in every rendering (the admin password comes apart,
- * each rendering its own way): no anonymous access; no plugin downloads at start (offline-safe, and with a
- * read-only root the preinstaller's auto-update would unload the bundled Loki data source plugin it fails to
- * replace, grafana/grafana#132528); no usage reporting or update checks.
+ * Grafana's settings as environment variables (GF_<SECTION>_<KEY>, keys of grafana/grafana conf/defaults.ini),
+ * the same in every rendering (the admin password comes apart, each rendering its own way): no anonymous
+ * access; no plugin downloads at start (offline-safe, and with a read-only root the preinstaller's auto-update
+ * would unload the bundled Loki data source plugin it fails to replace, grafana/grafana#132528). And what
+ * costs its users nothing but would reach out of the cluster or let others in:
+ * - [analytics] reporting_enabled, check_for_updates, check_for_plugin_updates: no usage counters to
+ *   stats.grafana.org, no version checks against GitHub and grafana.com;
+ * - [news] news_feed_enabled: no news feed fetched from grafana.com;
+ * - [snapshots] external_enabled: no "Publish to snapshots.raintank.io" (a dashboard's data, public);
+ * - [security] disable_gravatar: no avatar requests to gravatar.com carrying a hash of each user's email;
+ * - [security] allow_embedding (its default, written out): no rendering in another site's frame (clickjacking);
+ * - [users] allow_sign_up (its default, written out): only the admin creates users.
+ * Left at their defaults, on purpose: cookie_secure (true would break the login over the plain-http port-forward
+ * and NodePort the stack offers; set it with extraEnv behind HTTPS), cookie_samesite lax (strict would log a
+ * person out when they follow an alert's link from Slack or mail), content_security_policy (off by default
+ * upstream; not tried against Grafana 13 here).
  */
 export function grafanaSettingsEnvironment(g: Pick<GrafanaSettings, 'adminUser'>): Record<(typeof GRAFANA_SETTINGS_NAMES)[number], string> {
   return {
@@ -66,6 +80,12 @@ export function grafanaSettingsEnvironment(g: Pick<GrafanaSettings, 'adminUser'>
     GF_PLUGINS_PREINSTALL_DISABLED: 'true',
     GF_ANALYTICS_REPORTING_ENABLED: 'false',
     GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
+    GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: 'false',
+    GF_NEWS_NEWS_FEED_ENABLED: 'false',
+    GF_SNAPSHOTS_EXTERNAL_ENABLED: 'false',
+    GF_SECURITY_DISABLE_GRAVATAR: 'true',
+    GF_SECURITY_ALLOW_EMBEDDING: 'false',
+    GF_USERS_ALLOW_SIGN_UP: 'false',
   };
 }
 
