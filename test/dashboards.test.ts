@@ -137,7 +137,7 @@ describe.each(COMBINATIONS.flatMap((o) => DASHBOARDS.filter((spec) => spec.build
 
   test('no query reads a metric of a component that is off', () => {
     const metrics = targetsOf(d, 'prometheus').flatMap((t) => metricNames(t.expr as string));
-    const ofComponent: Record<Exclude<keyof DashboardOptions, 'nodeNetwork'>, RegExp> = {
+    const ofComponent: Record<Exclude<keyof DashboardOptions, 'nodeNetwork' | 'cadvisorComponent'>, RegExp> = {
       loki: /^(loki_|promtail_)/, alertmanager: /^(alertmanager_|prometheus_notifications_)/,
       kubeStateMetrics: /^(kube_|namespace_pod:app:info)/, kubelet: /^(container_|kubelet_)/, nodeExporter: /^node_/,
     };
@@ -215,7 +215,7 @@ describe('the same dashboards in every rendering', () => {
     const composeDashboards = Object.fromEntries([...compose].filter(([name]) => name.startsWith(`${COMPOSE_FILES.grafanaDashboardsDir}/`) && name.endsWith('.json')).map(([name, text]) => [name.slice(COMPOSE_FILES.grafanaDashboardsDir.length + 1), text]));
     // On compose cAdvisor serves the container series (so the Containers dashboard is its kubelet variant, with
     // no kube-state-metrics), and node-exporter does not count the host's network: the Nodes dashboard has no Network row.
-    expect(composeDashboards).toEqual(Object.fromEntries(renderDashboards({ loki: options.loki, alertmanager: options.alertmanager, kubelet: true, nodeExporter: options.nodeExporter, nodeNetwork: false })));
+    expect(composeDashboards).toEqual(Object.fromEntries(renderDashboards({ loki: options.loki, alertmanager: options.alertmanager, kubelet: true, nodeExporter: options.nodeExporter, nodeNetwork: false, cadvisorComponent: true })));
   });
 
   test('without the stack\'s rules the Containers dashboard has no app variable (the app rule is one of them), in cdk8s and Helm alike', () => {

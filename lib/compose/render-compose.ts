@@ -69,7 +69,7 @@ export function renderCompose(c: StackConfig): Map<string, string> {
         'at /var/lib/grafana/dashboards, into the folder "Observability stack". Grafana ignores files that do not end\n' +
         'in .json. The generated ones come from lib/render/dashboards.ts.\n',
     );
-    for (const [name, json] of renderDashboards({ loki: c.loki.enabled, alertmanager: c.alertmanager.enabled, kubelet: c.compose.cadvisor.enabled, nodeExporter: c.nodeExporter.enabled, nodeNetwork: false })) files.set(`${COMPOSE_FILES.grafanaDashboardsDir}/${name}`, json);
+    for (const [name, json] of renderDashboards({ loki: c.loki.enabled, alertmanager: c.alertmanager.enabled, kubelet: c.compose.cadvisor.enabled, nodeExporter: c.nodeExporter.enabled, nodeNetwork: false, cadvisorComponent: c.compose.cadvisor.enabled })) files.set(`${COMPOSE_FILES.grafanaDashboardsDir}/${name}`, json);
   }
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

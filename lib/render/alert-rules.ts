@@ -26,6 +26,10 @@ export const APP_ERROR_RATIO_THRESHOLD = 0.1;
 export const APP_P99_SECONDS_THRESHOLD = 1;
 /** The `app` label of the stack's own components (their Kubernetes name, their compose service): StackComponentDown, not TargetDown. */
 export const STACK_APPS = ['prometheus', 'loki', 'promtail', 'alloy', 'alertmanager', 'grafana'] as const;
+/** The stack's own components by `app`: compose's cAdvisor among them where the stack runs it. */
+export function stackAppsOf(cadvisorComponent: boolean): string[] {
+  return [...STACK_APPS, ...(cadvisorComponent ? ['cadvisor'] : [])];
+}
 /** Share of Loki's requests answered 5xx, and of the log agent's pushes that fail, above which they alert. */
 export const LOGS_ERROR_RATIO_THRESHOLD = 0.05;
 /** Share of the alerts Prometheus sends that meet an error, above which it alerts. */
@@ -225,8 +229,7 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
   const kubeStateMetrics = options.kubeStateMetrics ?? false;
   const kubelet = options.kubelet ?? false;
   const containers = containerAlerts({ kubeStateMetrics, kubelet });
-  // The stack's own components by `app`: compose's cAdvisor among them when it runs.
-  const stackApps = [...STACK_APPS, ...(options.cadvisorComponent ? ['cadvisor'] : [])].join('|');
+  const stackApps = stackAppsOf(options.cadvisorComponent ?? false).join('|');
   return {
     groups: [
       ...(kubeStateMetrics ? [{ name: 'pod-app', rules: kubernetesPodAppRules() }] : []),

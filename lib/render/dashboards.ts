@@ -25,7 +25,7 @@ import * as loki from '@grafana/grafana-foundation-sdk/loki';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
-import { NODE_MEMORY_HIGH_RATIO, NODE_SELECTOR, POD_APP_RECORD, STACK_APPS } from './alert-rules';
+import { NODE_MEMORY_HIGH_RATIO, NODE_SELECTOR, POD_APP_RECORD, stackAppsOf } from './alert-rules';
 import { everyCombination, variantName } from './variants';
 import { LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './grafana-provisioning';
 
@@ -63,6 +63,8 @@ export interface DashboardOptions {
    * it does not, and those collectors are off). Not a variant of the chart, which is Kubernetes only. @default true
    */
   readonly nodeNetwork?: boolean;
+  /** Whether the stack runs cAdvisor itself (compose): one of its components on Stack health. Not a chart variant. @default false */
+  readonly cadvisorComponent?: boolean;
 }
 
 const PROMETHEUS: dashboard.DataSourceRef = { type: 'prometheus', uid: PROMETHEUS_DATASOURCE_UID };
@@ -268,13 +270,14 @@ function downCount(title: string, description: string, expr: string): stat.Panel
 
 /** The Stack health dashboard as Grafana's dashboard JSON model. */
 export function buildStackDashboard(options: DashboardOptions): dashboard.Dashboard {
-  const stackUp = `up{app=~"${STACK_APPS.join('|')}"}`;
+  const stackApps = stackAppsOf(options.cadvisorComponent ?? false);
+  const stackUp = `up{app=~"${stackApps.join('|')}"}`;
   const byPod = 'namespace, pod';
   const builder = dashboardFrame('Stack health: targets, Prometheus, Loki, log agent, Alertmanager', STACK_DASHBOARD_UID, 'stack', { from: 'now-3h', refresh: '1m' })
 
     .withRow(new dashboard.RowBuilder('Targets'))
     .withPanel(downCount('Stack components down',
-      `The stack's own targets (app ${STACK_APPS.join(', ')}) that failed their last scrape. One down for 5 minutes fires StackComponentDown. A pod that is not running has no target at all: see the pods.`,
+      `The stack's own targets (app ${stackApps.join(', ')}) that failed their last scrape. One down for 5 minutes fires StackComponentDown. A pod that is not running has no target at all: see the pods.`,
       `${stackUp} == 0`))
     .withPanel(downCount('Targets down',
       'Every target Prometheus scrapes (the stack, the apps, the kubelets) that failed its last scrape; the panel below says which.',
