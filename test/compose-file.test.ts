@@ -171,6 +171,17 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  test('the README\'s snippet for a user\'s own compose app is valid compose, joins the stack\'s frontend network by its real name, and logs with the stack\'s options', () => {
+    const readme = files.get(COMPOSE_FILES.readme)!;
+    const snippet = parse(/## Your own apps[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]);
+    expect(schemaErrors({ name: 'shop', ...snippet })).toEqual([]);
+    // compose names a project's network <project>_<network>.
+    expect(Object.keys(snippet.networks)).toEqual([`${doc.name}_frontend`]);
+    expect(snippet.networks[`${doc.name}_frontend`]).toEqual({ external: true });
+    expect(snippet.services.web.networks).toEqual(['default', `${doc.name}_frontend`]);
+    expect(snippet.services.web.logging).toEqual({ driver: 'json-file', options: { tag: doc.services['demo-app'].logging.options.tag, labels: doc.services['demo-app'].logging.options.labels } });
+  });
+
   test('with a receiver on, Alertmanager alone gets a way out (egress), still publishing nothing', () => {
     const withWebhook = parse(renderCompose(parseStackConfig(EVERY_RECEIVER_INPUT)).get(COMPOSE_FILES.compose)!);
     expect(withWebhook.services.alertmanager.networks).toEqual(['backend', 'egress']);

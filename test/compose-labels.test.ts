@@ -97,15 +97,20 @@ function jmespath(expression: string, data: unknown): unknown {
   return value;
 }
 
-/** A LogQL stream selector of `name="v"` / `name!="v"` matchers. */
+/**
+ * A LogQL stream selector of `name="v"`, `name!="v"`, `name=~"re"` and `name!~"re"` matchers (regexes fully
+ * anchored, as Loki's are; only regexes JavaScript reads the same as RE2: letters, digits, -, _ and |).
+ */
 function selectorMatches(selector: string, labels: Record<string, string>): boolean {
   const body = /^\{(.*)\}$/.exec(selector.trim());
   if (!body) throw new Error(`the LogQL model does not know ${selector}`);
   return body[1].split(',').every((matcher) => {
-    const m = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=|!=)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(matcher);
+    const m = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=|!=|=~|!~)\s*"((?:[^"\\]|\\.)*)"\s*$/.exec(matcher);
     if (!m) throw new Error(`the LogQL model does not know the matcher ${matcher}`);
     const value = labels[m[1]] ?? '';
-    return m[2] === '=' ? value === m[3] : value !== m[3];
+    if (m[2] === '=' || m[2] === '!=') return (value === m[3]) === (m[2] === '=');
+    if (!/^[a-z0-9_|-]+$/.test(m[3])) throw new Error(`the LogQL model does not know the regex ${m[3]}`);
+    return new RegExp(`^(?:${m[3]})$`).test(value) === (m[2] === '=~');
   });
 }
 
@@ -250,6 +255,26 @@ describe('the label contract on compose', () => {
     const other = jsonFileLine('someone-else', 'web', { container_name: 'someone-else-web', logging: compose.services['demo-app'].logging }, 'hello');
     expect(JSON.parse(other.line).attrs['com.docker.compose.project']).toBe('someone-else');
     expect(promtailStream(job, other)).toBeUndefined();
+  });
+
+  test('keeps the lines of a user\'s app in compose.apps, with the labels Prometheus gives its series; still drops a third project\'s', () => {
+    const withApp = parseStackConfig({ compose: { apps: [{ name: 'web', project: 'shop', port: 9102 }] } });
+    const files = renderCompose(withApp);
+    const [appJob] = parse(files.get(COMPOSE_FILES.promtailConfig)!).scrape_configs;
+    const prom = parse(files.get(COMPOSE_FILES.prometheusConfig)!).scrape_configs.find((j: any) => j.job_name === 'shop/web');
+    // The user's service logs with the stack's options (compose/README.md), its container named by compose.
+    const logging = compose.services['demo-app'].logging;
+    const shop = promtailStream(appJob, jsonFileLine('shop', 'web', { logging }, '{"level":"info","msg":"order placed"}'));
+    expect(shop!.labels).toEqual(prom.static_configs[0].labels);
+    expect(shop!.labels).toEqual({ namespace: 'shop', app: 'web', pod: 'shop-web-1', container: 'shop-web-1', node: 'docker-host' });
+    // The stack's own lines still pass; another project's are still dropped.
+    expect(promtailStream(appJob, jsonFileLine(compose.name, 'demo-app', compose.services['demo-app'], 'hi'))).toBeDefined();
+    expect(promtailStream(appJob, jsonFileLine('someone-else', 'web', { logging }, 'hello'))).toBeUndefined();
+    // Alloy's pipeline drops by the same selector (its stages mirror Promtail's: test/logs-alloy.test.ts).
+    const selector = appJob.pipeline_stages.find((st: any) => st.match)!.match.selector;
+    expect(selector).toBe('{namespace!~"observability|shop"}');
+    const alloy = renderCompose(parseStackConfig({ logAgent: { kind: 'alloy' }, compose: { apps: [{ name: 'web', project: 'shop', port: 9102 }] } })).get(COMPOSE_FILES.alloyConfig)!;
+    expect(alloy).toMatch(/selector\s+= "\{namespace!~\\"observability\|shop\\"\}"/);
   });
 
   test('drops the lines of containers started without the logging options (no attrs, no labels to give them)', () => {

@@ -94,6 +94,52 @@ describe('compose prometheus.yml', () => {
   });
 });
 
+describe('a user\'s app in compose.apps, scraped by the real Prometheus with the compose config', () => {
+  const input: StackInput = {
+    prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 },
+    compose: { apps: [{ name: 'web', project: 'shop', port: 9102 }] },
+  };
+  let prometheus: RunningPrometheus;
+  let app: { port: number; close: () => Promise<void> };
+
+  beforeAll(async () => {
+    app = await serveMetrics('# TYPE orders_total counter\norders_total 7\n');
+    const { config } = composeFiles(input);
+    const job = config.scrape_configs.find((j: any) => j.job_name === 'shop/web');
+    expect(job.static_configs[0].targets).toEqual(['web:9102']);
+    expect(job.metrics_path).toBe('/metrics');
+    // Another path is the app's to say.
+    expect(composeFiles({ compose: { apps: [{ name: 'web', project: 'shop', port: 9102, metricsPath: '/prometheus' }] } }).config.scrape_configs.find((j: any) => j.job_name === 'shop/web').metrics_path).toBe('/prometheus');
+    // Docker's DNS gives `web` the app's address on the shared network; here it is loopback.
+    job.static_configs[0].targets = [`127.0.0.1:${app.port}`];
+    config.scrape_configs = [job];
+    delete config.rule_files;
+    delete config.alerting;
+    prometheus = await startPrometheus({ config: stringify(config) });
+  });
+  afterAll(async () => {
+    await prometheus?.stop();
+    await app?.close();
+  });
+
+  test('its series carry the contract\'s labels: namespace = its project, app = its service, pod = container = its container', async () => {
+    const series = await prometheus.waitFor(async () => {
+      const r = await prometheus.query('orders_total');
+      return r.length > 0 ? r : undefined;
+    }, 30000, 'the user app\'s series');
+    const { __name__, job, instance, ...contract } = series[0].metric;
+    expect([job, instance]).toEqual(['shop/web', `127.0.0.1:${app.port}`]);
+    expect(contract).toEqual({ namespace: 'shop', app: 'web', pod: 'shop-web-1', container: 'shop-web-1', node: 'docker-host' });
+    expect(Object.keys(contract).sort()).toEqual([...CONTRACT_LABELS].sort());
+  });
+
+  test('cAdvisor\'s job keeps its project\'s containers too', () => {
+    const { config } = composeFiles(input);
+    const keep = config.scrape_configs.find((j: any) => j.job_name === 'cadvisor').metric_relabel_configs[0];
+    expect(keep).toMatchObject({ regex: 'observability|shop', action: 'keep' });
+  });
+});
+
 /** The docker host: two containers of the stack's project, one of another project, one started by hand. */
 const DOCKER_CONTAINERS: DockerContainer[] = [
   { name: 'observability-demo-app', image: 'demo-app:0.1.0', project: 'observability', service: 'demo-app', cpuLimit: true },

@@ -197,6 +197,20 @@ describe('bad input', () => {
     expect(problems({ nodeExporter: { enabled: 'yes' } })).toEqual(['nodeExporter.enabled Invalid input: expected boolean, received string, got "yes"']);
   });
 
+  test('compose.apps: a name no stack service has, once per project, a port in range, a compose project name', () => {
+    const app = { name: 'web', project: 'shop', port: 9102 };
+    expect(() => parseStackConfig({ compose: { apps: [app] } })).not.toThrow();
+    expect(problems({ compose: { apps: [{ ...app, name: 'grafana' }] } })).toEqual([
+      'compose.apps[0].name must not be the name of a service of the stack (prometheus, grafana, loki, promtail, alloy, alertmanager, node-exporter, cadvisor, demo-app, demo-app-traffic): Prometheus reaches apps by name on the stack\'s network, got "grafana"',
+    ]);
+    expect(problems({ compose: { apps: [{ ...app, name: 'demo-app' }] } })[0]).toMatch(/^compose\.apps\[0\]\.name must not be the name of a service of the stack .*got "demo-app"$/);
+    expect(problems({ compose: { apps: [app, { ...app, port: 9103 }] } })).toEqual(['compose.apps[1].name must be listed once per project (shop lists it twice), got "web"']);
+    expect(problems({ compose: { apps: [{ ...app, port: 70000 }] } })).toEqual(['compose.apps[0].port must be an integer from 1 to 65535, got 70000']);
+    expect(problems({ compose: { apps: [{ ...app, project: 'My Shop' }] } })).toEqual([
+      'compose.apps[0].project must be a compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit, got "My Shop"',
+    ]);
+  });
+
   test('compose\'s cAdvisor: a pinned image, consistent resources, and no privilege setting to turn on', () => {
     expect(problems({ compose: { cadvisor: { image: { tag: 'latest' } } } })).toEqual(['compose.cadvisor.image.tag must be a pinned tag, not "latest" (pin the version you tested), got "latest"']);
     expect(problems({ compose: { cadvisor: { privileged: true } } })).toEqual(['compose.cadvisor.privileged is not a known setting (check the spelling; the settings are documented in lib/config.ts)']);

@@ -4,6 +4,7 @@
  * the Docker socket (the socket is the whole Engine API, i.e. root on the host), labelled from the `attrs`
  * every service writes into its lines (composeLogging), with the Kubernetes rendering's tail stages and writer.
  */
+import { otherProjectsSelector } from './user-apps';
 import { StackConfig } from '../config';
 import { imageString } from '../images';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
@@ -42,7 +43,7 @@ export function alloyComposeStages(c: StackConfig): AlloyBlock[] {
     {
       name: 'stage.match',
       attributes: [
-        ['selector', `{namespace!="${c.compose.projectName}"}`],
+        ['selector', otherProjectsSelector(c)],
         ['action', 'drop'],
         ['drop_counter_reason', 'not_in_compose_project'],
       ],

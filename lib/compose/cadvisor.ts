@@ -15,6 +15,7 @@
  * the engine restarts). Not privileged, no devices, not the host's process or network namespaces, as
  * upstream's own DaemonSet runs it.
  */
+import { watchedProjects } from './user-apps';
 import { StackConfig } from '../config';
 import { imageString } from '../images';
 import { CADVISOR_CONTAINER_LABELS, CADVISOR_HEALTH_PATH, CADVISOR_HOST_MOUNTS, CADVISOR_NAME, CADVISOR_PORT, cadvisorArgs } from '../components/cadvisor';
@@ -72,7 +73,7 @@ export function composeCadvisorScrapeConfig(c: StackConfig): ScrapeConfig {
     honor_timestamps: false,
     static_configs: [{ targets: [`${service}:${CADVISOR_PORT}`], labels: { ...composeContractLabels(c, service) } }],
     metric_relabel_configs: [
-      { source_labels: [project], regex: c.compose.projectName, action: 'keep' },
+      { source_labels: [project], regex: watchedProjects(c).join('|'), action: 'keep' },
       { source_labels: [project], target_label: 'namespace' },
       { source_labels: [composeService], target_label: 'app' },
       { source_labels: ['name'], target_label: 'pod' },

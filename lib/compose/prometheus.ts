@@ -10,6 +10,7 @@ import { composeContainerName, composeServiceName } from './names';
 import { composeScrapeTargets } from './scrape-targets';
 import { composeNodeExporterScrapeConfig } from './node-exporter';
 import { composeCadvisorScrapeConfig } from './cadvisor';
+import { composeUserAppScrapeConfigs } from './user-apps';
 import { configMount, hardenedService, healthcheck, loopbackPort, resourceLimits, wgetCheck } from './service-defaults';
 
 export function composePrometheusService(c: StackConfig): ComposeServiceEntry {
@@ -58,5 +59,6 @@ export function renderComposePrometheusConfig(c: StackConfig): PrometheusConfig 
     })),
     ...(c.nodeExporter.enabled ? [composeNodeExporterScrapeConfig(c)] : []),
     ...(c.compose.cadvisor.enabled ? [composeCadvisorScrapeConfig(c)] : []),
+    ...composeUserAppScrapeConfigs(c),
   ], c.alertmanager.enabled ? [`${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}`] : []);
 }

@@ -13,6 +13,7 @@
  *   below turns those into the label contract's labels.
  * So the files keep the labels and do not hand out the Docker engine.
  */
+import { otherProjectsSelector } from './user-apps';
 import { StackConfig } from '../config';
 import { imageString } from '../images';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
@@ -56,7 +57,7 @@ export function promtailComposePipelineStages(c: StackConfig): Array<Record<stri
     { labels: { namespace: null, app: null, container: null, pod: 'container' } },
     {
       match: {
-        selector: `{namespace!="${c.compose.projectName}"}`,
+        selector: otherProjectsSelector(c),
         action: 'drop',
         drop_counter_reason: 'not_in_compose_project',
       },

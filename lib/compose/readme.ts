@@ -1,5 +1,6 @@
 /** compose/README.md and compose/.env.example, rendered from the model (ports, names, images). */
 import { StackConfig } from '../config';
+import { FRONTEND_NETWORK } from './networks';
 import { imageString } from '../images';
 import { CONTRACT_LABELS } from '../render/relabel';
 import { renderComposeFile } from './compose-file';
@@ -65,6 +66,39 @@ function alertsSection(c: StackConfig): string[] {
     secrets.length > 0
       ? `These settings need: ${secrets.map((s) => `\`${s.file}\``).join(', ')}.`
       : 'These settings turn no receiver on: no secret file is needed.',
+    '',
+  ];
+}
+
+/** How a user's own compose app joins: the setting, and the two things to add to its compose file. */
+function userAppsSection(c: StackConfig): string[] {
+  const network = `${c.compose.projectName}_${FRONTEND_NETWORK}`;
+  const listed = c.compose.apps.map((a) => `\`${a.project}/${a.name}\` (port ${a.port}, ${a.metricsPath})`);
+  return [
+    '## Your own apps',
+    '',
+    'An app in its own compose project joins in two steps. List it in the model (`compose.apps`: its service `name`,',
+    'its compose `project`, the `port` and `metricsPath` of its metrics) and synthesize: Prometheus scrapes it with the',
+    'labels above (namespace = its project, app = its service, pod = container = its container, `<project>-<name>-1`',
+    'unless you set `container`), and the log agent and cAdvisor keep its project\'s lines and series. Then add two',
+    'things to its service in your compose file: the stack\'s logging options (they put the labels in every log line),',
+    `and the stack's \`${FRONTEND_NETWORK}\` network (so Prometheus reaches it by its service name):`,
+    '',
+    '```yaml',
+    'services:',
+    '  web:',
+    '    logging:',
+    '      driver: json-file',
+    '      options: { tag: "{{.Name}}", labels: "com.docker.compose.service,com.docker.compose.project" }',
+    `    networks: [default, ${network}]`,
+    'networks:',
+    `  ${network}:`,
+    '    external: true',
+    '```',
+    '',
+    'Start the stack first (it creates the network). Only the frontend network is shared: your app cannot reach',
+    'Loki, the log agent or the exporters.',
+    ...(listed.length > 0 ? ['', `Listed now: ${listed.join(', ')}.`] : []),
     '',
   ];
 }
@@ -169,6 +203,7 @@ export function renderComposeReadme(c: StackConfig): string {
     `absolute path (\`docker info -f '{{.DockerRootDir}}'\` plus \`/containers\`). Inside the container it stays \`${DOCKER_CONTAINERS_DIR}\`.`,
     '',
     ...nodeSection(c),
+    ...userAppsSection(c),
     '## What was checked, and what was not',
     '',
     'The machines this project is built on have no Docker engine, so this setup is validated, not started:',
