@@ -311,11 +311,11 @@ const composeSchema = z.strictObject({
     resources: resources({ cpuRequest: '50m', memoryRequest: '64Mi', cpuLimit: '500m', memoryLimit: '256Mi' }),
   }).prefault({}).describe('cAdvisor on the docker host (on Kubernetes each node\'s kubelet serves its series: `kubelet`).'),
   apps: z.array(z.strictObject({
-    name: dnsLabel().describe('the compose service name of your app: Prometheus reaches it by this name on the stack\'s frontend network, and it is the `app` label of its series and logs.'),
-    project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: 'must be a compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit' }).describe('the compose project your app runs in (its `name:`, or the directory compose takes it from): the `namespace` label of its series and logs.'),
+    name: dnsLabel().describe('the compose service name of your app: the `app` label of its series and logs.'),
+    project: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: 'must be a compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit (compose lowercases a directory\'s name and drops other characters: "My Shop" runs as "myshop")' }).describe('the compose project your app runs in (its `name:`, or the directory compose takes it from): the `namespace` label of its series and logs.'),
     port: int(1, 65535).describe('the container port it serves its metrics on.'),
     metricsPath: z.string().regex(/^\/[^\s?#]*$/, { error: 'must be an absolute path without a query' }).default('/metrics').describe('the path it serves its metrics at.'),
-    container: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { error: 'must be a container name' }).optional().describe('its container name, the `pod` and `container` labels; default <project>-<name>-1, as compose names the first replica.'),
+    container: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { error: 'must be a container name' }).optional().describe('its container name: Prometheus reaches it by this name on the stack\'s frontend network, and it is the `pod` and `container` labels; default <project>-<name>-1, as compose names the first replica.'),
   })).max(50, { error: 'must list at most 50 apps' }).default([]).describe('your own apps on this docker host, in their own compose projects: Prometheus scrapes each (it must join the stack\'s frontend network), and the log agent keeps its project\'s lines (its service must log with the stack\'s json-file options). See compose/README.md.'),
 }).prefault({});
 
@@ -339,12 +339,12 @@ export const stackSchema = z.strictObject({
   for (const v of checkRules(c, STACK_RULES, { millicores, bytesOfQuantity, bytesOfPromSize, resourceBlocks })) {
     ctx.addIssue({ code: 'custom', path: [...v.path], message: v.message, params: { value: v.value } });
   }
-  // Compose only (the chart has no compose block): a user's app reached by a name a stack service has would be
-  // ambiguous on the shared network; two apps of one project with one name are one app.
+  // Compose only (the chart has no compose block): a user's service named as a stack service would answer for
+  // it on the shared network; two apps of one project with one name are one app.
   const taken = [...COMPOSE_STACK_SERVICE_NAMES, c.app.name, `${c.app.name}-traffic`];
   const seen = new Set<string>();
   c.compose.apps.forEach((a, i) => {
-    if (taken.includes(a.name)) ctx.addIssue({ code: 'custom', path: ['compose', 'apps', i, 'name'], message: `must not be the name of a service of the stack (${taken.join(', ')}): Prometheus reaches apps by name on the stack's network`, params: { value: a.name } });
+    if (taken.includes(a.name)) ctx.addIssue({ code: 'custom', path: ['compose', 'apps', i, 'name'], message: `must not be the name of a service of the stack (${taken.join(', ')}): on the shared network it would answer for the stack's own`, params: { value: a.name } });
     const key = `${a.project}/${a.name}`;
     if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['compose', 'apps', i, 'name'], message: `must be listed once per project (${a.project} lists it twice)`, params: { value: a.name } });
     seen.add(key);

@@ -179,7 +179,8 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(snippet.networks)).toEqual([`${doc.name}_frontend`]);
     expect(snippet.networks[`${doc.name}_frontend`]).toEqual({ external: true });
     expect(snippet.services.web.networks).toEqual(['default', `${doc.name}_frontend`]);
-    expect(snippet.services.web.logging).toEqual({ driver: 'json-file', options: { tag: doc.services['demo-app'].logging.options.tag, labels: doc.services['demo-app'].logging.options.labels } });
+    // The stack's own logging options exactly: the labels' tag and attributes, and the rotation.
+    expect(snippet.services.web.logging).toEqual(doc.services['demo-app'].logging);
   });
 
   test('with a receiver on, Alertmanager alone gets a way out (egress), still publishing nothing', () => {
@@ -188,6 +189,11 @@ describe('docker-compose.yml', () => {
     expect(withWebhook.networks).toEqual({ frontend: {}, backend: { internal: true }, egress: {} });
     expect(Object.entries(withWebhook.services).filter(([, s]: [string, any]) => s.networks.includes('egress')).map(([n]) => n)).toEqual(['alertmanager']);
     expect(withWebhook.services.alertmanager.ports).toBeUndefined();
+    // Each receiver alone is enough for the way out.
+    const only = (receivers: object) => parse(renderCompose(parseStackConfig({ alertmanager: { receivers } })).get(COMPOSE_FILES.compose)!).services.alertmanager.networks;
+    expect(only({ webhook: (EVERY_RECEIVER_INPUT.alertmanager as any).receivers.webhook })).toEqual(['backend', 'egress']);
+    expect(only({ slack: (EVERY_RECEIVER_INPUT.alertmanager as any).receivers.slack })).toEqual(['backend', 'egress']);
+    expect(only({ email: (EVERY_RECEIVER_INPUT.alertmanager as any).receivers.email })).toEqual(['backend', 'egress']);
   });
 
   test('runs the app, Prometheus, Grafana, Loki, Promtail and Alertmanager, and the traffic generator only in its profile', () => {
@@ -273,6 +279,7 @@ describe('docker-compose.yml', () => {
       GF_SECURITY_DISABLE_GRAVATAR: 'true',
       GF_SECURITY_ALLOW_EMBEDDING: 'false',
       GF_USERS_ALLOW_SIGN_UP: 'false',
+      GF_PLUGINS_PUBLIC_KEY_RETRIEVAL_DISABLED: 'true',
     });
   });
 

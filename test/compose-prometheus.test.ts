@@ -106,11 +106,14 @@ describe('a user\'s app in compose.apps, scraped by the real Prometheus with the
     app = await serveMetrics('# TYPE orders_total counter\norders_total 7\n');
     const { config } = composeFiles(input);
     const job = config.scrape_configs.find((j: any) => j.job_name === 'shop/web');
-    expect(job.static_configs[0].targets).toEqual(['web:9102']);
+    // By its container's name, unique on the host: two projects' `web` services would share the service name.
+    expect(job.static_configs[0].targets).toEqual(['shop-web-1:9102']);
+    const two = composeFiles({ compose: { apps: [{ name: 'web', project: 'shop', port: 9102 }, { name: 'web', project: 'blog', port: 9102 }] } }).config.scrape_configs;
+    expect(two.filter((j: any) => j.job_name.endsWith('/web')).map((j: any) => j.static_configs[0].targets[0])).toEqual(['shop-web-1:9102', 'blog-web-1:9102']);
     expect(job.metrics_path).toBe('/metrics');
     // Another path is the app's to say.
     expect(composeFiles({ compose: { apps: [{ name: 'web', project: 'shop', port: 9102, metricsPath: '/prometheus' }] } }).config.scrape_configs.find((j: any) => j.job_name === 'shop/web').metrics_path).toBe('/prometheus');
-    // Docker's DNS gives `web` the app's address on the shared network; here it is loopback.
+    // Docker's DNS gives the container's name its address on the shared network; here it is loopback.
     job.static_configs[0].targets = [`127.0.0.1:${app.port}`];
     config.scrape_configs = [job];
     delete config.rule_files;

@@ -201,13 +201,13 @@ describe('bad input', () => {
     const app = { name: 'web', project: 'shop', port: 9102 };
     expect(() => parseStackConfig({ compose: { apps: [app] } })).not.toThrow();
     expect(problems({ compose: { apps: [{ ...app, name: 'grafana' }] } })).toEqual([
-      'compose.apps[0].name must not be the name of a service of the stack (prometheus, grafana, loki, promtail, alloy, alertmanager, node-exporter, cadvisor, demo-app, demo-app-traffic): Prometheus reaches apps by name on the stack\'s network, got "grafana"',
+      'compose.apps[0].name must not be the name of a service of the stack (prometheus, grafana, loki, promtail, alloy, alertmanager, node-exporter, cadvisor, demo-app, demo-app-traffic): on the shared network it would answer for the stack\'s own, got "grafana"',
     ]);
     expect(problems({ compose: { apps: [{ ...app, name: 'demo-app' }] } })[0]).toMatch(/^compose\.apps\[0\]\.name must not be the name of a service of the stack .*got "demo-app"$/);
     expect(problems({ compose: { apps: [app, { ...app, port: 9103 }] } })).toEqual(['compose.apps[1].name must be listed once per project (shop lists it twice), got "web"']);
     expect(problems({ compose: { apps: [{ ...app, port: 70000 }] } })).toEqual(['compose.apps[0].port must be an integer from 1 to 65535, got 70000']);
     expect(problems({ compose: { apps: [{ ...app, project: 'My Shop' }] } })).toEqual([
-      'compose.apps[0].project must be a compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit, got "My Shop"',
+      'compose.apps[0].project must be a compose project name: lowercase letters, digits, "-" and "_", starting with a letter or digit (compose lowercases a directory\'s name and drops other characters: "My Shop" runs as "myshop"), got "My Shop"',
     ]);
   });
 

@@ -102,6 +102,7 @@ describe('Grafana (defaults)', () => {
       GF_SECURITY_DISABLE_GRAVATAR: 'true', // [security] disable_gravatar: no email hashes sent to gravatar.com
       GF_SECURITY_ALLOW_EMBEDDING: 'false', // [security] allow_embedding: no framing by other sites
       GF_USERS_ALLOW_SIGN_UP: 'false', // [users] allow_sign_up: only the admin creates users
+      GF_PLUGINS_PUBLIC_KEY_RETRIEVAL_DISABLED: 'true', // [plugins] public_key_retrieval_disabled: the built-in signing key
     });
     // Not cookie_secure: the stack offers plain http (port-forward, NodePort); a secure cookie would never log in.
     expect(env.GF_SECURITY_COOKIE_SECURE).toBeUndefined();

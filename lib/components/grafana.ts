@@ -51,7 +51,7 @@ export const GRAFANA_PASSWORD_INIT_SCRIPT = [
 export const GRAFANA_SETTINGS_NAMES = [
   'GF_SECURITY_ADMIN_USER', 'GF_AUTH_ANONYMOUS_ENABLED', 'GF_PLUGINS_PREINSTALL_DISABLED', 'GF_ANALYTICS_REPORTING_ENABLED', 'GF_ANALYTICS_CHECK_FOR_UPDATES',
   'GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES', 'GF_NEWS_NEWS_FEED_ENABLED', 'GF_SNAPSHOTS_EXTERNAL_ENABLED', 'GF_SECURITY_DISABLE_GRAVATAR',
-  'GF_SECURITY_ALLOW_EMBEDDING', 'GF_USERS_ALLOW_SIGN_UP',
+  'GF_SECURITY_ALLOW_EMBEDDING', 'GF_USERS_ALLOW_SIGN_UP', 'GF_PLUGINS_PUBLIC_KEY_RETRIEVAL_DISABLED',
 ] as const;
 export const GRAFANA_PASSWORD_VARIABLES = ['GF_SECURITY_ADMIN_PASSWORD', 'GF_SECURITY_ADMIN_PASSWORD__FILE'] as const;
 
@@ -64,6 +64,8 @@ export const GRAFANA_PASSWORD_VARIABLES = ['GF_SECURITY_ADMIN_PASSWORD', 'GF_SEC
  * - [analytics] reporting_enabled, check_for_updates, check_for_plugin_updates: no usage counters to
  *   stats.grafana.org, no version checks against GitHub and grafana.com;
  * - [news] news_feed_enabled: no news feed fetched from grafana.com;
+ * - [plugins] public_key_retrieval_disabled: the plugin-signing key built into Grafana, not fetched from
+ *   grafana.com every 10 days (no plugin is installed at run time here);
  * - [snapshots] external_enabled: no "Publish to snapshots.raintank.io" (a dashboard's data, public);
  * - [security] disable_gravatar: no avatar requests to gravatar.com carrying a hash of each user's email;
  * - [security] allow_embedding (its default, written out): no rendering in another site's frame (clickjacking);
@@ -86,6 +88,7 @@ export function grafanaSettingsEnvironment(g: Pick<GrafanaSettings, 'adminUser'>
     GF_SECURITY_DISABLE_GRAVATAR: 'true',
     GF_SECURITY_ALLOW_EMBEDDING: 'false',
     GF_USERS_ALLOW_SIGN_UP: 'false',
+    GF_PLUGINS_PUBLIC_KEY_RETRIEVAL_DISABLED: 'true',
   };
 }
 

@@ -118,9 +118,10 @@ export function composeFileYaml(c: StackConfig): string {
   const networksKey = findKey(volumes, 'networks');
   networksKey.spaceBefore = true;
   networksKey.commentBefore = comment([
-    'frontend: what publishes a port on 127.0.0.1 (Grafana, Prometheus, the app). backend, internal: no route in',
-    'from the host or out: Loki, the log agent, the exporters and Alertmanager live there only; Prometheus and',
-    'Grafana join it to scrape and read them. egress (with a receiver on): Alertmanager\'s way out to notify.',
+    'frontend: what publishes a port on 127.0.0.1 (Grafana, Prometheus, the app). backend, internal: no published',
+    'port, no route out (the host\'s own processes can still reach its containers\' addresses): Loki, the log agent,',
+    'the exporters and Alertmanager live there only; Prometheus and Grafana join it to scrape and read them.',
+    'egress (with a receiver on): Alertmanager\'s way out to notify.',
   ].join('\n'));
   const volumesKey = findKey(volumes, 'volumes');
   volumesKey.spaceBefore = true;

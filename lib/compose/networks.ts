@@ -3,9 +3,10 @@
  * `default` network unless told otherwise; here:
  * - `frontend`: the services whose ports are published on 127.0.0.1 (Grafana, Prometheus, the app) and the
  *   traffic generator that calls the app. It has a route out (Prometheus's remote_write).
- * - `backend`, `internal: true`: no route in from the host or out to anywhere. What nobody opens from the host
- *   lives only here (Loki, the log agent, node-exporter, cAdvisor, Alertmanager); Prometheus and Grafana join it
- *   to scrape and to read them.
+ * - `backend`, `internal: true`: no published port and no route out. What nobody opens from the host lives only
+ *   here (Loki, the log agent, node-exporter, cAdvisor, Alertmanager); Prometheus and Grafana join it to scrape
+ *   and to read them. The host itself can still reach these containers' addresses (Docker 25 restored that on
+ *   internal networks, moby/moby#47356): they are closed to the network, not to the host's own processes.
  * - `egress`: a route out and no published port, for Alertmanager when a receiver is on (a webhook, Slack,
  *   an SMTP relay are outside the host): only then, and only it.
  */

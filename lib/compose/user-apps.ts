@@ -1,6 +1,6 @@
 /**
  * Your own apps on the same docker host (`compose.apps`), each in its own compose project: what the stack
- * needs to watch them as it watches its own services. Prometheus scrapes each at its service name on the
+ * needs to watch them as it watches its own services. Prometheus scrapes each at its container's name on the
  * stack's frontend network (your compose file joins it: compose/README.md), with the label contract's values
  * for its container, the same ones the log agent gives its lines (namespace = its project, app = its service,
  * pod = container = its container name, node = COMPOSE_NODE_LABEL); and the log agent and cAdvisor keep the
@@ -28,7 +28,9 @@ export function composeUserAppScrapeConfigs(c: StackConfig): ScrapeConfig[] {
   return c.compose.apps.map((a) => ({
     job_name: `${a.project}/${a.name}`,
     metrics_path: a.metricsPath,
-    static_configs: [{ targets: [`${a.name}:${a.port}`], labels: { ...userAppContractLabels(a) } }],
+    // By its container's name, unique on the host (Docker resolves it on every network the container joins),
+    // not its service name, which apps of two projects may share.
+    static_configs: [{ targets: [`${userAppContainer(a)}:${a.port}`], labels: { ...userAppContractLabels(a) } }],
   }));
 }
 
