@@ -23,6 +23,7 @@ export * from './k8s/grafana';
 export * from './k8s/alertmanager';
 export * from './k8s/kube-state-metrics';
 export * from './k8s/node-exporter';
+export * from './k8s/scrape';
 export * from './render/alertmanager-config';
 export * from './k8s/stack';
 export * from './render/relabel';

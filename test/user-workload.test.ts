@@ -1,0 +1,89 @@
+/**
+ * scrapeWorkload (lib/k8s/scrape.ts): a cdk8s-plus workload of a user's own chart, next to the stack in one
+ * cdk8s app, made scraped without typing an annotation; its synthesized pod, as discovery sees it, scraped by
+ * the real Prometheus through the stack's generated pod job with exactly the contract's labels.
+ */
+import { App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { stringify } from 'yaml';
+import { KUBERNETES_PODS_JOB, ObservabilityStack, parseStackConfig, renderKubernetesPrometheusConfig, scrapeWorkload } from '../lib';
+import { podTarget } from './support/pod-targets';
+import { RunningPrometheus, serveMetrics, startPrometheus, withFileSd } from './support/prometheus';
+
+type Json = any;
+
+/** A user's cdk8s app: the stack, and a chart of their own with one Deployment serving metrics on 9102. */
+function userApp(scrape: (web: kplus.Deployment) => void): Json[] {
+  const app = new App();
+  new ObservabilityStack(app, 'observability');
+  const chart = new Chart(app, 'shop', { namespace: 'shop' });
+  const web = new kplus.Deployment(chart, 'web', {
+    containers: [{ image: 'registry.example.com/shop/web:1.4.2', ports: [{ number: 8080, name: 'http' }, { number: 9102, name: 'metrics' }] }],
+  });
+  scrape(web);
+  // The chart's objects as cdk8s synthesizes them (not written out: app.synth() would write into dist/).
+  return chart.toJson();
+}
+
+describe('scrapeWorkload', () => {
+  test('gives the pods the annotations the stack\'s pod job reads, for a declared port', () => {
+    const deployment = userApp((web) => scrapeWorkload(web, { port: 9102 })).find((o) => o.kind === 'Deployment');
+    expect(deployment.spec.template.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102', 'prometheus.io/path': '/metrics' });
+    const https = userApp((web) => scrapeWorkload(web, { port: 9102, path: '/internal/metrics', scheme: 'https' })).find((o) => o.kind === 'Deployment');
+    expect(https.spec.template.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102', 'prometheus.io/path': '/internal/metrics', 'prometheus.io/scheme': 'https',
+    });
+  });
+
+  test('refuses a port no container declares, an impossible port, a relative path: naming the workload, value and rule', () => {
+    expect(() => userApp((web) => scrapeWorkload(web, { port: 9999 }))).toThrow('scrapeWorkload(shop/web): port 9999 is declared by none of its containers (declared: 8080, 9102); Prometheus scrapes declared container ports only');
+    expect(() => userApp((web) => scrapeWorkload(web, { port: 70000 }))).toThrow('scrapeWorkload(shop/web): port must be an integer from 1 to 65535, got 70000');
+    expect(() => userApp((web) => scrapeWorkload(web, { port: 9102, path: 'metrics' }))).toThrow('scrapeWorkload(shop/web): path must be an absolute path without a query, got "metrics"');
+  });
+});
+
+describe('a scraped workload of the user\'s, run by the real Prometheus through the stack\'s pod job', () => {
+  let prometheus: RunningPrometheus;
+  let server: { port: number; close: () => Promise<void> };
+  let deployment: Json;
+
+  beforeAll(async () => {
+    deployment = userApp((web) => scrapeWorkload(web, { port: 9102 })).find((o) => o.kind === 'Deployment');
+    server = await serveMetrics('# TYPE orders_total counter\norders_total 3\n');
+    const template = deployment.spec.template;
+    const rs = `${deployment.metadata.name}-6d9f8b7c5d`;
+    // Discovery's view of its pod: the template's labels and annotations, each declared port, its ReplicaSet.
+    const pod = {
+      ip: '127.0.0.1', namespace: 'shop', pod: `${rs}-q2w3e`, container: template.spec.containers[0].name, node: 'kind-worker',
+      labels: template.metadata.labels, annotations: template.metadata.annotations, controller: rs,
+    };
+    // The annotated port is 9102, which the stand-in serves on a free port: the annotation is moved with it.
+    const annotations = { ...pod.annotations, 'prometheus.io/port': String(server.port) };
+    const c = parseStackConfig({ prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 } });
+    const config: Json = renderKubernetesPrometheusConfig(c.prometheus);
+    const { config: swapped, files } = withFileSd(config, {
+      [KUBERNETES_PODS_JOB]: [
+        podTarget({ ...pod, annotations, port: server.port, portName: 'metrics' }),
+        podTarget({ ...pod, annotations, port: 8080, portName: 'http' }),
+      ],
+    });
+    delete swapped.rule_files;
+    prometheus = await startPrometheus({ config: stringify(swapped), files });
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await server?.close();
+  });
+
+  test('one target, its series with exactly the contract\'s labels, `app` from its controller (no app label set)', async () => {
+    const series = await prometheus.waitFor(async () => {
+      const r = await prometheus.query('orders_total');
+      return r.length > 0 ? r : undefined;
+    }, 30000, 'the workload\'s series');
+    expect(series).toHaveLength(1);
+    const { __name__, job, instance, ...contract } = series[0].metric;
+    expect([job, instance]).toEqual([KUBERNETES_PODS_JOB, `127.0.0.1:${server.port}`]);
+    expect(contract).toEqual({ namespace: 'shop', pod: `${deployment.metadata.name}-6d9f8b7c5d-q2w3e`, container: deployment.spec.template.spec.containers[0].name, node: 'kind-worker', app: deployment.metadata.name });
+  });
+});
