@@ -351,7 +351,7 @@ export const stackSchema = z.strictObject({
   });
 });
 
-/** The compose services of the stack besides the demo app and its traffic generator (lib/compose/names.ts). */
+/** The compose services of the stack besides the demo app and its traffic generator, each named as its component (lib/compose/names.ts). */
 export const COMPOSE_STACK_SERVICE_NAMES = ['prometheus', 'grafana', 'loki', 'promtail', 'alloy', 'alertmanager', 'node-exporter', 'cadvisor'] as const;
 
 /** A requests/limits block, as the model and the chart's values hold it. */

@@ -112,7 +112,13 @@ export const POD_LOGS_DIR = '/var/log/pods';
 /** Where Docker keeps each container's json-file logs (`<id>/<id>-json.log`) by default. */
 export const DOCKER_CONTAINERS_DIR = '/var/lib/docker/containers';
 
-/** The host directories the stack mounts: what the log agents and node-exporter read. */
+/** A root-owned host directory of which only the directory itself is modelled (fileDepth 0: nothing below). */
+function hostDirectoryOnly(p: string, mode: number, source: string): HostDirectory {
+  const owner = { uid: 0, gid: 0, mode };
+  return { path: p, dir: { path: p, ...owner }, subdirs: owner, files: owner, fileDepth: 0, source };
+}
+
+/** The host directories the stack mounts: what the log agents, node-exporter and cAdvisor read. */
 export const HOST_DIRECTORIES: readonly HostDirectory[] = [
   {
     path: POD_LOGS_DIR,
@@ -130,22 +136,9 @@ export const HOST_DIRECTORIES: readonly HostDirectory[] = [
     fileDepth: 2,
     source: 'moby: container directories root:root 0710, json-file logs root:root 0640',
   },
-  // What node-exporter reads (only the directories themselves are modelled: fileDepth 0). procfs and sysfs
-  // roots are dr-xr-xr-x, and what it reads below them is world-readable; the root directory is 0755.
-  ...(['/proc', '/sys'] as const).map((p): HostDirectory => ({
-    path: p,
-    dir: { path: p, uid: 0, gid: 0, mode: 0o555 },
-    subdirs: { uid: 0, gid: 0, mode: 0o555 },
-    files: { uid: 0, gid: 0, mode: 0o444 },
-    fileDepth: 0,
-    source: 'Linux: procfs and sysfs are mounted dr-xr-xr-x root:root',
-  })),
-  {
-    path: '/',
-    dir: { path: '/', uid: 0, gid: 0, mode: 0o755 },
-    subdirs: { uid: 0, gid: 0, mode: 0o755 },
-    files: { uid: 0, gid: 0, mode: 0o644 },
-    fileDepth: 0,
-    source: 'Filesystem Hierarchy Standard: / is root:root 0755',
-  },
+  // What node-exporter and cAdvisor read: only the directories themselves are modelled (what lies below is
+  // world-readable for node-exporter's nobody, and root-owned for cAdvisor's root).
+  hostDirectoryOnly('/proc', 0o555, 'Linux: procfs is mounted dr-xr-xr-x root:root'),
+  hostDirectoryOnly('/sys', 0o555, 'Linux: sysfs is mounted dr-xr-xr-x root:root'),
+  hostDirectoryOnly('/', 0o755, 'Filesystem Hierarchy Standard: / is root:root 0755'),
 ];

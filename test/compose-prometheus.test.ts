@@ -126,10 +126,7 @@ describe('a user\'s app in compose.apps, scraped by the real Prometheus with the
   });
 
   test('its series carry the contract\'s labels: namespace = its project, app = its service, pod = container = its container', async () => {
-    const series = await prometheus.waitFor(async () => {
-      const r = await prometheus.query('orders_total');
-      return r.length > 0 ? r : undefined;
-    }, 30000, 'the user app\'s series');
+    const series = await prometheus.queryUntilData('orders_total', 30000, 'the user app\'s series');
     const { __name__, job, instance, ...contract } = series[0].metric;
     expect([job, instance]).toEqual(['shop/web', `127.0.0.1:${app.port}`]);
     expect(contract).toEqual({ namespace: 'shop', app: 'web', pod: 'shop-web-1', container: 'shop-web-1', node: 'docker-host' });
@@ -243,10 +240,7 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
   });
 
   test('cAdvisor\'s series carry the contract\'s labels of the container they describe, the log agent\'s values; other projects\' and the root cgroup\'s are dropped', async () => {
-    const cpu = await prometheus.waitFor(async () => {
-      const r = await prometheus.query('container_cpu_usage_seconds_total{job="cadvisor"}');
-      return r.length > 0 ? r : undefined;
-    }, 30000, 'cAdvisor series');
+    const cpu = await prometheus.queryUntilData('container_cpu_usage_seconds_total{job="cadvisor"}', 30000, 'cAdvisor series');
     const byApp = Object.fromEntries(cpu.map((s) => {
       const { __name__, job, instance, cpu: _cpu, image, ...contract } = s.metric;
       expect([job, instance]).toEqual(['cadvisor', addressOf.get('cadvisor')]);
@@ -288,10 +282,7 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
   });
 
   test('node-exporter (the real one, with the compose flags) describes the host: node and instance name it, disks only, no network of its own container', async () => {
-    const filesystems = await prometheus.waitFor(async () => {
-      const r = await prometheus.query('node_filesystem_size_bytes');
-      return r.length > 0 ? r : undefined;
-    }, 30000, 'node_filesystem_size_bytes from node-exporter');
+    const filesystems = await prometheus.queryUntilData('node_filesystem_size_bytes', 30000, 'node_filesystem_size_bytes from node-exporter');
     for (const f of filesystems) {
       const { __name__, job, instance, node, device, mountpoint, fstype, ...rest } = f.metric;
       expect([job, instance, node]).toEqual(['node-exporter', 'docker-host', 'docker-host']);
@@ -316,10 +307,7 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
     expect(exprs.length).toBe(9);
     for (const expr of exprs) {
       const q = expr.replace(/\$node/g, 'docker-host').replace(/\$__rate_interval/g, '10s');
-      const r = await prometheus.waitFor(async () => {
-        const res = await prometheus.query(q);
-        return res.length > 0 ? res : undefined;
-      }, 20_000, `data for ${q}`);
+      const r = await prometheus.queryUntilData(q, 20_000, `data for ${q}`);
       expect({ q, nodes: [...new Set(r.map((x) => x.metric.node))] }).toEqual({ q, nodes: ['docker-host'] });
     }
     // Every collector that runs succeeds with the flags (a bad regex or path would show here).
@@ -328,10 +316,7 @@ describe('end to end: the real Prometheus scrapes the real app with the compose 
   });
 
   test('the app\'s my_app_requests_total carries exactly the contract\'s labels, with the compose values', async () => {
-    const series = await prometheus.waitFor(async () => {
-      const r = await prometheus.query('my_app_requests_total{route="/"}');
-      return r.length > 0 ? r : undefined;
-    }, 30000, 'my_app_requests_total from the demo app');
+    const series = await prometheus.queryUntilData('my_app_requests_total{route="/"}', 30000, 'my_app_requests_total from the demo app');
     expect(series).toHaveLength(1);
     const { __name__, job, instance, method, route, status_code, ...contract } = series[0].metric;
     expect([__name__, job, instance, method, route, status_code]).toEqual(['my_app_requests_total', 'demo-app', `127.0.0.1:${appPort}`, 'GET', '/', '200']);

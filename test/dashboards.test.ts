@@ -348,10 +348,7 @@ describe('the PromQL of the app dashboard, run by the real Prometheus against th
   test('an app that never failed shows an error share of 0, not "No data"', async () => {
     const expr = targetsOf(dashboard, 'prometheus').find((t) => (t.expr as string).includes('status_code=~"5.."'))!.expr as string;
     const calm = expr.replace(/\$namespace/g, vars.namespace).replace(/\$app/g, CALM_APP).replace(/\$__rate_interval/g, '10s');
-    const samples = await prometheus.waitFor(async () => {
-      const r = await prometheus.query(calm);
-      return r.length > 0 ? r : undefined;
-    }, 30_000, 'the calm app\'s error share');
+    const samples = await prometheus.queryUntilData(calm, 30_000, 'the calm app\'s error share');
     expect(samples.map((s) => Number(s.value[1]))).toEqual([0]);
     // Without `or vector(0)` the same query has no data at all.
     expect(await prometheus.query(calm.replace(' or vector(0)', ''))).toEqual([]);
@@ -600,10 +597,7 @@ describe('the PromQL of the Containers dashboard, run by the real Prometheus aga
     const cartPods = ((await res.json()) as { data: string[] }).data;
     expect(cartPods).toEqual(['cart-6c8d7f9b5b-q1w2e']);
     const cpu = substitute(panelsOf(dashboard).find((p) => p.title === 'CPU used')!.targets[0].expr, cartPods);
-    const shown = await prometheus.waitFor(async () => {
-      const r = await prometheus.query(cpu);
-      return r.length > 0 ? r : undefined;
-    }, 30_000, 'the cart pod\'s CPU');
+    const shown = await prometheus.queryUntilData(cpu, 30_000, 'the cart pod\'s CPU');
     expect(shown.map((s) => s.metric.pod)).toEqual(cartPods);
   });
 
@@ -634,10 +628,7 @@ describe('the PromQL of the Containers dashboard, run by the real Prometheus aga
     expect(resources.map((p) => [p.title, p.interval])).toEqual([['CPU', '1m'], ['Memory working set', '1m']]);
     for (const p of resources) {
       const expr = p.targets[0].expr.replace(/\$namespace/g, 'shop').replace(/\$app/g, 'cart').replace(/\$__rate_interval/g, '10s');
-      const r = await prometheus.waitFor(async () => {
-        const s = await prometheus.query(expr);
-        return s.length > 0 ? s : undefined;
-      }, 30_000, `data for the app's ${p.title}`);
+      const r = await prometheus.queryUntilData(expr, 30_000, `data for the app's ${p.title}`);
       expect(r.map((s) => s.metric.pod)).toEqual(['cart-6c8d7f9b5b-q1w2e']);
     }
   });

@@ -121,10 +121,7 @@ describe('node-exporter\'s job, run by the real Prometheus against the real node
     expect(exprs.length).toBe(13);
     for (const expr of exprs) {
       const q = expr.replace(/\$node/g, NODE).replace(/\$__rate_interval/g, '10s');
-      const r = await prometheus.waitFor(async () => {
-        const res = await prometheus.query(q);
-        return res.length > 0 ? res : undefined;
-      }, 20_000, `data for ${q}`);
+      const r = await prometheus.queryUntilData(q, 20_000, `data for ${q}`);
       expect({ q, nodes: [...new Set(r.map((x) => x.metric.node))] }).toEqual({ q, nodes: [NODE] });
       // Disks and interfaces one line each, never summed (stacked devices would count the same bytes twice).
       if (/node_(disk|network)_/.test(q)) expect({ q, devices: r.every((x) => x.metric.device !== undefined) }).toEqual({ q, devices: true });

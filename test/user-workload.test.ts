@@ -77,10 +77,7 @@ describe('a scraped workload of the user\'s, run by the real Prometheus through 
   });
 
   test('one target, its series with exactly the contract\'s labels, `app` from its controller (no app label set)', async () => {
-    const series = await prometheus.waitFor(async () => {
-      const r = await prometheus.query('orders_total');
-      return r.length > 0 ? r : undefined;
-    }, 30000, 'the workload\'s series');
+    const series = await prometheus.queryUntilData('orders_total', 30000, 'the workload\'s series');
     expect(series).toHaveLength(1);
     const { __name__, job, instance, ...contract } = series[0].metric;
     expect([job, instance]).toEqual([KUBERNETES_PODS_JOB, `127.0.0.1:${server.port}`]);

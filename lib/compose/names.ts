@@ -12,14 +12,14 @@
  * | `pod`       | the container name (compose has no pods)           | the same tag                                 |
  * | `node`      | COMPOSE_NODE_LABEL, a fixed name for the one host  | a static label of Promtail's scrape config   |
  */
-import { StackConfig } from '../config';
+import { COMPOSE_STACK_SERVICE_NAMES, StackConfig } from '../config';
 import { CONTRACT_LABELS } from '../render/relabel';
 
 /** Value of the `node` label on a single docker host (compose has no node names; containers share one host). */
 export const COMPOSE_NODE_LABEL = 'docker-host';
 
-/** The compose services the stack may run, by component. */
-export type ComposeComponent = 'prometheus' | 'grafana' | 'loki' | 'promtail' | 'alloy' | 'alertmanager' | 'app' | 'traffic' | 'node-exporter' | 'cadvisor';
+/** The compose services the stack may run, by component: those named as the component, the app and its traffic. */
+export type ComposeComponent = (typeof COMPOSE_STACK_SERVICE_NAMES)[number] | 'app' | 'traffic';
 
 /** A contract label set: exactly the names in CONTRACT_LABELS. */
 export type ContractLabels = Record<(typeof CONTRACT_LABELS)[number], string>;

@@ -50,6 +50,8 @@ export interface RunningPrometheus {
   targets(): Promise<{ activeTargets: any[]; droppedTargets: any[] }>;
   /** waitFor() (below), with Prometheus's recent log lines added to the timeout error. */
   waitFor<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T>;
+  /** The query's samples once it returns any (retried until then), with waitFor()'s timeout error. */
+  queryUntilData(promql: string, timeoutMs: number, what: string): Promise<Sample[]>;
   /** SIGTERM, wait for the process to exit (SIGKILL after 10 s), remove the temp dir. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -376,6 +378,13 @@ class PrometheusProcess implements RunningPrometheus {
     } catch (err) {
       throw new Error(`${(err as Error).message}\nprometheus log (last lines):\n${this.log.tail(20)}`);
     }
+  }
+
+  queryUntilData(promql: string, timeoutMs: number, what: string): Promise<Sample[]> {
+    return this.waitFor(async () => {
+      const r = await this.query(promql);
+      return r.length > 0 ? r : undefined;
+    }, timeoutMs, what);
   }
 
   async stop(): Promise<void> {
