@@ -333,6 +333,9 @@ export const stackSchema = z.strictObject({
   kubelet: kubeletSchema.describe('container and kubelet metrics from each node\'s kubelet (Kubernetes; read with nodes/metrics, never nodes/proxy).'),
   alertmanager: alertmanagerSchema.describe('Alertmanager: routes the stack\'s alerts to the receivers set here, grouped by namespace, app and alert.'),
   grafana: grafanaSchema.describe('Grafana with its Prometheus (default), Loki and Alertmanager data sources provisioned from files.'),
+  networkPolicies: z.strictObject({
+    enabled: z.boolean().default(true).describe('create NetworkPolicies: in each of the stack\'s namespaces deny ingress to the stack\'s pods, then let in exactly what the stack needs (Prometheus to every metrics port, Grafana to Prometheus, Loki and Alertmanager, the log agent to Loki, anyone to Grafana and the app). Ingress only; egress is not restricted. Enforced where the cluster\'s network plugin implements NetworkPolicy (kind does since v0.24).'),
+  }).prefault({}).describe('NetworkPolicies for the stack\'s pods (Kubernetes; on compose the networks do this: compose/README.md).'),
   compose: composeSchema,
 }).superRefine((c, ctx) => {
   // The rules across settings: one table (lib/validate-stack.ts), which the chart applies too.

@@ -24,6 +24,8 @@ export * from './k8s/alertmanager';
 export * from './k8s/kube-state-metrics';
 export * from './k8s/node-exporter';
 export * from './k8s/scrape';
+export * from './k8s/network-policies';
+export * from './network-access';
 export * from './render/alertmanager-config';
 export * from './k8s/stack';
 export * from './render/relabel';

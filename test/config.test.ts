@@ -195,6 +195,8 @@ describe('bad input', () => {
     expect(problems({ nodeExporter: { resources: { requests: { memory: '256Mi' } } } })).toEqual(['nodeExporter.resources.requests.memory must be at most nodeExporter.resources.limits.memory (128Mi), got "256Mi"']);
     expect(problems({ nodeExporter: { hostNetwork: false } })).toEqual(['nodeExporter.hostNetwork is not a known setting (check the spelling; the settings are documented in lib/config.ts)']);
     expect(problems({ nodeExporter: { enabled: 'yes' } })).toEqual(['nodeExporter.enabled Invalid input: expected boolean, received string, got "yes"']);
+    expect(problems({ networkPolicies: { enabled: 'no' } })).toEqual(['networkPolicies.enabled Invalid input: expected boolean, received string, got "no"']);
+    expect(problems({ networkPolicies: { egress: true } })).toEqual(['networkPolicies.egress is not a known setting (check the spelling; the settings are documented in lib/config.ts)']);
   });
 
   test('compose.apps: a name no stack service has, once per project, a port in range, a compose project name', () => {

@@ -41,6 +41,7 @@ import {
   RULES_FILE,
   toYaml,
   STACK_APPS,
+  PROBLEM_LEVELS,
 } from '../lib';
 import { helmTemplate } from './helm-support';
 import { find, synthObjects } from './helpers/stack';
@@ -636,5 +637,27 @@ describe('the PromQL of the Containers dashboard, run by the real Prometheus aga
   test('the OOM panel names the container whose last exit was an OOM kill', async () => {
     const expr = substitute(panelsOf(dashboard).find((p) => p.title === 'Last exit was an OOM kill')!.targets[0].expr);
     expect((await prometheus.query(expr)).map((s) => [s.metric.pod, s.metric.container, s.value[1]])).toEqual([['cart-6c8d7f9b5b-q1w2e', 'cart', '1']]);
+  });
+});
+
+describe('the App dashboard\'s problem lines serve any language\'s JSON logs', () => {
+  // LogQL's =~ is anchored like Prometheus's; (?i) is RE2's case-insensitive flag, JavaScript's `i`.
+  const pattern = PROBLEM_LEVELS.replace(/^\(\?i\)/, '');
+  const matches = (level: string) => new RegExp(`^(?:${pattern})$`, PROBLEM_LEVELS.startsWith('(?i)') ? 'i' : '').test(level);
+
+  test('the panel filters on it', () => {
+    const app = JSON.parse(renderDashboards({ loki: true, alertmanager: false }).get(APP_DASHBOARD_FILE)!);
+    const exprs = app.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr));
+    expect(exprs).toContain(`{namespace="$namespace", app="$app"} | json level | level=~"${PROBLEM_LEVELS}"`);
+  });
+
+  test.each([
+    ['pino (Node.js, app/)', ['fatal', 'error', 'warn'], ['info', 'debug', 'trace']],
+    ['Go log/slog JSONHandler', ['ERROR', 'WARN'], ['INFO', 'DEBUG']],
+    ['Python logging (python-json-logger, structlog)', ['CRITICAL', 'ERROR', 'WARNING', 'critical', 'error', 'warning'], ['INFO', 'info', 'DEBUG']],
+    ['Logback / Log4j2 JSON (Java)', ['ERROR', 'WARN', 'FATAL'], ['INFO', 'DEBUG', 'TRACE']],
+  ])('%s: its problem levels and not the others', (_name, problems, others) => {
+    for (const l of problems) expect({ level: l, listed: matches(l) }).toEqual({ level: l, listed: true });
+    for (const l of others) expect({ level: l, listed: matches(l) }).toEqual({ level: l, listed: false });
   });
 });

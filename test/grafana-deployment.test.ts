@@ -33,6 +33,7 @@ describe.each([['defaults', {}], ['customised', CUSTOM_INPUT]] as [string, Stack
       `ConfigMap/${c.namespace}/grafana-dashboards`,
       `ConfigMap/${c.namespace}/grafana-datasources`,
       `Deployment/${c.namespace}/grafana`,
+      `NetworkPolicy/${c.namespace}/grafana`,
       `PersistentVolumeClaim/${c.namespace}/grafana-data`,
       `Service/${c.namespace}/grafana`,
     ]);

@@ -39,6 +39,7 @@ const FILE_PREFIX: Record<string, string> = {
   Deployment: 'deployment', DaemonSet: 'daemonset', Service: 'service', ServiceAccount: 'serviceaccount',
   ClusterRole: 'clusterrole', ClusterRoleBinding: 'clusterrolebinding', ConfigMap: 'configmap',
   PersistentVolumeClaim: 'pvc', Namespace: 'namespace', ServiceMonitor: 'servicemonitor', PrometheusRule: 'prometheusrule',
+  NetworkPolicy: 'networkpolicy',
 };
 
 describe('templates/', () => {
@@ -55,7 +56,7 @@ describe('templates/', () => {
       } else {
         const prefix = FILE_PREFIX[kind];
         expect({ file, kind, ok: prefix !== undefined && (base === prefix || base.startsWith(`${prefix}-`)) }).toEqual({ file, kind, ok: true });
-        expect(['prometheus', 'loki', 'node-agents', 'node-exporter', 'promtail', 'alloy', 'alertmanager', 'grafana', 'kube-state-metrics', 'app', 'traffic-generator']).toContain(folder);
+        expect(['prometheus', 'loki', 'node-agents', 'network-policies', 'node-exporter', 'promtail', 'alloy', 'alertmanager', 'grafana', 'kube-state-metrics', 'app', 'traffic-generator']).toContain(folder);
       }
       // One object per file per rendering: the same file may render differently named objects across scenarios.
       perFile.set(file, (perFile.get(file) ?? new Set()).add(kind));

@@ -76,9 +76,9 @@ describe('values.yaml', () => {
     expect(lists).toEqual(['app', 'prometheus', 'loki', 'logAgent', 'kubeStateMetrics', 'nodeExporter', 'alertmanager', 'grafana'].flatMap((b) => [`.${b}.tolerations`, `.${b}.imagePullSecrets`]));
   });
 
-  test('one camelCase block per component; app, loki, kube-state-metrics, node-exporter, kubelet, alertmanager and grafana can be switched off', () => {
-    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'commonLabels', 'app', 'prometheus', 'loki', 'logAgent', 'kubeStateMetrics', 'nodeExporter', 'kubelet', 'alertmanager', 'grafana', 'tests']);
-    for (const block of ['app', 'loki', 'kubeStateMetrics', 'nodeExporter', 'kubelet', 'alertmanager', 'grafana']) expect(values[block].enabled).toBe(true);
+  test('one camelCase block per component; app, loki, kube-state-metrics, node-exporter, kubelet, alertmanager, grafana and the network policies can be switched off', () => {
+    expect(Object.keys(values)).toEqual(['clusterDomain', 'namespaces', 'commonLabels', 'app', 'prometheus', 'loki', 'logAgent', 'kubeStateMetrics', 'nodeExporter', 'kubelet', 'alertmanager', 'grafana', 'networkPolicies', 'tests']);
+    for (const block of ['app', 'loki', 'kubeStateMetrics', 'nodeExporter', 'kubelet', 'alertmanager', 'grafana', 'networkPolicies']) expect(values[block].enabled).toBe(true);
   });
 
   test('pins the images of lib/images.ts as repository/tag/digest/pullPolicy', () => {
@@ -98,7 +98,7 @@ describe('Chart.yaml', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
   test('is an application chart v2 for Kubernetes 1.27 and later', () => {
-    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'observability-stack', type: 'application', version: '0.6.0', kubeVersion: '>=1.27.0-0' });
+    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'observability-stack', type: 'application', version: '0.7.0', kubeVersion: '>=1.27.0-0' });
     expect(path.basename(CHART_DIR)).toBe(chart.name);
   });
 

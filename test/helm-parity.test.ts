@@ -11,7 +11,9 @@
  * - the release namespace: Helm installs into it and does not create it (`helm install --create-namespace`
  *   or `kubectl create namespace`), so the chart has no Namespace object for it; the app's and the log
  *   agent's namespaces it creates, with the same Pod Security labels;
- * - the chart's `helm test` pods, which have no counterpart.
+ * - the chart's `helm test` pods, which have no counterpart, and the one peer of Prometheus's NetworkPolicy that
+ *   lets its test pod (app.kubernetes.io/name prometheus-test) check /-/ready;
+ * - NetworkPolicies select pods with app.kubernetes.io/instance added, as the chart's selectors do.
  */
 import * as path from 'path';
 import { parse } from 'yaml';
@@ -52,6 +54,22 @@ function normalize(obj: any, managedBy: 'Helm' | 'cdk8s'): any {
   for (const s of selectors) {
     if (managedBy === 'Helm') expect(s['app.kubernetes.io/instance']).toBe('obs');
     delete s['app.kubernetes.io/instance'];
+  }
+  if (o.kind === 'NetworkPolicy') {
+    const policySelectors = [o.spec.podSelector.matchLabels, ...(o.spec.ingress ?? []).flatMap((r: any) => (r.from ?? []).map((p: any) => p.podSelector?.matchLabels))].filter(Boolean);
+    for (const s of policySelectors) {
+      if (managedBy === 'Helm') expect({ object: key(obj), instance: s['app.kubernetes.io/instance'] }).toEqual({ object: key(obj), instance: 'obs' });
+      delete s['app.kubernetes.io/instance'];
+    }
+    if (managedBy === 'Helm' && o.metadata.name === 'prometheus') {
+      // The chart's helm test pod, exactly once, and nothing else of its kind.
+      const from = o.spec.ingress[0].from;
+      const testPeers = from.filter((p: any) => p.podSelector.matchLabels['app.kubernetes.io/name'] === 'prometheus-test');
+      expect(testPeers).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.metadata.namespace } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus-test', 'app.kubernetes.io/part-of': 'observability-stack' } } }]);
+      o.spec.ingress[0].from = from.filter((p: any) => !testPeers.includes(p));
+      // With no other client (Grafana off), cdk8s renders no rule at all: an empty `from` would let anyone in.
+      if (o.spec.ingress[0].from.length === 0) o.spec.ingress = [];
+    }
   }
   const annotations = o.spec?.template?.metadata?.annotations;
   if (annotations && 'checksum/config' in annotations) {
@@ -110,7 +128,7 @@ describe.each(scenarios().map((s) => [s.file, s] as const))('%s: the chart rende
 
   test('the scenario\'s values are complete for the model (nothing dropped on the way)', () => {
     expect(values.prometheus.image.digest).toBe('');
-    expect(Object.keys(values).sort()).toEqual(['alertmanager', 'app', 'clusterDomain', 'commonLabels', 'grafana', 'kubeStateMetrics', 'kubelet', 'logAgent', 'loki', 'namespaces', 'nodeExporter', 'prometheus', 'tests']);
+    expect(Object.keys(values).sort()).toEqual(['alertmanager', 'app', 'clusterDomain', 'commonLabels', 'grafana', 'kubeStateMetrics', 'kubelet', 'logAgent', 'loki', 'namespaces', 'networkPolicies', 'nodeExporter', 'prometheus', 'tests']);
   });
 });
 

@@ -242,6 +242,7 @@ describe('values.schema.json mirrors the model', () => {
     { nodeExporter: { enabled: false } }, { nodeExporter: { enabled: 'yes' } }, { nodeExporter: { image: { tag: 'latest' } } },
     { nodeExporter: { resources: { limits: { memory: '64Mi' } } } }, { nodeExporter: { resources: { limits: { memory: 'lots' } } } },
     { nodeExporter: { hostNetwork: false } }, { nodeExporter: { tolerations: [{ operator: 'Exists' }] } }, { nodeExporter: { tolerations: [{ operator: 'Equal' }] } },
+    { networkPolicies: { enabled: false } }, { networkPolicies: { enabled: 'no' } }, { networkPolicies: { egress: true } },
   ];
 
   test.each(edits.map((e) => [JSON.stringify(e), e] as const))('agrees with the model on %s', (_name, edit) => {

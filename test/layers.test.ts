@@ -1,4 +1,4 @@
-// The tree reads as the design: the model (config, images, image facts, components), the pure config
+// The tree reads as the design: the model (config, images, image facts, network access, components), the pure config
 // renderers (lib/render/), and three renderings side by side (lib/k8s/, lib/compose/, lib/helm/) that import
 // the layers below them and never each other. Checked on every import of every file under lib/.
 import * as fs from 'fs';
@@ -9,7 +9,7 @@ const LIB = path.resolve(__dirname, '..', 'lib');
 /** The layer of a module path relative to lib/ (without extension). */
 function layer(rel: string): string {
   const [top, rest] = rel.split('/');
-  if (rest === undefined) return ['config', 'images', 'image-facts', 'validate-stack'].includes(top) ? 'model' : 'entry';
+  if (rest === undefined) return ['config', 'images', 'image-facts', 'validate-stack', 'network-access'].includes(top) ? 'model' : 'entry';
   return top;
 }
 

@@ -223,6 +223,7 @@ describe('Kubernetes: the Alloy objects', () => {
       `ClusterRoleBinding//${ns}-alloy`,
       `ConfigMap/${ns}/alloy-config`,
       `DaemonSet/${ns}/alloy`,
+      `NetworkPolicy/${ns}/alloy`,
       `ServiceAccount/${ns}/alloy`,
     ]);
   });

@@ -31,6 +31,8 @@ describe.each([['defaults', {}], ['customised', CUSTOMISED]] as const)('%s stack
       `ConfigMap/${c.namespace}/loki-config`,
       `DaemonSet/${c.logAgent.namespace}/promtail`,
       `Deployment/${c.namespace}/loki`,
+      `NetworkPolicy/${c.logAgent.namespace}/promtail`,
+      `NetworkPolicy/${c.namespace}/loki`,
       `PersistentVolumeClaim/${c.namespace}/loki-data`,
       `Service/${c.namespace}/loki`,
       `ServiceAccount/${c.logAgent.namespace}/promtail`,

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { GRAFANA_ADMIN_PASSWORD_COMMAND, IMAGES, imageString } from '../lib';
+import { OTEL_DURATION_BUCKETS } from '../app/src/telemetry';
+import { APP_DASHBOARD_FILE, GRAFANA_ADMIN_PASSWORD_COMMAND, IMAGES, imageString, PROBLEM_LEVELS, renderDashboards } from '../lib';
 import { IMAGE_FACTS } from '../lib/images';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -50,5 +51,27 @@ describe('README', () => {
     const ci = fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8');
     expect(ci).toMatch(/^npm ci\b/m);
     expect(ci).toMatch(/^npm test$/m);
+  });
+});
+
+describe('README, "Instrument your app"', () => {
+  const start = readme.indexOf('## Instrument your app');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+
+  test('names every metric the App dashboard queries, and the labels and buckets the demo app gives its histogram', () => {
+    const app = JSON.parse(renderDashboards({ loki: true, alertmanager: false }).get(APP_DASHBOARD_FILE)!);
+    const exprs: string[] = app.panels.flatMap((p: any) => (p.targets ?? []).map((t: any) => t.expr ?? ''));
+    const metrics = new Set(exprs.flatMap((e) => [...e.matchAll(/([a-z_][a-z0-9_]*)(?:_bucket|_count|_sum)?\{namespace=/g)].map((m) => m[1].replace(/_(bucket|count|sum)$/, ''))));
+    metrics.delete('up');
+    expect([...metrics].sort()).toEqual(['http_server_request_duration_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes']);
+    for (const m of metrics) expect({ metric: m, named: section.includes(`\`${m}\``) }).toEqual({ metric: m, named: true });
+    for (const label of ['method', 'route', 'status_code']) expect(section).toContain(`\`${label}\``);
+    expect(section).toContain(`${OTEL_DURATION_BUCKETS[0]} to ${OTEL_DURATION_BUCKETS.at(-1)} s`);
+  });
+
+  test('names the log field the log panels parse', () => {
+    expect(section).toContain('under `level`');
+    expect(PROBLEM_LEVELS).toBe('(?i)(fatal|critical|error|warn|warning)');
+    for (const l of ['fatal', 'critical', 'error', 'warn', 'warning']) expect(section).toContain(`\`${l}\``);
   });
 });

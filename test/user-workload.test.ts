@@ -7,6 +7,9 @@ import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { stringify } from 'yaml';
 import { KUBERNETES_PODS_JOB, ObservabilityStack, parseStackConfig, renderKubernetesPrometheusConfig, scrapeWorkload } from '../lib';
+import { kubernetesContractRules } from '../lib';
+import { validateCustomResource } from './helpers/crd-schema';
+import { validateManifest } from './support/k8s-schema';
 import { podTarget } from './support/pod-targets';
 import { RunningPrometheus, serveMetrics, startPrometheus, withFileSd } from './support/prometheus';
 
@@ -39,6 +42,41 @@ describe('scrapeWorkload', () => {
     expect(() => userApp((web) => scrapeWorkload(web, { port: 9999 }))).toThrow('scrapeWorkload(shop/web): port 9999 is declared by none of its containers (declared: 8080, 9102); Prometheus scrapes declared container ports only');
     expect(() => userApp((web) => scrapeWorkload(web, { port: 70000 }))).toThrow('scrapeWorkload(shop/web): port must be an integer from 1 to 65535, got 70000');
     expect(() => userApp((web) => scrapeWorkload(web, { port: 9102, path: 'metrics' }))).toThrow('scrapeWorkload(shop/web): path must be an absolute path without a query, got "metrics"');
+  });
+});
+
+describe('scrapeWorkload with serviceMonitor (a Prometheus Operator cluster)', () => {
+  const objects = userApp((web) => scrapeWorkload(web, { port: 9102, serviceMonitor: { labels: { release: 'kube-prometheus-stack' }, intervalSeconds: 30 } }));
+  const deployment = objects.find((o) => o.kind === 'Deployment');
+  const service = objects.find((o) => o.kind === 'Service');
+  const monitor = objects.find((o) => o.kind === 'ServiceMonitor');
+
+  test('a headless Service selecting exactly the workload\'s pods, its one port the metrics port, named', () => {
+    expect(validateManifest(service, '1.36')).toEqual([]);
+    expect(service.spec.clusterIP).toBe('None');
+    const podLabels = deployment.spec.template.metadata.labels;
+    expect(Object.entries(service.spec.selector).every(([k, v]) => podLabels[k] === v)).toBe(true);
+    expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(service.spec.ports).toEqual([{ name: 'metrics', port: 9102, targetPort: 9102 }]);
+  });
+
+  test('a ServiceMonitor, valid against the operator\'s CRD, selecting that Service alone by its port name, with the contract\'s relabelings', () => {
+    expect(validateCustomResource(monitor)).toEqual([]);
+    expect(monitor.metadata).toMatchObject({ name: service.metadata.name, labels: { release: 'kube-prometheus-stack' } });
+    expect(Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => service.metadata.labels[k] === v)).toBe(true);
+    expect(monitor.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': service.metadata.name });
+    expect(monitor.spec.endpoints).toHaveLength(1);
+    const [endpoint] = monitor.spec.endpoints;
+    expect({ port: endpoint.port, path: endpoint.path, interval: endpoint.interval }).toEqual({ port: 'metrics', path: '/metrics', interval: '30s' });
+    // The same rules as the stack's pod job, camelCased for the CRD.
+    const back = endpoint.relabelings.map((r: any) => ({ source_labels: r.sourceLabels, ...(r.regex ? { regex: r.regex } : {}), target_label: r.targetLabel }));
+    expect(back).toEqual(kubernetesContractRules());
+    expect(endpoint.relabelings.every((r: any) => r.action === 'replace')).toBe(true);
+  });
+
+  test('without serviceMonitor, neither object; a bad interval is refused with the rule', () => {
+    expect(userApp((web) => scrapeWorkload(web, { port: 9102 })).map((o) => o.kind)).toEqual(['Deployment']);
+    expect(() => userApp((web) => scrapeWorkload(web, { port: 9102, serviceMonitor: { intervalSeconds: 0 } }))).toThrow('scrapeWorkload(shop/web): serviceMonitor.intervalSeconds must be an integer from 1 to 3600, got 0');
   });
 });
 

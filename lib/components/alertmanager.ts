@@ -5,6 +5,7 @@
  */
 import { BUSYBOX_TOOLS, ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
+import type { IngressFrom } from '../network-access';
 
 /** Name of Alertmanager's objects and its compose service. */
 export const ALERTMANAGER_NAME = 'alertmanager';
@@ -14,6 +15,8 @@ export const ALERTMANAGER_IMAGE: ImageRef = { repository: 'prom/alertmanager', t
 
 /** Alertmanager's HTTP port: UI, API v2, /-/ready, /-/healthy, /metrics. */
 export const ALERTMANAGER_PORT = 9093;
+/** Who may open that port (lib/network-access.ts): Prometheus (sends alerts, scrapes) and Grafana (its Alertmanager data source). */
+export const ALERTMANAGER_INGRESS_FROM: IngressFrom = ['prometheus', 'grafana'];
 /** The rendered alertmanager.yml, in the container. */
 export const ALERTMANAGER_CONFIG_FILE = '/etc/alertmanager/alertmanager.yml';
 /** Notification log and silences (the image's `VOLUME /alertmanager`): the volume's mount path. */

@@ -4,6 +4,7 @@
  */
 import { DEBIAN_BASE_TOOLS, ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
+import type { IngressFrom } from '../network-access';
 
 
 /** Name of Alloy's objects and its compose service. */
@@ -14,6 +15,8 @@ export const ALLOY_IMAGE: ImageRef = { repository: 'grafana/alloy', tag: 'v1.18.
 
 /** Alloy's HTTP port (/-/ready, /-/healthy, /metrics): Alloy's own default, listened on all interfaces. */
 export const ALLOY_HTTP_PORT = 12345;
+/** Who may open that port (lib/network-access.ts): Prometheus (scrape). */
+export const ALLOY_INGRESS_FROM: IngressFrom = ['prometheus'];
 /**
  * Alloy's data directory (`--storage.path`) inside the container: positions and component state. On
  * Kubernetes a host directory is mounted here (ALLOY_HOST_DATA_DIR, lib/k8s/alloy.ts), on compose a named

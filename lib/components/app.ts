@@ -5,6 +5,7 @@
 import type { AppSettings } from '../config';
 import { DEBIAN_BASE_TOOLS, ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
+import type { IngressFrom } from '../network-access';
 
 
 /** The demo application, built locally from app/ (`docker build -t demo-app:0.1.0 app/`). */
@@ -16,6 +17,8 @@ export const APP_HEALTH_PATH = '/healthz';
 /** The traffic generator: the same image, another command, and a /healthz of its own on this port. */
 export const TRAFFIC_COMMAND = ['node', 'build/traffic.js'];
 export const TRAFFIC_HEALTH_PORT = 8081;
+/** Who may open the app's port (lib/network-access.ts): anyone, as any service's users do (the traffic generator, Prometheus's scrape, people). The traffic generator's own port stays closed: only the kubelet's probes use it. */
+export const APP_INGRESS_FROM: IngressFrom = 'anyone';
 
 /** The variables the stack sets in the app's container (extraEnv may not set them). */
 export const APP_ENVIRONMENT_NAMES = ['PORT', 'APP_LATENCY_MS', 'APP_ERROR_RATE'] as const;

@@ -5,6 +5,7 @@
 import type { GrafanaSettings } from '../config';
 import { ALPINE_BUSYBOX_TOOLS, ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
+import type { IngressFrom } from '../network-access';
 
 
 /** Name of Grafana's objects and its compose service. */
@@ -15,6 +16,8 @@ export const GRAFANA_IMAGE: ImageRef = { repository: 'grafana/grafana', tag: '13
 
 /** Grafana's HTTP port (UI, API, /api/health, /metrics; the image's `EXPOSE 3000`). */
 export const GRAFANA_PORT = 3000;
+/** Who may open that port (lib/network-access.ts): anyone, because people do, through a NodePort or an ingress controller (Grafana asks them to log in); Prometheus's scrape among them. */
+export const GRAFANA_INGRESS_FROM: IngressFrom = 'anyone';
 /** Grafana's data directory (GF_PATHS_DATA): sqlite database, plugins; the volume's mount path. */
 export const GRAFANA_DATA_DIR = '/var/lib/grafana';
 /** Provisioning (GF_PATHS_PROVISIONING): data sources and dashboard providers. */

@@ -5,6 +5,7 @@
  */
 import { ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
+import type { IngressFrom } from '../network-access';
 
 /** Name of its objects, and the `app.kubernetes.io/name` its scrape job selects its pod by. */
 export const KUBE_STATE_METRICS_NAME = 'kube-state-metrics';
@@ -14,6 +15,8 @@ export const KUBE_STATE_METRICS_IMAGE: ImageRef = { repository: 'registry.k8s.io
 
 /** The metrics of the cluster's objects (`--port`), named `http-metrics` as upstream names it; /livez here. */
 export const KUBE_STATE_METRICS_PORT = 8080;
+/** Who may open the metrics port (lib/network-access.ts): Prometheus. The telemetry port stays closed: only the kubelet's probes use it. */
+export const KUBE_STATE_METRICS_INGRESS_FROM: IngressFrom = ['prometheus'];
 /** Its own metrics and /readyz (`--telemetry-port`). */
 export const KUBE_STATE_METRICS_TELEMETRY_PORT = 8081;
 export const KUBE_STATE_METRICS_PORT_NAME = 'http-metrics';

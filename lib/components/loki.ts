@@ -4,6 +4,7 @@
  */
 import { ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
+import type { IngressFrom } from '../network-access';
 
 
 /** Name of Loki's objects and its compose service. */
@@ -14,6 +15,8 @@ export const LOKI_IMAGE: ImageRef = { repository: 'grafana/loki', tag: '3.7.6' }
 
 /** Loki's HTTP port: push API, queries, /ready and /metrics. */
 export const LOKI_HTTP_PORT = 3100;
+/** Who may open the HTTP port (lib/network-access.ts): Prometheus (scrape), Grafana (queries), the log agent (push). The gRPC port stays closed: Loki's components reach each other on 127.0.0.1 (common.instance_addr). */
+export const LOKI_INGRESS_FROM: IngressFrom = ['prometheus', 'grafana', 'logAgent'];
 /** Loki's gRPC port (only used between Loki's own components; kept on its default). */
 export const LOKI_GRPC_PORT = 9095;
 /** Where Loki keeps everything it writes: the volume's mount path. */

@@ -5,6 +5,7 @@
  */
 import { BUSYBOX_TOOLS, ImageFacts, ProgramFacts } from '../image-facts';
 import type { ImageRef } from '../images';
+import type { IngressFrom } from '../network-access';
 
 
 /** Name of Prometheus's objects and its compose service. */
@@ -15,6 +16,11 @@ export const PROMETHEUS_IMAGE: ImageRef = { repository: 'prom/prometheus', tag: 
 
 /** Prometheus's HTTP port: UI, API, /metrics, /-/ready and /-/healthy. */
 export const PROMETHEUS_PORT = 9090;
+/**
+ * Who may open that port (lib/network-access.ts): Grafana (queries). Prometheus's scrape of its own pod's address
+ * never leaves the pod's network namespace, which no NetworkPolicy filters.
+ */
+export const PROMETHEUS_INGRESS_FROM: IngressFrom = ['grafana'];
 /** The rendered prometheus.yml, in the container. */
 export const PROMETHEUS_CONFIG_FILE = '/etc/prometheus/prometheus.yml';
 /** Where the rendered rule files are mounted. */

@@ -7,6 +7,7 @@
  */
 import { DEBIAN_BASE_TOOLS, ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
+import type { IngressFrom } from '../network-access';
 
 
 /** Name of Promtail's objects and its compose service. */
@@ -20,6 +21,8 @@ export const PROMTAIL_IMAGE: ImageRef = { repository: 'grafana/promtail', tag: '
 
 /** Promtail's HTTP port (/ready, /metrics, /targets): the Promtail chart's choice. */
 export const PROMTAIL_HTTP_PORT = 3101;
+/** Who may open that port (lib/network-access.ts): Prometheus (scrape). */
+export const PROMTAIL_INGRESS_FROM: IngressFrom = ['prometheus'];
 /** Directory holding the positions file: a host directory (Kubernetes) or a volume (compose), at this path. */
 export const PROMTAIL_POSITIONS_DIR = '/run/promtail';
 /** Where the rendered promtail.yaml is mounted (its directory, on Kubernetes). */

@@ -8,23 +8,23 @@
  */
 import {
   KUBE_STATE_METRICS_IMAGE_FACTS, KUBE_STATE_METRICS_LIVE_PATH, KUBE_STATE_METRICS_PORT, KUBE_STATE_METRICS_PORT_NAME, KUBE_STATE_METRICS_READY_PATH,
-  KUBE_STATE_METRICS_TELEMETRY_PORT, KUBE_STATE_METRICS_TELEMETRY_PORT_NAME, kubeStateMetricsArgs, kubeStateMetricsRules,
+  KUBE_STATE_METRICS_TELEMETRY_PORT, KUBE_STATE_METRICS_TELEMETRY_PORT_NAME, kubeStateMetricsArgs, kubeStateMetricsRules, KUBE_STATE_METRICS_INGRESS_FROM,
 } from '../components/kube-state-metrics';
 import {
   NODE_EXPORTER_HOST_MOUNTS, NODE_EXPORTER_IMAGE_FACTS, NODE_EXPORTER_K8S_LISTEN_ADDRESS, NODE_EXPORTER_PORT, NODE_EXPORTER_PORT_NAME, NODE_EXPORTER_PROBE_PATH, nodeExporterArgs,
 } from '../components/node-exporter';
-import { ALERTMANAGER_CONFIG_FILE, ALERTMANAGER_DATA_DIR, ALERTMANAGER_HEALTHY_PATH, ALERTMANAGER_IMAGE_FACTS, ALERTMANAGER_PORT, ALERTMANAGER_READY_PATH, ALERTMANAGER_SECRET_FILES, ALERTMANAGER_SECRETS_DIR, alertmanagerFlags } from '../components/alertmanager';
+import { ALERTMANAGER_CONFIG_FILE, ALERTMANAGER_DATA_DIR, ALERTMANAGER_HEALTHY_PATH, ALERTMANAGER_IMAGE_FACTS, ALERTMANAGER_PORT, ALERTMANAGER_READY_PATH, ALERTMANAGER_SECRET_FILES, ALERTMANAGER_SECRETS_DIR, alertmanagerFlags, ALERTMANAGER_INGRESS_FROM } from '../components/alertmanager';
 import { alertmanagerConfigInput, renderAlertmanagerConfig } from '../render/alertmanager-config';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseStackConfig, resourceBlocks, STACK_RULES } from '../config';
 import { METRICS_PATH, POD_LOGS_DIR } from '../image-facts';
-import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
-import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
-import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, grafanaSettingsEnvironment } from '../components/grafana';
-import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags } from '../components/loki';
-import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags } from '../components/prometheus';
-import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags } from '../components/promtail';
+import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs, ALLOY_INGRESS_FROM } from '../components/alloy';
+import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT, APP_INGRESS_FROM } from '../components/app';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, grafanaSettingsEnvironment, GRAFANA_INGRESS_FROM } from '../components/grafana';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, LOKI_INGRESS_FROM } from '../components/loki';
+import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags, PROMETHEUS_INGRESS_FROM } from '../components/prometheus';
+import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags, PROMTAIL_INGRESS_FROM } from '../components/promtail';
 import { renderAlertRules, RULES_DEPEND_ON, RULES_FILE } from '../render/alert-rules';
 import { renderAlloyKubernetesConfig } from '../render/alloy-config';
 import { dashboardVariants } from '../render/dashboards';
@@ -47,35 +47,35 @@ export function componentFacts(): Record<string, object> {
   return {
     prometheus: {
       port: PROMETHEUS_PORT, uid: PROMETHEUS_UID, configFile: PROMETHEUS_CONFIG_FILE, rulesDir: PROMETHEUS_RULES_DIR, dataDir: PROMETHEUS_DATA_DIR,
-      readyPath: PROMETHEUS_READY_PATH, healthyPath: PROMETHEUS_HEALTHY_PATH,
+      readyPath: PROMETHEUS_READY_PATH, healthyPath: PROMETHEUS_HEALTHY_PATH, ingressFrom: PROMETHEUS_INGRESS_FROM,
       args: prometheusFlags({ retentionDays: '${retentionDays}', retentionSize: '${retentionSize}' }),
     },
     loki: {
       httpPort: LOKI_HTTP_PORT, grpcPort: LOKI_GRPC_PORT, uid: LOKI_UID, configDir: LOKI_CONFIG_DIR, dataDir: LOKI_DATA_DIR,
-      readyPath: LOKI_READY_PATH, pushPath: LOKI_PUSH_PATH, args: lokiFlags(),
+      readyPath: LOKI_READY_PATH, pushPath: LOKI_PUSH_PATH, args: lokiFlags(), ingressFrom: LOKI_INGRESS_FROM,
     },
     grafana: {
       port: GRAFANA_PORT, uid: GRAFANA_UID, dataDir: GRAFANA_DATA_DIR, provisioningDir: GRAFANA_PROVISIONING_DIR, dashboardsDir: GRAFANA_DASHBOARDS_DIR,
-      adminPasswordFile: GRAFANA_ADMIN_PASSWORD_FILE, secretPasswordFile: GRAFANA_SECRET_PASSWORD_FILE, healthPath: GRAFANA_HEALTH_PATH,
+      adminPasswordFile: GRAFANA_ADMIN_PASSWORD_FILE, secretPasswordFile: GRAFANA_SECRET_PASSWORD_FILE, healthPath: GRAFANA_HEALTH_PATH, ingressFrom: GRAFANA_INGRESS_FROM,
       settings: Object.entries(grafanaSettings).map(([name, value]) => ({ name, value })),
     },
     promtail: {
-      port: PROMTAIL_HTTP_PORT, configDir: PROMTAIL_CONFIG_DIR, positionsDir: PROMTAIL_POSITIONS_DIR, readyPath: PROMTAIL_READY_PATH, args: promtailFlags(),
+      port: PROMTAIL_HTTP_PORT, configDir: PROMTAIL_CONFIG_DIR, positionsDir: PROMTAIL_POSITIONS_DIR, readyPath: PROMTAIL_READY_PATH, args: promtailFlags(), ingressFrom: PROMTAIL_INGRESS_FROM,
     },
     alloy: {
-      port: ALLOY_HTTP_PORT, configDir: ALLOY_CONFIG_DIR, storagePath: ALLOY_STORAGE_PATH, hostDataDir: ALLOY_HOST_DATA_DIR, readyPath: ALLOY_READY_PATH, args: alloyRunArgs(),
+      port: ALLOY_HTTP_PORT, configDir: ALLOY_CONFIG_DIR, storagePath: ALLOY_STORAGE_PATH, hostDataDir: ALLOY_HOST_DATA_DIR, readyPath: ALLOY_READY_PATH, args: alloyRunArgs(), ingressFrom: ALLOY_INGRESS_FROM,
     },
     alertmanager: {
       port: ALERTMANAGER_PORT, uid: ALERTMANAGER_IMAGE_FACTS.user.uid, configFile: ALERTMANAGER_CONFIG_FILE, dataDir: ALERTMANAGER_DATA_DIR,
       secretsDir: ALERTMANAGER_SECRETS_DIR, secretFiles: { ...ALERTMANAGER_SECRET_FILES }, readyPath: ALERTMANAGER_READY_PATH,
-      healthyPath: ALERTMANAGER_HEALTHY_PATH, args: alertmanagerFlags(),
+      healthyPath: ALERTMANAGER_HEALTHY_PATH, args: alertmanagerFlags(), ingressFrom: ALERTMANAGER_INGRESS_FROM,
     },
     kubeStateMetrics: {
       uid: KUBE_STATE_METRICS_IMAGE_FACTS.user.uid, port: KUBE_STATE_METRICS_PORT, portName: KUBE_STATE_METRICS_PORT_NAME,
       telemetryPort: KUBE_STATE_METRICS_TELEMETRY_PORT, telemetryPortName: KUBE_STATE_METRICS_TELEMETRY_PORT_NAME,
       livePath: KUBE_STATE_METRICS_LIVE_PATH, readyPath: KUBE_STATE_METRICS_READY_PATH,
       // The arguments with the allowlist left to the template (the values' metricLabelsAllowlist).
-      args: kubeStateMetricsArgs('${metricLabelsAllowlist}'), rules: kubeStateMetricsRules(),
+      args: kubeStateMetricsArgs('${metricLabelsAllowlist}'), rules: kubeStateMetricsRules(), ingressFrom: KUBE_STATE_METRICS_INGRESS_FROM,
     },
     nodeExporter: {
       uid: NODE_EXPORTER_IMAGE_FACTS.user.uid, port: NODE_EXPORTER_PORT, portName: NODE_EXPORTER_PORT_NAME, probePath: NODE_EXPORTER_PROBE_PATH,
@@ -89,7 +89,7 @@ export function componentFacts(): Record<string, object> {
     // What every component shares: the path it serves its metrics at.
     all: { metricsPath: METRICS_PATH },
     app: {
-      uid: APP_UID, readyPath: APP_READY_PATH, healthPath: APP_HEALTH_PATH, trafficCommand: TRAFFIC_COMMAND, trafficHealthPort: TRAFFIC_HEALTH_PORT,
+      uid: APP_UID, readyPath: APP_READY_PATH, healthPath: APP_HEALTH_PATH, trafficCommand: TRAFFIC_COMMAND, trafficHealthPort: TRAFFIC_HEALTH_PORT, ingressFrom: APP_INGRESS_FROM,
     },
   };
 }

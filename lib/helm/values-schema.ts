@@ -43,6 +43,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
       kubeStateMetrics: props.kubeStateMetrics,
       nodeExporter: props.nodeExporter,
       kubelet: props.kubelet,
+      networkPolicies: props.networkPolicies,
       tests: {},
       // Passed down by a parent chart when this one is a subchart; nothing here reads it.
       global: { type: 'object', description: 'values a parent chart shares with its subcharts; unused by this chart.' },
@@ -97,7 +98,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
 }
 
 /** Keys the schema does not require: added after 0.1.0 and read by the templates with a default. */
-const OPTIONAL_KEYS = ['tests', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
+const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {

@@ -16,6 +16,7 @@ import { Prometheus } from './prometheus';
 import { Promtail } from './promtail';
 import { Alertmanager, alertmanagerAddress } from './alertmanager';
 import { Alloy } from './alloy';
+import { StackNetworkPolicies } from './network-policies';
 
 export interface ObservabilityStackProps {
   /** Settings; anything left out takes its documented default (lib/config.ts). @default {} */
@@ -79,6 +80,8 @@ export class ObservabilityStack extends Chart {
         kubelet: config.kubelet.enabled, kubeStateMetrics: config.kubeStateMetrics.enabled && config.prometheus.alertRules, nodeExporter: config.nodeExporter.enabled,
       });
     }
+    // Who may open which port (lib/network-access.ts), when networkPolicies.enabled.
+    new StackNetworkPolicies(this, 'network-policies', { config });
     // The labels every object carries, applied once to whatever the constructs made.
     applyCommonLabels(this, config.commonLabels);
     applyCommonLabels(this.namespaces, config.commonLabels);

@@ -30,6 +30,13 @@ import { everyCombination, variantName } from './variants';
 import { LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './grafana-provisioning';
 
 /** File name (in the provider's directory) of the app dashboard. */
+
+/**
+ * The levels the App dashboard lists as problems, as a LogQL regex: pino writes fatal/error/warn, Go's slog and
+ * Logback ERROR/WARN, Python's logging error/warning/critical; `(?i)` takes them in any case.
+ */
+export const PROBLEM_LEVELS = '(?i)(fatal|critical|error|warn|warning)';
+
 export const APP_DASHBOARD_FILE = 'app.json';
 /** Its fixed uid, so links to it survive re-provisioning. */
 export const APP_DASHBOARD_UID = 'obs-app';
@@ -201,9 +208,9 @@ export function buildAppDashboard(options: DashboardOptions): dashboard.Dashboar
       .withPanel(
         new logs.PanelBuilder()
           .title('Fatal errors, errors and warnings')
-          .description('Lines whose level is fatal, error or warn: failed requests carry their stack under err.')
+          .description('Lines whose level is fatal, critical, error, warn or warning, in any case (pino, Go\'s slog, Python\'s logging and Logback name them differently): failed requests carry their stack under err.')
           .datasource(LOKI).height(10).span(24).showTime(true).wrapLogMessage(true).enableLogDetails(true).sortOrder(common.LogsSortOrder.Descending)
-          .withTarget(new loki.DataqueryBuilder().datasource(LOKI).expr(`${stream} | json level | level=~"fatal|error|warn"`).refId('A')),
+          .withTarget(new loki.DataqueryBuilder().datasource(LOKI).expr(`${stream} | json level | level=~"${PROBLEM_LEVELS}"`).refId('A')),
       )
       .withPanel(
         new logs.PanelBuilder()

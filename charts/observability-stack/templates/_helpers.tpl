@@ -371,3 +371,89 @@ kubectl -n {{ .Release.Namespace }} exec deploy/grafana -c grafana -- cat {{ (in
 {{- define "observability-stack.operatorApi" -}}
 {{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" -}}true{{- end -}}
 {{- end -}}
+
+{{/* observability-stack.networkPolicies.enabled: "true" when the chart creates NetworkPolicies (none in a release upgraded with --reuse-values from a chart without the networkPolicies block). */}}
+{{- define "observability-stack.networkPolicies.enabled" -}}
+{{- if (.Values.networkPolicies | default dict).enabled }}true{{ end -}}
+{{- end -}}
+
+{{/*
+observability-stack.networkPolicyPeer: where a client of the stack runs, as JSON {namespace, name}, or "" when it
+is not deployed (lib/network-access.ts ingressPolicies). Args: dict "client" (prometheus, grafana or logAgent) "context".
+*/}}
+{{- define "observability-stack.networkPolicyPeer" -}}
+{{- $v := .context.Values -}}
+{{- if eq .client "prometheus" -}}
+{{- dict "namespace" .context.Release.Namespace "name" "prometheus" | toJson -}}
+{{- else if eq .client "grafana" -}}
+{{- if $v.grafana.enabled }}{{ dict "namespace" .context.Release.Namespace "name" "grafana" | toJson }}{{ end -}}
+{{- else if eq .client "logAgent" -}}
+{{- if $v.loki.enabled }}{{ dict "namespace" $v.logAgent.namespace "name" (ternary "alloy" "promtail" (eq $v.logAgent.kind "alloy")) | toJson }}{{ end -}}
+{{- else -}}
+{{- fail (printf "observability-stack.networkPolicyPeer: no client %q" .client) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+observability-stack.networkPolicy: a component's ingress NetworkPolicy (lib/k8s/network-policies.ts): its pods,
+its one TCP port, and who may open it: .from is "anyone" or a list of clients (files/components.yaml ingressFrom),
+those not deployed left out; .extraPeers adds {namespace, name} pairs. With no client at all, no rule (a rule with
+an empty `from` would let anyone in). Args: dict "name" "namespace" "labels" "port" "from" "extraPeers" "context".
+*/}}
+{{- define "observability-stack.networkPolicy" -}}
+{{- $ctx := .context -}}
+{{- $rule := dict "ports" (list (dict "protocol" "TCP" "port" (int .port))) -}}
+{{- $ingress := list $rule -}}
+{{- if ne (toString .from) "anyone" -}}
+{{- $peers := .extraPeers | default list -}}
+{{- range $client := .from -}}
+{{- with include "observability-stack.networkPolicyPeer" (dict "client" $client "context" $ctx) -}}
+{{- $peers = append $peers (fromJson .) -}}
+{{- end -}}
+{{- end -}}
+{{- $from := list -}}
+{{- range $peer := $peers -}}
+{{- $from = append $from (dict
+      "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" $peer.namespace))
+      "podSelector" (dict "matchLabels" (include "observability-stack.selectorLabels" (dict "name" $peer.name "context" $ctx) | fromYaml))) -}}
+{{- end -}}
+{{- $_ := set $rule "from" $from -}}
+{{- if eq (len $from) 0 }}{{ $ingress = list }}{{ end -}}
+{{- end -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ .name }}
+  namespace: {{ .namespace }}
+  labels:
+    {{- .labels | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "observability-stack.selectorLabels" (dict "name" .name "context" $ctx) | nindent 6 }}
+  policyTypes:
+    - Ingress
+  ingress: {{- if $ingress }}{{ $ingress | toYaml | nindent 4 }}{{ else }} []{{ end }}
+{{- end -}}
+
+{{/*
+observability-stack.defaultDenyPolicy: the default deny of ingress in one of the stack's namespaces
+(lib/k8s/network-policies.ts), selecting this release's pods only: the namespace's other pods keep their
+traffic. Each component's networkpolicy.yaml then lets in exactly its clients. Args: dict "namespace" "context".
+*/}}
+{{- define "observability-stack.defaultDenyPolicy" -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny-ingress
+  namespace: {{ .namespace }}
+  labels:
+    {{- include "observability-stack.labels" (dict "name" "network-policy" "component" "network-policy" "version" .context.Chart.AppVersion "context" .context) | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/instance: {{ .context.Release.Name | quote }}
+      app.kubernetes.io/part-of: {{ include "observability-stack.name" .context | quote }}
+  policyTypes:
+    - Ingress
+{{- end -}}
