@@ -13,6 +13,7 @@ import * as path from 'path';
 import { GRAFANA_ADMIN_PASSWORD_COMMAND, parseStackConfig, renderManifests, StackInput } from '../lib';
 import { synthObjects } from './helpers/stack';
 import { tempDir as makeTempDir } from './helpers/temp-dir';
+import { kubeconfigYaml } from './support/kubeconfig';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -58,15 +59,6 @@ async function fakeApiServer(objects: Objects): Promise<{ url: string; requests:
   return { url, requests, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
 }
 
-function kubeconfigYaml(server: string, token = 'test-token'): string {
-  return [
-    'apiVersion: v1', 'kind: Config', 'current-context: test',
-    // Plain HTTP on loopback: the client refuses http:// unless TLS verification is explicitly off.
-    'clusters: [{name: test, cluster: {server: "' + server + '", insecure-skip-tls-verify: true}}]',
-    'users: [{name: test, user: {token: ' + token + '}}]',
-    'contexts: [{name: test, context: {cluster: test, user: test}}]', '',
-  ].join('\n');
-}
 
 function allReady(refs: WorkloadRef[]): Objects {
   return new Map(refs.map((r) => [`${r.kind}/${r.namespace}/${r.name}`, r.kind === 'Deployment' ? deployment(r.namespace, r.name, 1, 1) : daemonSet(r.namespace, r.name, 1, 1)]));

@@ -1,7 +1,10 @@
 /**
  * The stack as a cdk8s construct library, used the way a user uses it: `npm pack` makes the package (its prepack
- * builds build/), the tarball is unpacked into a scratch project's node_modules, and the README's example (section
- * "In your own cdk8s app") becomes that project's main.ts. It must type-check against the packed declarations,
+ * builds build/), the tarball is unpacked into a scratch project's node_modules outside the repository, beside
+ * exactly what the package declares it needs (its dependencies and peer dependencies, linked from the repository's
+ * node_modules, and nothing else: a missing declaration fails here), and the README's example (section "In your
+ * own cdk8s app") becomes that project's main.ts. It must type-check against the packed declarations (with a strict
+ * Node-resolution tsconfig, and with `cdk8s init`'s own tsconfig plus the skipLibCheck the README asks for),
  * import only through the package's entry point, synthesize the stack and the user's own annotated Deployment, and
  * the real Prometheus (Debian), configured with the prometheus.yml the packed library synthesized, must scrape
  * that Deployment's pod (file_sd with discovery's __meta_kubernetes_* labels in place of kubernetes_sd) with the
@@ -9,6 +12,7 @@
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { ROOT } from './helm-support';
@@ -25,17 +29,23 @@ let objects: Record<string, any[]>;
 
 beforeAll(() => {
   if (!EXAMPLE) throw new Error('README.md has no ```ts block starting with "// main.ts of your cdk8s app"');
-  // Inside the repository, so the scratch project finds cdk8s, cdk8s-plus-27 and constructs (the peer dependencies)
-  // in the repository's node_modules, as a user's project has them in its own.
-  fs.mkdirSync(path.join(ROOT, '.cache'), { recursive: true });
-  scratch = fs.mkdtempSync(path.join(ROOT, '.cache', 'library-'));
+  // Outside the repository: nothing resolves through its node_modules but what is linked below.
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'library-'));
   execFileSync('npm', ['pack', '--pack-destination', scratch], { cwd: ROOT, stdio: 'pipe' });
   const tarball = fs.readdirSync(scratch).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no tarball into ${scratch}`);
   packed = execFileSync('tar', ['-tzf', path.join(scratch, tarball)], { encoding: 'utf8' }).trim().split('\n');
-  const installed = path.join(scratch, 'node_modules', 'observability-stack');
+  const modules = path.join(scratch, 'node_modules');
+  const installed = path.join(modules, 'observability-stack');
   fs.mkdirSync(installed, { recursive: true });
   execFileSync('tar', ['-xzf', path.join(scratch, tarball), '-C', installed, '--strip-components=1']);
+  // What the package declares, as npm would install it for the user (their own cdk8s, cdk8s-plus-27 and constructs
+  // for the peers), and tsx to run main.ts with, as the user's own dev tool.
+  const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
+  for (const name of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}), 'tsx']) {
+    fs.mkdirSync(path.dirname(path.join(modules, name)), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(modules, name), 'dir');
+  }
   fs.writeFileSync(path.join(scratch, 'main.ts'), EXAMPLE);
   fs.writeFileSync(path.join(scratch, 'package.json'), JSON.stringify({ name: 'shop-infra', private: true }));
   // A user's strict TypeScript project, resolving packages as Node does (package.json "exports").
@@ -57,15 +67,27 @@ describe('the package', () => {
     expect(outside).toEqual([]);
   });
 
-  test('the README\'s example type-checks against the packed declarations (strict, Node\'s package resolution)', () => {
-    const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
-    let output = '';
+  const tsc = (config: string): string => {
     try {
-      execFileSync(tsc, ['-p', path.join(scratch, 'tsconfig.json')], { cwd: scratch, encoding: 'utf8', stdio: 'pipe' });
+      execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(scratch, config)], { cwd: scratch, encoding: 'utf8', stdio: 'pipe' });
+      return '';
     } catch (e: any) {
-      output = `${e.stdout}${e.stderr}`;
+      return `${e.stdout}${e.stderr}`;
     }
-    expect(output).toBe('');
+  };
+
+  test('the README\'s example type-checks against the packed declarations (strict, Node\'s package resolution)', () => {
+    expect(tsc('tsconfig.json')).toBe('');
+  });
+
+  test('and in a project made by `cdk8s init` (its tsconfig), with the skipLibCheck the README asks for; without it, not', () => {
+    const template = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'cdk8s-cli', 'templates', 'typescript-app', 'tsconfig.json'), 'utf8'));
+    const asInit = { ...template, compilerOptions: { ...template.compilerOptions, noEmit: true }, include: ['main.ts'] };
+    fs.writeFileSync(path.join(scratch, 'tsconfig.init.json'), JSON.stringify(asInit));
+    fs.writeFileSync(path.join(scratch, 'tsconfig.init-skip.json'), JSON.stringify({ ...asInit, compilerOptions: { ...asInit.compilerOptions, skipLibCheck: true } }));
+    expect(tsc('tsconfig.init-skip.json')).toBe('');
+    expect(tsc('tsconfig.init.json')).toContain('error TS');
+    expect(README).toContain('"skipLibCheck": true');
   });
 
   test('a wrong setting fails the type check, naming it', () => {
@@ -73,12 +95,7 @@ describe('the package', () => {
     expect(bad).not.toBe(EXAMPLE);
     fs.writeFileSync(path.join(scratch, 'bad.ts'), bad);
     fs.writeFileSync(path.join(scratch, 'tsconfig.bad.json'), JSON.stringify({ extends: './tsconfig.json', files: ['bad.ts'] }));
-    let output = '';
-    try {
-      execFileSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(scratch, 'tsconfig.bad.json')], { cwd: scratch, encoding: 'utf8', stdio: 'pipe' });
-    } catch (e: any) {
-      output = `${e.stdout}`;
-    }
+    const output = tsc('tsconfig.bad.json');
     expect(output).toContain('bad.ts');
     expect(output).toContain('"LoadBalancer"');
   });
@@ -144,7 +161,7 @@ describe('the README\'s example, synthesized through the package', () => {
       expect(series).toHaveLength(1);
       const { __name__, job, instance, ...contract } = series[0].metric;
       expect([job, instance]).toEqual(['kubernetes-pods', `127.0.0.1:${server.port}`]);
-      expect(contract).toEqual({ namespace: 'shop', pod: `${api.metadata.name}-7c9d5b8f6a-x7k2p`, container: api.spec.template.spec.containers[0].name, node: 'kind-worker', app: api.metadata.name });
+      expect(contract).toEqual({ namespace: 'shop', pod: `${api.metadata.name}-7c9d5b8f6a-x7k2p`, container: api.spec.template.spec.containers[0].name, node: 'kind-worker', app: 'shop-api' });
     });
   });
 });

@@ -71,7 +71,7 @@ describe('README, "Instrument your app"', () => {
 
   test('names the log field the log panels parse', () => {
     expect(section).toContain('under `level`');
-    expect(PROBLEM_LEVELS).toBe('(?i)(fatal|critical|error|warn|warning)');
+    expect(PROBLEM_LEVELS).toBe('(?i)(fatal|critical|error|warn(ing)?)');
     for (const l of ['fatal', 'critical', 'error', 'warn', 'warning']) expect(section).toContain(`\`${l}\``);
   });
 });

@@ -67,6 +67,9 @@ function addServiceMonitor(workload: kplus.Deployment | kplus.StatefulSet | kplu
     throw new Error(`${where}: serviceMonitor.intervalSeconds must be an integer from 1 to 3600, got ${o.intervalSeconds}`);
   }
   const name = `${workload.name}-metrics`;
+  if (name.length > 63) throw new Error(`${where}: serviceMonitor: the metrics Service's name ${name} is longer than 63 characters (a Service name is a DNS label); give the workload a shorter name`);
+  // With https the operator's Prometheus verifies the pod's certificate against its IP: give the ServiceMonitor a
+  // tlsConfig of your own (ApiObject.of(...).addJsonPatch) where that does not hold.
   // The Service is selected by this label, which only it carries.
   const selector = { 'app.kubernetes.io/name': name };
   new kplus.Service(workload, 'metrics-service', {

@@ -1,0 +1,257 @@
+/**
+ * Does the stack on the cluster work, not only run? `npm run verify` reads what was synthesized into dist/, then
+ * asks the components themselves, through the Kubernetes API server's service proxy
+ * (`/api/v1/namespaces/<ns>/services/<name>:<port>/proxy/...`, with the user's kubeconfig): Prometheus has every
+ * expected target up and the app's requests counter increasing; Loki has the app's log lines, with the labels its
+ * series carry in Prometheus (the label contract, checked live); Grafana's Prometheus and Loki data sources pass
+ * their health checks; Alertmanager is ready and Prometheus is connected to it. One line per check, and what to do
+ * about a failure.
+ */
+import * as fs from 'fs';
+import * as http from 'http';
+import * as https from 'https';
+import * as path from 'path';
+// Types only at load: @kubernetes/client-node is an ES module, loaded when a cluster is asked (scripts/verify.ts),
+// so the plan and the checks load anywhere (Jest runs CommonJS).
+import type { KubeConfig } from '@kubernetes/client-node';
+import { PassThrough } from 'stream';
+import { parse, parseAllDocuments } from 'yaml';
+import { ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './components/alertmanager';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_NAME, GRAFANA_PORT } from './components/grafana';
+import { LOKI_HTTP_PORT, LOKI_NAME } from './components/loki';
+import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './components/prometheus';
+import { LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './render/grafana-provisioning';
+import { CONTRACT_LABELS } from './render/relabel';
+import { KUBERNETES_PODS_JOB } from './render/prometheus-config';
+
+/** What verify expects of a synthesized stack. */
+export interface VerifyPlan {
+  readonly prometheusNamespace: string;
+  /** The workload whose metrics and logs are compared: the demo app, or Prometheus when there is none. */
+  readonly subject: { readonly namespace: string; readonly app: string; readonly isDemoApp: boolean };
+  /** Targets that must be up: the pod job's, by app; every other job, at least one. */
+  readonly targets: ReadonlyArray<{ readonly job: string; readonly app?: string }>;
+  readonly lokiNamespace?: string;
+  readonly grafana?: { readonly namespace: string; readonly adminUser: string; readonly passwordSecret?: { readonly name: string; readonly key: string }; readonly lokiDataSource: boolean };
+  readonly alertmanagerNamespace?: string;
+}
+
+/** Reads the plan off the manifests in `dir`; throws, saying what to run, when there are none. */
+export function readVerifyPlan(dir: string): VerifyPlan {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
+  const objects: any[] = files.flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()).filter(Boolean));
+  const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+  const prometheus = deployment(PROMETHEUS_NAME);
+  if (!prometheus) throw new Error(`no synthesized Prometheus in ${dir}${files.length === 0 ? ' (no manifests there)' : ''}: run \`npm run synth\` first (with the same STACK_CONFIG you deploy)`);
+  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
+  const scraped = workloads.filter((w) => w.spec.template.metadata.annotations?.['prometheus.io/scrape'] === 'true');
+  const config = parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-config').data['prometheus.yml']);
+  const otherJobs: string[] = config.scrape_configs.map((j: any) => j.job_name).filter((j: string) => j !== KUBERNETES_PODS_JOB);
+  const app = workloads.find((w) => w.kind === 'Deployment' && w.metadata.labels?.['app.kubernetes.io/component'] === 'application');
+  const grafana = deployment(GRAFANA_NAME);
+  const grafanaPod = grafana?.spec.template.spec;
+  const env: Array<{ name: string; value?: string }> = grafanaPod?.containers.find((c: any) => c.name === GRAFANA_NAME)?.env ?? [];
+  const secret = (grafanaPod?.volumes ?? []).find((v: any) => v.secret)?.secret;
+  const datasources = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'grafana-datasources');
+  return {
+    prometheusNamespace: prometheus.metadata.namespace,
+    subject: app
+      ? { namespace: app.metadata.namespace, app: app.metadata.name, isDemoApp: true }
+      : { namespace: prometheus.metadata.namespace, app: PROMETHEUS_NAME, isDemoApp: false },
+    targets: [
+      ...scraped.map((w) => ({ job: KUBERNETES_PODS_JOB, app: w.spec.template.metadata.labels['app.kubernetes.io/name'] as string })),
+      ...otherJobs.map((job) => ({ job })),
+    ],
+    ...(deployment(LOKI_NAME) ? { lokiNamespace: deployment(LOKI_NAME).metadata.namespace } : {}),
+    ...(grafana ? {
+      grafana: {
+        namespace: grafana.metadata.namespace,
+        adminUser: env.find((e) => e.name === 'GF_SECURITY_ADMIN_USER')?.value ?? 'admin',
+        ...(secret ? { passwordSecret: { name: secret.secretName, key: secret.items[0].key } } : {}),
+        lokiDataSource: Object.values(datasources?.data ?? {}).some((t) => String(t).includes(`uid: ${LOKI_DATASOURCE_UID}`)),
+      },
+    } : {}),
+    ...(deployment(ALERTMANAGER_NAME) ? { alertmanagerNamespace: deployment(ALERTMANAGER_NAME).metadata.namespace } : {}),
+  };
+}
+
+/** An HTTP request to a Service of the cluster. */
+export interface Transport {
+  request(method: 'GET' | 'POST', namespace: string, service: string, port: number, pathAndQuery: string,
+    options?: { headers?: Record<string, string>; body?: string }): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>;
+}
+
+/** Raised when the cluster cannot be reached at all: every check would fail for the same reason. */
+export class ClusterUnreachableError extends Error {}
+
+/** The API server's service proxy, authenticated as the kubeconfig's current user. */
+export function serviceProxyTransport(kc: KubeConfig): Transport {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new ClusterUnreachableError(`the kubeconfig has no current cluster (context ${JSON.stringify(kc.getCurrentContext())}): \`kubectl config use-context kind-observability\`, or set KUBECONFIG`);
+  return {
+    async request(method, namespace, service, port, pathAndQuery, o = {}) {
+      const url = new URL(`${cluster.server.replace(/\/$/, '')}/api/v1/namespaces/${namespace}/services/${service}:${port}/proxy${pathAndQuery}`);
+      const options: https.RequestOptions = { method, headers: { ...o.headers } };
+      await kc.applyToHTTPSOptions(options);
+      return new Promise((resolve, reject) => {
+        const req = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+        });
+        req.setTimeout(10000, () => req.destroy(new Error('no answer within 10 s')));
+        req.on('error', (e) => reject(new ClusterUnreachableError(`cannot reach the API server ${cluster.server} (context ${kc.getCurrentContext()}): ${e.message}. Is the cluster up (\`kind get clusters\`)?`)));
+        req.end(o.body);
+      });
+    },
+  };
+}
+
+/** Grafana's admin password: from its Secret, or (generated) from the file on its volume, read with exec. */
+export async function grafanaPassword(kc: KubeConfig, g: NonNullable<VerifyPlan['grafana']>): Promise<string> {
+  const { CoreV1Api, Exec } = await import('@kubernetes/client-node');
+  const core = kc.makeApiClient(CoreV1Api);
+  if (g.passwordSecret) {
+    const secret = await core.readNamespacedSecret({ name: g.passwordSecret.name, namespace: g.namespace });
+    const value = secret.data?.[g.passwordSecret.key];
+    if (!value) throw new Error(`Secret ${g.namespace}/${g.passwordSecret.name} has no key ${g.passwordSecret.key}`);
+    return Buffer.from(value, 'base64').toString('utf8').trim();
+  }
+  const pods = await core.listNamespacedPod({ namespace: g.namespace, labelSelector: `app.kubernetes.io/name=${GRAFANA_NAME}` });
+  const pod = pods.items.find((p) => p.status?.phase === 'Running');
+  if (!pod?.metadata?.name) throw new Error(`no running Grafana pod in ${g.namespace}`);
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (c) => chunks.push(c));
+  await new Promise<void>((resolve, reject) => {
+    // The status arrives last; the output is complete once stdout has ended (the client ends it on the status).
+    let failure: Error | undefined;
+    stdout.on('end', () => (failure ? reject(failure) : resolve()));
+    new Exec(kc).exec(g.namespace, pod.metadata!.name!, GRAFANA_NAME, ['cat', GRAFANA_ADMIN_PASSWORD_FILE], stdout, null, null, false, (status) => {
+      if (status.status !== 'Success') failure = new Error(`cat ${GRAFANA_ADMIN_PASSWORD_FILE} in ${pod.metadata!.name}: ${status.message ?? status.status}`);
+    }).catch(reject);
+  });
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+/** One check's verdict. */
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** What to do, when not ok. */
+  readonly fix?: string;
+}
+
+const q = encodeURIComponent;
+
+/** Runs every check the plan calls for; never throws for a failed check, only for an unreachable cluster. */
+export async function runChecks(plan: VerifyPlan, t: Transport, password: () => Promise<string>): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const get = (namespace: string, service: string, port: number, p: string, headers?: Record<string, string>) => t.request('GET', namespace, service, port, p, { headers });
+  const prom = (p: string) => get(plan.prometheusNamespace, PROMETHEUS_NAME, PROMETHEUS_PORT, p);
+  const promJson = async (p: string) => {
+    const r = await prom(p);
+    if (r.status !== 200) throw new Error(`Prometheus answered ${r.status} to ${p.split('?')[0]}`);
+    return JSON.parse(r.body).data;
+  };
+  const { namespace, app } = plan.subject;
+
+  const ready = await prom('/-/ready');
+  results.push(ready.status === 200
+    ? { name: 'Prometheus ready', ok: true, detail: '/-/ready answered 200' }
+    : { name: 'Prometheus ready', ok: false, detail: `/-/ready answered ${ready.status}: ${ready.body.slice(0, 120)}`, fix: `kubectl -n ${plan.prometheusNamespace} describe pod -l app.kubernetes.io/name=prometheus; kubectl -n ${plan.prometheusNamespace} logs deploy/prometheus` });
+  if (ready.status !== 200) return results;
+
+  const active: any[] = (await promJson('/api/v1/targets?state=active')).activeTargets;
+  for (const want of plan.targets) {
+    const name = `target ${want.job}${want.app ? ` app=${want.app}` : ''}`;
+    const mine = active.filter((x) => x.labels.job === want.job && (!want.app || x.labels.app === want.app));
+    const up = mine.filter((x) => x.health === 'up');
+    if (mine.length > 0 && up.length === mine.length) results.push({ name, ok: true, detail: `${up.length}/${mine.length} up` });
+    else if (mine.length === 0) results.push({ name, ok: false, detail: 'not discovered', fix: want.app ? `is the pod running, with its prometheus.io/* annotations? kubectl get pods -A -l app.kubernetes.io/name=${want.app}` : `the job finds nothing to scrape: its pods, or (kubelet jobs) the nodes; see Prometheus's /service-discovery page` });
+    else results.push({ name, ok: false, detail: `${up.length}/${mine.length} up; ${mine.find((x) => x.health !== 'up').scrapeUrl}: ${mine.find((x) => x.health !== 'up').lastError || 'not scraped yet'}`, fix: 'the target\'s error above; Prometheus\'s /targets page' });
+  }
+
+  if (plan.subject.isDemoApp) {
+    const inc = await promJson(`/api/v1/query?query=${q(`sum(increase(my_app_requests_total{namespace="${namespace}",app="${app}"}[2m]))`)}`);
+    const value = Number(inc.result[0]?.value[1] ?? 0);
+    results.push(value > 0
+      ? { name: 'my_app_requests_total increasing', ok: true, detail: `+${value.toFixed(0)} in the last 2 minutes` }
+      : { name: 'my_app_requests_total increasing', ok: false, detail: inc.result.length === 0 ? 'no series yet' : 'flat for 2 minutes', fix: `is the traffic generator running? kubectl -n ${namespace} logs deploy/${app}-traffic` });
+  }
+
+  // The subject's series labels, as Prometheus has them: its pod job's `up`.
+  const series: any[] = await promJson(`/api/v1/query?query=${q(`up{job="${KUBERNETES_PODS_JOB}",namespace="${namespace}",app="${app}"}`)}`).then((d) => d.result);
+  const contract = (labels: Record<string, string>) => CONTRACT_LABELS.map((l) => `${l}=${labels[l] ?? ''}`).join(',');
+  const metricSets = new Set(series.map((s) => contract(s.metric)));
+
+  if (plan.lokiNamespace) {
+    const query = `{namespace="${namespace}",app="${app}"}`;
+    const r = await get(plan.lokiNamespace, LOKI_NAME, LOKI_HTTP_PORT, `/loki/api/v1/query_range?query=${q(query)}&since=15m&limit=100&direction=backward`);
+    if (r.status !== 200) {
+      results.push({ name: 'Loki: the app\'s lines', ok: false, detail: `Loki answered ${r.status}: ${r.body.slice(0, 160)}`, fix: `kubectl -n ${plan.lokiNamespace} logs deploy/loki` });
+    } else {
+      const streams: any[] = JSON.parse(r.body).data.result;
+      const lines = streams.reduce((n, s) => n + s.values.length, 0);
+      results.push(lines > 0
+        ? { name: 'Loki: the app\'s lines', ok: true, detail: `${lines} lines for ${query} in the last 15 minutes` }
+        : { name: 'Loki: the app\'s lines', ok: false, detail: `no line for ${query} in the last 15 minutes`, fix: 'is the log agent running on the app\'s node, and does it push? Its logs: kubectl -n <logAgent.namespace> logs ds/promtail (or ds/alloy)' });
+      if (lines > 0) {
+        const logSets = [...new Set(streams.map((s) => contract(s.stream)))];
+        const unmatched = logSets.filter((s) => !metricSets.has(s));
+        results.push(unmatched.length === 0 && metricSets.size > 0
+          ? { name: 'label contract: logs and metrics', ok: true, detail: `${logSets.length} stream(s), each with the labels of a series of the app (${CONTRACT_LABELS.join(', ')})` }
+          : { name: 'label contract: logs and metrics', ok: false, detail: `log streams without a matching series: ${unmatched.join(' | ') || '(no series in Prometheus)'}; series: ${[...metricSets].join(' | ') || 'none'}`, fix: 'the log agent\'s and Prometheus\'s relabel rules disagree: synthesize and apply both from the same version' });
+      }
+    }
+  }
+
+  if (plan.grafana) {
+    const g = plan.grafana;
+    const health = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, '/api/health');
+    results.push(health.status === 200
+      ? { name: 'Grafana healthy', ok: true, detail: '/api/health answered 200' }
+      : { name: 'Grafana healthy', ok: false, detail: `/api/health answered ${health.status}`, fix: `kubectl -n ${g.namespace} logs deploy/grafana` });
+    if (health.status === 200) {
+      // The API server drops the Authorization header once it has authenticated the request (kubernetes#38775), so
+      // Grafana's basic auth cannot pass its proxy: log in as the UI does and send the session cookie instead.
+      let cookie: string | undefined;
+      try {
+        const login = await t.request('POST', g.namespace, GRAFANA_NAME, GRAFANA_PORT, '/login', {
+          headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: g.adminUser, password: await password() }),
+        });
+        const session = (login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('grafana_session='));
+        if (login.status === 200 && session) cookie = session;
+        else results.push({ name: 'Grafana login', ok: false, detail: `POST /login answered ${login.status}${session ? '' : ' without a session cookie'}: ${login.body.slice(0, 160)}`, fix: login.status === 401 ? 'the admin password was refused: was it changed in Grafana\'s UI?' : `kubectl -n ${g.namespace} logs deploy/grafana` });
+      } catch (e) {
+        if (e instanceof ClusterUnreachableError) throw e;
+        results.push({ name: 'Grafana login', ok: false, detail: `could not read the admin password: ${(e as Error).message}`, fix: 'check the Grafana pod and its adminPasswordSecret' });
+      }
+      for (const uid of cookie ? [PROMETHEUS_DATASOURCE_UID, ...(g.lokiDataSource ? [LOKI_DATASOURCE_UID] : [])] : []) {
+        const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/uid/${uid}/health`, { Cookie: cookie! });
+        const body = (() => { try { return JSON.parse(r.body); } catch { return {}; } })();
+        results.push(r.status === 200 && body.status === 'OK'
+          ? { name: `Grafana data source ${uid}`, ok: true, detail: body.message ?? 'OK' }
+          : { name: `Grafana data source ${uid}`, ok: false, detail: `health check answered ${r.status}: ${body.message ?? r.body.slice(0, 160)}`, fix: `Grafana cannot reach ${uid}: its URL in the grafana-datasources ConfigMap, and the NetworkPolicies` });
+      }
+    }
+  }
+
+  if (plan.alertmanagerNamespace) {
+    const r = await get(plan.alertmanagerNamespace, ALERTMANAGER_NAME, ALERTMANAGER_PORT, '/-/ready');
+    results.push(r.status === 200
+      ? { name: 'Alertmanager ready', ok: true, detail: '/-/ready answered 200' }
+      : { name: 'Alertmanager ready', ok: false, detail: `/-/ready answered ${r.status}`, fix: `kubectl -n ${plan.alertmanagerNamespace} logs deploy/alertmanager` });
+    const ams: any[] = (await promJson('/api/v1/alertmanagers')).activeAlertmanagers;
+    results.push(ams.length > 0
+      ? { name: 'Prometheus → Alertmanager', ok: true, detail: ams.map((a) => a.url).join(', ') }
+      : { name: 'Prometheus → Alertmanager', ok: false, detail: 'Prometheus has no active Alertmanager', fix: 'the alerting section of prometheus.yml, and Alertmanager\'s Service' });
+  }
+  return results;
+}
+
+/** One line per check: `ok   name: detail`, or `FAIL name: detail` and the fix on the next line. */
+export function formatChecks(results: readonly CheckResult[]): string {
+  return results.map((r) => (r.ok ? `ok   ${r.name}: ${r.detail}` : `FAIL ${r.name}: ${r.detail}${r.fix ? `\n     → ${r.fix}` : ''}`)).join('\n');
+}

@@ -1,0 +1,373 @@
+/**
+ * `npm run verify` (lib/verify.ts, scripts/verify.ts) against a stack on loopback: the real Prometheus (Debian),
+ * configured with the synthesized prometheus.yml (kubernetes_sd swapped for file_sd with discovery's labels),
+ * scraping the real demo app under traffic and stand-ins of the other components' /metrics; stand-ins of the
+ * Kubernetes API server, Loki and Grafana that answer as the real ones document:
+ * - API server: the service proxy `GET /api/v1/namespaces/{ns}/services/{name}:{port}/proxy/{path}`, `GET
+ *   /api/v1/namespaces/{ns}/pods?labelSelector=` (a PodList), `GET .../secrets/{name}` (a Secret, data base64) and
+ *   exec over WebSocket (`v4.channel.k8s.io`: each binary frame starts with its channel, 1 stdout, 3 the V1Status)
+ *   (kubernetes.io/docs/reference/kubernetes-api, and the client's own web-socket-handler);
+ * - Loki: `GET /loki/api/v1/query_range` → {status: success, data: {resultType: streams, result: [{stream, values:
+ *   [[ns-timestamp, line]]}]}} (grafana.com/docs/loki/latest/reference/loki-http-api, "Query logs within a range");
+ * - Grafana: `GET /api/health`; `GET /api/datasources/uid/{uid}/health` with basic auth → {status: "OK", message}
+ *   or 401 (grafana.com/docs/grafana/latest/developers/http_api/data_source, "Check data source health").
+ * Each failure mode gives its message.
+ */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import * as path from 'path';
+import { WebSocketServer } from 'ws';
+import { parse, stringify } from 'yaml';
+import { createApp } from '../app/src/app';
+import { createLogger } from '../app/src/logger';
+import { parseStackConfig, renderManifests, StackInput } from '../lib';
+import { CheckResult, formatChecks, readVerifyPlan, VerifyPlan } from '../lib/verify';
+import { ROOT } from './helm-support';
+import { tempDir } from './helpers/temp-dir';
+import { kubeconfigYaml } from './support/kubeconfig';
+import { podTarget } from './support/pod-targets';
+import { RunningPrometheus, serveMetrics, startPrometheus, withFileSd } from './support/prometheus';
+
+// A stack without the node-level jobs (their own tests run them): every target is a pod of the pod job.
+const INPUT: StackInput = { kubelet: { enabled: false }, kubeStateMetrics: { enabled: false }, nodeExporter: { enabled: false } };
+const PASSWORD = 'generated-on-the-volume';
+
+function synthesizedDist(input: StackInput): string {
+  const dir = tempDir('verify-dist-');
+  for (const [name, content] of renderManifests(parseStackConfig(input))) fs.writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+
+function listen(server: http.Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+/** The app's pod as the log agent labels its lines and Prometheus its series (the contract). */
+const APP_POD = { namespace: 'demo', pod: 'demo-app-6d9f8b7c5d-q2w3e', container: 'app', app: 'demo-app', node: 'kind-worker' };
+
+interface StandIns {
+  /** What Loki answers; null: a 500. */
+  lokiStreams: Array<{ stream: Record<string, string>; values: Array<[string, string]> }> | null;
+  /** Grafana's admin password, as Grafana checks it (the file on its volume always holds PASSWORD). */
+  grafanaPassword: string;
+  /** Grafana's answer for a data source's health. */
+  datasourceHealth: Record<string, { status: string; message: string }>;
+  /** Requests to the API server, as method path. */
+  requests: string[];
+}
+
+describe('verify against a stack on loopback', () => {
+  let prometheus: RunningPrometheus;
+  let app: http.Server;
+  const metrics: Array<{ port: number; close: () => Promise<void> }> = [];
+  let sending = true;
+  let traffic: Promise<void>;
+  let api: http.Server;
+  let apiUrl: string;
+  let plan: VerifyPlan;
+  let dist: string;
+  let kubeconfigFile: string;
+  const state: StandIns = { lokiStreams: null, grafanaPassword: PASSWORD, datasourceHealth: {}, requests: [] };
+
+  beforeAll(async () => {
+    dist = synthesizedDist(INPUT);
+    plan = readVerifyPlan(dist);
+    // The real app, under traffic.
+    app = http.createServer(createApp({ logger: createLogger({ level: 'silent' }) }).listener);
+    const appUrl = await listen(app);
+    traffic = (async () => {
+      while (sending) {
+        await (await fetch(`${appUrl}/`)).text();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    // Stand-ins of the other components' /metrics.
+    const standIn = async () => { const m = await serveMetrics('# TYPE stand_in gauge\nstand_in 1\n'); metrics.push(m); return m.port; };
+    const [lokiPort, agentPort, amPort, grafanaPort, promPort] = [await standIn(), await standIn(), await standIn(), await standIn(), await standIn()];
+    const config: any = parse(parse(fs.readFileSync(path.join(synthesizedDist(INPUT), '0001-observability.k8s.yaml'), 'utf8').split('\n---\n').find((d) => d.includes('name: prometheus-config'))!).data['prometheus.yml']);
+    config.global = { ...config.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
+    config.alerting.alertmanagers[0].static_configs[0].targets = [`127.0.0.1:${amPort}`];
+    delete config.rule_files;
+    const target = (o: { namespace: string; app: string; container: string; port: number; node?: string; daemon?: boolean }) => podTarget({
+      ip: '127.0.0.1', port: o.port, namespace: o.namespace, container: o.container, node: o.node ?? 'kind-control-plane',
+      pod: o.app === 'demo-app' ? APP_POD.pod : `${o.app}-7c9d5b8f6a-x7k2p`,
+      labels: { 'app.kubernetes.io/name': o.app }, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(o.port) },
+    });
+    const { config: swapped, files } = withFileSd(config, {
+      'kubernetes-pods': [
+        target({ namespace: 'demo', app: 'demo-app', container: 'app', port: Number(new URL(appUrl).port), node: 'kind-worker' }),
+        target({ namespace: 'monitoring', app: 'loki', container: 'loki', port: lokiPort }),
+        target({ namespace: 'monitoring-agent', app: 'promtail', container: 'promtail', port: agentPort }),
+        target({ namespace: 'monitoring', app: 'alertmanager', container: 'alertmanager', port: amPort }),
+        target({ namespace: 'monitoring', app: 'grafana', container: 'grafana', port: grafanaPort }),
+        target({ namespace: 'monitoring', app: 'prometheus', container: 'prometheus', port: promPort }),
+      ],
+    });
+    prometheus = await startPrometheus({ config: stringify(swapped), files });
+
+    // The API server: service proxy to the loopback components, pods, secrets, exec.
+    const backends: Record<string, string> = {
+      'monitoring/prometheus:9090': prometheus.url,
+    };
+    const lokiServer = http.createServer((req, res) => {
+      if (!req.url!.startsWith('/loki/api/v1/query_range')) { res.writeHead(404).end(); return; }
+      if (state.lokiStreams === null) { res.writeHead(500).end('internal error'); return; }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: state.lokiStreams, stats: {} } }));
+    });
+    backends['monitoring/loki:3100'] = await listen(lokiServer);
+    const SESSION = 'grafana_session=4f1c0e9a8b7d6c5e';
+    const grafanaServer = http.createServer(async (req, res) => {
+      if (req.url === '/api/health') { res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"database":"ok","version":"13.2.0"}'); return; }
+      if (req.url === '/login' && req.method === 'POST') {
+        let body = '';
+        for await (const c of req) body += c;
+        const { user, password } = JSON.parse(body);
+        if (user === 'admin' && password === state.grafanaPassword) {
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Set-Cookie': `${SESSION}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax` }).end('{"message":"Logged in","redirectUrl":"/"}');
+        } else {
+          res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Invalid username or password"}');
+        }
+        return;
+      }
+      const m = /^\/api\/datasources\/uid\/([^/]+)\/health$/.exec(req.url!);
+      if (!m) { res.writeHead(404).end(); return; }
+      if (req.headers.cookie !== SESSION) {
+        res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Unauthorized"}');
+        return;
+      }
+      const h = state.datasourceHealth[m[1]] ?? { status: 'OK', message: m[1] === 'loki' ? 'Data source successfully connected.' : 'Successfully queried the Prometheus API.' };
+      res.writeHead(h.status === 'OK' ? 200 : 400, { 'Content-Type': 'application/json' }).end(JSON.stringify(h));
+    });
+    backends['monitoring/grafana:3000'] = await listen(grafanaServer);
+    const amServer = http.createServer((req, res) => res.writeHead(req.url === '/-/ready' ? 200 : 404).end('OK'));
+    backends['monitoring/alertmanager:9093'] = await listen(amServer);
+    metrics.push({ port: 0, close: () => new Promise((r) => { lokiServer.close(); grafanaServer.close(); amServer.close(() => r()); }) });
+
+    api = http.createServer(async (req, res) => {
+      state.requests.push(`${req.method} ${req.url}`);
+      if (req.headers.authorization !== 'Bearer test-token') { res.writeHead(401).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 })); return; }
+      // Authenticated: the API server removes the Authorization header before proxying (kubernetes#38775).
+      delete req.headers.authorization;
+      const proxy = /^\/api\/v1\/namespaces\/([^/]+)\/services\/([^/:]+):(\d+)\/proxy(\/.*)$/.exec(req.url!);
+      if (proxy) {
+        const base = backends[`${proxy[1]}/${proxy[2]}:${proxy[3]}`];
+        if (!base) { res.writeHead(503).end(`no endpoints available for service "${proxy[2]}"`); return; }
+        let body = '';
+        for await (const c of req) body += c;
+        const forwarded: Record<string, string> = {};
+        for (const h of ['cookie', 'content-type']) if (req.headers[h]) forwarded[h] = String(req.headers[h]);
+        const r = await fetch(`${base}${proxy[4]}`, { method: req.method, headers: forwarded, ...(body ? { body } : {}) }).catch(() => null);
+        if (!r) { res.writeHead(503).end('connection refused'); return; }
+        res.writeHead(r.status, { 'Content-Type': r.headers.get('content-type') ?? 'text/plain', ...(r.headers.getSetCookie().length ? { 'Set-Cookie': r.headers.getSetCookie() } : {}) }).end(await r.text());
+        return;
+      }
+      if (req.url === '/api/v1/namespaces/monitoring/secrets/grafana-admin') {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'grafana-admin', namespace: 'monitoring' }, type: 'Opaque', data: { password: Buffer.from('from-the-secret\n').toString('base64') } }));
+        return;
+      }
+      if (/^\/api\/v1\/namespaces\/monitoring\/pods\?/.test(req.url!)) {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: [{ metadata: { name: 'grafana-5d7f9c8b6-abcde', namespace: 'monitoring' }, status: { phase: 'Running' } }] }));
+        return;
+      }
+      res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
+    });
+    const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols: Set<string>) => (protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false) });
+    api.on('upgrade', (req, socket, head) => {
+      state.requests.push(`EXEC ${req.url}`);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const url = new URL(req.url!, 'http://x');
+        const ok = url.searchParams.getAll('command').join(' ') === 'cat /var/lib/grafana/.admin-password' && url.searchParams.get('container') === 'grafana';
+        if (ok) ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(`${PASSWORD}\n`)]));
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(ok ? { metadata: {}, status: 'Success' } : { metadata: {}, status: 'Failure', message: 'command not found' }))]));
+        ws.close();
+      });
+    });
+    apiUrl = await listen(api);
+    kubeconfigFile = path.join(tempDir('kubeconfig-'), 'config');
+    fs.writeFileSync(kubeconfigFile, kubeconfigYaml(apiUrl));
+  }, 60000);
+
+  afterAll(async () => {
+    sending = false;
+    await traffic;
+    await prometheus?.stop();
+    app?.close();
+    api?.closeAllConnections();
+    api?.close();
+    for (const m of metrics) await m.close();
+  });
+
+  /** `npm run verify` (its script, with the user's path: kubeconfig, service proxy, exec), its lines read back. */
+  async function run(distDir = dist): Promise<CheckResult[]> {
+    const r = await verify({ KUBECONFIG: kubeconfigFile }, ['--dist', distDir]);
+    if (r.code === 2 || r.stderr) throw new Error(`verify failed to run: ${r.stderr}`);
+    return parseChecks(r.stdout);
+  }
+  const byName = (results: CheckResult[]) => Object.fromEntries(results.map((r) => [r.name, r]));
+  const goodStreams = () => [{ stream: { ...APP_POD, stream: 'stdout', level: 'info' }, values: [[`${Date.now()}000000`, '{"level":"info","msg":"request"}'] as [string, string]] }];
+
+  /** Runs the checks until they all pass (the first scrapes take a few seconds), or 40 s. */
+  async function untilAllPass(): Promise<CheckResult[]> {
+    const deadline = Date.now() + 40000;
+    for (;;) {
+      const results = await run();
+      if (results.every((r) => r.ok) || Date.now() > deadline) return results;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
+  test('the plan: every scraped workload of the synthesized stack, and its components', () => {
+    expect(plan.targets).toEqual([
+      { job: 'kubernetes-pods', app: 'prometheus' }, { job: 'kubernetes-pods', app: 'demo-app' }, { job: 'kubernetes-pods', app: 'loki' },
+      { job: 'kubernetes-pods', app: 'promtail' }, { job: 'kubernetes-pods', app: 'alertmanager' }, { job: 'kubernetes-pods', app: 'grafana' },
+    ]);
+    expect(plan.subject).toEqual({ namespace: 'demo', app: 'demo-app', isDemoApp: true });
+    // The default stack adds the node-level jobs.
+    expect(readVerifyPlan(path.join(ROOT, 'dist')).targets.filter((t) => !t.app).map((t) => t.job)).toEqual(['cadvisor', 'kubelet', 'kube-state-metrics', 'node-exporter']);
+  });
+
+  test('a working stack: every check passes, one line each', async () => {
+    state.lokiStreams = goodStreams();
+    const results = await untilAllPass();
+    expect(formatChecks(results)).not.toContain('FAIL');
+    expect(results.map((r) => r.name)).toEqual([
+      'Prometheus ready',
+      'target kubernetes-pods app=prometheus', 'target kubernetes-pods app=demo-app', 'target kubernetes-pods app=loki',
+      'target kubernetes-pods app=promtail', 'target kubernetes-pods app=alertmanager', 'target kubernetes-pods app=grafana',
+      'my_app_requests_total increasing', 'Loki: the app\'s lines', 'label contract: logs and metrics',
+      'Grafana healthy', 'Grafana data source prometheus', 'Grafana data source loki', 'Alertmanager ready', 'Prometheus → Alertmanager',
+    ]);
+    // Grafana's generated password was read with exec in its container.
+    expect(state.requests.some((r) => r.startsWith('EXEC /api/v1/namespaces/monitoring/pods/grafana-5d7f9c8b6-abcde/exec?'))).toBe(true);
+  }, 60000);
+
+  test('--wait retries until every check passes (exit 0), saying how far it got; without it, one try (exit 1)', async () => {
+    state.lokiStreams = [];
+    const once = await verify({ KUBECONFIG: kubeconfigFile }, ['--dist', dist]);
+    expect(once.code).toBe(1);
+    expect(once.stdout).toContain('FAIL Loki: the app\'s lines');
+    expect(once.stdout).toMatch(/\n1 of \d+ checks failed\n$/);
+    const lines = setTimeout(() => { state.lokiStreams = goodStreams(); }, 4000);
+    const waited = await verify({ KUBECONFIG: kubeconfigFile }, ['--dist', dist, '--wait', '40']);
+    clearTimeout(lines);
+    expect(waited.stdout).toMatch(/^waiting: \d+\/\d+ checks pass \(\d+ s left\)$/m);
+    expect(waited.stdout).toMatch(/\nall \d+ checks passed\n$/);
+    expect(waited.code).toBe(0);
+  }, 60000);
+
+  test('a component down: its target fails with the scrape error', async () => {
+    await metrics[1].close();
+    const deadline = Date.now() + 20000;
+    let r: CheckResult;
+    do {
+      r = byName(await run())['target kubernetes-pods app=promtail'];
+      if (!r.ok) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    } while (Date.now() < deadline);
+    expect(r.ok).toBe(false);
+    expect(r.detail).toMatch(/^0\/1 up; http:\/\/127\.0\.0\.1:\d+\/metrics: .*connection refused/);
+  }, 30000);
+
+  test('logs whose labels differ from the series\': the contract check names both', async () => {
+    state.lokiStreams = [{ stream: { ...APP_POD, app: 'demo-app-6d9f8b7c5d' }, values: [[`${Date.now()}000000`, '{}']] }];
+    const r = byName(await run())['label contract: logs and metrics'];
+    expect(r.ok).toBe(false);
+    expect(r.detail).toContain('app=demo-app-6d9f8b7c5d');
+    expect(r.detail).toContain(`series: namespace=demo,pod=${APP_POD.pod},container=app,app=demo-app,node=kind-worker`);
+  });
+
+  test('no log lines, or Loki failing: said, with where to look', async () => {
+    state.lokiStreams = [];
+    let r = byName(await run())['Loki: the app\'s lines'];
+    expect([r.ok, r.detail]).toEqual([false, 'no line for {namespace="demo",app="demo-app"} in the last 15 minutes']);
+    expect(r.fix).toContain('log agent');
+    state.lokiStreams = null;
+    r = byName(await run())['Loki: the app\'s lines'];
+    expect([r.ok, r.detail]).toEqual([false, 'Loki answered 500: internal error']);
+  });
+
+  test('a data source Grafana cannot reach, and a refused password', async () => {
+    state.lokiStreams = goodStreams();
+    state.datasourceHealth = { loki: { status: 'ERROR', message: 'Unable to connect with Loki. Please check the server logs for more details.' } };
+    let r = byName(await run())['Grafana data source loki'];
+    expect([r.ok, r.detail]).toEqual([false, 'health check answered 400: Unable to connect with Loki. Please check the server logs for more details.']);
+    state.datasourceHealth = {};
+    state.grafanaPassword = 'changed-in-the-ui';
+    const results = await run();
+    state.grafanaPassword = PASSWORD;
+    r = byName(results)['Grafana login'];
+    expect([r.ok, r.detail, r.fix]).toEqual([false, 'POST /login answered 401 without a session cookie: {"message":"Invalid username or password"}', 'the admin password was refused: was it changed in Grafana\'s UI?']);
+    expect(results.map((x) => x.name)).not.toContain('Grafana data source prometheus');
+  });
+
+  test('Grafana\'s password from its adminPasswordSecret, when the stack names one', async () => {
+    const withSecretDist = synthesizedDist({ ...INPUT, grafana: { adminPasswordSecret: { name: 'grafana-admin', key: 'password' } } });
+    expect(readVerifyPlan(withSecretDist).grafana!.passwordSecret).toEqual({ name: 'grafana-admin', key: 'password' });
+    state.grafanaPassword = 'from-the-secret';
+    const results = await run(withSecretDist);
+    state.grafanaPassword = PASSWORD;
+    expect(byName(results)['Grafana data source prometheus'].ok).toBe(true);
+    expect(state.requests).toContain('GET /api/v1/namespaces/monitoring/secrets/grafana-admin');
+  }, 30000);
+});
+
+
+/** Runs the script behind `npm run verify`. */
+function verify(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/verify.ts', ...args], { cwd: ROOT, env: { ...process.env, STACK_CONFIG: '', CDK8S_OUTDIR: '', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+const CHECK_NAMES = [
+  'Prometheus ready', 'my_app_requests_total increasing', 'Loki: the app\'s lines', 'label contract: logs and metrics', 'Grafana healthy',
+  'Grafana login', 'Grafana data source prometheus', 'Grafana data source loki', 'Alertmanager ready', 'Prometheus → Alertmanager',
+];
+
+/** formatChecks undone: `ok   name: detail`, or `FAIL name: detail` and `     → fix`. */
+function parseChecks(stdout: string): CheckResult[] {
+  const lines = stdout.split('\n');
+  const out: CheckResult[] = [];
+  lines.forEach((line, i) => {
+    const m = /^(ok  |FAIL) (.*)$/.exec(line);
+    if (!m) return;
+    const name = CHECK_NAMES.find((n) => m[2].startsWith(`${n}: `)) ?? m[2].slice(0, m[2].indexOf(': '));
+    const fix = lines[i + 1]?.startsWith('     → ') ? lines[i + 1].slice(7) : undefined;
+    out.push({ name, ok: m[1] === 'ok  ', detail: m[2].slice(name.length + 2), ...(fix ? { fix } : {}) });
+  });
+  return out;
+}
+
+test('formatChecks and its reading agree', () => {
+  const results: CheckResult[] = [{ name: 'Loki: the app\'s lines', ok: false, detail: 'no line: none', fix: 'look' }, { name: 'target kubernetes-pods app=loki', ok: true, detail: '1/1 up' }];
+  expect(parseChecks(formatChecks(results))).toEqual(results);
+});
+
+describe('npm run verify, the command', () => {
+  test('with no kubeconfig, it stops at once saying so', async () => {
+    const dir = tempDir('no-kubeconfig-');
+    const r = await verify({ KUBECONFIG: path.join(dir, 'missing'), HOME: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^npm run verify reads your kubeconfig \(KUBECONFIG, or ~\/\.kube\/config\) and could not|the kubeconfig has no current cluster/);
+  });
+
+  test('with a cluster that is not there, it stops at once naming the API server and context', async () => {
+    const dir = tempDir('kubeconfig-');
+    fs.writeFileSync(path.join(dir, 'config'), kubeconfigYaml('http://127.0.0.1:9'));
+    const r = await verify({ KUBECONFIG: path.join(dir, 'config') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot reach the API server http://127.0.0.1:9 (context test)');
+    expect(r.stderr).toContain('kind get clusters');
+  });
+
+  test('a bad --wait is refused', async () => {
+    const r = await verify({}, ['--wait', 'soon']);
+    expect([r.code, r.stderr.trim()]).toEqual([2, '--wait takes a whole number of seconds greater than 0, got "soon"']);
+  });
+});
+
