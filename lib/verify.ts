@@ -20,15 +20,20 @@ import { ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './components/alertmanager'
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_NAME, GRAFANA_PORT } from './components/grafana';
 import { LOKI_HTTP_PORT, LOKI_NAME } from './components/loki';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './components/prometheus';
-import { LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './render/grafana-provisioning';
+import { ALERTMANAGER_DATASOURCE_UID, LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './render/grafana-provisioning';
 import { CONTRACT_LABELS } from './render/relabel';
 import { KUBERNETES_PODS_JOB } from './render/prometheus-config';
 
 /** What verify expects of a synthesized stack. */
 export interface VerifyPlan {
+  /** Where the stack runs: the fixes name kubectl or docker compose commands. */
+  readonly platform: 'kubernetes' | 'compose';
   readonly prometheusNamespace: string;
-  /** The workload whose metrics and logs are compared: the demo app, or Prometheus when there is none. */
-  readonly subject: { readonly namespace: string; readonly app: string; readonly isDemoApp: boolean };
+  /**
+   * The workload whose metrics and logs are compared: the demo app, or Prometheus when there is none; `job` is the
+   * scrape job whose `up` carries its contract labels.
+   */
+  readonly subject: { readonly namespace: string; readonly app: string; readonly job: string; readonly isDemoApp: boolean };
   /** Targets that must be up: the pod job's, by app; every other job, at least one. */
   readonly targets: ReadonlyArray<{ readonly job: string; readonly app?: string }>;
   readonly lokiNamespace?: string;
@@ -54,10 +59,11 @@ export function readVerifyPlan(dir: string): VerifyPlan {
   const secret = (grafanaPod?.volumes ?? []).find((v: any) => v.secret)?.secret;
   const datasources = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'grafana-datasources');
   return {
+    platform: 'kubernetes',
     prometheusNamespace: prometheus.metadata.namespace,
     subject: app
-      ? { namespace: app.metadata.namespace, app: app.metadata.name, isDemoApp: true }
-      : { namespace: prometheus.metadata.namespace, app: PROMETHEUS_NAME, isDemoApp: false },
+      ? { namespace: app.metadata.namespace, app: app.metadata.name, job: KUBERNETES_PODS_JOB, isDemoApp: true }
+      : { namespace: prometheus.metadata.namespace, app: PROMETHEUS_NAME, job: KUBERNETES_PODS_JOB, isDemoApp: false },
     targets: [
       ...scraped.map((w) => ({ job: KUBERNETES_PODS_JOB, app: w.spec.template.metadata.labels['app.kubernetes.io/name'] as string })),
       ...otherJobs.map((job) => ({ job })),
@@ -156,11 +162,15 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     return JSON.parse(r.body).data;
   };
   const { namespace, app } = plan.subject;
+  // Where a component's own log says why: `kubectl logs`, or `docker compose logs`.
+  const logsOf = (ns: string, kind: 'deploy' | 'ds', name: string) => (plan.platform === 'compose'
+    ? `docker compose -f compose/docker-compose.yml logs ${name}`
+    : `kubectl -n ${ns} logs ${kind}/${name}`);
 
   const ready = await prom('/-/ready');
   results.push(ready.status === 200
     ? { name: 'Prometheus ready', ok: true, detail: '/-/ready answered 200' }
-    : { name: 'Prometheus ready', ok: false, detail: `/-/ready answered ${ready.status}: ${ready.body.slice(0, 120)}`, fix: `kubectl -n ${plan.prometheusNamespace} describe pod -l app.kubernetes.io/name=prometheus; kubectl -n ${plan.prometheusNamespace} logs deploy/prometheus` });
+    : { name: 'Prometheus ready', ok: false, detail: `/-/ready answered ${ready.status}: ${ready.body.slice(0, 120)}`, fix: logsOf(plan.prometheusNamespace, 'deploy', PROMETHEUS_NAME) });
   if (ready.status !== 200) return results;
 
   const active: any[] = (await promJson('/api/v1/targets?state=active')).activeTargets;
@@ -169,7 +179,8 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     const mine = active.filter((x) => x.labels.job === want.job && (!want.app || x.labels.app === want.app));
     const up = mine.filter((x) => x.health === 'up');
     if (mine.length > 0 && up.length === mine.length) results.push({ name, ok: true, detail: `${up.length}/${mine.length} up` });
-    else if (mine.length === 0) results.push({ name, ok: false, detail: 'not discovered', fix: want.app ? `is the pod running, with its prometheus.io/* annotations? kubectl get pods -A -l app.kubernetes.io/name=${want.app}` : `the job finds nothing to scrape: its pods, or (kubelet jobs) the nodes; see Prometheus's /service-discovery page` });
+    else if (mine.length === 0) results.push({ name, ok: false, detail: 'not discovered', fix: plan.platform === 'compose' ? 'is Prometheus\'s configuration the one synthesized? docker compose -f compose/docker-compose.yml restart prometheus'
+      : want.app ? `is the pod running, with its prometheus.io/* annotations? kubectl get pods -A -l app.kubernetes.io/name=${want.app}` : `the job finds nothing to scrape: its pods, or (kubelet jobs) the nodes; see Prometheus's /service-discovery page` });
     else results.push({ name, ok: false, detail: `${up.length}/${mine.length} up; ${mine.find((x) => x.health !== 'up').scrapeUrl}: ${mine.find((x) => x.health !== 'up').lastError || 'not scraped yet'}`, fix: 'the target\'s error above; Prometheus\'s /targets page' });
   }
 
@@ -178,11 +189,11 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     const value = Number(inc.result[0]?.value[1] ?? 0);
     results.push(value > 0
       ? { name: 'my_app_requests_total increasing', ok: true, detail: `+${value.toFixed(0)} in the last 2 minutes` }
-      : { name: 'my_app_requests_total increasing', ok: false, detail: inc.result.length === 0 ? 'no series yet' : 'flat for 2 minutes', fix: `is the traffic generator running? kubectl -n ${namespace} logs deploy/${app}-traffic` });
+      : { name: 'my_app_requests_total increasing', ok: false, detail: inc.result.length === 0 ? 'no series yet' : 'flat for 2 minutes', fix: `is the traffic generator running? ${logsOf(namespace, 'deploy', `${app}-traffic`)}` });
   }
 
   // The subject's series labels, as Prometheus has them: its pod job's `up`.
-  const series: any[] = await promJson(`/api/v1/query?query=${q(`up{job="${KUBERNETES_PODS_JOB}",namespace="${namespace}",app="${app}"}`)}`).then((d) => d.result);
+  const series: any[] = await promJson(`/api/v1/query?query=${q(`up{job="${plan.subject.job}",namespace="${namespace}",app="${app}"}`)}`).then((d) => d.result);
   const contract = (labels: Record<string, string>) => CONTRACT_LABELS.map((l) => `${l}=${labels[l] ?? ''}`).join(',');
   const metricSets = new Set(series.map((s) => contract(s.metric)));
 
@@ -190,13 +201,15 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     const query = `{namespace="${namespace}",app="${app}"}`;
     const r = await get(plan.lokiNamespace, LOKI_NAME, LOKI_HTTP_PORT, `/loki/api/v1/query_range?query=${q(query)}&since=15m&limit=100&direction=backward`);
     if (r.status !== 200) {
-      results.push({ name: 'Loki: the app\'s lines', ok: false, detail: `Loki answered ${r.status}: ${r.body.slice(0, 160)}`, fix: `kubectl -n ${plan.lokiNamespace} logs deploy/loki` });
+      results.push({ name: 'Loki: the app\'s lines', ok: false, detail: `Loki answered ${r.status}: ${r.body.slice(0, 160)}`, fix: logsOf(plan.lokiNamespace, 'deploy', LOKI_NAME) });
     } else {
       const streams: any[] = JSON.parse(r.body).data.result;
       const lines = streams.reduce((n, s) => n + s.values.length, 0);
       results.push(lines > 0
         ? { name: 'Loki: the app\'s lines', ok: true, detail: `${lines} lines for ${query} in the last 15 minutes` }
-        : { name: 'Loki: the app\'s lines', ok: false, detail: `no line for ${query} in the last 15 minutes`, fix: 'is the log agent running on the app\'s node, and does it push? Its logs: kubectl -n <logAgent.namespace> logs ds/promtail (or ds/alloy)' });
+        : { name: 'Loki: the app\'s lines', ok: false, detail: `no line for ${query} in the last 15 minutes`, fix: plan.platform === 'compose'
+          ? 'is the log agent running, and does the app log with the stack\'s json-file options? docker compose -f compose/docker-compose.yml logs promtail (or alloy)'
+          : 'is the log agent running on the app\'s node, and does it push? Its logs: kubectl -n <logAgent.namespace> logs ds/promtail (or ds/alloy)' });
       if (lines > 0) {
         const logSets = [...new Set(streams.map((s) => contract(s.stream)))];
         const unmatched = logSets.filter((s) => !metricSets.has(s));
@@ -212,7 +225,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     const health = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, '/api/health');
     results.push(health.status === 200
       ? { name: 'Grafana healthy', ok: true, detail: '/api/health answered 200' }
-      : { name: 'Grafana healthy', ok: false, detail: `/api/health answered ${health.status}`, fix: `kubectl -n ${g.namespace} logs deploy/grafana` });
+      : { name: 'Grafana healthy', ok: false, detail: `/api/health answered ${health.status}`, fix: logsOf(g.namespace, 'deploy', GRAFANA_NAME) });
     if (health.status === 200) {
       // The API server drops the Authorization header once it has authenticated the request (kubernetes#38775), so
       // Grafana's basic auth cannot pass its proxy: log in as the UI does and send the session cookie instead.
@@ -223,17 +236,17 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
         });
         const session = (login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('grafana_session='));
         if (login.status === 200 && session) cookie = session;
-        else results.push({ name: 'Grafana login', ok: false, detail: `POST /login answered ${login.status}${session ? '' : ' without a session cookie'}: ${login.body.slice(0, 160)}`, fix: login.status === 401 ? 'the admin password was refused: was it changed in Grafana\'s UI?' : `kubectl -n ${g.namespace} logs deploy/grafana` });
+        else results.push({ name: 'Grafana login', ok: false, detail: `POST /login answered ${login.status}${session ? '' : ' without a session cookie'}: ${login.body.slice(0, 160)}`, fix: login.status === 401 ? 'the admin password was refused: was it changed in Grafana\'s UI?' : logsOf(g.namespace, 'deploy', GRAFANA_NAME) });
       } catch (e) {
         if (e instanceof ClusterUnreachableError) throw e;
-        results.push({ name: 'Grafana login', ok: false, detail: `could not read the admin password: ${(e as Error).message}`, fix: 'check the Grafana pod and its adminPasswordSecret' });
+        results.push({ name: 'Grafana login', ok: false, detail: `could not read the admin password: ${(e as Error).message}`, fix: plan.platform === 'compose' ? 'set GF_ADMIN_PASSWORD (compose/.env)' : 'check the Grafana pod and its adminPasswordSecret' });
       }
       for (const uid of cookie ? [PROMETHEUS_DATASOURCE_UID, ...(g.lokiDataSource ? [LOKI_DATASOURCE_UID] : [])] : []) {
         const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/uid/${uid}/health`, { Cookie: cookie! });
         const body = (() => { try { return JSON.parse(r.body); } catch { return {}; } })();
         results.push(r.status === 200 && body.status === 'OK'
           ? { name: `Grafana data source ${uid}`, ok: true, detail: body.message ?? 'OK' }
-          : { name: `Grafana data source ${uid}`, ok: false, detail: `health check answered ${r.status}: ${body.message ?? r.body.slice(0, 160)}`, fix: `Grafana cannot reach ${uid}: its URL in the grafana-datasources ConfigMap, and the NetworkPolicies` });
+          : { name: `Grafana data source ${uid}`, ok: false, detail: `health check answered ${r.status}: ${body.message ?? r.body.slice(0, 160)}`, fix: plan.platform === 'compose' ? `Grafana cannot reach ${uid}: compose/grafana/provisioning/datasources/, and the networks both join` : `Grafana cannot reach ${uid}: its URL in the grafana-datasources ConfigMap, and the NetworkPolicies` });
       }
     }
   }
@@ -242,7 +255,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     const r = await get(plan.alertmanagerNamespace, ALERTMANAGER_NAME, ALERTMANAGER_PORT, '/-/ready');
     results.push(r.status === 200
       ? { name: 'Alertmanager ready', ok: true, detail: '/-/ready answered 200' }
-      : { name: 'Alertmanager ready', ok: false, detail: `/-/ready answered ${r.status}`, fix: `kubectl -n ${plan.alertmanagerNamespace} logs deploy/alertmanager` });
+      : { name: 'Alertmanager ready', ok: false, detail: `/-/ready answered ${r.status}`, fix: logsOf(plan.alertmanagerNamespace, 'deploy', ALERTMANAGER_NAME) });
     const ams: any[] = (await promJson('/api/v1/alertmanagers')).activeAlertmanagers;
     results.push(ams.length > 0
       ? { name: 'Prometheus → Alertmanager', ok: true, detail: ams.map((a) => a.url).join(', ') }
@@ -254,4 +267,131 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
 /** One line per check: `ok   name: detail`, or `FAIL name: detail` and the fix on the next line. */
 export function formatChecks(results: readonly CheckResult[]): string {
   return results.map((r) => (r.ok ? `ok   ${r.name}: ${r.detail}` : `FAIL ${r.name}: ${r.detail}${r.fix ? `\n     → ${r.fix}` : ''}`)).join('\n');
+}
+
+/**
+ * The checks against the cluster `kc` points at, repeated until they all pass or `waitSeconds` are up; prints each
+ * wait and then the lines. Returns the exit status: 0 all passed, 1 not (or the cluster unreachable, said at once).
+ */
+export async function verifyStack(kc: KubeConfig, plan: VerifyPlan, waitSeconds: number, log: (line: string) => void = console.log, warn: (line: string) => void = console.error): Promise<number> {
+  let password: string | undefined;
+  return verifyUntil(plan, () => serviceProxyTransport(kc), async () => (password ??= await grafanaPassword(kc, plan.grafana!)), waitSeconds, log, warn);
+}
+
+/** runChecks until every check passes or `waitSeconds` are up; the exit status (1 at once when nothing answers). */
+export async function verifyUntil(plan: VerifyPlan, transport: () => Transport, password: () => Promise<string>, waitSeconds: number,
+  log: (line: string) => void = console.log, warn: (line: string) => void = console.error): Promise<number> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (;;) {
+    let results;
+    try {
+      results = await runChecks(plan, transport(), password);
+    } catch (e) {
+      if (!(e instanceof ClusterUnreachableError)) throw e;
+      warn(e.message);
+      return 1;
+    }
+    const failed = results.filter((r) => !r.ok).length;
+    if (failed === 0 || Date.now() >= deadline) {
+      log(formatChecks(results));
+      log(failed === 0 ? `\nall ${results.length} checks passed` : `\n${failed} of ${results.length} checks failed`);
+      return failed === 0 ? 0 : 1;
+    }
+    log(`waiting: ${results.length - failed}/${results.length} checks pass (${Math.ceil((deadline - Date.now()) / 1000)} s left)`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5000, Math.max(0, deadline - Date.now()))));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The compose stack: the same checks through the ports it publishes on 127.0.0.1 (Prometheus, Grafana). Loki and
+// Alertmanager publish none (the internal backend network): they are asked through Grafana's data source proxy.
+
+/** What compose:verify needs beside the plan: the host ports Prometheus and Grafana are published on. */
+export interface ComposeEndpoints {
+  readonly prometheusPort: number;
+  readonly grafanaPort?: number;
+}
+
+/** The host port of a service's `127.0.0.1:<host>:<container>` publication. */
+function publishedPort(service: any, name: string): number {
+  const spec = String((service?.ports ?? [])[0] ?? '');
+  const m = /^127\.0\.0\.1:(\d+):\d+$/.exec(spec);
+  if (!m) throw new Error(`compose service ${name} publishes no port on 127.0.0.1 (ports: ${JSON.stringify(service?.ports ?? [])}): synthesize again with npm run synth`);
+  return Number(m[1]);
+}
+
+/** Reads the plan off the compose files synthesized into `dir` (docker-compose.yml, prometheus/prometheus.yml). */
+export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoints: ComposeEndpoints } {
+  const file = path.join(dir, 'docker-compose.yml');
+  if (!fs.existsSync(file)) throw new Error(`no ${file}: run \`npm run synth\` first (with the same STACK_CONFIG you run)`);
+  const doc = parse(fs.readFileSync(file, 'utf8'));
+  const services: Record<string, any> = doc.services;
+  const project: string = doc.name;
+  const prom = parse(fs.readFileSync(path.join(dir, 'prometheus', 'prometheus.yml'), 'utf8'));
+  const jobs: string[] = prom.scrape_configs.map((j: any) => j.job_name);
+  // The demo app: the scraped service built from app/.
+  const app = Object.keys(services).find((n) => services[n].build && jobs.includes(n));
+  const grafana = services[GRAFANA_NAME];
+  const env = grafana?.environment ?? {};
+  return {
+    plan: {
+      platform: 'compose',
+      prometheusNamespace: project,
+      subject: app ? { namespace: project, app, job: app, isDemoApp: true } : { namespace: project, app: PROMETHEUS_NAME, job: PROMETHEUS_NAME, isDemoApp: false },
+      targets: jobs.map((job) => ({ job })),
+      ...(services[LOKI_NAME] && grafana ? { lokiNamespace: project } : {}),
+      ...(grafana ? { grafana: { namespace: project, adminUser: env.GF_SECURITY_ADMIN_USER ?? 'admin', lokiDataSource: Boolean(services[LOKI_NAME]) } } : {}),
+      ...(services[ALERTMANAGER_NAME] && grafana ? { alertmanagerNamespace: project } : {}),
+    },
+    endpoints: { prometheusPort: publishedPort(services[PROMETHEUS_NAME], PROMETHEUS_NAME), ...(grafana ? { grafanaPort: publishedPort(grafana, GRAFANA_NAME) } : {}) },
+  };
+}
+
+/** Grafana's admin password on compose: GF_ADMIN_PASSWORD from the environment, or from `<dir>/.env` as compose reads it. */
+export function composeGrafanaPassword(dir: string): string {
+  if (process.env.GF_ADMIN_PASSWORD) return process.env.GF_ADMIN_PASSWORD;
+  const envFile = path.join(dir, '.env');
+  const line = fs.existsSync(envFile) ? fs.readFileSync(envFile, 'utf8').split('\n').find((l) => /^\s*GF_ADMIN_PASSWORD\s*=/.test(l)) : undefined;
+  const value = line?.replace(/^\s*GF_ADMIN_PASSWORD\s*=\s*/, '').trim().replace(/^(['"])(.*)\1$/, '$2');
+  if (!value) throw new Error(`GF_ADMIN_PASSWORD is set neither in the environment nor in ${envFile}`);
+  return value;
+}
+
+/** Requests to the compose stack's published ports; Loki and Alertmanager through Grafana's data source proxy, logged in. */
+export function composeTransport(e: ComposeEndpoints, grafanaUser: string, password: () => Promise<string>): Transport {
+  let cookie: string | undefined;
+  const send = async (method: string, url: string, o: { headers?: Record<string, string>; body?: string } = {}) => {
+    try {
+      const r = await fetch(url, { method, headers: o.headers, body: o.body, redirect: 'manual' });
+      const headers: http.IncomingHttpHeaders = Object.fromEntries(r.headers.entries());
+      headers['set-cookie'] = r.headers.getSetCookie();
+      return { status: r.status, body: await r.text(), headers };
+    } catch (err) {
+      throw new ClusterUnreachableError(`cannot reach ${new URL(url).host}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}. Is the compose stack up (docker compose -f compose/docker-compose.yml ps)?`);
+    }
+  };
+  const grafana = (p: string) => {
+    if (!e.grafanaPort) throw new Error('the compose stack has no Grafana, through which Loki and Alertmanager are asked');
+    return `http://127.0.0.1:${e.grafanaPort}${p}`;
+  };
+  return {
+    async request(method, _namespace, service, _port, pathAndQuery, o = {}) {
+      if (service === PROMETHEUS_NAME) return send(method, `http://127.0.0.1:${e.prometheusPort}${pathAndQuery}`, o);
+      if (service === GRAFANA_NAME) return send(method, grafana(pathAndQuery), o);
+      const uid = service === LOKI_NAME ? LOKI_DATASOURCE_UID : service === ALERTMANAGER_NAME ? ALERTMANAGER_DATASOURCE_UID : undefined;
+      if (!uid) throw new Error(`compose:verify cannot reach ${service}: only Prometheus and Grafana are published`);
+      if (!cookie) {
+        let secret: string;
+        try {
+          secret = await password();
+        } catch (err) {
+          return { status: 401, body: `asked through Grafana, whose admin password could not be read: ${(err as Error).message}`, headers: {} };
+        }
+        const login = await send('POST', grafana('/login'), { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: grafanaUser, password: secret }) });
+        cookie = (login.headers['set-cookie'] as string[] | undefined ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('grafana_session='));
+        if (!cookie) return { status: login.status, body: `Grafana's login (to ask ${service} through it) answered ${login.status}: ${login.body}`, headers: {} };
+      }
+      return send(method, grafana(`/api/datasources/proxy/uid/${uid}${pathAndQuery}`), { ...o, headers: { ...o.headers, Cookie: cookie } });
+    },
+  };
 }

@@ -1,5 +1,5 @@
 // What the command-line fronts that ask a cluster share (npm run status, npm run verify): their arguments
-// (--wait SECONDS, --dist DIR) and the user's kubeconfig. Each returns a message for the user rather than throwing.
+// (--wait SECONDS, --dist DIR, --context NAME) and the user's kubeconfig. Each returns a message for the user rather than throwing.
 import { KubeConfig } from '@kubernetes/client-node';
 
 /** The value after `flag`, or undefined when the flag is absent ("" when it is last). */
@@ -9,7 +9,7 @@ export function option(args: string[], flag: string): string | undefined {
 }
 
 /** --wait and --dist, checked: the seconds to wait (0: one try) and the manifests' folder, or the message for a bad one. */
-export function clusterArgs(args: string[]): { waitSeconds: number; dist: string } | { error: string } {
+export function clusterArgs(args: string[]): { waitSeconds: number; dist: string; context?: string } | { error: string } {
   const waitArg = option(args, '--wait');
   const waitSeconds = waitArg === undefined ? 0 : Number(waitArg);
   if (waitArg !== undefined && !(Number.isInteger(waitSeconds) && waitSeconds > 0)) {
@@ -17,19 +17,27 @@ export function clusterArgs(args: string[]): { waitSeconds: number; dist: string
   }
   const distArg = option(args, '--dist');
   if (distArg === '') return { error: '--dist takes the folder `npm run synth` wrote the manifests to, e.g. --dist dist' };
+  const context = option(args, '--context');
+  if (context === '') return { error: '--context takes the name of a context of your kubeconfig (kubectl config get-contexts)' };
   // Where `npm run synth` wrote the manifests (main.ts honours CDK8S_OUTDIR, as `cdk8s synth` does).
-  return { waitSeconds, dist: distArg ?? (process.env.CDK8S_OUTDIR || 'dist') };
+  return { waitSeconds, dist: distArg ?? (process.env.CDK8S_OUTDIR || 'dist'), ...(context ? { context } : {}) };
 }
 
-/** The user's kubeconfig (KUBECONFIG, or ~/.kube/config), or the message saying why it could not be read. */
-export function loadKubeConfig(command: string): KubeConfig | { error: string } {
+/** The user's kubeconfig (KUBECONFIG, or ~/.kube/config) at `context` (default: its current one), or the message saying why not. */
+export function loadKubeConfig(command: string, context?: string): KubeConfig | { error: string } {
   const kc = new KubeConfig();
   try {
     kc.loadFromDefault();
-    return kc;
   } catch (e) {
     return { error: `${command} reads your kubeconfig (KUBECONFIG, or ~/.kube/config) and could not: ${(e as Error).message}` };
   }
+  if (context) {
+    if (!kc.getContexts().some((c) => c.name === context)) {
+      return { error: `${command}: your kubeconfig has no context ${JSON.stringify(context)} (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}); kind names its cluster's context kind-<cluster name>` };
+    }
+    kc.setCurrentContext(context);
+  }
+  return kc;
 }
 
 /**
@@ -49,7 +57,7 @@ export function startClusterCommand<T>(command: string, read: (dist: string) => 
     console.error((e as Error).message);
     return { code: 1 };
   }
-  const kc = loadKubeConfig(command);
+  const kc = loadKubeConfig(command, parsed.context);
   if ('error' in kc) {
     console.error(kc.error);
     return { code: 1 };

@@ -1,4 +1,4 @@
-// `npm run status [-- --wait SECONDS] [--dist DIR]`: is the stack synthesized into dist/ up on the cluster your
+// `npm run status [-- --wait SECONDS] [--dist DIR] [--context NAME]`: is the stack synthesized into dist/ up on the cluster your
 // kubeconfig points at? Reads the manifests `npm run synth` wrote (so a customised stack needs no second
 // flag), prints every workload's state and, once all are ready, how to reach the UIs. Exits 0 when
 // everything is ready, 1 otherwise, 2 on a bad argument.

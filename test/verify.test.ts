@@ -22,8 +22,8 @@ import { WebSocketServer } from 'ws';
 import { parse, stringify } from 'yaml';
 import { createApp } from '../app/src/app';
 import { createLogger } from '../app/src/logger';
-import { parseStackConfig, renderManifests, StackInput } from '../lib';
-import { CheckResult, formatChecks, readVerifyPlan, VerifyPlan } from '../lib/verify';
+import { parseStackConfig, renderCompose, renderManifests, StackInput } from '../lib';
+import { CheckResult, formatChecks, readComposeVerifyPlan, readVerifyPlan, VerifyPlan } from '../lib/verify';
 import { ROOT } from './helm-support';
 import { tempDir } from './helpers/temp-dir';
 import { kubeconfigYaml } from './support/kubeconfig';
@@ -56,33 +56,91 @@ interface StandIns {
   datasourceHealth: Record<string, { status: string; message: string }>;
   /** Requests to the API server, as method path. */
   requests: string[];
+  /** Requests to Grafana, as method path. */
+  grafanaRequests: string[];
+}
+
+/** The real demo app on loopback, sent a request every 20 ms until stopped. */
+async function appUnderTraffic(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const server = http.createServer(createApp({ logger: createLogger({ level: 'silent' }) }).listener);
+  const url = await listen(server);
+  let sending = true;
+  const traffic = (async () => {
+    while (sending) {
+      await (await fetch(`${url}/`)).text();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return { url, stop: async () => { sending = false; await traffic; server.close(); } };
+}
+
+/**
+ * Loki, Grafana and Alertmanager as their APIs answer (see the file's comment), from `state`. Grafana's data source
+ * proxy (`/api/datasources/proxy/uid/{uid}/{path}`, logged in) forwards to the Loki and Alertmanager stand-ins.
+ */
+async function componentStandIns(state: StandIns): Promise<{ loki: string; grafana: string; alertmanager: string; close: () => Promise<void> }> {
+  const lokiServer = http.createServer((req, res) => {
+    if (!req.url!.startsWith('/loki/api/v1/query_range')) { res.writeHead(404).end(); return; }
+    if (state.lokiStreams === null) { res.writeHead(500).end('internal error'); return; }
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: state.lokiStreams, stats: {} } }));
+  });
+  const loki = await listen(lokiServer);
+  const amServer = http.createServer((req, res) => res.writeHead(req.url === '/-/ready' ? 200 : 404).end('OK'));
+  const alertmanager = await listen(amServer);
+  const SESSION = 'grafana_session=4f1c0e9a8b7d6c5e';
+  const grafanaServer = http.createServer(async (req, res) => {
+    state.grafanaRequests.push(`${req.method} ${req.url}`);
+    if (req.url === '/api/health') { res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"database":"ok","version":"13.2.0"}'); return; }
+    if (req.url === '/login' && req.method === 'POST') {
+      let body = '';
+      for await (const c of req) body += c;
+      const { user, password } = JSON.parse(body);
+      if (user === 'admin' && password === state.grafanaPassword) {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Set-Cookie': `${SESSION}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax` }).end('{"message":"Logged in","redirectUrl":"/"}');
+      } else {
+        res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Invalid username or password"}');
+      }
+      return;
+    }
+    if (req.headers.cookie !== SESSION) {
+      res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Unauthorized"}');
+      return;
+    }
+    const proxied = /^\/api\/datasources\/proxy\/uid\/(loki|alertmanager)(\/.*)$/.exec(req.url!);
+    if (proxied) {
+      const r = await fetch(`${proxied[1] === 'loki' ? loki : alertmanager}${proxied[2]}`);
+      res.writeHead(r.status, { 'Content-Type': r.headers.get('content-type') ?? 'text/plain' }).end(await r.text());
+      return;
+    }
+    const m = /^\/api\/datasources\/uid\/([^/]+)\/health$/.exec(req.url!);
+    if (!m) { res.writeHead(404).end(); return; }
+    const h = state.datasourceHealth[m[1]] ?? { status: 'OK', message: m[1] === 'loki' ? 'Data source successfully connected.' : 'Successfully queried the Prometheus API.' };
+    res.writeHead(h.status === 'OK' ? 200 : 400, { 'Content-Type': 'application/json' }).end(JSON.stringify(h));
+  });
+  const grafana = await listen(grafanaServer);
+  return {
+    loki, grafana, alertmanager,
+    close: () => new Promise((resolve) => { lokiServer.close(); amServer.close(); grafanaServer.closeAllConnections(); grafanaServer.close(() => resolve()); }),
+  };
 }
 
 describe('verify against a stack on loopback', () => {
   let prometheus: RunningPrometheus;
-  let app: http.Server;
+  let app: Awaited<ReturnType<typeof appUnderTraffic>>;
   const metrics: Array<{ port: number; close: () => Promise<void> }> = [];
-  let sending = true;
-  let traffic: Promise<void>;
   let api: http.Server;
   let apiUrl: string;
   let plan: VerifyPlan;
   let dist: string;
   let kubeconfigFile: string;
-  const state: StandIns = { lokiStreams: null, grafanaPassword: PASSWORD, datasourceHealth: {}, requests: [] };
+  const state: StandIns = { lokiStreams: null, grafanaPassword: PASSWORD, datasourceHealth: {}, requests: [], grafanaRequests: [] };
 
   beforeAll(async () => {
     dist = synthesizedDist(INPUT);
     plan = readVerifyPlan(dist);
     // The real app, under traffic.
-    app = http.createServer(createApp({ logger: createLogger({ level: 'silent' }) }).listener);
-    const appUrl = await listen(app);
-    traffic = (async () => {
-      while (sending) {
-        await (await fetch(`${appUrl}/`)).text();
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })();
+    app = await appUnderTraffic();
+    const appUrl = app.url;
     // Stand-ins of the other components' /metrics.
     const standIn = async () => { const m = await serveMetrics('# TYPE stand_in gauge\nstand_in 1\n'); metrics.push(m); return m.port; };
     const [lokiPort, agentPort, amPort, grafanaPort, promPort] = [await standIn(), await standIn(), await standIn(), await standIn(), await standIn()];
@@ -111,39 +169,11 @@ describe('verify against a stack on loopback', () => {
     const backends: Record<string, string> = {
       'monitoring/prometheus:9090': prometheus.url,
     };
-    const lokiServer = http.createServer((req, res) => {
-      if (!req.url!.startsWith('/loki/api/v1/query_range')) { res.writeHead(404).end(); return; }
-      if (state.lokiStreams === null) { res.writeHead(500).end('internal error'); return; }
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: state.lokiStreams, stats: {} } }));
-    });
-    backends['monitoring/loki:3100'] = await listen(lokiServer);
-    const SESSION = 'grafana_session=4f1c0e9a8b7d6c5e';
-    const grafanaServer = http.createServer(async (req, res) => {
-      if (req.url === '/api/health') { res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"database":"ok","version":"13.2.0"}'); return; }
-      if (req.url === '/login' && req.method === 'POST') {
-        let body = '';
-        for await (const c of req) body += c;
-        const { user, password } = JSON.parse(body);
-        if (user === 'admin' && password === state.grafanaPassword) {
-          res.writeHead(200, { 'Content-Type': 'application/json', 'Set-Cookie': `${SESSION}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax` }).end('{"message":"Logged in","redirectUrl":"/"}');
-        } else {
-          res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Invalid username or password"}');
-        }
-        return;
-      }
-      const m = /^\/api\/datasources\/uid\/([^/]+)\/health$/.exec(req.url!);
-      if (!m) { res.writeHead(404).end(); return; }
-      if (req.headers.cookie !== SESSION) {
-        res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Unauthorized"}');
-        return;
-      }
-      const h = state.datasourceHealth[m[1]] ?? { status: 'OK', message: m[1] === 'loki' ? 'Data source successfully connected.' : 'Successfully queried the Prometheus API.' };
-      res.writeHead(h.status === 'OK' ? 200 : 400, { 'Content-Type': 'application/json' }).end(JSON.stringify(h));
-    });
-    backends['monitoring/grafana:3000'] = await listen(grafanaServer);
-    const amServer = http.createServer((req, res) => res.writeHead(req.url === '/-/ready' ? 200 : 404).end('OK'));
-    backends['monitoring/alertmanager:9093'] = await listen(amServer);
-    metrics.push({ port: 0, close: () => new Promise((r) => { lokiServer.close(); grafanaServer.close(); amServer.close(() => r()); }) });
+    const components = await componentStandIns(state);
+    backends['monitoring/loki:3100'] = components.loki;
+    backends['monitoring/grafana:3000'] = components.grafana;
+    backends['monitoring/alertmanager:9093'] = components.alertmanager;
+    metrics.push({ port: 0, close: components.close });
 
     api = http.createServer(async (req, res) => {
       state.requests.push(`${req.method} ${req.url}`);
@@ -190,10 +220,8 @@ describe('verify against a stack on loopback', () => {
   }, 60000);
 
   afterAll(async () => {
-    sending = false;
-    await traffic;
+    await app?.stop();
     await prometheus?.stop();
-    app?.close();
     api?.closeAllConnections();
     api?.close();
     for (const m of metrics) await m.close();
@@ -223,7 +251,7 @@ describe('verify against a stack on loopback', () => {
       { job: 'kubernetes-pods', app: 'prometheus' }, { job: 'kubernetes-pods', app: 'demo-app' }, { job: 'kubernetes-pods', app: 'loki' },
       { job: 'kubernetes-pods', app: 'promtail' }, { job: 'kubernetes-pods', app: 'alertmanager' }, { job: 'kubernetes-pods', app: 'grafana' },
     ]);
-    expect(plan.subject).toEqual({ namespace: 'demo', app: 'demo-app', isDemoApp: true });
+    expect(plan.subject).toEqual({ namespace: 'demo', app: 'demo-app', job: 'kubernetes-pods', isDemoApp: true });
     // The default stack adds the node-level jobs.
     expect(readVerifyPlan(path.join(ROOT, 'dist')).targets.filter((t) => !t.app).map((t) => t.job)).toEqual(['cadvisor', 'kubelet', 'kube-state-metrics', 'node-exporter']);
   });
@@ -371,3 +399,118 @@ describe('npm run verify, the command', () => {
   });
 });
 
+
+describe('npm run compose:verify against the compose stack on loopback', () => {
+  // The stack without cAdvisor and node-exporter (their own tests scrape them): every job a service of the project.
+  const COMPOSE_INPUT: StackInput = { nodeExporter: { enabled: false }, compose: { cadvisor: { enabled: false } } };
+  const state: StandIns = { lokiStreams: null, grafanaPassword: PASSWORD, datasourceHealth: {}, requests: [], grafanaRequests: [] };
+  let prometheus: RunningPrometheus;
+  let app: Awaited<ReturnType<typeof appUnderTraffic>>;
+  let components: Awaited<ReturnType<typeof componentStandIns>>;
+  const metrics: Array<{ port: number; close: () => Promise<void> }> = [];
+  let dir: string;
+  const project = 'observability';
+  const appPod = { namespace: project, pod: 'observability-demo-app', container: 'observability-demo-app', app: 'demo-app', node: 'docker-host' };
+
+  /** The compose files of `input`, written as `npm run synth` writes compose/. */
+  function composeDir(input: StackInput): string {
+    const out = tempDir('compose-verify-');
+    for (const [file, content] of renderCompose(parseStackConfig(input))) {
+      fs.mkdirSync(path.dirname(path.join(out, file)), { recursive: true });
+      fs.writeFileSync(path.join(out, file), content);
+    }
+    return out;
+  }
+
+  beforeAll(async () => {
+    app = await appUnderTraffic();
+    const appUrl = app.url;
+    components = await componentStandIns(state);
+    // The generated Prometheus config, each service's target moved to loopback: the app, stand-ins for the rest.
+    const config: any = parse(fs.readFileSync(path.join(composeDir(COMPOSE_INPUT), 'prometheus', 'prometheus.yml'), 'utf8'));
+    config.global = { ...config.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
+    delete config.rule_files;
+    for (const job of config.scrape_configs) {
+      if (job.job_name === 'demo-app') job.static_configs[0].targets = [`127.0.0.1:${new URL(appUrl).port}`];
+      else {
+        const m = await serveMetrics('# TYPE stand_in gauge\nstand_in 1\n');
+        metrics.push(m);
+        job.static_configs[0].targets = [`127.0.0.1:${m.port}`];
+      }
+    }
+    config.alerting.alertmanagers[0].static_configs[0].targets = [new URL(components.alertmanager).host];
+    prometheus = await startPrometheus({ config: stringify(config) });
+    // compose/ as synthesized with the ports this test's Prometheus and Grafana listen on.
+    dir = composeDir({ ...COMPOSE_INPUT, compose: { ...COMPOSE_INPUT.compose, ports: { prometheus: Number(new URL(prometheus.url).port), grafana: Number(new URL(components.grafana).port) } } });
+  }, 60000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await prometheus?.stop();
+    await components?.close();
+    for (const m of metrics) await m.close();
+  });
+
+  const composeVerify = (env: Record<string, string> = {}, args: string[] = []) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/compose-verify.ts', '--dir', dir, ...args], { cwd: ROOT, env: { ...process.env, GF_ADMIN_PASSWORD: PASSWORD, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  };
+
+  test('the plan: every job of the compose Prometheus, the app\'s job for the contract, Prometheus and Grafana at their published ports', () => {
+    const { plan, endpoints } = readComposeVerifyPlan(dir);
+    expect(plan.targets.map((t) => t.job)).toEqual(['prometheus', 'demo-app', 'loki', 'promtail', 'alertmanager', 'grafana']);
+    expect(plan.subject).toEqual({ namespace: project, app: 'demo-app', job: 'demo-app', isDemoApp: true });
+    expect(endpoints).toEqual({ prometheusPort: Number(new URL(prometheus.url).port), grafanaPort: Number(new URL(components.grafana).port) });
+  });
+
+  test('a working stack: every check passes; Loki and Alertmanager asked through Grafana\'s data source proxy, logged in', async () => {
+    state.lokiStreams = [{ stream: { ...appPod, stream: 'stdout' }, values: [[`${Date.now()}000000`, '{"level":"info"}']] }];
+    const r = await composeVerify({}, ['--wait', '40']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/\nall \d+ checks passed\n$/);
+    const results = parseChecks(r.stdout);
+    expect(results.filter((x) => !x.ok)).toEqual([]);
+    expect(results.map((x) => x.name)).toEqual([
+      'Prometheus ready', 'target prometheus', 'target demo-app', 'target loki', 'target promtail', 'target alertmanager', 'target grafana',
+      'my_app_requests_total increasing', 'Loki: the app\'s lines', 'label contract: logs and metrics',
+      'Grafana healthy', 'Grafana data source prometheus', 'Grafana data source loki', 'Alertmanager ready', 'Prometheus → Alertmanager',
+    ]);
+    expect(state.grafanaRequests).toEqual(expect.arrayContaining([expect.stringMatching(/^GET \/api\/datasources\/proxy\/uid\/loki\/loki\/api\/v1\/query_range\?query=/), 'GET /api/datasources/proxy/uid/alertmanager/-/ready']));
+    expect(r.code).toBe(0);
+  }, 60000);
+
+  test('without GF_ADMIN_PASSWORD (nor compose/.env): the Grafana checks say what to set', async () => {
+    const r = await composeVerify({ GF_ADMIN_PASSWORD: '' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`FAIL Grafana login: could not read the admin password: GF_ADMIN_PASSWORD is set neither in the environment nor in ${path.join(dir, '.env')}`);
+    expect(r.stdout).toContain('→ set GF_ADMIN_PASSWORD (compose/.env)');
+    expect(r.stdout).toContain('FAIL Loki: the app\'s lines: Loki answered 401: asked through Grafana, whose admin password could not be read');
+  }, 30000);
+
+  test('the password from compose/.env, as compose reads it', async () => {
+    fs.writeFileSync(path.join(dir, '.env'), `# made by the person\nGF_ADMIN_PASSWORD="${PASSWORD}"\n`);
+    const r = await composeVerify({ GF_ADMIN_PASSWORD: '' });
+    fs.rmSync(path.join(dir, '.env'));
+    expect(parseChecks(r.stdout).find((x) => x.name === 'Grafana data source loki')?.ok).toBe(true);
+  }, 30000);
+
+  test('a stack that is not up: stops at once naming the port and what to run', async () => {
+    // A port nothing listens on (fetch refuses the well-known ones such as 9, so a free one, closed again).
+    const probe = http.createServer();
+    const closed = Number(new URL(await listen(probe)).port);
+    await new Promise((resolve) => probe.close(resolve));
+    const down = composeDir({ ...COMPOSE_INPUT, compose: { ...COMPOSE_INPUT.compose, ports: { prometheus: closed, grafana: closed + 1 } } });
+    const child = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', 'scripts/compose-verify.ts', '--dir', down], { cwd: ROOT, env: { ...process.env, GF_ADMIN_PASSWORD: PASSWORD } });
+      let stderr = '';
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(child.code).toBe(1);
+    expect(child.stderr).toContain(`cannot reach 127.0.0.1:${closed}: connect ECONNREFUSED 127.0.0.1:${closed}. Is the compose stack up (docker compose -f compose/docker-compose.yml ps)?`);
+  }, 30000);
+});
