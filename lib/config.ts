@@ -36,6 +36,12 @@ const int = (min: number, max: number) =>
     .min(min, { error: `must be an integer from ${min} to ${max}` })
     .max(max, { error: `must be an integer from ${min} to ${max}` });
 
+/** A number (fractions allowed) from min to max. */
+const num = (min: number, max: number) =>
+  z.number({ error: `must be a number from ${min} to ${max}` })
+    .min(min, { error: `must be a number from ${min} to ${max}` })
+    .max(max, { error: `must be a number from ${min} to ${max}` });
+
 const cpu = () => z.string({ error: 'must be a CPU quantity string such as "100m" or "1"' })
   .regex(CPU, { error: 'must be a CPU quantity such as "100m" or "1"' });
 const memory = () => z.string({ error: 'must be a memory quantity string such as "256Mi" or "1Gi"' })
@@ -185,6 +191,13 @@ const lokiSchema = z.strictObject({
   retentionDays: int(1, 3650).default(7).describe('delete log lines older than this many days (compactor retention), 1 to 3650.'),
   /** Loki's PersistentVolumeClaim (chunks, index, compactor). @default 10Gi */
   storage: storage('10Gi'),
+  ingestionLimits: z.strictObject({
+    rateMb: num(0.1, 1024).default(8).describe('the tenant\'s ingestion rate, in MB (2^20 bytes) of lines and structured metadata per second (ingestion_rate_mb; Loki\'s default 4), 0.1 to 1024. Pushes above it are answered 429 and retried by the agent.'),
+    burstSizeMb: num(0.1, 4096).default(16).describe('how much the tenant may push at once above the rate, in MB (ingestion_burst_size_mb; Loki\'s default 6), 0.1 to 4096; at least logAgent.push.batchSizeMb.'),
+    perStreamRateMb: int(1, 1024).default(3).describe('each stream\'s rate, in MB per second (per_stream_rate_limit; Loki\'s default), 1 to 1024.'),
+    perStreamBurstMb: int(1, 4096).default(15).describe('how far above its rate one stream may burst, in MB (per_stream_rate_limit_burst; Loki\'s default), 1 to 4096; at least perStreamRateMb.'),
+    maxLineSizeKb: int(1, 16384).default(256).describe('the longest line Loki accepts, in KB (max_line_size; Loki\'s default); a longer one is refused (reason line_too_long).'),
+  }).prefault({}).describe('Loki\'s ingestion limits (limits_config). Its defaults answer a burst of 300,000 lines (about 110 MB) from one node with 429s that only the agent\'s retries absorb; these give a single-tenant stack room, and the Stack health dashboard shows what is still refused, by reason.'),
   /** CPU and memory of the Loki container. */
   resources: resources({ cpuRequest: '150m', memoryRequest: '256Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
   ...podSettings(),
@@ -201,6 +214,13 @@ const logAgentSchema = z.strictObject({
     image: image(IMAGES.alloy),
     resources: resources({ cpuRequest: '50m', memoryRequest: '96Mi', cpuLimit: '250m', memoryLimit: '256Mi' }),
   }).prefault({}).describe('Grafana Alloy\'s image and resources.'),
+  push: z.strictObject({
+    batchWaitSeconds: num(0.1, 60).default(1).describe('the longest a line waits before its batch is sent, in seconds (Promtail batchwait, Alloy batch_wait), 0.1 to 60.'),
+    batchSizeMb: num(0.0625, 64).default(1).describe('the largest batch sent at once, in MB (2^20 bytes; Promtail batchsize, Alloy batch_size), 0.0625 to 64; at most loki.ingestionLimits.burstSizeMb, or Loki refuses the batch on every retry.'),
+    maxRetries: int(0, 100).default(10).describe('retries of a batch Loki refused (429) or failed (5xx) before its lines are dropped (Promtail backoff_config.max_retries, Alloy max_backoff_retries), 0 to 100.'),
+    minBackoffSeconds: num(0.1, 60).default(0.5).describe('the first wait before a retry, in seconds, doubled each time (min_period, min_backoff_period), 0.1 to 60.'),
+    maxBackoffSeconds: num(1, 3600).default(300).describe('the longest wait between retries, in seconds (max_period, max_backoff_period), 1 to 3600; at least minBackoffSeconds. With the defaults a batch is retried for about 8 minutes before it is dropped.'),
+  }).prefault({}).describe('how the agent batches and pushes lines to Loki, and retries.'),
   /** The agent's pods, whichever agent runs. */
   ...podSettings(),
 }).prefault({});
@@ -381,6 +401,8 @@ export type AppSettings = StackConfig['app'];
 export type PrometheusSettings = StackConfig['prometheus'];
 export type LokiSettings = StackConfig['loki'];
 export type LogAgentSettings = StackConfig['logAgent'];
+/** How the log agent pushes to Loki. */
+export type LogAgentPushSettings = StackConfig['logAgent']['push'];
 export type GrafanaSettings = StackConfig['grafana'];
 export type AlertmanagerSettings = StackConfig['alertmanager'];
 export type KubeletSettings = StackConfig['kubelet'];

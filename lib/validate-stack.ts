@@ -11,8 +11,8 @@
 type Path = string;
 
 export type StackRule =
-  /** A number no larger than another setting's; only while `when` (a switch) is on, if given. */
-  | { readonly kind: 'atMost'; readonly setting: Path; readonly limit: Path; readonly when?: Path }
+  /** A number no larger than another setting's (`why` says why, if given); only while `when` (a switch) is on, if given. */
+  | { readonly kind: 'atMost'; readonly setting: Path; readonly limit: Path; readonly when?: Path; readonly why?: string }
   /** A size (Prometheus units) smaller than a storage quantity. */
   | { readonly kind: 'smallerThan'; readonly setting: Path; readonly limit: Path; readonly why: string }
   /** A value equal to none of other settings. */
@@ -74,6 +74,9 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'requiresSet', setting: 'kubelet.tls.verify', requires: 'kubelet.tls.caFile', why: 'the kubelets\' certificates are checked against that CA', when: 'kubelet.enabled' },
     { kind: 'requiresSet', setting: 'kubelet.tls.caFile', requires: 'kubelet.tls.verify', why: 'the CA is only read when certificates are verified', when: 'kubelet.enabled' },
     { kind: 'requires', setting: 'prometheus.prometheusRule.enabled', requires: 'prometheus.alertRules', why: 'the PrometheusRule holds the stack\'s rules' },
+    { kind: 'atMost', setting: 'logAgent.push.batchSizeMb', limit: 'loki.ingestionLimits.burstSizeMb', when: 'loki.enabled', why: 'or Loki refuses the whole batch on every retry (it is over the burst)' },
+    { kind: 'atMost', setting: 'loki.ingestionLimits.perStreamRateMb', limit: 'loki.ingestionLimits.perStreamBurstMb', when: 'loki.enabled', why: 'the burst is how far above its rate a stream may go' },
+    { kind: 'atMost', setting: 'logAgent.push.minBackoffSeconds', limit: 'logAgent.push.maxBackoffSeconds', why: 'the first wait is the shortest' },
   ];
 }
 
@@ -113,7 +116,7 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
         if (r.when && at(settings, r.when) !== true) break;
         const v = at(settings, r.setting);
         const limit = at(settings, r.limit);
-        if (v > limit) out.push({ path: path(r.setting), value: v, message: `must be at most ${r.limit} (${limit})` });
+        if (v > limit) out.push({ path: path(r.setting), value: v, message: `must be at most ${r.limit} (${limit})${r.why ? `, ${r.why}` : ''}` });
         break;
       }
       case 'smallerThan': {

@@ -199,6 +199,16 @@ describe('bad input', () => {
     expect(problems({ networkPolicies: { egress: true } })).toEqual(['networkPolicies.egress is not a known setting (check the spelling; the settings are documented in lib/config.ts)']);
   });
 
+  test('Loki\'s ingestion limits and the agent\'s pushes: ranges, and the rules between them', () => {
+    expect(problems({ loki: { ingestionLimits: { rateMb: 0 } } })).toEqual(['loki.ingestionLimits.rateMb must be a number from 0.1 to 1024, got 0']);
+    expect(problems({ loki: { ingestionLimits: { perStreamRateMb: 2.5 } } })).toEqual(['loki.ingestionLimits.perStreamRateMb must be an integer from 1 to 1024, got 2.5']);
+    expect(problems({ logAgent: { push: { batchSizeMb: 32 } } })).toEqual(['logAgent.push.batchSizeMb must be at most loki.ingestionLimits.burstSizeMb (16), or Loki refuses the whole batch on every retry (it is over the burst), got 32']);
+    expect(problems({ loki: { ingestionLimits: { perStreamRateMb: 20 } } })).toEqual(['loki.ingestionLimits.perStreamRateMb must be at most loki.ingestionLimits.perStreamBurstMb (15), the burst is how far above its rate a stream may go, got 20']);
+    expect(problems({ logAgent: { push: { minBackoffSeconds: 30, maxBackoffSeconds: 10 } } })).toEqual(['logAgent.push.minBackoffSeconds must be at most logAgent.push.maxBackoffSeconds (10), the first wait is the shortest, got 30']);
+    // Without Loki the agent pushes nowhere: its batch is not judged against Loki's burst.
+    expect(() => parseStackConfig({ loki: { enabled: false }, logAgent: { push: { batchSizeMb: 32 } } })).not.toThrow();
+  });
+
   test('compose.apps: a name no stack service has, once per project, a port in range, a compose project name', () => {
     const app = { name: 'web', project: 'shop', port: 9102 };
     expect(() => parseStackConfig({ compose: { apps: [app] } })).not.toThrow();

@@ -399,6 +399,7 @@ describe('the PromQL of the Stack health dashboard, run by the real Prometheus s
   const lokiMetrics = () => {
     scrapes++;
     return counter('loki_distributor_lines_received_total', 'format="loki",is_internal_stream="false",policy="",tenant="fake"', 100) +
+      counter('loki_discarded_samples_total', 'format="loki",policy="",reason="rate_limited",retention_hours="168",tenant="fake"', 3) +
       counter('loki_distributor_bytes_received_total', 'format="loki",is_internal_stream="false",policy="",retention_hours="744",tenant="fake"', 20_000) +
       histogramCount('loki_request_duration_seconds', [
         'method="POST",route="loki_api_v1_push",status_code="204",ws="false"',

@@ -106,6 +106,9 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['HOST_IP in node-exporter\'s extraEnv (it listens on the node\'s address from it)', [], ['nodeExporter.extraEnv.HOST_IP=0.0.0.0'], { nodeExporter: { extraEnv: { HOST_IP: '0.0.0.0' } } }],
     ['a kubelet CA without verification', [], ['kubelet.tls.caFile=/etc/ca.crt'], { kubelet: { tls: { caFile: '/etc/ca.crt' } } }],
     ['a scrape timeout above the kubelet jobs\' interval', ['prometheus.scrapeIntervalSeconds=60', 'prometheus.scrapeTimeoutSeconds=45'], [], { prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 } }],
+    ['an agent batch over Loki\'s burst', ['logAgent.push.batchSizeMb=32'], [], { logAgent: { push: { batchSizeMb: 32 } } }],
+    ['a stream rate above its burst', ['loki.ingestionLimits.perStreamRateMb=20'], [], { loki: { ingestionLimits: { perStreamRateMb: 20 } } }],
+    ['a first retry wait above the longest', ['logAgent.push.minBackoffSeconds=30', 'logAgent.push.maxBackoffSeconds=10'], [], { logAgent: { push: { minBackoffSeconds: 30, maxBackoffSeconds: 10 } } }],
   ];
 
   test('the receivers\' rules do not apply while Alertmanager is off, in the chart as in the model', () => {
@@ -243,6 +246,9 @@ describe('values.schema.json mirrors the model', () => {
     { nodeExporter: { resources: { limits: { memory: '64Mi' } } } }, { nodeExporter: { resources: { limits: { memory: 'lots' } } } },
     { nodeExporter: { hostNetwork: false } }, { nodeExporter: { tolerations: [{ operator: 'Exists' }] } }, { nodeExporter: { tolerations: [{ operator: 'Equal' }] } },
     { networkPolicies: { enabled: false } }, { networkPolicies: { enabled: 'no' } }, { networkPolicies: { egress: true } },
+    { loki: { ingestionLimits: { rateMb: 0 } } }, { loki: { ingestionLimits: { rateMb: 2.5 } } }, { loki: { ingestionLimits: { perStreamRateMb: 1.5 } } },
+    { loki: { ingestionLimits: { maxLineSizeKb: 20000 } } }, { loki: { ingestionLimits: { maxLineSize: '1MB' } } },
+    { logAgent: { push: { batchWaitSeconds: 0.05 } } }, { logAgent: { push: { maxRetries: -1 } } }, { logAgent: { push: { batchSizeMb: '1MB' } } },
   ];
 
   test.each(edits.map((e) => [JSON.stringify(e), e] as const))('agrees with the model on %s', (_name, edit) => {

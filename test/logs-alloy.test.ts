@@ -21,6 +21,7 @@ import {
   promtailRelabelRules,
   renderAlloy,
   renderAlloyKubernetesConfig,
+  alloyPushAttributes,
   renderCompose,
   RelabelRule,
   StackInput,
@@ -59,7 +60,8 @@ const ALLOWED: Record<string, { attributes: string[]; blocks: string[] }> = {
   'loki.process/stage.structured_metadata': { attributes: ['values'], blocks: [] },
   'loki.process/stage.label_drop': { attributes: ['values'], blocks: [] },
   'loki.write': { attributes: [], blocks: ['endpoint'] },
-  'loki.write/endpoint': { attributes: ['url'], blocks: [] },
+  // batch_wait, batch_size and the backoff attributes: docs/sources/reference/components/loki/loki.write.md (endpoint block).
+  'loki.write/endpoint': { attributes: ['url', 'batch_wait', 'batch_size', 'min_backoff_period', 'max_backoff_period', 'max_backoff_retries'], blocks: [] },
 };
 /** The exports other components may reference (same sources). */
 const EXPORTS: Record<string, string[]> = {
@@ -155,7 +157,7 @@ describe('the Alloy syntax writer', () => {
 
 describe('Kubernetes: config.alloy', () => {
   const c = parseStackConfig(ALLOY);
-  const text = renderAlloyKubernetesConfig(lokiPushUrl(c));
+  const text = renderAlloyKubernetesConfig(lokiPushUrl(c), alloyPushAttributes(c.logAgent.push));
   const file = parseAlloy(text);
 
   test('starts with the generated-file header and holds the pipeline\'s components in order', () => {
@@ -204,7 +206,11 @@ describe('Kubernetes: config.alloy', () => {
 
   test('pushes to Loki\'s Service', () => {
     const write = component(file, 'loki.write', 'default');
-    expect(write.blocks.map((b) => attributes(b))).toEqual([{ url: `http://loki.${c.namespace}.svc.${c.clusterDomain}:3100/loki/api/v1/push` }]);
+    expect(write.blocks.map((b) => attributes(b))).toEqual([{
+      url: `http://loki.${c.namespace}.svc.${c.clusterDomain}:3100/loki/api/v1/push`,
+      // logAgent.push, as Promtail's client has it.
+      batch_wait: '1s', batch_size: '1024KiB', min_backoff_period: '500ms', max_backoff_period: '300s', max_backoff_retries: 10,
+    }]);
   });
 });
 
@@ -255,7 +261,7 @@ describe('Kubernetes: the Alloy objects', () => {
     const mounts = Object.fromEntries(container.volumeMounts.map((m: any) => [m.mountPath, [m.name, m.readOnly ?? false]]));
     expect(mounts).toEqual({ '/etc/alloy': ['config', true], '/var/log/pods': ['pods', true], [ALLOY_STORAGE_PATH]: ['data', false], '/tmp': ['tmp', false] });
     expect(pod.volumes.find((v: any) => v.name === 'data').hostPath).toEqual({ path: '/var/lib/observability-stack/alloy', type: 'DirectoryOrCreate' });
-    expect(find(objects, 'ConfigMap', 'alloy-config', ns).data).toEqual({ 'config.alloy': renderAlloyKubernetesConfig(lokiPushUrl(c)) });
+    expect(find(objects, 'ConfigMap', 'alloy-config', ns).data).toEqual({ 'config.alloy': renderAlloyKubernetesConfig(lokiPushUrl(c), alloyPushAttributes(c.logAgent.push)) });
   });
 
   test('probes /-/ready on its HTTP port, is scraped there, and rolls when its config changes', () => {
@@ -311,7 +317,9 @@ describe('compose: Alloy instead of Promtail', () => {
   test('tails every container\'s json-file log with the contract\'s node label, and pushes to the loki service', () => {
     const source = attributes(component(file, 'loki.source.file', 'docker'));
     expect(source.targets).toEqual([{ __path__: '/var/lib/docker/containers/*/*-json.log', node: 'docker-host' }]);
-    expect(component(file, 'loki.write', 'default').blocks.map((b) => attributes(b))).toEqual([{ url: 'http://loki:3100/loki/api/v1/push' }]);
+    expect(component(file, 'loki.write', 'default').blocks.map((b) => attributes(b))).toEqual([{
+      url: 'http://loki:3100/loki/api/v1/push', batch_wait: '1s', batch_size: '1024KiB', min_backoff_period: '500ms', max_backoff_period: '300s', max_backoff_retries: 10,
+    }]);
   });
 
   test('Prometheus scrapes alloy on its port with the contract\'s labels', () => {

@@ -39,6 +39,11 @@ const LOKI_KEYS: Record<string, string> = {
   'limits_config.retention_period': `${LOKI_REF} #limits_config (-store.retention)`,
   'limits_config.allow_structured_metadata': `${LOKI_REF} #limits_config (-validation.allow-structured-metadata)`,
   'limits_config.volume_enabled': `${LOKI_REF} #limits_config (-limits.volume-enabled)`,
+  'limits_config.ingestion_rate_mb': `${LOKI_REF} #limits_config (-distributor.ingestion-rate-limit-mb, a float, default 4)`,
+  'limits_config.ingestion_burst_size_mb': `${LOKI_REF} #limits_config (-distributor.ingestion-burst-size-mb, a float, default 6)`,
+  'limits_config.per_stream_rate_limit': `${LOKI_REF} #limits_config (-ingester.per-stream-rate-limit, a byte size, default 3MB)`,
+  'limits_config.per_stream_rate_limit_burst': `${LOKI_REF} #limits_config (-ingester.per-stream-rate-limit-burst, a byte size, default 15MB)`,
+  'limits_config.max_line_size': `${LOKI_REF} #limits_config (-distributor.max-line-size, a byte size, default 256KB)`,
   'compactor.working_directory': `${LOKI_REF} #compactor (-compactor.working-directory)`,
   'compactor.retention_enabled': `${LOKI_REF} #compactor (-compactor.retention-enabled)`,
   'compactor.delete_request_store': `${LOKI_REF} #compactor (-compactor.delete-request-store)`,
@@ -55,6 +60,11 @@ const PROMTAIL_KEYS: Record<string, string> = {
   'positions.filename': `${PROMTAIL_REF} #positions`,
   'positions.ignore_invalid_yaml': `${PROMTAIL_REF} #positions`,
   'clients[].url': `${PROMTAIL_REF} #clients`,
+  'clients[].batchwait': `${PROMTAIL_REF} #clients (a duration, default 1s)`,
+  'clients[].batchsize': `${PROMTAIL_REF} #clients (bytes, default 1048576)`,
+  'clients[].backoff_config.min_period': `${PROMTAIL_REF} #clients (backoff_config, default 500ms)`,
+  'clients[].backoff_config.max_period': `${PROMTAIL_REF} #clients (backoff_config, default 5m)`,
+  'clients[].backoff_config.max_retries': `${PROMTAIL_REF} #clients (backoff_config, default 10)`,
   'scrape_configs[].job_name': `${PROMTAIL_REF} #scrape_configs`,
   'scrape_configs[].pipeline_stages[].cri': `${PROMTAIL_STAGES}/cri.md`,
   'scrape_configs[].pipeline_stages[].structured_metadata.*': `${PROMTAIL_STAGES}/structured_metadata.md`,
@@ -105,7 +115,7 @@ describe.each([['defaults', {}], ['customised', CUSTOMISED]] as const)('%s stack
 
   test('the synthesized loki.yaml and promtail.yaml are the renderers\' output', () => {
     expect(lokiYaml).toEqual(renderLokiConfig(c.loki));
-    expect(promtailYaml).toEqual(renderPromtailKubernetesConfig(`http://loki.${c.namespace}.svc.${c.clusterDomain}:3100/loki/api/v1/push`));
+    expect(promtailYaml).toEqual(renderPromtailKubernetesConfig(`http://loki.${c.namespace}.svc.${c.clusterDomain}:3100/loki/api/v1/push`, c.logAgent.push));
   });
 
   test('loki.yaml holds only keys documented for Loki 3.7.6', () => {
@@ -126,7 +136,7 @@ describe('the key walk itself', () => {
   });
 
   test('catches a key inside list items and inside a stage, but not data keys of a map', () => {
-    const config: any = renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push');
+    const config: any = renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push', parseStackConfig({}).logAgent.push);
     config.scrape_configs[0].relabel_configs[0].targetLabel = 'x';
     config.scrape_configs[0].pipeline_stages[0].cri = { max_partial_lines: 100 };
     config.scrape_configs[0].pipeline_stages[1].structured_metadata.trace_id = null;
@@ -140,7 +150,7 @@ describe('the key walk itself', () => {
     const used = (config: unknown, allowed: Record<string, string>) => new Set(keyPaths(config, allowed));
     const c = parseStackConfig({});
     const loki = used(renderLokiConfig(c.loki), LOKI_KEYS);
-    const promtail = used(renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push'), PROMTAIL_KEYS);
+    const promtail = used(renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push', parseStackConfig({}).logAgent.push), PROMTAIL_KEYS);
     // `action` is allowed (relabel rules may use it) but the contract's rules rely on the default, replace.
     expect(Object.keys(LOKI_KEYS).filter((k) => !loki.has(k))).toEqual([]);
     expect(Object.keys(PROMTAIL_KEYS).filter((k) => !promtail.has(k))).toEqual(['scrape_configs[].relabel_configs[].action']);

@@ -68,7 +68,11 @@ describe.each([['defaults', {}], ['customised', CUSTOMISED]] as const)('%s stack
 
   test('Promtail pushes to Loki\'s Service by its fully qualified name and port', () => {
     const config = parse(find(objects, 'ConfigMap', 'promtail-config', c.logAgent.namespace).data['promtail.yaml']);
-    expect(config.clients).toEqual([{ url: lokiPushUrl(c) }]);
+    expect(config.clients).toEqual([{
+      url: lokiPushUrl(c),
+      // logAgent.push: batches of at most 1 MiB or 1 s, retried 10 times from 500 ms doubling up to 5 minutes.
+      batchwait: '1s', batchsize: 1048576, backoff_config: { min_period: '500ms', max_period: '300s', max_retries: 10 },
+    }]);
     const url = new URL(config.clients[0].url);
     const svc = find(objects, 'Service', 'loki', c.namespace);
     expect(url.hostname).toBe(`${svc.metadata.name}.${svc.metadata.namespace}.svc.${c.clusterDomain}`);

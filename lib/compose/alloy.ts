@@ -9,7 +9,7 @@ import { StackConfig } from '../config';
 import { imageString } from '../images';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
 import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
-import { ALLOY_LOGGING, alloyContractTailStages, alloyHeader, alloyLokiWrite } from '../render/alloy-config';
+import { ALLOY_LOGGING, alloyContractTailStages, alloyHeader, alloyLokiWrite, alloyPushAttributes } from '../render/alloy-config';
 import { AlloyBlock, expression, renderAlloy } from '../render/alloy-syntax';
 import { ComposeServiceEntry } from './compose-types';
 import { COMPOSE_FILES } from './config-files';
@@ -73,7 +73,7 @@ export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string): s
       attributes: [['forward_to', [expression('loki.write.default.receiver')]]],
       blocks: alloyComposeStages(c),
     },
-    alloyLokiWrite(lokiPushUrl),
+    alloyLokiWrite(lokiPushUrl, alloyPushAttributes(c.logAgent.push)),
   ];
   return renderAlloy(blocks, alloyHeader('lib/compose/alloy-compose.ts (renderAlloyComposeConfig)'));
 }

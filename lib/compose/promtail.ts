@@ -73,7 +73,7 @@ export function promtailComposePipelineStages(c: StackConfig): Array<Record<stri
  */
 export function renderPromtailComposeConfig(c: StackConfig, lokiPushUrl: string): Record<string, unknown> {
   // Everything of the Kubernetes config but its discovery, which is replaced below.
-  const shape: Record<string, unknown> = { ...renderPromtailKubernetesConfig(lokiPushUrl) };
+  const shape: Record<string, unknown> = { ...renderPromtailKubernetesConfig(lokiPushUrl, c.logAgent.push) };
   delete shape.scrape_configs;
   return {
     ...shape,

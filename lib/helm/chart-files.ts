@@ -26,11 +26,12 @@ import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PU
 import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags, PROMETHEUS_INGRESS_FROM } from '../components/prometheus';
 import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags, PROMTAIL_INGRESS_FROM } from '../components/promtail';
 import { renderAlertRules, RULES_DEPEND_ON, RULES_FILE } from '../render/alert-rules';
-import { renderAlloyKubernetesConfig } from '../render/alloy-config';
+import { alloyPushAttributes, renderAlloyKubernetesConfig } from '../render/alloy-config';
+import { expression } from '../render/alloy-syntax';
 import { dashboardVariants } from '../render/dashboards';
 import { everyCombination, variantName } from '../render/variants';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
-import { renderLokiConfig } from '../render/loki-config';
+import { lokiIngestionLimits, renderLokiConfig } from '../render/loki-config';
 import { kubeletScrapeConfigs, kubeStateMetricsScrapeConfig, nodeExporterScrapeConfig, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
 import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
@@ -82,6 +83,8 @@ export function componentFacts(): Record<string, object> {
       args: nodeExporterArgs({ listenAddress: NODE_EXPORTER_K8S_LISTEN_ADDRESS, hostNetwork: true }),
       hostMounts: NODE_EXPORTER_HOST_MOUNTS.map((m) => ({ ...m })),
     },
+    // The model's defaults of blocks added after 0.7.0, for a release upgraded with --reuse-values without them.
+    defaults: { lokiIngestionLimits: { ...parseStackConfig({}).loki.ingestionLimits }, logAgentPush: { ...parseStackConfig({}).logAgent.push } },
     // The helm test pods' image when a release upgraded from 0.1.0 with --reuse-values has no tests block.
     testsImage: { ...chartValues(parseStackConfig({})).tests.image },
     // The host directories the log agents read.
@@ -96,6 +99,11 @@ export function componentFacts(): Record<string, object> {
 
 /** The text templates/alloy/configmap.yaml replaces with Loki's push URL in files/alloy/config.alloy. */
 export const ALLOY_LOKI_PUSH_URL_PLACEHOLDER = 'LOKI_PUSH_URL';
+/** The texts templates/alloy/configmap.yaml replaces with loki.write's batching and retries (alloyPushAttributes), by attribute. */
+export const ALLOY_PUSH_PLACEHOLDERS: Record<string, string> = {
+  batch_wait: 'ALLOY_BATCH_WAIT', batch_size: 'ALLOY_BATCH_SIZE', min_backoff_period: 'ALLOY_MIN_BACKOFF_PERIOD',
+  max_backoff_period: 'ALLOY_MAX_BACKOFF_PERIOD', max_backoff_retries: 'ALLOY_MAX_BACKOFF_RETRIES',
+};
 
 /** Header of every generated file under files/, naming its source and the command that makes it. */
 function header(source: string): string {
@@ -133,18 +141,21 @@ export function renderChartFiles(): Map<string, string> {
       header(`lib/render/alert-rules.ts (renderAlertRules ${JSON.stringify(on)})`) + toYaml(renderAlertRules(on)));
   }
 
-  // loki.yaml: all static but limits_config.retention_period and ingester (the WAL replay ceiling, from the
-  // memory limit), which the template adds.
+  // loki.yaml: all static but limits_config's retention_period and ingestion limits, and ingester (the WAL
+  // replay ceiling, from the memory limit), which the template adds from the values.
   const loki = renderLokiConfig(c.loki) as { limits_config: Record<string, unknown>; ingester?: unknown };
   delete loki.limits_config.retention_period;
+  for (const key of Object.keys(lokiIngestionLimits(c.loki.ingestionLimits))) delete loki.limits_config[key];
   delete loki.ingester;
-  files.set('files/loki/loki.yaml', header('lib/render/loki-config.ts (renderLokiConfig, without limits_config.retention_period and ingester)') + toYaml(loki));
+  files.set('files/loki/loki.yaml', header('lib/render/loki-config.ts (renderLokiConfig, without limits_config.retention_period, the ingestion limits and ingester)') + toYaml(loki));
 
-  // promtail.yaml: all static but clients (Loki's push URL), which the template adds.
-  const promtail = renderPromtailKubernetesConfig('') as Record<string, unknown>;
+  // promtail.yaml: all static but clients (Loki's push URL, batching and retries), which the template adds.
+  const promtail = renderPromtailKubernetesConfig('', c.logAgent.push) as Record<string, unknown>;
   delete promtail.clients;
-  // config.alloy: all static but Loki's push URL, which the template puts in place of LOKI_PUSH_URL.
-  files.set('files/alloy/config.alloy', renderAlloyKubernetesConfig(ALLOY_LOKI_PUSH_URL_PLACEHOLDER));
+  // config.alloy: all static but Loki's push URL and the endpoint's batching and retries, which the template puts
+  // in place of the placeholders (ALLOY_PUSH_PLACEHOLDERS).
+  files.set('files/alloy/config.alloy', renderAlloyKubernetesConfig(ALLOY_LOKI_PUSH_URL_PLACEHOLDER,
+    alloyPushAttributes(c.logAgent.push).map(([key]) => [key, expression(ALLOY_PUSH_PLACEHOLDERS[key])] as const)));
 
   files.set('files/promtail/promtail.yaml', header('lib/render/promtail-config.ts (renderPromtailKubernetesConfig, without clients)') + toYaml(promtail));
 

@@ -10,7 +10,7 @@
 import { Construct } from 'constructs';
 import { addNodeLogAgent, LogAgentProps } from './node-log-agent';
 import { modelDefaults } from './util';
-import { renderAlloyKubernetesConfig } from '../render/alloy-config';
+import { alloyPushAttributes, renderAlloyKubernetesConfig } from '../render/alloy-config';
 import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_NAME, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
 
 
@@ -24,7 +24,7 @@ export class Alloy extends Construct {
     super(scope, id);
     const defaults = modelDefaults();
     // discovery.kubernetes with role "pod" (and a field selector) lists and watches pods; nothing else.
-    this.configText = renderAlloyKubernetesConfig(props.loki.pushUrl);
+    this.configText = renderAlloyKubernetesConfig(props.loki.pushUrl, alloyPushAttributes(props.push ?? defaults.logAgent.push));
     addNodeLogAgent(this, {
       name: ALLOY_NAME,
       namespace: props.namespace ?? defaults.logAgent.namespace,

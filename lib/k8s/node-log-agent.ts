@@ -10,7 +10,7 @@
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { ImageSettings, PodSettings, Resources } from '../config';
+import { ImageSettings, LogAgentPushSettings, PodSettings, Resources } from '../config';
 import type { Loki } from './loki';
 import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './util';
 import { applyPodSettingsTo } from './pod-settings';
@@ -28,6 +28,8 @@ export interface LogAgentProps {
   readonly settings?: AgentSettings;
   /** Where and how the agent's pods run (the model's `logAgent` pod settings). @default the model's defaults: none */
   readonly podSettings?: PodSettings;
+  /** How it batches and pushes lines to Loki, and retries (the model's `logAgent.push`). @default the model's defaults */
+  readonly push?: LogAgentPushSettings;
 }
 
 /** A log agent's own settings: its image and resources. */

@@ -97,8 +97,8 @@ function addLogAgent(scope: Construct, config: StackConfig, loki: Loki): Promtai
   const namespace = config.logAgent.namespace;
   switch (config.logAgent.kind) {
     case 'promtail':
-      return new Promtail(scope, 'promtail', { loki, namespace, settings: config.logAgent.promtail, podSettings: config.logAgent });
+      return new Promtail(scope, 'promtail', { loki, namespace, settings: config.logAgent.promtail, podSettings: config.logAgent, push: config.logAgent.push });
     case 'alloy':
-      return new Alloy(scope, 'alloy', { loki, namespace, settings: config.logAgent.alloy, podSettings: config.logAgent });
+      return new Alloy(scope, 'alloy', { loki, namespace, settings: config.logAgent.alloy, podSettings: config.logAgent, push: config.logAgent.push });
   }
 }

@@ -8,8 +8,9 @@
  * grafana/alloy v1.18; every component, block and attribute used is listed with its source in
  * test/logs-alloy-config.test.ts.
  */
-import { AlloyBlock, expression, renderAlloy } from './alloy-syntax';
-import { promtailRelabelRules } from './promtail-config';
+import { AlloyBlock, AlloyValue, expression, renderAlloy } from './alloy-syntax';
+import { goDuration, promtailRelabelRules } from './promtail-config';
+import type { LogAgentPushSettings } from '../config';
 import { RelabelRule } from './relabel';
 
 /** The header comment of a generated config.alloy, naming its source. */
@@ -52,9 +53,20 @@ export function alloyContractTailStages(): AlloyBlock[] {
   ];
 }
 
-/** The writer to Loki's push URL. */
-export function alloyLokiWrite(lokiPushUrl: string): AlloyBlock {
-  return { name: 'loki.write', label: 'default', blocks: [{ name: 'endpoint', attributes: [['url', lokiPushUrl]] }] };
+/** The endpoint's batching and retries (logAgent.push), as loki.write's attributes. */
+export function alloyPushAttributes(push: LogAgentPushSettings): Array<[string, AlloyValue]> {
+  return [
+    ['batch_wait', goDuration(push.batchWaitSeconds)],
+    ['batch_size', `${Math.round(push.batchSizeMb * 1024)}KiB`],
+    ['min_backoff_period', goDuration(push.minBackoffSeconds)],
+    ['max_backoff_period', goDuration(push.maxBackoffSeconds)],
+    ['max_backoff_retries', push.maxRetries],
+  ];
+}
+
+/** The writer to Loki's push URL, with `attributes` for its batching and retries (alloyPushAttributes). */
+export function alloyLokiWrite(lokiPushUrl: string, attributes: ReadonlyArray<readonly [string, AlloyValue]>): AlloyBlock {
+  return { name: 'loki.write', label: 'default', blocks: [{ name: 'endpoint', attributes: [['url', lokiPushUrl], ...attributes] }] };
 }
 
 /** Alloy's own log: info, logfmt (its defaults, written out). */
@@ -68,7 +80,7 @@ export const ALLOY_LOGGING: AlloyBlock = { name: 'logging', attributes: [['level
  * - loki.process: `stage.cri` (kind and current clusters run containerd or CRI-O), then the shared tail;
  * - loki.write: Loki's push URL.
  */
-export function renderAlloyKubernetesConfig(lokiPushUrl: string): string {
+export function renderAlloyKubernetesConfig(lokiPushUrl: string, push: ReadonlyArray<readonly [string, AlloyValue]>): string {
   const blocks: AlloyBlock[] = [
     ALLOY_LOGGING,
     {
@@ -104,7 +116,7 @@ export function renderAlloyKubernetesConfig(lokiPushUrl: string): string {
       attributes: [['forward_to', [expression('loki.write.default.receiver')]]],
       blocks: [{ name: 'stage.cri' }, ...alloyContractTailStages()],
     },
-    alloyLokiWrite(lokiPushUrl),
+    alloyLokiWrite(lokiPushUrl, push),
   ];
   return renderAlloy(blocks, alloyHeader('lib/render/alloy-config.ts (renderAlloyKubernetesConfig)'));
 }

@@ -311,13 +311,16 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
       .withRow(new dashboard.RowBuilder('Loki'))
       .withPanel(timeSeries('Log lines received per second', 'Lines pushed to Loki by the log agents (Loki\'s own internal streams not counted).', 'cps', [
         promQuery(sumRate('loki_distributor_lines_received_total{is_internal_stream!="true"}', byPod), '{{namespace}}/{{pod}}'),
-      ]).span(8))
-      .withPanel(timeSeries('Log bytes received per second', 'Uncompressed bytes of the pushed lines, structured metadata included: what Loki\'s ingestion rate limits count.', 'Bps', [
+      ]).span(6))
+      .withPanel(timeSeries('Log bytes received per second', 'Uncompressed bytes of the pushed lines, structured metadata included: what Loki\'s ingestion rate limits (loki.ingestionLimits) count.', 'Bps', [
         promQuery(sumRate('loki_distributor_bytes_received_total{is_internal_stream!="true"}', byPod), '{{namespace}}/{{pod}}'),
-      ]).span(8))
+      ]).span(6))
+      .withPanel(timeSeries('Lines refused per second, by reason', 'Lines Loki did not take: rate_limited (the tenant\'s rate and burst), per_stream_rate_limit, line_too_long (loki.ingestionLimits), and the rest. A refused push is retried by the agent; what its retries cannot place shows as its drops below.', 'cps', [
+        promQuery(sumRate('loki_discarded_samples_total', 'reason'), '{{reason}}'),
+      ]).span(6))
       .withPanel(timeSeries('HTTP requests per second by status', 'Every HTTP request Loki answered (pushes, queries, and the scrapes and probes too) by status: 5xx is Loki failing (LokiRequestErrors), 429 is a limit refusing a push. Loki\'s internal gRPC calls are left out.', 'reqps', [
         promQuery(sumRate('loki_request_duration_seconds_count{method!="gRPC"}', 'status_code'), '{{status_code}}'),
-      ]).span(8))
+      ]).span(6))
 
       .withRow(new dashboard.RowBuilder('Log agent'))
       .withPanel(timeSeries('Lines sent to Loki per second', 'Lines each agent pod delivered to Loki (Promtail or Alloy, whichever the stack runs).', 'cps', [

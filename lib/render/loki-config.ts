@@ -7,6 +7,20 @@
  * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
  */
 import { bytesOfQuantity, LokiSettings } from '../config';
+
+/**
+ * The ingestion limits (limits_config), from loki.ingestionLimits: the tenant's rate and burst in MB (Loki's MB is 2^20
+ * bytes, bytesInMB in pkg/distributor), each stream's rate and burst and the longest line as Loki's byte sizes.
+ */
+export function lokiIngestionLimits(l: LokiSettings['ingestionLimits']): Record<string, number | string> {
+  return {
+    ingestion_rate_mb: l.rateMb,
+    ingestion_burst_size_mb: l.burstSizeMb,
+    per_stream_rate_limit: `${l.perStreamRateMb}MB`,
+    per_stream_rate_limit_burst: `${l.perStreamBurstMb}MB`,
+    max_line_size: `${l.maxLineSizeKb}KB`,
+  };
+}
 import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR } from '../components/loki';
 
 /**
@@ -53,6 +67,7 @@ export function renderLokiConfig(loki: LokiSettings): Record<string, unknown> {
       // Both default to true in 3.1+, but volume_enabled was false in 3.0: say what we rely on.
       allow_structured_metadata: true,
       volume_enabled: true,
+      ...lokiIngestionLimits(loki.ingestionLimits),
     },
     // The ingester replays its WAL at start; past this much memory it flushes chunks to storage instead of
     // holding them. The default (4GB) is above the container's limit, so a large WAL would be OOM-killed

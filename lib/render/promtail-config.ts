@@ -10,6 +10,7 @@
 import { kubernetesContractRules, RelabelRule } from './relabel';
 import { POD_LOGS_DIR } from '../image-facts';
 import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR } from '../components/promtail';
+import type { LogAgentPushSettings } from '../config';
 
 /** Name of the scrape job that tails pod logs. */
 export const PROMTAIL_PODS_JOB = 'kubernetes-pods';
@@ -65,7 +66,28 @@ export function promtailPipelineStages(): Array<Record<string, unknown>> {
  * So a /ready that stays 500 means Promtail cannot discover pods (RBAC, API server) or cannot read
  * /var/log/pods (mounts, permissions), which is exactly what the probe should show.
  */
-export function renderPromtailKubernetesConfig(lokiPushUrl: string): Record<string, unknown> {
+/** A Go duration for a number of seconds: whole seconds as `Ns`, else milliseconds (`500ms`). */
+export function goDuration(seconds: number): string {
+  const ms = Math.round(seconds * 1000);
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Bytes of a size in MB (2^20 bytes), whole. */
+export function bytesOfMb(mb: number): number {
+  return Math.round(mb * 1048576);
+}
+
+/** Promtail's client: Loki's push URL, its batches and its retries (logAgent.push). */
+export function promtailClient(lokiPushUrl: string, push: LogAgentPushSettings): Record<string, unknown> {
+  return {
+    url: lokiPushUrl,
+    batchwait: goDuration(push.batchWaitSeconds),
+    batchsize: bytesOfMb(push.batchSizeMb),
+    backoff_config: { min_period: goDuration(push.minBackoffSeconds), max_period: goDuration(push.maxBackoffSeconds), max_retries: push.maxRetries },
+  };
+}
+
+export function renderPromtailKubernetesConfig(lokiPushUrl: string, push: LogAgentPushSettings): Record<string, unknown> {
   return {
     server: {
       http_listen_port: PROMTAIL_HTTP_PORT,
@@ -78,7 +100,7 @@ export function renderPromtailKubernetesConfig(lokiPushUrl: string): Record<stri
       // Ignoring it re-sends the node's files from their start: duplicates beat a node whose logs stop.
       ignore_invalid_yaml: true,
     },
-    clients: [{ url: lokiPushUrl }],
+    clients: [promtailClient(lokiPushUrl, push)],
     scrape_configs: [
       {
         job_name: PROMTAIL_PODS_JOB,

@@ -27,6 +27,7 @@ export const METRIC_SOURCES: Record<string, string> = {
   nodejs_eventloop_lag_p99_seconds: 'the demo app: prom-client\'s default metrics (app/src/telemetry.ts)',
   prometheus_tsdb_head_series: 'prometheus/prometheus@v3.14.0 tsdb/head.go:463',
   prometheus_tsdb_head_samples_appended_total: 'prometheus/prometheus@v3.14.0 tsdb/head.go:527',
+  loki_discarded_samples_total: 'grafana/loki@v3.7.6 pkg/validation/validate.go:128 (namespace loki; labels reason, tenant, retention_hours, policy, format; reasons rate_limited, per_stream_rate_limit, line_too_long, ... in the same file)',
   loki_distributor_lines_received_total: 'grafana/loki@v3.7.6 pkg/loghttp/push/push.go:57 (namespace loki; labels tenant, is_internal_stream, policy, format)',
   loki_distributor_bytes_received_total: 'grafana/loki@v3.7.6 pkg/loghttp/push/push.go:46 (uncompressed, structured metadata included; labels tenant, retention_hours, is_internal_stream, policy, format)',
   promtail_sent_entries_total: 'grafana/loki@v3.6.11 clients/pkg/promtail/client/client.go:88 (label host)',

@@ -52,6 +52,14 @@ the renderers' output for every ci/ values file.
 {{- define "observability-stack.loki.config" -}}
 {{- $config := .Files.Get "files/loki/loki.yaml" | fromYaml -}}
 {{- $_ := set $config.limits_config "retention_period" (printf "%dh" (mul 24 (int .Values.loki.retentionDays))) -}}
+{{- /* The ingestion limits (lib/render/loki-config.ts lokiIngestionLimits); the model's defaults for a release upgraded with --reuse-values from a chart without them. */ -}}
+{{- with .Values.loki.ingestionLimits | default (include "observability-stack.facts" . | fromYaml).defaults.lokiIngestionLimits }}
+{{- $_ := set $config.limits_config "ingestion_rate_mb" .rateMb -}}
+{{- $_ := set $config.limits_config "ingestion_burst_size_mb" .burstSizeMb -}}
+{{- $_ := set $config.limits_config "per_stream_rate_limit" (printf "%dMB" (int .perStreamRateMb)) -}}
+{{- $_ := set $config.limits_config "per_stream_rate_limit_burst" (printf "%dMB" (int .perStreamBurstMb)) -}}
+{{- $_ := set $config.limits_config "max_line_size" (printf "%dKB" (int .maxLineSizeKb)) -}}
+{{- end }}
 {{- /* 75% of the memory limit in whole MB (MB = 1024 * 1024 bytes for Loki), at least 1, as lokiReplayMemoryCeiling. */ -}}
 {{- $limit := include "observability-stack.bytes" .Values.loki.resources.limits.memory | atoi -}}
 {{- $_ := set $config "ingester" (dict "wal" (dict "replay_memory_ceiling" (printf "%dMB" (max 1 (div (mul $limit 3) (mul 4 1048576)))))) -}}
@@ -61,7 +69,14 @@ the renderers' output for every ci/ values file.
 {{/* observability-stack.promtail.config: promtail.yaml (lib/render/promtail-config.ts renderPromtailKubernetesConfig). */}}
 {{- define "observability-stack.promtail.config" -}}
 {{- $config := .Files.Get "files/promtail/promtail.yaml" | fromYaml -}}
-{{- $_ := set $config "clients" (list (dict "url" (include "observability-stack.lokiPushUrl" .))) -}}
+{{- $client := dict "url" (include "observability-stack.lokiPushUrl" .) -}}
+{{- /* Batching and retries (lib/render/promtail-config.ts promtailClient); the model's defaults for a release upgraded with --reuse-values from a chart without them. */ -}}
+{{- with .Values.logAgent.push | default (include "observability-stack.facts" . | fromYaml).defaults.logAgentPush }}
+{{- $_ := set $client "batchwait" (include "observability-stack.goDuration" .batchWaitSeconds) -}}
+{{- $_ := set $client "batchsize" (include "observability-stack.bytesOfMb" .batchSizeMb | int) -}}
+{{- $_ := set $client "backoff_config" (dict "min_period" (include "observability-stack.goDuration" .minBackoffSeconds) "max_period" (include "observability-stack.goDuration" .maxBackoffSeconds) "max_retries" (int .maxRetries)) -}}
+{{- end }}
+{{- $_ := set $config "clients" (list $client) -}}
 {{- toYaml $config -}}
 {{- end -}}
 
@@ -164,4 +179,16 @@ settings, and keeps only the receivers (and their routes) that are on.
 {{/* observability-stack.grafana.initScript: the script that generates Grafana's admin password once (lib/k8s/grafana.ts GRAFANA_PASSWORD_INIT_SCRIPT). */}}
 {{- define "observability-stack.grafana.initScript" -}}
 {{- (.Files.Get "files/grafana/init-admin-password.yaml" | fromYaml).script -}}
+{{- end -}}
+
+{{/* observability-stack.goDuration: a Go duration for a number of seconds, as lib/render/promtail-config.ts goDuration: whole seconds as "Ns", else milliseconds. */}}
+{{- define "observability-stack.goDuration" -}}
+{{- /* 1e3: milliseconds in a second (written so, not as the digits some component facts share). */ -}}
+{{- $ms := round (mulf . 1e3) 0 | int -}}
+{{- if eq (mod $ms 1e3) 0 }}{{ div $ms 1e3 }}s{{ else }}{{ $ms }}ms{{ end -}}
+{{- end -}}
+
+{{/* observability-stack.bytesOfMb: bytes of a size in MB (2^20 bytes), whole, as lib/render/promtail-config.ts bytesOfMb. */}}
+{{- define "observability-stack.bytesOfMb" -}}
+{{- round (mulf . 1048576) 0 | int -}}
 {{- end -}}

@@ -62,7 +62,7 @@ rule, renders nothing when all hold.
 {{- $limit := (include "observability-stack.valueAt" (merge (dict "path" $r.limit) $at) | fromJson).v -}}
 {{- $on := or (not $r.when) (eq (toJson (include "observability-stack.valueAt" (merge (dict "path" (default "" $r.when)) $at) | fromJson).v) "true") -}}
 {{- if and $on (gt (float64 $v) (float64 $limit)) -}}
-{{- $problems = append $problems (printf "%s must be at most %s (%v), got %s" $r.setting $r.limit $limit (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
+{{- $problems = append $problems (printf "%s must be at most %s (%v)%s, got %s" $r.setting $r.limit $limit (ternary (printf ", %s" $r.why) "" (not (empty $r.why))) (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
 {{- else if eq $r.kind "smallerThan" -}}
 {{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
