@@ -34,6 +34,8 @@ export interface VerifyPlan {
    * scrape job whose `up` carries its contract labels.
    */
   readonly subject: { readonly namespace: string; readonly app: string; readonly job: string; readonly isDemoApp: boolean };
+  /** Whether something sends the app requests all the time (its traffic generator): only then must its counter rise. */
+  readonly steadyTraffic: boolean;
   /** Targets that must be up: the pod job's, by app; every other job, at least one. */
   readonly targets: ReadonlyArray<{ readonly job: string; readonly app?: string }>;
   readonly lokiNamespace?: string;
@@ -60,6 +62,7 @@ export function readVerifyPlan(dir: string): VerifyPlan {
   const datasources = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'grafana-datasources');
   return {
     platform: 'kubernetes',
+    steadyTraffic: Boolean(app && workloads.some((w) => w.kind === 'Deployment' && w.metadata.name === `${app.metadata.name}-traffic`)),
     prometheusNamespace: prometheus.metadata.namespace,
     subject: app
       ? { namespace: app.metadata.namespace, app: app.metadata.name, job: KUBERNETES_PODS_JOB, isDemoApp: true }
@@ -105,7 +108,8 @@ export function serviceProxyTransport(kc: KubeConfig): Transport {
           res.on('data', (c) => chunks.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
         });
-        req.setTimeout(10000, () => req.destroy(new Error('no answer within 10 s')));
+        // Longer than the API server's own dial timeout (30 s), so its answer (503 "error trying to reach service") arrives.
+        req.setTimeout(45000, () => req.destroy(new Error('no answer within 45 s')));
         req.on('error', (e) => reject(new ClusterUnreachableError(`cannot reach the API server ${cluster.server} (context ${kc.getCurrentContext()}): ${e.message}. Is the cluster up (\`kind get clusters\`)?`)));
         req.end(o.body);
       });
@@ -132,12 +136,26 @@ export async function grafanaPassword(kc: KubeConfig, g: NonNullable<VerifyPlan[
   await new Promise<void>((resolve, reject) => {
     // The status arrives last; the output is complete once stdout has ended (the client ends it on the status).
     let failure: Error | undefined;
-    stdout.on('end', () => (failure ? reject(failure) : resolve()));
+    const timer = setTimeout(() => reject(new Error(`cat ${GRAFANA_ADMIN_PASSWORD_FILE} in ${pod.metadata!.name}: no answer within 30 s`)), 30000);
+    stdout.on('end', () => {
+      clearTimeout(timer);
+      if (failure) reject(failure);
+      else resolve();
+    });
     new Exec(kc).exec(g.namespace, pod.metadata!.name!, GRAFANA_NAME, ['cat', GRAFANA_ADMIN_PASSWORD_FILE], stdout, null, null, false, (status) => {
       if (status.status !== 'Success') failure = new Error(`cat ${GRAFANA_ADMIN_PASSWORD_FILE} in ${pod.metadata!.name}: ${status.message ?? status.status}`);
     }).catch(reject);
   });
   return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+/**
+ * The Cookie header that carries the session a login set: every cookie it set, whatever the session cookie is named
+ * ([auth] login_cookie_name, grafana_session by default); undefined when it set none.
+ */
+function sessionCookie(setCookie: string[] | undefined): string | undefined {
+  const pairs = (setCookie ?? []).map((c) => c.split(';')[0]).filter((c) => /^[^=]+=./.test(c));
+  return pairs.length > 0 ? pairs.join('; ') : undefined;
 }
 
 /** One check's verdict. */
@@ -162,6 +180,10 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     return JSON.parse(r.body).data;
   };
   const { namespace, app } = plan.subject;
+  // The API server answers 503 "error trying to reach service" when it cannot reach the pod itself: where it does not
+  // run on the pod's node, the stack's NetworkPolicies keep it out (README, "Network policies").
+  const unreachedBy = (r: { status: number; body: string }) => r.status === 503 && /error trying to reach service/.test(r.body);
+  const PROXY_BLOCKED = 'the API server cannot reach the pod: outside kind, the stack\'s NetworkPolicies may keep it out (README, "Network policies"); use kubectl port-forward';
   // Where a component's own log says why: `kubectl logs`, or `docker compose logs`.
   const logsOf = (ns: string, kind: 'deploy' | 'ds', name: string) => (plan.platform === 'compose'
     ? `docker compose -f compose/docker-compose.yml logs ${name}`
@@ -170,7 +192,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
   const ready = await prom('/-/ready');
   results.push(ready.status === 200
     ? { name: 'Prometheus ready', ok: true, detail: '/-/ready answered 200' }
-    : { name: 'Prometheus ready', ok: false, detail: `/-/ready answered ${ready.status}: ${ready.body.slice(0, 120)}`, fix: logsOf(plan.prometheusNamespace, 'deploy', PROMETHEUS_NAME) });
+    : { name: 'Prometheus ready', ok: false, detail: `/-/ready answered ${ready.status}: ${ready.body.slice(0, 120)}`, fix: unreachedBy(ready) ? PROXY_BLOCKED : logsOf(plan.prometheusNamespace, 'deploy', PROMETHEUS_NAME) });
   if (ready.status !== 200) return results;
 
   const active: any[] = (await promJson('/api/v1/targets?state=active')).activeTargets;
@@ -184,7 +206,14 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     else results.push({ name, ok: false, detail: `${up.length}/${mine.length} up; ${mine.find((x) => x.health !== 'up').scrapeUrl}: ${mine.find((x) => x.health !== 'up').lastError || 'not scraped yet'}`, fix: 'the target\'s error above; Prometheus\'s /targets page' });
   }
 
-  if (plan.subject.isDemoApp) {
+  if (plan.subject.isDemoApp && !plan.steadyTraffic) {
+    // Nothing sends it requests but people: the counter need only be there.
+    const present = await promJson(`/api/v1/query?query=${q(`count(my_app_requests_total{namespace="${namespace}",app="${app}"})`)}`);
+    results.push(present.result.length > 0
+      ? { name: 'my_app_requests_total present', ok: true, detail: 'no traffic generator: it need not rise' }
+      : { name: 'my_app_requests_total present', ok: false, detail: 'no series', fix: `is the app scraped? its target above, and ${logsOf(namespace, 'deploy', app)}` });
+  }
+  if (plan.subject.isDemoApp && plan.steadyTraffic) {
     const inc = await promJson(`/api/v1/query?query=${q(`sum(increase(my_app_requests_total{namespace="${namespace}",app="${app}"}[2m]))`)}`);
     const value = Number(inc.result[0]?.value[1] ?? 0);
     results.push(value > 0
@@ -193,7 +222,8 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
   }
 
   // The subject's series labels, as Prometheus has them: its pod job's `up`.
-  const series: any[] = await promJson(`/api/v1/query?query=${q(`up{job="${plan.subject.job}",namespace="${namespace}",app="${app}"}`)}`).then((d) => d.result);
+  // Over the same 15 minutes as the log lines: a pod replaced meanwhile has lines and a series of its own.
+  const series: any[] = await promJson(`/api/v1/query?query=${q(`last_over_time(up{job="${plan.subject.job}",namespace="${namespace}",app="${app}"}[15m])`)}`).then((d) => d.result);
   const contract = (labels: Record<string, string>) => CONTRACT_LABELS.map((l) => `${l}=${labels[l] ?? ''}`).join(',');
   const metricSets = new Set(series.map((s) => contract(s.metric)));
 
@@ -225,7 +255,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     const health = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, '/api/health');
     results.push(health.status === 200
       ? { name: 'Grafana healthy', ok: true, detail: '/api/health answered 200' }
-      : { name: 'Grafana healthy', ok: false, detail: `/api/health answered ${health.status}`, fix: logsOf(g.namespace, 'deploy', GRAFANA_NAME) });
+      : { name: 'Grafana healthy', ok: false, detail: `/api/health answered ${health.status}`, fix: unreachedBy(health) ? PROXY_BLOCKED : logsOf(g.namespace, 'deploy', GRAFANA_NAME) });
     if (health.status === 200) {
       // The API server drops the Authorization header once it has authenticated the request (kubernetes#38775), so
       // Grafana's basic auth cannot pass its proxy: log in as the UI does and send the session cookie instead.
@@ -234,7 +264,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
         const login = await t.request('POST', g.namespace, GRAFANA_NAME, GRAFANA_PORT, '/login', {
           headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: g.adminUser, password: await password() }),
         });
-        const session = (login.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('grafana_session='));
+        const session = sessionCookie(login.headers['set-cookie']);
         if (login.status === 200 && session) cookie = session;
         else results.push({ name: 'Grafana login', ok: false, detail: `POST /login answered ${login.status}${session ? '' : ' without a session cookie'}: ${login.body.slice(0, 160)}`, fix: login.status === 401 ? 'the admin password was refused: was it changed in Grafana\'s UI?' : logsOf(g.namespace, 'deploy', GRAFANA_NAME) });
       } catch (e) {
@@ -282,17 +312,27 @@ export async function verifyStack(kc: KubeConfig, plan: VerifyPlan, waitSeconds:
 export async function verifyUntil(plan: VerifyPlan, transport: () => Transport, password: () => Promise<string>, waitSeconds: number,
   log: (line: string) => void = console.log, warn: (line: string) => void = console.error): Promise<number> {
   const deadline = Date.now() + waitSeconds * 1000;
+  // One transport for every try: what it learns (a session) is kept.
+  const t = transport();
   for (;;) {
     let results;
     try {
-      results = await runChecks(plan, transport(), password);
+      results = await runChecks(plan, t, password);
     } catch (e) {
       if (!(e instanceof ClusterUnreachableError)) throw e;
-      warn(e.message);
-      return 1;
+      // Not up yet, or not there: with --wait, try again until the time is up.
+      if (Date.now() >= deadline) {
+        warn(e.message);
+        return 1;
+      }
+      log(`waiting: ${e.message.split('. ')[0]} (${Math.ceil((deadline - Date.now()) / 1000)} s left)`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, Math.max(0, deadline - Date.now()))));
+      continue;
     }
     const failed = results.filter((r) => !r.ok).length;
-    if (failed === 0 || Date.now() >= deadline) {
+    // A refused password stays refused, and Grafana locks the user out after a few: no retry.
+    const refused = results.some((r) => !r.ok && r.name === 'Grafana login' && /answered 401/.test(r.detail));
+    if (failed === 0 || refused || Date.now() >= deadline) {
       log(formatChecks(results));
       log(failed === 0 ? `\nall ${results.length} checks passed` : `\n${failed} of ${results.length} checks failed`);
       return failed === 0 ? 0 : 1;
@@ -336,6 +376,8 @@ export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoint
   return {
     plan: {
       platform: 'compose',
+      // The traffic generator is a profile of its own: compose:verify asks for it (compose/README.md).
+      steadyTraffic: Boolean(app && services[`${app}-traffic`]),
       prometheusNamespace: project,
       subject: app ? { namespace: project, app, job: app, isDemoApp: true } : { namespace: project, app: PROMETHEUS_NAME, job: PROMETHEUS_NAME, isDemoApp: false },
       targets: jobs.map((job) => ({ job })),
@@ -352,7 +394,10 @@ export function composeGrafanaPassword(dir: string): string {
   if (process.env.GF_ADMIN_PASSWORD) return process.env.GF_ADMIN_PASSWORD;
   const envFile = path.join(dir, '.env');
   const line = fs.existsSync(envFile) ? fs.readFileSync(envFile, 'utf8').split('\n').find((l) => /^\s*GF_ADMIN_PASSWORD\s*=/.test(l)) : undefined;
-  const value = line?.replace(/^\s*GF_ADMIN_PASSWORD\s*=\s*/, '').trim().replace(/^(['"])(.*)\1$/, '$2');
+  const raw = line?.replace(/^\s*GF_ADMIN_PASSWORD\s*=\s*/, '').trim() ?? '';
+  // As compose reads it: a quoted value as it is between its quotes; an unquoted one up to a " #" comment.
+  const quoted = /^(['"])(.*)\1$/.exec(raw);
+  const value = quoted ? quoted[2] : raw.replace(/\s+#.*$/, '');
   if (!value) throw new Error(`GF_ADMIN_PASSWORD is set neither in the environment nor in ${envFile}`);
   return value;
 }
@@ -388,7 +433,7 @@ export function composeTransport(e: ComposeEndpoints, grafanaUser: string, passw
           return { status: 401, body: `asked through Grafana, whose admin password could not be read: ${(err as Error).message}`, headers: {} };
         }
         const login = await send('POST', grafana('/login'), { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: grafanaUser, password: secret }) });
-        cookie = (login.headers['set-cookie'] as string[] | undefined ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('grafana_session='));
+        cookie = sessionCookie(login.headers['set-cookie']);
         if (!cookie) return { status: login.status, body: `Grafana's login (to ask ${service} through it) answered ${login.status}: ${login.body}`, headers: {} };
       }
       return send(method, grafana(`/api/datasources/proxy/uid/${uid}${pathAndQuery}`), { ...o, headers: { ...o.headers, Cookie: cookie } });

@@ -1,4 +1,4 @@
-// `npm run kind:up`: from nothing to a working stack on kind, in one command. Checks that kind, docker and kubectl
+// `npm run kind:up [-- --verify-wait SECONDS]`: from nothing to a working stack on kind, in one command. Checks that kind, docker and kubectl
 // are there, creates the cluster of kind/cluster.yaml unless it exists, builds the demo app's image and loads it into
 // the cluster, synthesizes the stack (STACK_CONFIG honoured; Grafana on the NodePort the cluster maps to
 // 127.0.0.1:3000) into .kind/dist/, applies it (namespaces first), waits for every workload with visible progress,
@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { grafanaAdminPasswordCommand, loadStackInput, parseStackConfig, renderManifests, StackConfigError, StackConfigFileError, StackInput } from '../lib';
 import { readSynthesizedStack } from '../lib/cluster-status';
 import { readVerifyPlan, verifyStack } from '../lib/verify';
-import { loadKubeConfig } from './cli';
+import { loadKubeConfig, option } from './cli';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLUSTER_CONFIG = path.join('kind', 'cluster.yaml');
@@ -21,7 +21,7 @@ const WAIT_SECONDS = 300;
 
 /** Where each tool comes from, for the message when one is missing. */
 const TOOLS: Record<string, string> = {
-  kind: 'https://kind.sigs.k8s.io/docs/user/quick-start/#installation (v0.24 or later; kind/cluster.yaml names v0.32.0\'s node image)',
+  kind: 'https://kind.sigs.k8s.io/docs/user/quick-start/#installation (v0.32.0 or later: kind/cluster.yaml names its node image)',
   docker: 'https://docs.docker.com/engine/install/ (kind runs its nodes as Docker containers)',
   kubectl: 'https://kubernetes.io/docs/tasks/tools/ (or this project\'s: node scripts/fetch-tools.mjs, then .cache/tools/kubectl on PATH)',
 };
@@ -41,6 +41,13 @@ function run(step: string, command: string, args: string[], options: { capture?:
   return r.stdout ?? '';
 }
 
+/** The image's id in the local Docker, or "" when it has none. */
+function imageId(image: string): string {
+  console.log(`$ docker image inspect -f {{.Id}} ${image}`);
+  const r = spawnSync('docker', ['image', 'inspect', '-f', '{{.Id}}', image], { cwd: ROOT, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : '';
+}
+
 /** A command's output for the failure report; never throws. */
 function show(command: string, args: string[]): void {
   console.log(`$ ${[command, ...args].join(' ')}`);
@@ -55,6 +62,13 @@ function settings(nodePort: number): StackInput {
 }
 
 async function main(): Promise<number> {
+  // --verify-wait N: how long verify may wait for metrics and logs to flow (each workload's rollout has its own 300 s).
+  const verifyWaitArg = option(process.argv.slice(2), '--verify-wait');
+  const verifyWait = verifyWaitArg === undefined ? WAIT_SECONDS : Number(verifyWaitArg);
+  if (!(Number.isInteger(verifyWait) && verifyWait > 0)) {
+    console.error(`--verify-wait takes a whole number of seconds greater than 0, got ${JSON.stringify(verifyWaitArg)}`);
+    return 2;
+  }
   const missing = Object.keys(TOOLS).filter((t) => !onPath(t));
   if (missing.length > 0) {
     console.error(`npm run kind:up needs ${missing.join(', ')} on PATH, and finds ${missing.length === 1 ? 'it' : 'them'} missing:\n${missing.map((t) => `  ${t}: ${TOOLS[t]}`).join('\n')}`);
@@ -74,6 +88,7 @@ async function main(): Promise<number> {
     return 1;
   }
   let step = '';
+  let rebuilt = false;
   let workload: { kind: string; namespace: string; name: string } | undefined;
   try {
     step = 'docker';
@@ -83,14 +98,21 @@ async function main(): Promise<number> {
     console.log(`\n==> the kind cluster ${name}`);
     const clusters = run(step, 'kind', ['get', 'clusters'], { capture: true }).split('\n').map((l) => l.trim());
     if (clusters.includes(name)) console.log(`kind cluster ${name} exists: kept`);
-    else run(step, 'kind', ['create', 'cluster', '--config', CLUSTER_CONFIG]);
+    // --name as well: KIND_CLUSTER_NAME would otherwise win over the config's name (kind's cli/override.go).
+    else run(step, 'kind', ['create', 'cluster', '--name', name, '--config', CLUSTER_CONFIG]);
 
     if (config.app.enabled) {
       step = 'demo app image';
       const image = `${config.app.image.repository}:${config.app.image.tag}`;
       console.log(`\n==> the demo app's image ${image}`);
-      run(step, 'docker', ['build', '-t', image, 'app/']);
+      const before = imageId(image);
+      // No provenance attestation: with Docker's containerd image store (the default since Docker 29), kind load
+      // fails on one ("content digest ... not found", kubernetes-sigs/kind#3795).
+      run(step, 'docker', ['build', '--provenance=false', '-t', image, 'app/']);
       run(step, 'kind', ['load', 'docker-image', image, '--name', name]);
+      // The tag stays the same: pods running the previous build keep it until they are restarted.
+      const after = imageId(image);
+      rebuilt = before !== '' && before !== after;
     }
 
     step = 'synthesize';
@@ -105,6 +127,11 @@ async function main(): Promise<number> {
     step = 'apply';
     console.log('\n==> apply (namespaces first)');
     for (const file of files) run(step, 'kubectl', ['--context', context, 'apply', '-f', path.join(OUT_DIR, file)]);
+    if (rebuilt) {
+      console.log('the demo app\'s image changed: restart its pods');
+      const apps = readSynthesizedStack(out).workloads.filter((w) => w.kind === 'Deployment' && [config.app.name, `${config.app.name}-traffic`].includes(w.name));
+      for (const w of apps) run(step, 'kubectl', ['--context', context, '-n', w.namespace, 'rollout', 'restart', `deployment/${w.name}`]);
+    }
 
     step = 'wait';
     const { workloads } = readSynthesizedStack(out);
@@ -120,7 +147,7 @@ async function main(): Promise<number> {
     console.log('\n==> verify: metrics and logs flow');
     const kc = loadKubeConfig('npm run kind:up', context);
     if ('error' in kc) throw new StepFailed(`verify: ${kc.error}`);
-    if (await verifyStack(kc, readVerifyPlan(out), WAIT_SECONDS) !== 0) throw new StepFailed('verify: a check failed (above)');
+    if (await verifyStack(kc, readVerifyPlan(out), verifyWait) !== 0) throw new StepFailed('verify: a check failed (above)');
   } catch (e) {
     if (!(e instanceof StepFailed)) throw e;
     console.error(`\nnpm run kind:up stopped at step "${step}": ${e.message}`);

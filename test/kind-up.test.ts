@@ -20,7 +20,7 @@ import { KubeVersion } from './support/k8s-schema';
 const CLUSTER = parse(fs.readFileSync(path.join(ROOT, 'kind', 'cluster.yaml'), 'utf8'));
 
 /** Stand-ins of kind, docker and kubectl that append each call to $CALLS and behave as the env says. */
-function standIns(): { bin: string; calls: string; clusters: string; kubeconfig: string } {
+function standIns(): { bin: string; calls: string; clusters: string; kubeconfig: string; imageId: string } {
   const dir = tempDir('kind-up-');
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
@@ -43,7 +43,9 @@ function standIns(): { bin: string; calls: string; clusters: string; kubeconfig:
       record,
       'case "$1" in',
       '  info) if [ -n "$DOCKER_DOWN" ]; then echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1; fi; echo 29.1.0 ;;',
-      '  build) if [ -n "$DOCKER_BUILD_FAILS" ]; then echo "ERROR: failed to solve: process \\"/bin/sh -c npm ci\\" did not complete successfully: exit code: 1" >&2; exit 1; fi ;;',
+      '  build) if [ -n "$DOCKER_BUILD_FAILS" ]; then echo "ERROR: failed to solve: process \\"/bin/sh -c npm ci\\" did not complete successfully: exit code: 1" >&2; exit 1; fi; echo "$NEW_IMAGE_ID" > "$IMAGE_ID_FILE" ;;',
+      // As docker does: the image's id, or an error when there is no such image.
+      '  image) if [ -f "$IMAGE_ID_FILE" ]; then cat "$IMAGE_ID_FILE"; else echo "Error: No such image: $5" >&2; exit 1; fi ;;',
       'esac',
     ].join('\n'),
     kubectl: [
@@ -58,16 +60,18 @@ function standIns(): { bin: string; calls: string; clusters: string; kubeconfig:
   };
   for (const [name, body] of Object.entries(scripts)) fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   fs.writeFileSync(path.join(dir, 'kubeconfig-template'), kubeconfigYaml('http://127.0.0.1:9').replace(/\btest\b/g, 'kind-observability'));
-  return { bin, calls, clusters, kubeconfig };
+  return { bin, calls, clusters, kubeconfig, imageId: path.join(dir, 'image-id') };
 }
 
 /** Runs a script with the stand-ins first on PATH (then the system's, for the shell tools they use), or with `onlyPath` alone. */
 function kindUp(s: ReturnType<typeof standIns>, env: Record<string, string> = {}, script = 'scripts/kind-up.ts', onlyPath?: string): Promise<{ code: number | null; stdout: string; stderr: string; calls: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // verify (the last step) asks an API server that is not there: it retries for --verify-wait seconds.
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(script.endsWith('kind-up.ts') ? ['--verify-wait', '1'] : [])], {
     cwd: ROOT,
     env: {
       ...process.env, STACK_CONFIG: '', PATH: onlyPath ?? `${s.bin}${path.delimiter}/usr/bin${path.delimiter}/bin`,
-      CALLS: s.calls, KIND_CLUSTERS: s.clusters, KUBECONFIG: s.kubeconfig, KIND_KUBECONFIG_TEMPLATE: path.join(path.dirname(s.bin), 'kubeconfig-template'), NEVER_READY: '', ...env,
+      CALLS: s.calls, KIND_CLUSTERS: s.clusters, KUBECONFIG: s.kubeconfig, KIND_KUBECONFIG_TEMPLATE: path.join(path.dirname(s.bin), 'kubeconfig-template'), NEVER_READY: '',
+      IMAGE_ID_FILE: s.imageId, NEW_IMAGE_ID: 'sha256:1111', KIND_CLUSTER_NAME: 'not-this-one', ...env,
     },
   });
   let stdout = '';
@@ -92,11 +96,15 @@ const BEFORE_WAIT = [
   'docker info --format {{.ServerVersion}}',
   'kind get clusters',
 ];
-const IMAGE_AND_APPLY = [
-  'docker build -t demo-app:0.1.0 app/',
+const IMAGE = [
+  'docker image inspect -f {{.Id}} demo-app:0.1.0',
+  'docker build --provenance=false -t demo-app:0.1.0 app/',
   'kind load docker-image demo-app:0.1.0 --name observability',
-  ...files.map((f) => `kubectl --context kind-observability apply -f .kind/dist/${f}`),
+  'docker image inspect -f {{.Id}} demo-app:0.1.0',
 ];
+const APPLY = files.map((f) => `kubectl --context kind-observability apply -f .kind/dist/${f}`);
+const IMAGE_AND_APPLY = [...IMAGE, ...APPLY];
+const CREATE = 'kind create cluster --name observability --config kind/cluster.yaml';
 const WAITS = workloads.map((w) => `kubectl --context kind-observability -n ${w.namespace} rollout status ${w.kind.toLowerCase()}/${w.name} --timeout=300s`);
 
 describe('kind/cluster.yaml', () => {
@@ -119,7 +127,7 @@ describe('npm run kind:up', () => {
   test('on a fresh machine: creates the cluster, builds and loads the image, applies namespaces first, waits for each workload, runs verify', async () => {
     const s = standIns();
     const r = await kindUp(s);
-    expect(r.calls).toEqual([...BEFORE_WAIT, 'kind create cluster --config kind/cluster.yaml', ...IMAGE_AND_APPLY, ...WAITS]);
+    expect(r.calls).toEqual([...BEFORE_WAIT, CREATE, ...IMAGE_AND_APPLY, ...WAITS]);
     expect(files[0]).toBe('0000-observability-namespaces.k8s.yaml');
     for (const [i, w] of workloads.entries()) expect(r.stdout).toContain(`ready ${i + 1}/${workloads.length}: ${w.kind} ${w.namespace}/${w.name}`);
     // verify asked the API server of the context kind wrote, which is not there: said at once, the cluster kept.
@@ -140,12 +148,27 @@ describe('npm run kind:up', () => {
     expect(r.stdout).toContain('kind cluster observability exists: kept');
   }, 60000);
 
+  test('a rebuilt image of the app (same tag, new id): its pods are restarted after the apply, and only then', async () => {
+    const s = standIns();
+    fs.writeFileSync(s.clusters, 'observability\n');
+    fs.copyFileSync(path.join(path.dirname(s.bin), 'kubeconfig-template'), s.kubeconfig);
+    fs.writeFileSync(s.imageId, 'sha256:1111\n');
+    const same = await kindUp(s);
+    expect(same.calls).toEqual([...BEFORE_WAIT, ...IMAGE_AND_APPLY, ...WAITS]);
+    fs.writeFileSync(s.calls, '');
+    const rebuilt = await kindUp(s, { NEW_IMAGE_ID: 'sha256:2222' });
+    expect(rebuilt.calls).toEqual([...BEFORE_WAIT, ...IMAGE_AND_APPLY,
+      'kubectl --context kind-observability -n demo rollout restart deployment/demo-app',
+      'kubectl --context kind-observability -n demo rollout restart deployment/demo-app-traffic',
+      ...WAITS]);
+  }, 60000);
+
   test('a workload that never gets ready: the step, the workload, its pods, events and last log lines; nothing after; nothing deleted', async () => {
     const s = standIns();
     const r = await kindUp(s, { NEVER_READY: 'deployment/loki' });
     const loki = WAITS.findIndex((c) => c.includes('deployment/loki'));
     expect(r.calls).toEqual([
-      ...BEFORE_WAIT, 'kind create cluster --config kind/cluster.yaml', ...IMAGE_AND_APPLY, ...WAITS.slice(0, loki + 1),
+      ...BEFORE_WAIT, CREATE, ...IMAGE_AND_APPLY, ...WAITS.slice(0, loki + 1),
       'kubectl --context kind-observability -n monitoring get pods -o wide',
       'kubectl --context kind-observability -n monitoring get events --sort-by=.lastTimestamp',
       'kubectl --context kind-observability -n monitoring logs deployment/loki --all-containers --tail=20',
@@ -160,8 +183,8 @@ describe('npm run kind:up', () => {
   test('the image build fails: stops there, applies nothing', async () => {
     const s = standIns();
     const r = await kindUp(s, { DOCKER_BUILD_FAILS: '1' });
-    expect(r.calls).toEqual([...BEFORE_WAIT, 'kind create cluster --config kind/cluster.yaml', 'docker build -t demo-app:0.1.0 app/']);
-    expect(r.stderr).toContain('npm run kind:up stopped at step "demo app image": demo app image: `docker build -t demo-app:0.1.0 app/` exited 1');
+    expect(r.calls).toEqual([...BEFORE_WAIT, CREATE, ...IMAGE.slice(0, 2)]);
+    expect(r.stderr).toContain('npm run kind:up stopped at step "demo app image": demo app image: `docker build --provenance=false -t demo-app:0.1.0 app/` exited 1');
     expect(r.code).toBe(1);
   }, 60000);
 

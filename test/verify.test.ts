@@ -58,6 +58,8 @@ interface StandIns {
   requests: string[];
   /** Requests to Grafana, as method path. */
   grafanaRequests: string[];
+  /** The stream selector whose lines Loki has. */
+  lokiQuery: string;
 }
 
 /** The real demo app on loopback, sent a request every 20 ms until stopped. */
@@ -82,7 +84,10 @@ async function componentStandIns(state: StandIns): Promise<{ loki: string; grafa
   const lokiServer = http.createServer((req, res) => {
     if (!req.url!.startsWith('/loki/api/v1/query_range')) { res.writeHead(404).end(); return; }
     if (state.lokiStreams === null) { res.writeHead(500).end('internal error'); return; }
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: state.lokiStreams, stats: {} } }));
+    // Only the app's stream selector finds the app's lines, as in Loki.
+    const query = new URL(req.url!, 'http://loki').searchParams.get('query');
+    const result = query === state.lokiQuery ? state.lokiStreams : [];
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result, stats: {} } }));
   });
   const loki = await listen(lokiServer);
   const amServer = http.createServer((req, res) => res.writeHead(req.url === '/-/ready' ? 200 : 404).end('OK'));
@@ -96,13 +101,14 @@ async function componentStandIns(state: StandIns): Promise<{ loki: string; grafa
       for await (const c of req) body += c;
       const { user, password } = JSON.parse(body);
       if (user === 'admin' && password === state.grafanaPassword) {
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Set-Cookie': `${SESSION}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax` }).end('{"message":"Logged in","redirectUrl":"/"}');
+        // As Grafana does: the session, and its expiry for the browser's scripts.
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Set-Cookie': [`${SESSION}; Path=/; Max-Age=2592000; HttpOnly; SameSite=Lax`, 'grafana_session_expiry=1780000000; Path=/; Max-Age=2592000; SameSite=Lax'] }).end('{"message":"Logged in","redirectUrl":"/"}');
       } else {
         res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Invalid username or password"}');
       }
       return;
     }
-    if (req.headers.cookie !== SESSION) {
+    if (!(req.headers.cookie ?? '').split('; ').includes(SESSION)) {
       res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Unauthorized"}');
       return;
     }
@@ -133,7 +139,7 @@ describe('verify against a stack on loopback', () => {
   let plan: VerifyPlan;
   let dist: string;
   let kubeconfigFile: string;
-  const state: StandIns = { lokiStreams: null, grafanaPassword: PASSWORD, datasourceHealth: {}, requests: [], grafanaRequests: [] };
+  const state: StandIns = { lokiStreams: null, grafanaPassword: PASSWORD, datasourceHealth: {}, requests: [], grafanaRequests: [], lokiQuery: '{namespace="demo",app="demo-app"}' };
 
   beforeAll(async () => {
     dist = synthesizedDist(INPUT);
@@ -330,6 +336,29 @@ describe('verify against a stack on loopback', () => {
     expect(results.map((x) => x.name)).not.toContain('Grafana data source prometheus');
   });
 
+  test('a refused password is not tried again: with --wait, one login, and verify stops (Grafana locks out after a few)', async () => {
+    state.lokiStreams = goodStreams();
+    state.grafanaPassword = 'changed-in-the-ui';
+    const before = state.grafanaRequests.filter((r) => r === 'POST /login').length;
+    const started = Date.now();
+    const r = await verify({ KUBECONFIG: kubeconfigFile }, ['--dist', dist, '--wait', '60']);
+    state.grafanaPassword = PASSWORD;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAIL Grafana login: POST /login answered 401');
+    expect(state.grafanaRequests.filter((x) => x === 'POST /login').length - before).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30000);
+  }, 60000);
+
+  test('without a traffic generator, the counter need only be there', async () => {
+    const quiet = synthesizedDist({ ...INPUT, app: { trafficGenerator: { enabled: false } } });
+    expect(readVerifyPlan(quiet).steadyTraffic).toBe(false);
+    expect(plan.steadyTraffic).toBe(true);
+    state.lokiStreams = goodStreams();
+    const results = await run(quiet);
+    expect(byName(results)['my_app_requests_total present']).toEqual({ name: 'my_app_requests_total present', ok: true, detail: 'no traffic generator: it need not rise' });
+    expect(results.map((x) => x.name)).not.toContain('my_app_requests_total increasing');
+  }, 30000);
+
   test('Grafana\'s password from its adminPasswordSecret, when the stack names one', async () => {
     const withSecretDist = synthesizedDist({ ...INPUT, grafana: { adminPasswordSecret: { name: 'grafana-admin', key: 'password' } } });
     expect(readVerifyPlan(withSecretDist).grafana!.passwordSecret).toEqual({ name: 'grafana-admin', key: 'password' });
@@ -403,7 +432,7 @@ describe('npm run verify, the command', () => {
 describe('npm run compose:verify against the compose stack on loopback', () => {
   // The stack without cAdvisor and node-exporter (their own tests scrape them): every job a service of the project.
   const COMPOSE_INPUT: StackInput = { nodeExporter: { enabled: false }, compose: { cadvisor: { enabled: false } } };
-  const state: StandIns = { lokiStreams: null, grafanaPassword: PASSWORD, datasourceHealth: {}, requests: [], grafanaRequests: [] };
+  const state: StandIns = { lokiStreams: null, grafanaPassword: PASSWORD, datasourceHealth: {}, requests: [], grafanaRequests: [], lokiQuery: '{namespace="observability",app="demo-app"}' };
   let prometheus: RunningPrometheus;
   let app: Awaited<ReturnType<typeof appUnderTraffic>>;
   let components: Awaited<ReturnType<typeof componentStandIns>>;
@@ -496,6 +525,33 @@ describe('npm run compose:verify against the compose stack on loopback', () => {
     const r = await composeVerify({ GF_ADMIN_PASSWORD: '' });
     fs.rmSync(path.join(dir, '.env'));
     expect(parseChecks(r.stdout).find((x) => x.name === 'Grafana data source loki')?.ok).toBe(true);
+  }, 30000);
+
+  test('an unquoted password with a comment in compose/.env is read as compose reads it', async () => {
+    fs.writeFileSync(path.join(dir, '.env'), `GF_ADMIN_PASSWORD=${PASSWORD} # set on 2026-11-30\n`);
+    const r = await composeVerify({ GF_ADMIN_PASSWORD: '' });
+    fs.rmSync(path.join(dir, '.env'));
+    expect(parseChecks(r.stdout).find((x) => x.name === 'Grafana data source loki')?.ok).toBe(true);
+  }, 30000);
+
+  test('a stack not up yet: with --wait it keeps trying, saying so, then gives up naming what to run', async () => {
+    const probe = http.createServer();
+    const closed = Number(new URL(await listen(probe)).port);
+    await new Promise((resolve) => probe.close(resolve));
+    const down = composeDir({ ...COMPOSE_INPUT, compose: { ...COMPOSE_INPUT.compose, ports: { prometheus: closed, grafana: closed + 1 } } });
+    const started = Date.now();
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', 'scripts/compose-verify.ts', '--dir', down, '--wait', '6'], { cwd: ROOT, env: { ...process.env, GF_ADMIN_PASSWORD: PASSWORD } });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (d) => (stdout += d));
+      c.stderr.on('data', (d) => (stderr += d));
+      c.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(Date.now() - started).toBeGreaterThan(5000);
+    expect(r.stdout).toMatch(new RegExp(`^waiting: cannot reach 127\\.0\\.0\\.1:${closed}: connect ECONNREFUSED 127\\.0\\.0\\.1:${closed} \\(\\d+ s left\\)$`, 'm'));
+    expect(r.stderr).toContain('Is the compose stack up (docker compose -f compose/docker-compose.yml ps)?');
+    expect(r.code).toBe(1);
   }, 30000);
 
   test('a stack that is not up: stops at once naming the port and what to run', async () => {
