@@ -195,8 +195,8 @@ const lokiSchema = z.strictObject({
     rateMb: num(0.1, 1024).default(8).describe('the tenant\'s ingestion rate, in MB (2^20 bytes) of lines and structured metadata per second (ingestion_rate_mb; Loki\'s default 4), 0.1 to 1024. Pushes above it are answered 429 and retried by the agent.'),
     burstSizeMb: num(0.1, 4096).default(16).describe('how much the tenant may push at once above the rate, in MB (ingestion_burst_size_mb; Loki\'s default 6), 0.1 to 4096; at least logAgent.push.batchSizeMb.'),
     perStreamRateMb: int(1, 1024).default(3).describe('each stream\'s rate, in MB per second (per_stream_rate_limit; Loki\'s default), 1 to 1024.'),
-    perStreamBurstMb: int(1, 4096).default(15).describe('how far above its rate one stream may burst, in MB (per_stream_rate_limit_burst; Loki\'s default), 1 to 4096; at least perStreamRateMb.'),
-    maxLineSizeKb: int(1, 16384).default(256).describe('the longest line Loki accepts, in KB (max_line_size; Loki\'s default); a longer one is refused (reason line_too_long).'),
+    perStreamBurstMb: int(1, 4096).default(15).describe('how much one stream may push at once, in MB (per_stream_rate_limit_burst; Loki\'s default), 1 to 4096; at least logAgent.push.batchSizeMb, since one busy stream may fill a whole batch.'),
+    maxLineSizeKb: int(1, 1024).default(256).describe('the longest line Loki accepts, in KB (2^10 bytes; max_line_size; Loki\'s default), 1 to 1024 (so it fits any stream\'s burst); a longer one is refused (reason line_too_long).'),
   }).prefault({}).describe('Loki\'s ingestion limits (limits_config). Its defaults answer a burst of 300,000 lines (about 110 MB) from one node with 429s that only the agent\'s retries absorb; these give a single-tenant stack room, and the Stack health dashboard shows what is still refused, by reason.'),
   /** CPU and memory of the Loki container. */
   resources: resources({ cpuRequest: '150m', memoryRequest: '256Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
@@ -216,10 +216,10 @@ const logAgentSchema = z.strictObject({
   }).prefault({}).describe('Grafana Alloy\'s image and resources.'),
   push: z.strictObject({
     batchWaitSeconds: num(0.1, 60).default(1).describe('the longest a line waits before its batch is sent, in seconds (Promtail batchwait, Alloy batch_wait), 0.1 to 60.'),
-    batchSizeMb: num(0.0625, 64).default(1).describe('the largest batch sent at once, in MB (2^20 bytes; Promtail batchsize, Alloy batch_size), 0.0625 to 64; at most loki.ingestionLimits.burstSizeMb, or Loki refuses the batch on every retry.'),
-    maxRetries: int(0, 100).default(10).describe('retries of a batch Loki refused (429) or failed (5xx) before its lines are dropped (Promtail backoff_config.max_retries, Alloy max_backoff_retries), 0 to 100.'),
+    batchSizeMb: num(0.0625, 3).default(1).describe('the largest batch sent at once, in MB (2^20 bytes; Promtail batchsize, Alloy batch_size), 0.0625 to 3: Loki\'s distributor passes a push on to its ingester in one gRPC message of at most 4 MiB (grafana/loki#13995). At most loki.ingestionLimits.burstSizeMb and perStreamBurstMb, or Loki refuses the batch on every attempt.'),
+    attempts: int(1, 100).default(10).describe('how many times a batch Loki refused (429) or failed (5xx) is sent before its lines are dropped, the first send included (Promtail backoff_config.max_retries, Alloy max_backoff_retries: dskit counts attempts, and 0 there would mean forever), 1 to 100.'),
     minBackoffSeconds: num(0.1, 60).default(0.5).describe('the first wait before a retry, in seconds, doubled each time (min_period, min_backoff_period), 0.1 to 60.'),
-    maxBackoffSeconds: num(1, 3600).default(300).describe('the longest wait between retries, in seconds (max_period, max_backoff_period), 1 to 3600; at least minBackoffSeconds. With the defaults a batch is retried for about 8 minutes before it is dropped.'),
+    maxBackoffSeconds: num(1, 3600).default(300).describe('the longest wait between retries, in seconds (max_period, max_backoff_period), 1 to 3600; at least minBackoffSeconds. With the defaults a batch is sent 10 times over 4 to 8.5 minutes (each wait drawn between the backoff and twice it) before its lines are dropped.'),
   }).prefault({}).describe('how the agent batches and pushes lines to Loki, and retries.'),
   /** The agent's pods, whichever agent runs. */
   ...podSettings(),

@@ -202,11 +202,13 @@ describe('bad input', () => {
   test('Loki\'s ingestion limits and the agent\'s pushes: ranges, and the rules between them', () => {
     expect(problems({ loki: { ingestionLimits: { rateMb: 0 } } })).toEqual(['loki.ingestionLimits.rateMb must be a number from 0.1 to 1024, got 0']);
     expect(problems({ loki: { ingestionLimits: { perStreamRateMb: 2.5 } } })).toEqual(['loki.ingestionLimits.perStreamRateMb must be an integer from 1 to 1024, got 2.5']);
-    expect(problems({ logAgent: { push: { batchSizeMb: 32 } } })).toEqual(['logAgent.push.batchSizeMb must be at most loki.ingestionLimits.burstSizeMb (16), or Loki refuses the whole batch on every retry (it is over the burst), got 32']);
-    expect(problems({ loki: { ingestionLimits: { perStreamRateMb: 20 } } })).toEqual(['loki.ingestionLimits.perStreamRateMb must be at most loki.ingestionLimits.perStreamBurstMb (15), the burst is how far above its rate a stream may go, got 20']);
+    expect(problems({ logAgent: { push: { batchSizeMb: 4 } } })).toEqual(['logAgent.push.batchSizeMb must be a number from 0.0625 to 3, got 4']);
+    expect(problems({ logAgent: { push: { batchSizeMb: 3 } }, loki: { ingestionLimits: { burstSizeMb: 2 } } })).toEqual(['logAgent.push.batchSizeMb must be at most loki.ingestionLimits.burstSizeMb (2), or Loki refuses the whole batch on every attempt (it is over the tenant\'s burst), got 3']);
+    expect(problems({ logAgent: { push: { batchSizeMb: 2 } }, loki: { ingestionLimits: { perStreamBurstMb: 1 } } })).toEqual(['logAgent.push.batchSizeMb must be at most loki.ingestionLimits.perStreamBurstMb (1), or a batch of one busy stream is refused on every attempt (it is over the stream\'s burst), got 2']);
+    expect(problems({ logAgent: { push: { attempts: 0 } } })).toEqual(['logAgent.push.attempts must be an integer from 1 to 100, got 0']);
     expect(problems({ logAgent: { push: { minBackoffSeconds: 30, maxBackoffSeconds: 10 } } })).toEqual(['logAgent.push.minBackoffSeconds must be at most logAgent.push.maxBackoffSeconds (10), the first wait is the shortest, got 30']);
     // Without Loki the agent pushes nowhere: its batch is not judged against Loki's burst.
-    expect(() => parseStackConfig({ loki: { enabled: false }, logAgent: { push: { batchSizeMb: 32 } } })).not.toThrow();
+    expect(() => parseStackConfig({ loki: { enabled: false, ingestionLimits: { burstSizeMb: 1 } }, logAgent: { push: { batchSizeMb: 2 } } })).not.toThrow();
   });
 
   test('compose.apps: a name no stack service has, once per project, a port in range, a compose project name', () => {

@@ -106,8 +106,8 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['HOST_IP in node-exporter\'s extraEnv (it listens on the node\'s address from it)', [], ['nodeExporter.extraEnv.HOST_IP=0.0.0.0'], { nodeExporter: { extraEnv: { HOST_IP: '0.0.0.0' } } }],
     ['a kubelet CA without verification', [], ['kubelet.tls.caFile=/etc/ca.crt'], { kubelet: { tls: { caFile: '/etc/ca.crt' } } }],
     ['a scrape timeout above the kubelet jobs\' interval', ['prometheus.scrapeIntervalSeconds=60', 'prometheus.scrapeTimeoutSeconds=45'], [], { prometheus: { scrapeIntervalSeconds: 60, scrapeTimeoutSeconds: 45 } }],
-    ['an agent batch over Loki\'s burst', ['logAgent.push.batchSizeMb=32'], [], { logAgent: { push: { batchSizeMb: 32 } } }],
-    ['a stream rate above its burst', ['loki.ingestionLimits.perStreamRateMb=20'], [], { loki: { ingestionLimits: { perStreamRateMb: 20 } } }],
+    ['an agent batch over Loki\'s burst', ['logAgent.push.batchSizeMb=3', 'loki.ingestionLimits.burstSizeMb=2'], [], { logAgent: { push: { batchSizeMb: 3 } }, loki: { ingestionLimits: { burstSizeMb: 2 } } }],
+    ['an agent batch over a stream\'s burst', ['logAgent.push.batchSizeMb=2', 'loki.ingestionLimits.perStreamBurstMb=1'], [], { logAgent: { push: { batchSizeMb: 2 } }, loki: { ingestionLimits: { perStreamBurstMb: 1 } } }],
     ['a first retry wait above the longest', ['logAgent.push.minBackoffSeconds=30', 'logAgent.push.maxBackoffSeconds=10'], [], { logAgent: { push: { minBackoffSeconds: 30, maxBackoffSeconds: 10 } } }],
   ];
 
@@ -248,7 +248,7 @@ describe('values.schema.json mirrors the model', () => {
     { networkPolicies: { enabled: false } }, { networkPolicies: { enabled: 'no' } }, { networkPolicies: { egress: true } },
     { loki: { ingestionLimits: { rateMb: 0 } } }, { loki: { ingestionLimits: { rateMb: 2.5 } } }, { loki: { ingestionLimits: { perStreamRateMb: 1.5 } } },
     { loki: { ingestionLimits: { maxLineSizeKb: 20000 } } }, { loki: { ingestionLimits: { maxLineSize: '1MB' } } },
-    { logAgent: { push: { batchWaitSeconds: 0.05 } } }, { logAgent: { push: { maxRetries: -1 } } }, { logAgent: { push: { batchSizeMb: '1MB' } } },
+    { logAgent: { push: { batchWaitSeconds: 0.05 } } }, { logAgent: { push: { attempts: 0 } } }, { logAgent: { push: { batchSizeMb: 4 } } }, { logAgent: { push: { batchSizeMb: '1MB' } } },
   ];
 
   test.each(edits.map((e) => [JSON.stringify(e), e] as const))('agrees with the model on %s', (_name, edit) => {

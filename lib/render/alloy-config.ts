@@ -9,7 +9,7 @@
  * test/logs-alloy-config.test.ts.
  */
 import { AlloyBlock, AlloyValue, expression, renderAlloy } from './alloy-syntax';
-import { goDuration, promtailRelabelRules } from './promtail-config';
+import { goDuration, kibOfMb, promtailRelabelRules } from './promtail-config';
 import type { LogAgentPushSettings } from '../config';
 import { RelabelRule } from './relabel';
 
@@ -57,10 +57,10 @@ export function alloyContractTailStages(): AlloyBlock[] {
 export function alloyPushAttributes(push: LogAgentPushSettings): Array<[string, AlloyValue]> {
   return [
     ['batch_wait', goDuration(push.batchWaitSeconds)],
-    ['batch_size', `${Math.round(push.batchSizeMb * 1024)}KiB`],
+    ['batch_size', `${kibOfMb(push.batchSizeMb)}KiB`],
     ['min_backoff_period', goDuration(push.minBackoffSeconds)],
     ['max_backoff_period', goDuration(push.maxBackoffSeconds)],
-    ['max_backoff_retries', push.maxRetries],
+    ['max_backoff_retries', push.attempts],
   ];
 }
 

@@ -315,7 +315,7 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
       .withPanel(timeSeries('Log bytes received per second', 'Uncompressed bytes of the pushed lines, structured metadata included: what Loki\'s ingestion rate limits (loki.ingestionLimits) count.', 'Bps', [
         promQuery(sumRate('loki_distributor_bytes_received_total{is_internal_stream!="true"}', byPod), '{{namespace}}/{{pod}}'),
       ]).span(6))
-      .withPanel(timeSeries('Lines refused per second, by reason', 'Lines Loki did not take: rate_limited (the tenant\'s rate and burst), per_stream_rate_limit, line_too_long (loki.ingestionLimits), and the rest. A refused push is retried by the agent; what its retries cannot place shows as its drops below.', 'cps', [
+      .withPanel(timeSeries('Lines refused per second, by reason', 'Lines Loki did not take, counted at every attempt (a batch refused three times counts three times): rate_limited (the tenant\'s rate and burst) and per_stream_rate_limit are answered 429 and retried by the agent; line_too_long and the other validation reasons are answered 400 and not retried, and the agent then counts the whole batch as dropped below, though Loki kept its valid lines (loki.ingestionLimits).', 'cps', [
         promQuery(sumRate('loki_discarded_samples_total', 'reason'), '{{reason}}'),
       ]).span(6))
       .withPanel(timeSeries('HTTP requests per second by status', 'Every HTTP request Loki answered (pushes, queries, and the scrapes and probes too) by status: 5xx is Loki failing (LokiRequestErrors), 429 is a limit refusing a push. Loki\'s internal gRPC calls are left out.', 'reqps', [

@@ -7,10 +7,12 @@
  * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
  */
 import { bytesOfQuantity, LokiSettings } from '../config';
+import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR } from '../components/loki';
 
 /**
- * The ingestion limits (limits_config), from loki.ingestionLimits: the tenant's rate and burst in MB (Loki's MB is 2^20
- * bytes, bytesInMB in pkg/distributor), each stream's rate and burst and the longest line as Loki's byte sizes.
+ * The ingestion limits (limits_config), from loki.ingestionLimits: the tenant's rate and burst in MB (Loki's MB is
+ * 2^20 bytes, bytesInMB in pkg/validation/limits.go), each stream's rate and burst and the longest line as Loki's
+ * byte sizes (whole numbers, base 2).
  */
 export function lokiIngestionLimits(l: LokiSettings['ingestionLimits']): Record<string, number | string> {
   return {
@@ -21,7 +23,6 @@ export function lokiIngestionLimits(l: LokiSettings['ingestionLimits']): Record<
     max_line_size: `${l.maxLineSizeKb}KB`,
   };
 }
-import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR } from '../components/loki';
 
 /**
  * Loki 3.x monolithic: TSDB index with schema v13 (structured metadata needs both), chunks and index on the

@@ -57,6 +57,40 @@ export function promtailPipelineStages(): Array<Record<string, unknown>> {
 }
 
 /**
+ * `x * factor` as exact decimal arithmetic gives it (the chart's sprig `mulf` does), not as binary floating point
+ * does (0.5005 * 1000 is 500.49999… there): the product, cut to 6 decimals.
+ */
+function product(x: number, factor: number): number {
+  return Number((x * factor).toFixed(6));
+}
+
+/** A Go duration for a number of seconds, to the millisecond: whole seconds as `Ns`, else milliseconds (`500ms`). */
+export function goDuration(seconds: number): string {
+  const ms = Math.round(product(seconds, 1000));
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Bytes of a size in MB (2^20 bytes), rounded down, as Loki cuts its burst (int(burst * bytesInMB)): never above it. */
+export function bytesOfMb(mb: number): number {
+  return Math.floor(product(mb, 1048576));
+}
+
+/** KiB of a size in MB, rounded down (Alloy's batch_size). */
+export function kibOfMb(mb: number): number {
+  return Math.floor(product(mb, 1024));
+}
+
+/** Promtail's client: Loki's push URL, its batches and its retries (logAgent.push). */
+export function promtailClient(lokiPushUrl: string, push: LogAgentPushSettings): Record<string, unknown> {
+  return {
+    url: lokiPushUrl,
+    batchwait: goDuration(push.batchWaitSeconds),
+    batchsize: bytesOfMb(push.batchSizeMb),
+    backoff_config: { min_period: goDuration(push.minBackoffSeconds), max_period: goDuration(push.maxBackoffSeconds), max_retries: push.attempts },
+  };
+}
+
+/**
  * promtail.yaml for Kubernetes. `lokiPushUrl` is the full push URL, e.g.
  * http://loki.monitoring.svc.cluster.local:3100/loki/api/v1/push.
  *
@@ -66,27 +100,6 @@ export function promtailPipelineStages(): Array<Record<string, unknown>> {
  * So a /ready that stays 500 means Promtail cannot discover pods (RBAC, API server) or cannot read
  * /var/log/pods (mounts, permissions), which is exactly what the probe should show.
  */
-/** A Go duration for a number of seconds: whole seconds as `Ns`, else milliseconds (`500ms`). */
-export function goDuration(seconds: number): string {
-  const ms = Math.round(seconds * 1000);
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
-/** Bytes of a size in MB (2^20 bytes), whole. */
-export function bytesOfMb(mb: number): number {
-  return Math.round(mb * 1048576);
-}
-
-/** Promtail's client: Loki's push URL, its batches and its retries (logAgent.push). */
-export function promtailClient(lokiPushUrl: string, push: LogAgentPushSettings): Record<string, unknown> {
-  return {
-    url: lokiPushUrl,
-    batchwait: goDuration(push.batchWaitSeconds),
-    batchsize: bytesOfMb(push.batchSizeMb),
-    backoff_config: { min_period: goDuration(push.minBackoffSeconds), max_period: goDuration(push.maxBackoffSeconds), max_retries: push.maxRetries },
-  };
-}
-
 export function renderPromtailKubernetesConfig(lokiPushUrl: string, push: LogAgentPushSettings): Record<string, unknown> {
   return {
     server: {

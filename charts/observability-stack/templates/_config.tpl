@@ -74,7 +74,7 @@ the renderers' output for every ci/ values file.
 {{- with .Values.logAgent.push | default (include "observability-stack.facts" . | fromYaml).defaults.logAgentPush }}
 {{- $_ := set $client "batchwait" (include "observability-stack.goDuration" .batchWaitSeconds) -}}
 {{- $_ := set $client "batchsize" (include "observability-stack.bytesOfMb" .batchSizeMb | int) -}}
-{{- $_ := set $client "backoff_config" (dict "min_period" (include "observability-stack.goDuration" .minBackoffSeconds) "max_period" (include "observability-stack.goDuration" .maxBackoffSeconds) "max_retries" (int .maxRetries)) -}}
+{{- $_ := set $client "backoff_config" (dict "min_period" (include "observability-stack.goDuration" .minBackoffSeconds) "max_period" (include "observability-stack.goDuration" .maxBackoffSeconds) "max_retries" (int .attempts)) -}}
 {{- end }}
 {{- $_ := set $config "clients" (list $client) -}}
 {{- toYaml $config -}}
@@ -188,7 +188,7 @@ settings, and keeps only the receivers (and their routes) that are on.
 {{- if eq (mod $ms 1e3) 0 }}{{ div $ms 1e3 }}s{{ else }}{{ $ms }}ms{{ end -}}
 {{- end -}}
 
-{{/* observability-stack.bytesOfMb: bytes of a size in MB (2^20 bytes), whole, as lib/render/promtail-config.ts bytesOfMb. */}}
+{{/* observability-stack.bytesOfMb: bytes of a size in MB (2^20 bytes), rounded down, as lib/render/promtail-config.ts bytesOfMb. */}}
 {{- define "observability-stack.bytesOfMb" -}}
-{{- round (mulf . 1048576) 0 | int -}}
+{{- floor (mulf . 1048576) | int -}}
 {{- end -}}
