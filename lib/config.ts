@@ -234,7 +234,7 @@ const grafanaSchema = z.strictObject({
     key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key' }).describe('the key of the Secret that holds the password.'),
   }).optional().describe('an existing Secret holding the admin password. With no name, an init container generates a random password onto Grafana\'s volume once (NOTES.txt prints the command that reads it).'),
   service: z.strictObject({
-    type: z.enum(['ClusterIP', 'NodePort'], { error: 'must be "ClusterIP" or "NodePort"' }).default('ClusterIP').describe('ClusterIP (reach it with kubectl port-forward) or NodePort (kind: add the port mapping from the README).'),
+    type: z.enum(['ClusterIP', 'NodePort'], { error: 'must be "ClusterIP" or "NodePort"' }).default('ClusterIP').describe('ClusterIP (reach it with kubectl port-forward) or NodePort (kind: kind/cluster.yaml maps node port 30300 to 127.0.0.1:3000).'),
     nodePort: int(30000, 32767).default(30300).describe('node port when type is NodePort, 30000 to 32767.'),
   }).prefault({}).describe('how Grafana\'s Service is exposed.'),
   /** Grafana's PersistentVolumeClaim (sqlite database, plugins). @default 1Gi */
@@ -354,7 +354,7 @@ export const stackSchema = z.strictObject({
   alertmanager: alertmanagerSchema.describe('Alertmanager: routes the stack\'s alerts to the receivers set here, grouped by namespace, app and alert.'),
   grafana: grafanaSchema.describe('Grafana with its Prometheus (default), Loki and Alertmanager data sources provisioned from files.'),
   networkPolicies: z.strictObject({
-    enabled: z.boolean().default(true).describe('create NetworkPolicies: in each of the stack\'s namespaces deny ingress to the stack\'s pods, then let in exactly what the stack needs (Prometheus to every metrics port, Grafana to Prometheus, Loki and Alertmanager, the log agent to Loki, anyone to Grafana and the app). Ingress only; egress is not restricted. Enforced where the cluster\'s network plugin implements NetworkPolicy (kind does since v0.24).'),
+    enabled: z.boolean().default(true).describe('create NetworkPolicies: in each of the stack\'s namespaces deny ingress to the stack\'s pods, then let in exactly what the stack needs (Prometheus to every metrics port, Grafana to Prometheus, Loki and Alertmanager, the log agent to Loki, anyone to Grafana and the app). Ingress only; egress is not restricted. Enforced where the cluster\'s network plugin implements NetworkPolicy (kind does from v0.25).'),
   }).prefault({}).describe('NetworkPolicies for the stack\'s pods (Kubernetes; on compose the networks do this: compose/README.md).'),
   compose: composeSchema,
 }).superRefine((c, ctx) => {

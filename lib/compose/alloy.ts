@@ -75,7 +75,7 @@ export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string): s
     },
     alloyLokiWrite(lokiPushUrl, alloyPushAttributes(c.logAgent.push)),
   ];
-  return renderAlloy(blocks, alloyHeader('lib/compose/alloy-compose.ts (renderAlloyComposeConfig)'));
+  return renderAlloy(blocks, alloyHeader('lib/compose/alloy.ts (renderAlloyComposeConfig)'));
 }
 
 /** The Alloy service (`logAgent.kind: alloy`): tails Docker's json-file logs read-only and pushes them to Loki. */
