@@ -4,10 +4,8 @@
  * (`@kubernetes/client-node`, the user's kubeconfig), and says which are ready and what is missing.
  * `npm run status` is the command-line front; `--wait` polls until everything is ready.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { ApiException, AppsV1Api, KubeConfig, V1DaemonSet, V1Deployment } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { readManifestObjects } from './synth';
 import { grafanaAdminPasswordCommand } from './k8s/grafana';
 import { PROMETHEUS_NAME } from './components/prometheus';
 import { GRAFANA_NAME } from './components/grafana';
@@ -46,8 +44,7 @@ export interface SynthesizedStack {
  * the folder is missing or holds no workload.
  */
 export function readSynthesizedStack(dir: string): SynthesizedStack {
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
-  const objects: any[] = files.flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()).filter(Boolean));
+  const { files, objects } = readManifestObjects(dir);
   const workloads: WorkloadRef[] = objects
     .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
     .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));

@@ -7,12 +7,22 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { COMPOSE_USER_FILES, renderCompose } from './compose/render-compose';
 import { parseStackConfig, StackConfig, StackInput } from './config';
 import { renderChartFiles, writeChartFiles } from './helm/chart-files';
 import { CHART_DIR } from './helm/values';
 import { ObservabilityStack } from './k8s/stack';
+
+/**
+ * The objects of the manifests synthesized into `dir` (every *.yaml, in file order), and the files read: what
+ * `npm run status`, `verify` and `kind:up` read of what was synthesized. No folder: no files, no objects.
+ */
+export function readManifestObjects(dir: string): { files: string[]; objects: any[] } {
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
+  const objects = files.flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()).filter(Boolean));
+  return { files, objects };
+}
 
 /** First line of every synthesized manifest. */
 export const MANIFEST_HEADER =

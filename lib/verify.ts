@@ -15,7 +15,8 @@ import * as path from 'path';
 // so the plan and the checks load anywhere (Jest runs CommonJS).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { PassThrough } from 'stream';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
+import { readManifestObjects } from './synth';
 import { ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './components/alertmanager';
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_NAME, GRAFANA_PORT } from './components/grafana';
 import { LOKI_HTTP_PORT, LOKI_NAME } from './components/loki';
@@ -45,8 +46,7 @@ export interface VerifyPlan {
 
 /** Reads the plan off the manifests in `dir`; throws, saying what to run, when there are none. */
 export function readVerifyPlan(dir: string): VerifyPlan {
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort() : [];
-  const objects: any[] = files.flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()).filter(Boolean));
+  const { files, objects } = readManifestObjects(dir);
   const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
   const prometheus = deployment(PROMETHEUS_NAME);
   if (!prometheus) throw new Error(`no synthesized Prometheus in ${dir}${files.length === 0 ? ' (no manifests there)' : ''}: run \`npm run synth\` first (with the same STACK_CONFIG you deploy)`);

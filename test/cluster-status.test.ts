@@ -4,7 +4,6 @@
  * @kubernetes/client-node, configured from a real kubeconfig file. It is an ES module, which Jest's
  * CommonJS runtime cannot load, so the tests run the real command in a child process.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import { AddressInfo } from 'net';
@@ -14,8 +13,8 @@ import { GRAFANA_ADMIN_PASSWORD_COMMAND, parseStackConfig, renderManifests, Stac
 import { synthObjects } from './helpers/stack';
 import { tempDir as makeTempDir } from './helpers/temp-dir';
 import { kubeconfigYaml } from './support/kubeconfig';
+import { runScript } from './support/run-script';
 
-const ROOT = path.resolve(__dirname, '..');
 
 /** Status documents by "kind/namespace/name"; anything else is a 404 Status, as from an API server. */
 type Objects = Map<string, any>;
@@ -80,17 +79,8 @@ function synthesizedDist(input: StackInput): string {
 function status(server: string, args: string[] = [], token?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-'));
   fs.writeFileSync(path.join(dir, 'config'), kubeconfigYaml(server, token));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/status.ts', ...args], {
-    cwd: ROOT, env: { ...process.env, KUBECONFIG: path.join(dir, 'config'), STACK_CONFIG: '', CDK8S_OUTDIR: '' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    resolve({ code, stdout, stderr });
-  }));
+  return runScript('scripts/status.ts', args, { KUBECONFIG: path.join(dir, 'config'), STACK_CONFIG: '', CDK8S_OUTDIR: '' })
+    .finally(() => fs.rmSync(dir, { recursive: true, force: true }));
 }
 
 test('the stack\'s workloads are the synthesized Deployments and DaemonSets', () => {

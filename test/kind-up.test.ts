@@ -7,7 +7,6 @@
  * failure's report. The verify step at the end asks the API server of the kubeconfig kind wrote, which the stand-in
  * points at a closed port: it fails at once, naming it, and the cluster is left alone.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -15,6 +14,7 @@ import { parseStackConfig, renderManifests } from '../lib';
 import { ROOT } from './helm-support';
 import { tempDir } from './helpers/temp-dir';
 import { kubeconfigYaml } from './support/kubeconfig';
+import { runScript, ScriptRun } from './support/run-script';
 import { KubeVersion } from './support/k8s-schema';
 
 const CLUSTER = parse(fs.readFileSync(path.join(ROOT, 'kind', 'cluster.yaml'), 'utf8'));
@@ -64,23 +64,14 @@ function standIns(): { bin: string; calls: string; clusters: string; kubeconfig:
 }
 
 /** Runs a script with the stand-ins first on PATH (then the system's, for the shell tools they use), or with `onlyPath` alone. */
-function kindUp(s: ReturnType<typeof standIns>, env: Record<string, string> = {}, script = 'scripts/kind-up.ts', onlyPath?: string): Promise<{ code: number | null; stdout: string; stderr: string; calls: string[] }> {
+async function kindUp(s: ReturnType<typeof standIns>, env: Record<string, string> = {}, script = 'scripts/kind-up.ts', onlyPath?: string): Promise<ScriptRun & { calls: string[] }> {
   // verify (the last step) asks an API server that is not there: it retries for --verify-wait seconds.
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(script.endsWith('kind-up.ts') ? ['--verify-wait', '1'] : [])], {
-    cwd: ROOT,
-    env: {
-      ...process.env, STACK_CONFIG: '', PATH: onlyPath ?? `${s.bin}${path.delimiter}/usr/bin${path.delimiter}/bin`,
-      CALLS: s.calls, KIND_CLUSTERS: s.clusters, KUBECONFIG: s.kubeconfig, KIND_KUBECONFIG_TEMPLATE: path.join(path.dirname(s.bin), 'kubeconfig-template'), NEVER_READY: '',
-      IMAGE_ID_FILE: s.imageId, NEW_IMAGE_ID: 'sha256:1111', KIND_CLUSTER_NAME: 'not-this-one', ...env,
-    },
+  const r = await runScript(script, script.endsWith('kind-up.ts') ? ['--verify-wait', '1'] : [], {
+    STACK_CONFIG: '', PATH: onlyPath ?? `${s.bin}${path.delimiter}/usr/bin${path.delimiter}/bin`,
+    CALLS: s.calls, KIND_CLUSTERS: s.clusters, KUBECONFIG: s.kubeconfig, KIND_KUBECONFIG_TEMPLATE: path.join(path.dirname(s.bin), 'kubeconfig-template'), NEVER_READY: '',
+    IMAGE_ID_FILE: s.imageId, NEW_IMAGE_ID: 'sha256:1111', KIND_CLUSTER_NAME: 'not-this-one', ...env,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({
-    code, stdout, stderr, calls: fs.existsSync(s.calls) ? fs.readFileSync(s.calls, 'utf8').trim().split('\n').filter(Boolean) : [],
-  })));
+  return { ...r, calls: fs.existsSync(s.calls) ? fs.readFileSync(s.calls, 'utf8').trim().split('\n').filter(Boolean) : [] };
 }
 
 /** What kind:up synthesizes: the default stack with Grafana on the cluster's mapped NodePort. */

@@ -16,7 +16,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { ROOT } from './helm-support';
-import { podTarget } from './support/pod-targets';
+import { deploymentPodTargets } from './support/pod-targets';
 import { RunningPrometheus, serveMetrics, startPrometheus, withFileSd } from './support/prometheus';
 
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -137,15 +137,9 @@ describe('the README\'s example, synthesized through the package', () => {
       // Faster than the example's 15 s, for the test only.
       config.global = { ...config.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
       server = await serveMetrics('# TYPE orders_total counter\norders_total 7\n');
-      const template = api.spec.template;
-      const rs = `${api.metadata.name}-7c9d5b8f6a`;
       // Discovery's view of the pod, its annotated port moved to the stand-in's free port.
-      const pod = {
-        ip: '127.0.0.1', namespace: 'shop', pod: `${rs}-x7k2p`, container: template.spec.containers[0].name, node: 'kind-worker',
-        labels: template.metadata.labels, annotations: { ...template.metadata.annotations, 'prometheus.io/port': String(server.port) }, controller: rs,
-      };
       const { config: swapped, files } = withFileSd(config, {
-        'kubernetes-pods': [podTarget({ ...pod, port: server.port, portName: 'metrics' }), podTarget({ ...pod, port: 8080, portName: 'http' })],
+        'kubernetes-pods': deploymentPodTargets(api, { namespace: 'shop', hash: '7c9d5b8f6a', suffix: 'x7k2p', port: server.port }),
       });
       delete swapped.rule_files;
       prometheus = await startPrometheus({ config: stringify(swapped), files });

@@ -10,7 +10,7 @@ import { KUBERNETES_PODS_JOB, ObservabilityStack, parseStackConfig, renderKubern
 import { kubernetesContractRules } from '../lib';
 import { validateCustomResource } from './helpers/crd-schema';
 import { validateManifest } from './support/k8s-schema';
-import { podTarget } from './support/pod-targets';
+import { deploymentPodTargets } from './support/pod-targets';
 import { RunningPrometheus, serveMetrics, startPrometheus, withFileSd } from './support/prometheus';
 
 type Json = any;
@@ -88,22 +88,12 @@ describe('a scraped workload of the user\'s, run by the real Prometheus through 
   beforeAll(async () => {
     deployment = userApp((web) => scrapeWorkload(web, { port: 9102 })).find((o) => o.kind === 'Deployment');
     server = await serveMetrics('# TYPE orders_total counter\norders_total 3\n');
-    const template = deployment.spec.template;
-    const rs = `${deployment.metadata.name}-6d9f8b7c5d`;
-    // Discovery's view of its pod: the template's labels and annotations, each declared port, its ReplicaSet.
-    const pod = {
-      ip: '127.0.0.1', namespace: 'shop', pod: `${rs}-q2w3e`, container: template.spec.containers[0].name, node: 'kind-worker',
-      labels: template.metadata.labels, annotations: template.metadata.annotations, controller: rs,
-    };
-    // The annotated port is 9102, which the stand-in serves on a free port: the annotation is moved with it.
-    const annotations = { ...pod.annotations, 'prometheus.io/port': String(server.port) };
     const c = parseStackConfig({ prometheus: { scrapeIntervalSeconds: 1, scrapeTimeoutSeconds: 1, evaluationIntervalSeconds: 1 } });
     const config: Json = renderKubernetesPrometheusConfig(c.prometheus);
+    // Discovery's view of its pod (each declared port, its ReplicaSet); the annotated 9102 is served by the stand-in
+    // on a free port, and the annotation moved with it.
     const { config: swapped, files } = withFileSd(config, {
-      [KUBERNETES_PODS_JOB]: [
-        podTarget({ ...pod, annotations, port: server.port, portName: 'metrics' }),
-        podTarget({ ...pod, annotations, port: 8080, portName: 'http' }),
-      ],
+      [KUBERNETES_PODS_JOB]: deploymentPodTargets(deployment, { namespace: 'shop', hash: '6d9f8b7c5d', suffix: 'q2w3e', port: server.port }),
     });
     delete swapped.rule_files;
     prometheus = await startPrometheus({ config: stringify(swapped), files });

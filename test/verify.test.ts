@@ -13,7 +13,6 @@
  *   or 401 (grafana.com/docs/grafana/latest/developers/http_api/data_source, "Check data source health").
  * Each failure mode gives its message.
  */
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -27,6 +26,7 @@ import { CheckResult, formatChecks, readComposeVerifyPlan, readVerifyPlan, Verif
 import { ROOT } from './helm-support';
 import { tempDir } from './helpers/temp-dir';
 import { kubeconfigYaml } from './support/kubeconfig';
+import { runScript, ScriptRun } from './support/run-script';
 import { podTarget } from './support/pod-targets';
 import { RunningPrometheus, serveMetrics, startPrometheus, withFileSd } from './support/prometheus';
 
@@ -372,13 +372,8 @@ describe('verify against a stack on loopback', () => {
 
 
 /** Runs the script behind `npm run verify`. */
-function verify(env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/verify.ts', ...args], { cwd: ROOT, env: { ...process.env, STACK_CONFIG: '', CDK8S_OUTDIR: '', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+function verify(env: Record<string, string>, args: string[] = []): Promise<ScriptRun> {
+  return runScript('scripts/verify.ts', args, { STACK_CONFIG: '', CDK8S_OUTDIR: '', ...env });
 }
 
 const CHECK_NAMES = [
@@ -480,14 +475,17 @@ describe('npm run compose:verify against the compose stack on loopback', () => {
     for (const m of metrics) await m.close();
   });
 
-  const composeVerify = (env: Record<string, string> = {}, args: string[] = []) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/compose-verify.ts', '--dir', dir, ...args], { cwd: ROOT, env: { ...process.env, GF_ADMIN_PASSWORD: PASSWORD, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  };
+  /** `npm run compose:verify` on compose folder `folder` (the stack on loopback by default). */
+  const composeVerify = (env: Record<string, string> = {}, args: string[] = [], folder = dir) =>
+    runScript('scripts/compose-verify.ts', ['--dir', folder, ...args], { GF_ADMIN_PASSWORD: PASSWORD, ...env });
+
+  /** A compose folder whose published ports nothing listens on (fetch refuses well-known ones such as 9: free ones, closed again). */
+  async function composeDirNotUp(): Promise<{ folder: string; closed: number }> {
+    const probe = http.createServer();
+    const closed = Number(new URL(await listen(probe)).port);
+    await new Promise((resolve) => probe.close(resolve));
+    return { folder: composeDir({ ...COMPOSE_INPUT, compose: { ...COMPOSE_INPUT.compose, ports: { prometheus: closed, grafana: closed + 1 } } }), closed };
+  }
 
   test('the plan: every job of the compose Prometheus, the app\'s job for the contract, Prometheus and Grafana at their published ports', () => {
     const { plan, endpoints } = readComposeVerifyPlan(dir);
@@ -535,19 +533,9 @@ describe('npm run compose:verify against the compose stack on loopback', () => {
   }, 30000);
 
   test('a stack not up yet: with --wait it keeps trying, saying so, then gives up naming what to run', async () => {
-    const probe = http.createServer();
-    const closed = Number(new URL(await listen(probe)).port);
-    await new Promise((resolve) => probe.close(resolve));
-    const down = composeDir({ ...COMPOSE_INPUT, compose: { ...COMPOSE_INPUT.compose, ports: { prometheus: closed, grafana: closed + 1 } } });
+    const { folder, closed } = await composeDirNotUp();
     const started = Date.now();
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const c = spawn(process.execPath, ['--import', 'tsx', 'scripts/compose-verify.ts', '--dir', down, '--wait', '6'], { cwd: ROOT, env: { ...process.env, GF_ADMIN_PASSWORD: PASSWORD } });
-      let stdout = '';
-      let stderr = '';
-      c.stdout.on('data', (d) => (stdout += d));
-      c.stderr.on('data', (d) => (stderr += d));
-      c.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await composeVerify({}, ['--wait', '6'], folder);
     expect(Date.now() - started).toBeGreaterThan(5000);
     expect(r.stdout).toMatch(new RegExp(`^waiting: cannot reach 127\\.0\\.0\\.1:${closed}: connect ECONNREFUSED 127\\.0\\.0\\.1:${closed} \\(\\d+ s left\\)$`, 'm'));
     expect(r.stderr).toContain('Is the compose stack up (docker compose -f compose/docker-compose.yml ps)?');
@@ -555,17 +543,8 @@ describe('npm run compose:verify against the compose stack on loopback', () => {
   }, 30000);
 
   test('a stack that is not up: stops at once naming the port and what to run', async () => {
-    // A port nothing listens on (fetch refuses the well-known ones such as 9, so a free one, closed again).
-    const probe = http.createServer();
-    const closed = Number(new URL(await listen(probe)).port);
-    await new Promise((resolve) => probe.close(resolve));
-    const down = composeDir({ ...COMPOSE_INPUT, compose: { ...COMPOSE_INPUT.compose, ports: { prometheus: closed, grafana: closed + 1 } } });
-    const child = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const c = spawn(process.execPath, ['--import', 'tsx', 'scripts/compose-verify.ts', '--dir', down], { cwd: ROOT, env: { ...process.env, GF_ADMIN_PASSWORD: PASSWORD } });
-      let stderr = '';
-      c.stderr.on('data', (d) => (stderr += d));
-      c.on('close', (code) => resolve({ code, stderr }));
-    });
+    const { folder, closed } = await composeDirNotUp();
+    const child = await composeVerify({}, [], folder);
     expect(child.code).toBe(1);
     expect(child.stderr).toContain(`cannot reach 127.0.0.1:${closed}: connect ECONNREFUSED 127.0.0.1:${closed}. Is the compose stack up (docker compose -f compose/docker-compose.yml ps)?`);
   }, 30000);

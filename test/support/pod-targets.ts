@@ -34,3 +34,18 @@ export function podTarget(o: {
   return { targets: [`${o.ip}:${o.port}`], labels };
 }
 
+
+/**
+ * One pod of a synthesized Deployment as the pod job's discovery sees it (the template's labels and annotations,
+ * its ReplicaSet `<name>-<hash>`, the pod `<rs>-<suffix>` on node kind-worker), serving on 127.0.0.1:`port`: the
+ * target of its annotated port (the annotation moved to `port`, where a stand-in serves) and of its `http` port 8080.
+ */
+export function deploymentPodTargets(deployment: any, o: { namespace: string; hash: string; suffix: string; port: number }): TargetGroup[] {
+  const template = deployment.spec.template;
+  const rs = `${deployment.metadata.name}-${o.hash}`;
+  const pod = {
+    ip: '127.0.0.1', namespace: o.namespace, pod: `${rs}-${o.suffix}`, container: template.spec.containers[0].name, node: 'kind-worker',
+    labels: template.metadata.labels, annotations: { ...template.metadata.annotations, 'prometheus.io/port': String(o.port) }, controller: rs,
+  };
+  return [podTarget({ ...pod, port: o.port, portName: 'metrics' }), podTarget({ ...pod, port: 8080, portName: 'http' })];
+}
