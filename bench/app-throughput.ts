@@ -1,6 +1,7 @@
 // Throughput and CPU time per request of the demo app: uninstrumented, instrumented as it is (app/src/
-// instrumentation.ts: one middleware, prom-client, pino), and, as the anchor in the same run, the same app
-// instrumented with the pair most users pick: express-prom-bundle (metrics) and pino-http (request log).
+// instrumentation.ts: one middleware, prom-client, pino; each request's id an exemplar of its duration), the
+// same without exemplars (what they cost), and, as the anchor in the same run, the same app instrumented with
+// the pair most users pick: express-prom-bundle (metrics) and pino-http (request log).
 // Run: node --import tsx bench/app-throughput.ts   (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNECTIONS change the run)
 //
 // Every variant is createApp() with the same handlers and routes and APP_ERROR_RATE=0, each in its own child
@@ -34,7 +35,7 @@ interface CannonResult {
 // autocannon ships no types: this is the part of its programmatic API used here.
 const autocannon = require('autocannon') as (opts: { url: string; connections: number; duration: number; pipelining?: number }) => Promise<CannonResult>;
 
-const VARIANTS = ['instrumented', 'uninstrumented', 'anchor'] as const;
+const VARIANTS = ['instrumented', 'no-exemplars', 'uninstrumented', 'anchor'] as const;
 type Variant = (typeof VARIANTS)[number];
 /** The simulated work per request, ms: the app's default (judged) and none (for information). */
 const WORKS = [50, 0] as const;
@@ -44,6 +45,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP_SECONDS = 2;
 /** At the default work: instrumented/uninstrumented throughput at least this. */
 const TARGET_RATIO = 0.98;
+/** At the default work: CPU per request with exemplars over without at most this (the machine's noise is a few percent). */
+const EXEMPLAR_CPU_RATIO = 1.03;
 
 /**
  * Child process: serve one variant on a random loopback port and report the port. On request it also
@@ -52,7 +55,7 @@ const TARGET_RATIO = 0.98;
  */
 function serve(variant: Variant, latencyMs: number): void {
   const logger = createLogger({ destination: syncDestination('/dev/null') });
-  const demo = createApp({ instrumented: variant === 'instrumented', logger, latencyMs, errorRate: 0 });
+  const demo = createApp({ instrumented: variant === 'instrumented' || variant === 'no-exemplars', exemplars: variant === 'instrumented', logger, latencyMs, errorRate: 0 });
   let listener: http.RequestListener = demo.listener;
   if (variant === 'anchor') {
     // The common pair, as their READMEs set them up, in front of the same (uninstrumented) app.
@@ -135,6 +138,7 @@ async function runAt(latencyMs: number): Promise<Outcome> {
   const runs = Object.fromEntries(VARIANTS.map((v) => [v, [] as Measured[]])) as Record<Variant, Measured[]>;
   const ratios: number[] = [];
   const anchorRatios: number[] = [];
+  const exemplarRatios: number[] = [];
   console.log(`\n-- ${latencyMs} ms of simulated work per request`);
   for (let round = 1; round <= ROUNDS; round++) {
     const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
@@ -154,6 +158,7 @@ async function runAt(latencyMs: number): Promise<Outcome> {
     const ratio = measured.instrumented.rate / measured.uninstrumented.rate;
     ratios.push(ratio);
     anchorRatios.push(measured.anchor.rate / measured.uninstrumented.rate);
+    exemplarRatios.push(measured.instrumented.rate / measured['no-exemplars'].rate);
     const parts = order.map((v) => `${pad(v, 14)} ${Math.round(measured[v].rate)} req/s, p99 ${measured[v].p99} ms, ${measured[v].cpu.toFixed(1)} µs CPU/req`);
     console.log(`round ${round}: ${parts.join(' | ')} | ratio ${ratio.toFixed(3)}`);
   }
@@ -168,12 +173,13 @@ async function runAt(latencyMs: number): Promise<Outcome> {
   console.log(`ratios instrumented/uninstrumented of the rounds: ${[...ratios].sort((a, b) => a - b).map((r) => r.toFixed(3)).join(' ')}`);
   console.log(`ratio instrumented/uninstrumented req/s: ${ratio.toFixed(3)}; anchor/uninstrumented: ${median(anchorRatios).toFixed(3)} (medians of rounds)`);
   console.log(`CPU per request, instrumented/anchor: ${(cpu.instrumented / cpu.anchor).toFixed(3)}`);
+  console.log(`exemplars: CPU per request with/without ${(cpu.instrumented / cpu['no-exemplars']).toFixed(3)}; req/s with/without ${median(exemplarRatios).toFixed(3)} (median of rounds)`);
   return { ratio, cpu };
 }
 
 async function main(): Promise<void> {
   console.log(
-    `demo app: GET /, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds per work setting; each starts the three variants afresh, warms them up for ${WARMUP_SECONDS} s and loads each for ${SECONDS} s`,
+    `demo app: GET /, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds per work setting; each starts the four variants afresh, warms them up for ${WARMUP_SECONDS} s and loads each for ${SECONDS} s`,
   );
   const [judged] = [await runAt(WORKS[0])];
   await runAt(WORKS[1]);
@@ -181,6 +187,8 @@ async function main(): Promise<void> {
   console.log(`- throughput at least ${TARGET_RATIO.toFixed(2)} of uninstrumented: ${judged.ratio.toFixed(3)}, ${judged.ratio >= TARGET_RATIO ? 'met' : 'NOT met'}`);
   const cpuRatio = judged.cpu.instrumented / judged.cpu.anchor;
   console.log(`- CPU per request no more than express-prom-bundle + pino-http: ${cpuRatio.toFixed(3)} of theirs, ${cpuRatio <= 1 ? 'met' : 'NOT met'}`);
+  const exemplarCpu = judged.cpu.instrumented / judged.cpu['no-exemplars'];
+  console.log(`- exemplars within the noise (CPU per request with/without at most ${EXEMPLAR_CPU_RATIO.toFixed(2)}): ${exemplarCpu.toFixed(3)}, ${exemplarCpu <= EXEMPLAR_CPU_RATIO ? 'met' : 'NOT met'}`);
 }
 
 if (process.argv[2] === 'serve') {

@@ -174,6 +174,7 @@ const prometheusSchema = z.strictObject({
   scrapeTimeoutSeconds: int(1, 3600).default(10).describe('scrape timeout in seconds, 1 to 3600 and at most scrapeIntervalSeconds.'),
   evaluationIntervalSeconds: int(1, 3600).default(15).describe('how often alerting and recording rules are evaluated, in seconds, 1 to 3600.'),
   retentionDays: int(1, 3650).default(7).describe('delete samples older than this many days, 1 to 3650.'),
+  maxExemplars: int(0, 1_000_000).default(100_000).describe('exemplars Prometheus keeps in memory, one ring for all series (storage.exemplars.max_exemplars with the exemplar-storage feature; about 100 bytes each, so 100,000 take about 10 MB), 0 to 1,000,000; 0 turns exemplar storage off. They are the request ids on the App dashboard\'s latency graphs, each a link to its request\'s log lines.'),
   retentionSize: z.string().regex(PROM_SIZE, { error: 'must be a Prometheus size such as "512MB" or "4GB"' }).default('4GB').describe('delete the oldest blocks once the TSDB is this large (MB, GB, TB); must be smaller than storage.size.'),
   /** The TSDB's PersistentVolumeClaim. @default 8Gi */
   storage: storage('8Gi'),

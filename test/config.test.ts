@@ -47,6 +47,12 @@ describe('bad input', () => {
     ]);
   });
 
+  test('throws if the exemplar ring is out of bounds', () => {
+    expect(problems({ prometheus: { maxExemplars: 1_000_001 } })).toEqual([
+      'prometheus.maxExemplars must be an integer from 0 to 1000000, got 1000001',
+    ]);
+  });
+
   test('throws if a tag is latest', () => {
     expect(problems({ grafana: { image: { tag: 'latest' } } })).toEqual([
       'grafana.image.tag must be a pinned tag, not "latest" (pin the version you tested), got "latest"',

@@ -210,6 +210,7 @@ describe('values.schema.json mirrors the model', () => {
     { app: { serviceMonitor: { labels: { release: 'kps' } } } }, { app: { serviceMonitor: { labels: { release: 1 } } } },
     { prometheus: { scrapeIntervalSeconds: 3600 } }, { prometheus: { scrapeIntervalSeconds: 3601 } },
     { prometheus: { retentionDays: 3650 } }, { prometheus: { retentionDays: 3651 } },
+    { prometheus: { maxExemplars: 0 } }, { prometheus: { maxExemplars: 1_000_000 } }, { prometheus: { maxExemplars: 1_000_001 } }, { prometheus: { maxExemplars: 1.5 } }, { prometheus: { maxExemplars: -1 } },
     { prometheus: { retentionSize: '512MB' } }, { prometheus: { retentionSize: '4Gi' } },
     { prometheus: { storage: { size: '100Gi' } } }, { prometheus: { storage: { size: '100G' } } },
     { prometheus: { storage: { storageClassName: 'fast-ssd' } } }, { prometheus: { storage: { storageClassName: 'Fast' } } },

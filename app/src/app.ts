@@ -18,6 +18,8 @@ export interface AppOptions {
   readonly logger?: Logger;
   /** false serves the same routes with no instrumentation: no request id, no metrics, no /metrics, no request logs (the benchmark's baseline). @default true */
   readonly instrumented?: boolean;
+  /** Each request's id as an exemplar of its duration (telemetry.ts). @default true */
+  readonly exemplars?: boolean;
   /** Random source for the simulated latency and errors. @default Math.random */
   readonly random?: () => number;
 }
@@ -55,7 +57,7 @@ export function createApp(options: AppOptions = {}): DemoApp {
   app.disable('x-powered-by');
 
   const registry = new Registry();
-  const telemetry = instrumented ? createTelemetry(registry) : undefined;
+  const telemetry = instrumented ? createTelemetry(registry, { exemplars: options.exemplars ?? true }) : undefined;
   if (telemetry) {
     // First, so that every request is timed from its arrival and every handler has req.log.
     app.use(instrumentRequests({ telemetry, logger: options.logger ?? createLogger(), unrecordedRoutes: OPERATIONAL_ROUTES }));

@@ -32,16 +32,23 @@ export const PROMETHEUS_READY_PATH = '/-/ready';
 export const PROMETHEUS_HEALTHY_PATH = '/-/healthy';
 
 /**
- * Prometheus's command-line flags, the same in every rendering (the chart passes placeholders for the two
- * settings and fills them from its values).
+ * The feature flag that makes Prometheus keep the exemplars it scrapes (in memory, storage.exemplars in
+ * prometheus.yml sizes the ring): prometheus/prometheus@v3.14.0 cmd/prometheus/main.go, "exemplar-storage".
  */
-export function prometheusFlags(p: { readonly retentionDays: number | string; readonly retentionSize: string }): string[] {
+export const PROMETHEUS_EXEMPLAR_FLAG = '--enable-feature=exemplar-storage';
+
+/**
+ * Prometheus's command-line flags, the same in every rendering (the chart passes placeholders for the two
+ * settings and fills them from its values, and adds the exemplar flag itself).
+ */
+export function prometheusFlags(p: { readonly retentionDays: number | string; readonly retentionSize: string; readonly maxExemplars: number }): string[] {
   return [
     `--config.file=${PROMETHEUS_CONFIG_FILE}`,
     `--storage.tsdb.path=${PROMETHEUS_DATA_DIR}`,
     `--storage.tsdb.retention.time=${p.retentionDays}d`,
     `--storage.tsdb.retention.size=${p.retentionSize}`,
     `--web.listen-address=0.0.0.0:${PROMETHEUS_PORT}`,
+    ...(p.maxExemplars > 0 ? [PROMETHEUS_EXEMPLAR_FLAG] : []),
   ];
 }
 

@@ -27,6 +27,7 @@ export function grafanaDatasourceOptions(c: StackConfig): GrafanaDatasourceOptio
   const tag = c.prometheus.image.tag.replace(/^v/, '');
   return {
     scrapeIntervalSeconds: c.prometheus.scrapeIntervalSeconds,
+    exemplars: c.prometheus.maxExemplars > 0,
     ...(/^[0-9]+\.[0-9]+\.[0-9]+$/.test(tag) ? { prometheusVersion: tag } : {}),
   };
 }

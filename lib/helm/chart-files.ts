@@ -23,7 +23,7 @@ import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PAT
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT, APP_INGRESS_FROM } from '../components/app';
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, grafanaSettingsEnvironment, GRAFANA_INGRESS_FROM } from '../components/grafana';
 import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, LOKI_INGRESS_FROM } from '../components/loki';
-import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags, PROMETHEUS_INGRESS_FROM } from '../components/prometheus';
+import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags, PROMETHEUS_EXEMPLAR_FLAG, PROMETHEUS_INGRESS_FROM } from '../components/prometheus';
 import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags, PROMTAIL_INGRESS_FROM } from '../components/promtail';
 import { renderAlertRules, RULES_DEPEND_ON, RULES_FILE } from '../render/alert-rules';
 import { alloyPushAttributes, renderAlloyKubernetesConfig } from '../render/alloy-config';
@@ -49,7 +49,7 @@ export function componentFacts(): Record<string, object> {
     prometheus: {
       port: PROMETHEUS_PORT, uid: PROMETHEUS_UID, configFile: PROMETHEUS_CONFIG_FILE, rulesDir: PROMETHEUS_RULES_DIR, dataDir: PROMETHEUS_DATA_DIR,
       readyPath: PROMETHEUS_READY_PATH, healthyPath: PROMETHEUS_HEALTHY_PATH, ingressFrom: PROMETHEUS_INGRESS_FROM,
-      args: prometheusFlags({ retentionDays: '${retentionDays}', retentionSize: '${retentionSize}' }),
+      args: prometheusFlags({ retentionDays: '${retentionDays}', retentionSize: '${retentionSize}', maxExemplars: 0 }), exemplarArgs: [PROMETHEUS_EXEMPLAR_FLAG],
     },
     loki: {
       httpPort: LOKI_HTTP_PORT, grpcPort: LOKI_GRPC_PORT, uid: LOKI_UID, configDir: LOKI_CONFIG_DIR, dataDir: LOKI_DATA_DIR,
@@ -83,8 +83,8 @@ export function componentFacts(): Record<string, object> {
       args: nodeExporterArgs({ listenAddress: NODE_EXPORTER_K8S_LISTEN_ADDRESS, hostNetwork: true }),
       hostMounts: NODE_EXPORTER_HOST_MOUNTS.map((m) => ({ ...m })),
     },
-    // The model's defaults of blocks added after 0.7.0, for a release upgraded with --reuse-values without them.
-    defaults: { lokiIngestionLimits: { ...parseStackConfig({}).loki.ingestionLimits }, logAgentPush: { ...parseStackConfig({}).logAgent.push } },
+    // The model's defaults of settings added after 0.1.0, for a release upgraded with --reuse-values without them.
+    defaults: { lokiIngestionLimits: { ...parseStackConfig({}).loki.ingestionLimits }, logAgentPush: { ...parseStackConfig({}).logAgent.push }, prometheusMaxExemplars: parseStackConfig({}).prometheus.maxExemplars },
     // The helm test pods' image when a release upgraded from 0.1.0 with --reuse-values has no tests block.
     testsImage: { ...chartValues(parseStackConfig({})).tests.image },
     // The host directories the log agents read.
@@ -172,8 +172,8 @@ export function renderChartFiles(): Map<string, string> {
     toYaml(renderAlertmanagerConfig(alertmanagerConfigInput(allReceivers))));
 
   files.set('files/grafana/datasources.yaml',
-    header('lib/render/grafana-provisioning.ts (renderGrafanaDatasources; URLs and timeInterval set by the template)') +
-    toYaml(renderGrafanaDatasources({ prometheus: '', loki: '', alertmanager: '' })));
+    header('lib/render/grafana-provisioning.ts (renderGrafanaDatasources; URLs and timeInterval set by the template, which drops the exemplar link without Loki or exemplars)') +
+    toYaml(renderGrafanaDatasources({ prometheus: '', loki: '', alertmanager: '' }, { exemplars: true })));
   files.set('files/grafana/dashboard-providers.yaml',
     header('lib/render/grafana-provisioning.ts (renderGrafanaDashboardProvider)') + toYaml(renderGrafanaDashboardProvider()));
   // Dashboards: each in every variant of the components it depends on (dashboards/<name>/<variant>.json), and

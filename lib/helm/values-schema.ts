@@ -98,7 +98,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
 }
 
 /** Keys the schema does not require: added after 0.1.0 and read by the templates with a default. */
-const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'ingestionLimits', 'push', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
+const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'ingestionLimits', 'push', 'maxExemplars', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {

@@ -84,6 +84,7 @@ export class Grafana extends Construct {
       { prometheus: props.prometheus.url, loki: props.loki?.url, alertmanager: props.alertmanager?.url },
       {
         scrapeIntervalSeconds: prometheus.scrapeIntervalSeconds,
+        exemplars: prometheus.maxExemplars > 0,
         // Only a plain x.y.z tells Grafana which PromQL features it may use; otherwise keep the pinned one.
         ...(/^[0-9]+\.[0-9]+\.[0-9]+$/.test(promTag) ? { prometheusVersion: promTag } : {}),
       },

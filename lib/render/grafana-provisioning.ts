@@ -15,6 +15,50 @@ export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
 export const LOKI_DATASOURCE_UID = 'loki';
 export const ALERTMANAGER_DATASOURCE_UID = 'alertmanager';
 
+/**
+ * The labels that pick one app's series and log streams alike (the label contract): the App dashboard's
+ * selector and the exemplar link's stream selector.
+ */
+export const APP_STREAM_LABELS = ['namespace', 'app'] as const;
+
+/**
+ * The exemplar label holding a request's id, as the demo app writes it (app/src/telemetry.ts) and the README
+ * asks of the user's apps: the name is the log line's field too.
+ */
+export const REQUEST_ID_EXEMPLAR_LABEL = 'request_id';
+
+/**
+ * Where an exemplar's link goes: Explore on the Loki data source with the lines of that request, the ones
+ * holding its id, in that app's stream, over the dashboard's time range. Grafana fills in, when the link is
+ * followed (grafana/grafana packages/grafana-data/src/field/fieldOverrides.ts; each value through the UriEncode
+ * format, which is encodeURI plus `!'()*`, so `&`, `#`, `+` and `=` would pass as they are):
+ * `${__value.raw}` the exemplar's request id, `${__data.fields["…"]}` the same exemplar's other fields (the
+ * series' labels: pkg/promlib/querydata/exemplar/framer.go makes one field per label), `${__from}` and
+ * `${__to}` the time range in epoch milliseconds. Grafana's own exemplar link to a data source (`datasourceUid`)
+ * cannot serve Loki: it sends the id alone as a Tempo query (packages/grafana-prometheus/src/result_transformer.ts).
+ * The values land in the URL's query, a JSON string and a LogQL string unescaped: Kubernetes names and the
+ * ids the demo app makes or keeps (letters, digits, `_.:-`) are safe in all three; the README asks the same of
+ * the user's apps.
+ */
+export function exemplarLogsUrl(): string {
+  const placeholders: string[] = [];
+  // Letters and digits only, so that encoding leaves the token as it is and it can be swapped afterwards.
+  const token = (placeholder: string): string => `EXEMPLARLINKTOKEN${placeholders.push(placeholder)}X`;
+  const selector = APP_STREAM_LABELS.map((label) => `${label}="${token(`\${__data.fields["${label}"]}`)}"`).join(', ');
+  const panes = {
+    logs: {
+      datasource: LOKI_DATASOURCE_UID,
+      queries: [{ refId: 'A', datasource: { type: 'loki', uid: LOKI_DATASOURCE_UID }, expr: `{${selector}} |= "${token('${__value.raw}')}"`, queryType: 'range' }],
+      range: { from: token('${__from}'), to: token('${__to}') },
+    },
+  };
+  let url = `/explore?schemaVersion=1&orgId=1&panes=${encodeURIComponent(JSON.stringify(panes))}`;
+  placeholders.forEach((placeholder, i) => {
+    url = url.replace(`EXEMPLARLINKTOKEN${i + 1}X`, placeholder);
+  });
+  return url;
+}
+
 /** Base URLs Grafana's server reaches the back ends at (no trailing path). */
 export interface GrafanaDatasourceUrls {
   /** e.g. http://prometheus.monitoring.svc.cluster.local:9090 */
@@ -33,6 +77,8 @@ export interface GrafanaDatasourceOptions {
    * @default the pinned image's (lib/images.ts), without its leading "v"
    */
   readonly prometheusVersion?: string;
+  /** Whether Prometheus keeps exemplars: with Loki, each one links to its request's log lines. @default false */
+  readonly exemplars?: boolean;
 }
 
 /**
@@ -70,6 +116,9 @@ export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: G
         ...(options.scrapeIntervalSeconds ? { timeInterval: `${options.scrapeIntervalSeconds}s` } : {}),
         prometheusType: 'Prometheus',
         prometheusVersion,
+        ...(options.exemplars && urls.loki !== undefined
+          ? { exemplarTraceIdDestinations: [{ name: REQUEST_ID_EXEMPLAR_LABEL, url: exemplarLogsUrl(), urlDisplayLabel: 'Log lines of this request' }] }
+          : {}),
       },
     },
   ];

@@ -77,6 +77,7 @@ export interface PrometheusConfig {
   alerting?: Record<string, unknown>;
   scrape_configs: ScrapeConfig[];
   remote_write?: Array<Record<string, unknown>>;
+  storage?: { exemplars: { max_exemplars: number } };
 }
 
 /**
@@ -118,7 +119,8 @@ export function podAnnotationRelabelRules(): RelabelRule[] {
 
 /**
  * prometheus.yml around the given scrape jobs, the same in every rendering: the global intervals, the stack's
- * rule files (when alert rules are on) and remote_write.
+ * rule files (when alert rules are on), remote_write, and the size of the exemplar ring (with the
+ * exemplar-storage flag, prometheusFlags).
  */
 export function prometheusConfig(p: PrometheusSettings, scrapeConfigs: ScrapeConfig[], alertmanagers: readonly string[] = []): PrometheusConfig {
   return {
@@ -131,6 +133,7 @@ export function prometheusConfig(p: PrometheusSettings, scrapeConfigs: ScrapeCon
     ...(alertmanagers.length > 0 ? { alerting: alertingSection(alertmanagers) } : {}),
     scrape_configs: scrapeConfigs,
     ...(p.remoteWrite.length > 0 ? { remote_write: p.remoteWrite.map((r) => ({ name: r.name, url: r.url })) } : {}),
+    ...(p.maxExemplars > 0 ? { storage: { exemplars: { max_exemplars: p.maxExemplars } } } : {}),
   };
 }
 

@@ -45,7 +45,23 @@ the renderers' output for every ci/ values file.
 {{- if $remoteWrite -}}
 {{- $_ := set $config "remote_write" $remoteWrite -}}
 {{- end -}}
+{{- $maxExemplars := include "observability-stack.prometheus.maxExemplars" . | int -}}
+{{- if gt $maxExemplars 0 -}}
+{{- $_ := set $config "storage" (dict "exemplars" (dict "max_exemplars" $maxExemplars)) -}}
+{{- end -}}
 {{- toYaml $config -}}
+{{- end -}}
+
+{{/*
+observability-stack.prometheus.maxExemplars: prometheus.maxExemplars (0 turns exemplar storage off), or the
+model's default for a release upgraded with --reuse-values from a chart without it.
+*/}}
+{{- define "observability-stack.prometheus.maxExemplars" -}}
+{{- if hasKey .Values.prometheus "maxExemplars" -}}
+{{- int .Values.prometheus.maxExemplars -}}
+{{- else -}}
+{{- int (include "observability-stack.facts" . | fromYaml).defaults.prometheusMaxExemplars -}}
+{{- end -}}
 {{- end -}}
 
 {{/* observability-stack.loki.config: loki.yaml (lib/render/loki-config.ts renderLokiConfig): the static file plus retention and the WAL replay ceiling. */}}
@@ -81,10 +97,10 @@ the renderers' output for every ci/ values file.
 {{- end -}}
 
 {{/*
-observability-stack.grafana.datasources: datasources.yaml (lib/render/grafana-provisioning.ts
-renderGrafanaDatasources, as lib/k8s/grafana.ts calls it). Prometheus is the one default data source; Loki's
-is there only with Loki. The Prometheus version Grafana may rely on is the image tag when it is a plain
-x.y.z (a leading "v" dropped), else the pinned one the file carries.
+Prometheus is the one default data source; Loki's is there only with Loki, and so is the exemplars' link to
+their log lines (with exemplars kept). The Prometheus version Grafana may rely on is the image tag when it is a
+plain x.y.z (a leading "v" dropped), else the pinned one the file carries.
+observability-stack.grafana.datasources: datasources.yaml (lib/render/grafana-provisioning.ts renderGrafanaDatasources, as lib/k8s/grafana.ts calls it).
 */}}
 {{- define "observability-stack.grafana.datasources" -}}
 {{- $config := .Files.Get "files/grafana/datasources.yaml" | fromYaml -}}
@@ -96,6 +112,9 @@ x.y.z (a leading "v" dropped), else the pinned one the file carries.
 {{- $_ := set .jsonData "timeInterval" (printf "%ds" (int $.Values.prometheus.scrapeIntervalSeconds)) -}}
 {{- if regexMatch "^[0-9]+\\.[0-9]+\\.[0-9]+$" $version -}}
 {{- $_ := set .jsonData "prometheusVersion" $version -}}
+{{- end -}}
+{{- if not (and $.Values.loki.enabled (gt (include "observability-stack.prometheus.maxExemplars" $ | int) 0)) -}}
+{{- $_ := unset .jsonData "exemplarTraceIdDestinations" -}}
 {{- end -}}
 {{- $datasources = append $datasources . -}}
 {{- else if and (eq .uid "loki") $.Values.loki.enabled -}}
