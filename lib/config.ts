@@ -10,6 +10,7 @@ import { KUBE_STATE_METRICS_APP_LABELS, KUBE_STATE_METRICS_DEFAULT_ALLOWLIST } f
 import { z } from 'zod';
 import { APP_ENVIRONMENT_NAMES } from './components/app';
 import { GRAFANA_PASSWORD_VARIABLES, GRAFANA_SETTINGS_NAMES } from './components/grafana';
+import { LOKI_S3_KEY_VARIABLES } from './components/loki';
 import { checkRules, ReservedEnvironment, shown, stackRules } from './validate-stack';
 import { IMAGES, ImageRef } from './images';
 
@@ -118,7 +119,8 @@ export type PodSettings = z.output<z.ZodObject<ReturnType<typeof podSettings>>>;
 export const RESERVED_ENVIRONMENT: ReservedEnvironment = {
   app: APP_ENVIRONMENT_NAMES,
   prometheus: [],
-  loki: [],
+  // Loki's S3 client reads its keys from them (loki.storage.s3).
+  loki: Object.values(LOKI_S3_KEY_VARIABLES),
   alertmanager: [],
   // Each log agent selects its node's pods by it.
   logAgent: ['HOSTNAME'],
@@ -186,12 +188,44 @@ const prometheusSchema = z.strictObject({
   ...podSettings(),
 }).prefault({});
 
+/** A host name or IPv4 address, optionally with a port: an S3 endpoint as Loki's `endpoint` takes it. */
+const HOST_PORT = /^([A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$/;
+/** An S3 bucket name: 3 to 63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit. */
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/**
+ * A calendar day from 2025-01-01 to 2099-12-31 as YYYY-MM-DD (29 February in leap years only): later than the
+ * filesystem period's start (LOKI_FILESYSTEM_PERIOD_START), as Loki needs its periods in order. A regex, so that
+ * the chart's schema refuses the same days.
+ */
+const DAY_FROM_2025 = /^20(2[5-9]|[3-9][0-9])-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$|^20(28|[3579][26]|[468][048])-02-29$/;
+const orEmpty = (re: RegExp) => new RegExp(`^$|${re.source}`);
+
+function lokiStorage() {
+  const secretKey = (key: string) => z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default(key);
+  return storage('10Gi').unwrap().extend({
+    s3: z.strictObject({
+      enabled: z.boolean().default(false).describe('keep chunks and the TSDB index in an S3 bucket from `since` on; the volume keeps the write-ahead log, caches, the compactor\'s work and the days before `since`.'),
+      since: z.string().regex(orEmpty(DAY_FROM_2025), { error: 'must be a day from 2025-01-01 on as YYYY-MM-DD (after the filesystem period, which starts 2024-04-01)' }).default('').describe('the first day (UTC, YYYY-MM-DD) whose lines go to the bucket: a schema_config period from 00:00 UTC that day, after the filesystem one, which stays readable. On a stack with logs on its volume, a UTC day that has not begun when the change is rolled out (lines written to the volume on a day given to the bucket are no longer found); on a new stack, today. Once that day has begun, since, bucket and enabled are for good: Loki cannot roll a period back. Required with s3.enabled, never guessed.'),
+      endpoint: z.string().regex(orEmpty(HOST_PORT), { error: 'must be a host name or address with an optional port, without a scheme, such as "s3.eu-west-1.amazonaws.com" or "rustfs.storage.svc:9000"' }).default('').describe('the S3 server as host or host:port, without a scheme (insecure chooses http); required with s3.enabled.'),
+      bucket: z.string().regex(orEmpty(BUCKET), { error: 'must be an S3 bucket name: 3 to 63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit' }).default('').describe('the bucket, which must exist; required with s3.enabled.'),
+      region: z.string().regex(/^[a-z0-9-]*$/, { error: 'must be a region such as "eu-west-1" (lowercase letters, digits and "-") or ""' }).default('').describe('the region every request is signed for: the bucket\'s on AWS ("eu-west-1"), the server\'s own elsewhere (Garage: "garage", its default s3_region); "" signs for "dummy" (Loki\'s placeholder), which only servers that ignore regions accept.'),
+      pathStyle: z.boolean().default(false).describe('address the bucket in the path (host/bucket/key: s3forcepathstyle) instead of the host name (bucket.host/key): true for most self-hosted servers (RustFS, Garage, MinIO), false for AWS.'),
+      insecure: z.boolean().default(false).describe('talk plain http instead of https: only for a server on the same host or inside the cluster.'),
+      credentialsSecret: z.strictObject({
+        name: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('').describe('name of an existing Secret in Loki\'s namespace holding the keys; required with s3.enabled. On compose the keys come from LOKI_S3_ACCESS_KEY_ID and LOKI_S3_SECRET_ACCESS_KEY in compose/.env instead.'),
+        accessKeyIdKey: secretKey('AWS_ACCESS_KEY_ID').describe('the Secret\'s key holding the access key id.'),
+        secretAccessKeyKey: secretKey('AWS_SECRET_ACCESS_KEY').describe('the Secret\'s key holding the secret access key.'),
+      }).prefault({}).describe('where Loki\'s S3 keys come from: never from the settings.'),
+    }).prefault({}).describe('an S3-compatible bucket for chunks and index (Loki\'s storage_config.aws): they leave the volume, which keeps the write-ahead log and caches. Loki still runs as one replica.'),
+  }).prefault({}).describe('Loki\'s PersistentVolumeClaim (ReadWriteOnce), and optionally an S3 bucket for chunks and index.');
+}
+
 const lokiSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('deploy Loki and the log agent.'),
   image: image(IMAGES.loki),
   retentionDays: int(1, 3650).default(7).describe('delete log lines older than this many days (compactor retention), 1 to 3650.'),
-  /** Loki's PersistentVolumeClaim (chunks, index, compactor). @default 10Gi */
-  storage: storage('10Gi'),
+  /** Loki's PersistentVolumeClaim (chunks, index, compactor), and optionally an S3 bucket for chunks and index. @default 10Gi */
+  storage: lokiStorage(),
   ingestionLimits: z.strictObject({
     rateMb: num(0.1, 1024).default(8).describe('the tenant\'s ingestion rate, in MB (2^20 bytes) of lines and structured metadata per second (ingestion_rate_mb; Loki\'s default 4), 0.1 to 1024. Pushes above it are answered 429 and retried by the agent.'),
     burstSizeMb: num(0.1, 4096).default(16).describe('how much the tenant may push at once above the rate, in MB (ingestion_burst_size_mb; Loki\'s default 6), 0.1 to 4096; at least logAgent.push.batchSizeMb.'),

@@ -77,6 +77,10 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'atMost', setting: 'logAgent.push.batchSizeMb', limit: 'loki.ingestionLimits.burstSizeMb', when: 'loki.enabled', why: 'or Loki refuses the whole batch on every attempt (it is over the tenant\'s burst)' },
     { kind: 'atMost', setting: 'logAgent.push.batchSizeMb', limit: 'loki.ingestionLimits.perStreamBurstMb', when: 'loki.enabled', why: 'or a batch of one busy stream is refused on every attempt (it is over the stream\'s burst)' },
     { kind: 'atMost', setting: 'logAgent.push.minBackoffSeconds', limit: 'logAgent.push.maxBackoffSeconds', why: 'the first wait is the shortest' },
+    { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.since', why: 'the day the bucket\'s period starts is a choice: on a stack with logs on its volume, a day in the future', when: 'loki.enabled' },
+    { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.endpoint', why: 'Loki talks to that server', when: 'loki.enabled' },
+    { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.bucket', why: 'chunks and index go there', when: 'loki.enabled' },
+    { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.credentialsSecret.name', why: 'Loki\'s keys come from that Secret', when: 'loki.enabled' },
   ];
 }
 

@@ -47,6 +47,23 @@ describe('bad input', () => {
     ]);
   });
 
+  test('refuses an S3 bucket for Loki without the day it starts, the server, the bucket or the keys\' Secret', () => {
+    expect(problems({ loki: { storage: { s3: { enabled: true } } } })).toEqual([
+      'loki.storage.s3.enabled needs loki.storage.s3.since set (the day the bucket\'s period starts is a choice: on a stack with logs on its volume, a day in the future), got true',
+      'loki.storage.s3.enabled needs loki.storage.s3.endpoint set (Loki talks to that server), got true',
+      'loki.storage.s3.enabled needs loki.storage.s3.bucket set (chunks and index go there), got true',
+      'loki.storage.s3.enabled needs loki.storage.s3.credentialsSecret.name set (Loki\'s keys come from that Secret), got true',
+    ]);
+    // A day that does not exist, or one before the filesystem period's start.
+    expect(problems({ loki: { storage: { s3: { since: '2027-02-29' } } } })).toEqual([
+      'loki.storage.s3.since must be a day from 2025-01-01 on as YYYY-MM-DD (after the filesystem period, which starts 2024-04-01), got "2027-02-29"',
+    ]);
+    expect(problems({ loki: { storage: { s3: { since: '2024-06-01', endpoint: 'https://s3.example.com' } } } })).toEqual([
+      'loki.storage.s3.since must be a day from 2025-01-01 on as YYYY-MM-DD (after the filesystem period, which starts 2024-04-01), got "2024-06-01"',
+      'loki.storage.s3.endpoint must be a host name or address with an optional port, without a scheme, such as "s3.eu-west-1.amazonaws.com" or "rustfs.storage.svc:9000", got "https://s3.example.com"',
+    ]);
+  });
+
   test('throws if the exemplar ring is out of bounds', () => {
     expect(problems({ prometheus: { maxExemplars: 1_000_001 } })).toEqual([
       'prometheus.maxExemplars must be an integer from 0 to 1000000, got 1000001',

@@ -179,6 +179,17 @@ describe('upgrading a release of chart 0.1.0 with --reuse-values', () => {
       const configMap = (name: string) => objects.find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === name);
       expect(parse(configMap('prometheus-config').data['prometheus.yml']).alerting).toBeUndefined();
       expect(configMap('grafana-datasources').data['datasources.yaml']).not.toContain('alertmanager');
+      // Settings added since take the model's defaults: exemplars kept, Loki on its volume only.
+      expect(parse(configMap('prometheus-config').data['prometheus.yml']).storage).toEqual({ exemplars: { max_exemplars: 100000 } });
+      expect(parse(configMap('loki-config').data['loki.yaml']).storage_config).toBeUndefined();
+
+      // Turning Loki's bucket on then needs only what the rules ask for; the rest comes from the defaults.
+      const s3 = helm(['template', 'obs', dir, '--namespace', 'monitoring', '--set', 'loki.storage.s3.enabled=true',
+        '--set-string', 'loki.storage.s3.since=2027-01-01,loki.storage.s3.endpoint=s3.example.com,loki.storage.s3.bucket=loki-chunks,loki.storage.s3.credentialsSecret.name=loki-s3']);
+      expect(s3.stderr).toBe('');
+      const lokiYaml = parse((s3.stdout.split(/^---$/m).map((d) => parse(d)).find((o: any) => o?.kind === 'ConfigMap' && o.metadata.name === 'loki-config') as any).data['loki.yaml']);
+      expect(lokiYaml.storage_config).toEqual({ aws: { endpoint: 's3.example.com', bucketnames: 'loki-chunks', s3forcepathstyle: false, insecure: false } });
+      expect(s3.stdout).toContain('key: "AWS_SECRET_ACCESS_KEY"');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

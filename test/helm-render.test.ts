@@ -152,9 +152,12 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
     expect(prom.args).toContain(`--storage.tsdb.retention.size=${values.prometheus.retentionSize}`);
     if (!values.loki.enabled) return;
     const loki = parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'loki-config').data['loki.yaml']);
-    expect(loki.compactor).toMatchObject({ retention_enabled: true, delete_request_store: 'filesystem' });
+    // Delete requests go to the newest period's store: the bucket, with one.
+    const s3 = values.loki.storage.s3?.enabled === true;
+    expect(loki.compactor).toMatchObject({ retention_enabled: true, delete_request_store: s3 ? 's3' : 'filesystem' });
     expect(loki.limits_config.retention_period).toBe(`${values.loki.retentionDays * 24}h`);
-    expect(loki.schema_config.configs[0]).toMatchObject({ store: 'tsdb', schema: 'v13', index: { period: '24h' } });
+    expect(loki.schema_config.configs.map((p: any) => p.object_store)).toEqual(s3 ? ['filesystem', 's3'] : ['filesystem']);
+    for (const period of loki.schema_config.configs) expect(period).toMatchObject({ store: 'tsdb', schema: 'v13', index: { period: '24h' } });
   });
 });
 

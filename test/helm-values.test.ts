@@ -109,7 +109,22 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['an agent batch over Loki\'s burst', ['logAgent.push.batchSizeMb=3', 'loki.ingestionLimits.burstSizeMb=2'], [], { logAgent: { push: { batchSizeMb: 3 } }, loki: { ingestionLimits: { burstSizeMb: 2 } } }],
     ['an agent batch over a stream\'s burst', ['logAgent.push.batchSizeMb=2', 'loki.ingestionLimits.perStreamBurstMb=1'], [], { logAgent: { push: { batchSizeMb: 2 } }, loki: { ingestionLimits: { perStreamBurstMb: 1 } } }],
     ['a first retry wait above the longest', ['logAgent.push.minBackoffSeconds=30', 'logAgent.push.maxBackoffSeconds=10'], [], { logAgent: { push: { minBackoffSeconds: 30, maxBackoffSeconds: 10 } } }],
+    // loki.storage.s3 with all but one of what it needs.
+    ...((['since', 'endpoint', 'bucket', 'credentialsSecret.name'] as const).map((missing): [string, string[], string[], StackInput] => {
+      const given: Record<string, string> = { since: '2027-01-01', endpoint: 'rustfs.storage.svc:9000', bucket: 'loki-chunks', 'credentialsSecret.name': 'loki-s3' };
+      delete given[missing];
+      const s3: Record<string, unknown> = { enabled: true, ...Object.fromEntries(Object.entries(given).filter(([k]) => !k.includes('.'))) };
+      if (given['credentialsSecret.name']) s3.credentialsSecret = { name: given['credentialsSecret.name'] };
+      return [`Loki on S3 without ${missing}`, ['loki.storage.s3.enabled=true'], Object.entries(given).map(([k, v]) => `loki.storage.s3.${k}=${v}`), { loki: { storage: { s3 } } }];
+    })),
   ];
+
+  test('Loki\'s S3 rules do not apply while Loki is off, in the chart as in the model', () => {
+    expect(templateWith(['loki.storage.s3.enabled=true'], []).code).not.toBe(0);
+    const off = templateWith(['loki.storage.s3.enabled=true', 'loki.enabled=false'], []);
+    expect(off.stderr).toBe('');
+    expect(off.code).toBe(0);
+  });
 
   test('the receivers\' rules do not apply while Alertmanager is off, in the chart as in the model', () => {
     const set = ['alertmanager.receivers.webhook.enabled=true'];
@@ -221,6 +236,19 @@ describe('values.schema.json mirrors the model', () => {
     { prometheus: { remoteWrite: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`rw${i}`, { url: 'http://x.example/push' }])) } },
     { prometheus: { remoteWrite: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`rw${i}`, { url: 'http://x.example/push' }])) } },
     { loki: { retentionDays: 0 } }, { loki: { enabled: 'yes' } },
+    // loki.storage.s3 (the rules across its settings are below, with helm): a good one, then bad values.
+    ...((s3: Record<string, unknown>) => [
+      { loki: { storage: { s3 } } },
+      { loki: { enabled: false, storage: { s3: { enabled: true } } } },
+      { loki: { storage: { s3: { ...s3, since: '2025-02-29' } } } }, { loki: { storage: { s3: { ...s3, since: '2028-02-29' } } } },
+      { loki: { storage: { s3: { ...s3, since: '2024-12-31' } } } }, { loki: { storage: { s3: { ...s3, since: '2027-1-1' } } } },
+      { loki: { storage: { s3: { ...s3, since: '2027-04-31' } } } },
+      { loki: { storage: { s3: { ...s3, endpoint: 'https://s3.example.com' } } } }, { loki: { storage: { s3: { ...s3, endpoint: '10.0.0.7:9000' } } } },
+      { loki: { storage: { s3: { ...s3, bucket: 'Loki_Chunks' } } } }, { loki: { storage: { s3: { ...s3, bucket: 'lk' } } } },
+      { loki: { storage: { s3: { ...s3, region: 'EU-WEST-1' } } } }, { loki: { storage: { s3: { ...s3, pathStyle: 'yes' } } } },
+      { loki: { storage: { s3: { ...s3, credentialsSecret: { name: 'loki-s3', accessKeyIdKey: 'access key' } } } } },
+      { loki: { storage: { s3: { ...s3, bucketName: 'x' } } } },
+    ])({ enabled: true, since: '2027-01-01', endpoint: 'rustfs.storage.svc:9000', bucket: 'loki-chunks', credentialsSecret: { name: 'loki-s3' } }),
     { logAgent: { namespace: 'logs' } }, { logAgent: { namespace: 'Logs' } },
     { grafana: { adminUser: 'ops@example.com' } }, { grafana: { adminUser: 'ops admin' } }, { grafana: { adminUser: 'a'.repeat(65) } },
     { grafana: { adminPasswordSecret: { name: 'grafana-admin', key: 'admin.password' } } },

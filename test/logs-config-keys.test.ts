@@ -48,6 +48,13 @@ const LOKI_KEYS: Record<string, string> = {
   'compactor.retention_enabled': `${LOKI_REF} #compactor (-compactor.retention-enabled)`,
   'compactor.delete_request_store': `${LOKI_REF} #compactor (-compactor.delete-request-store)`,
   'ruler.wal.dir': `${LOKI_REF} #ruler (-ruler.wal.dir)`,
+  // loki.storage.s3: storage_config.aws is aws_storage_config, which inlines S3Config (pkg/storage/chunk/client/aws/
+  // dynamodb_storage_client.go `S3Config \`yaml:",inline"\``; keys and flags in s3_storage_client.go).
+  'storage_config.aws.endpoint': `${LOKI_REF} #s3_storage_config (-s3.endpoint)`,
+  'storage_config.aws.bucketnames': `${LOKI_REF} #s3_storage_config (-s3.buckets, comma separated)`,
+  'storage_config.aws.region': `${LOKI_REF} #s3_storage_config (-s3.region)`,
+  'storage_config.aws.s3forcepathstyle': `${LOKI_REF} #s3_storage_config (-s3.force-path-style)`,
+  'storage_config.aws.insecure': `${LOKI_REF} #s3_storage_config (-s3.insecure: http instead of https)`,
   'ingester.wal.replay_memory_ceiling': `${LOKI_REF} #ingester (-ingester.wal-replay-memory-ceiling; a flagext.ByteSize, MB = 2^20 bytes)`,
   'pattern_ingester.enabled': `${LOKI_REF} (top level pattern_ingester, -pattern-ingester.enabled)`,
   'analytics.reporting_enabled': `${LOKI_REF} #analytics (-reporting.enabled)`,
@@ -107,7 +114,12 @@ const CUSTOMISED: StackInput = {
   logAgent: { namespace: 'logging-agent' },
 };
 
-describe.each([['defaults', {}], ['customised', CUSTOMISED]] as const)('%s stack', (_name, input) => {
+/** Loki with an S3 bucket, every setting of it given. */
+const S3_INPUT: StackInput = {
+  loki: { storage: { s3: { enabled: true, since: '2027-01-01', endpoint: 'rustfs.storage.svc:9000', bucket: 'loki-chunks', region: 'eu-west-1', pathStyle: true, insecure: true, credentialsSecret: { name: 'loki-s3' } } } },
+};
+
+describe.each([['defaults', {}], ['customised', CUSTOMISED], ['S3', S3_INPUT]] as const)('%s stack', (_name, input) => {
   const c = parseStackConfig(input);
   const objects = synthObjects(input);
   const lokiYaml = parse(find(objects, 'ConfigMap', 'loki-config', c.namespace).data['loki.yaml']);
@@ -149,7 +161,7 @@ describe('the key walk itself', () => {
   test('every listed key is used, so the list documents what the renderers emit', () => {
     const used = (config: unknown, allowed: Record<string, string>) => new Set(keyPaths(config, allowed));
     const c = parseStackConfig({});
-    const loki = used(renderLokiConfig(c.loki), LOKI_KEYS);
+    const loki = new Set([...used(renderLokiConfig(c.loki), LOKI_KEYS), ...used(renderLokiConfig(parseStackConfig(S3_INPUT).loki), LOKI_KEYS)]);
     const promtail = used(renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push', parseStackConfig({}).logAgent.push), PROMTAIL_KEYS);
     // `action` is allowed (relabel rules may use it) but the contract's rules rely on the default, replace.
     expect(Object.keys(LOKI_KEYS).filter((k) => !loki.has(k))).toEqual([]);
@@ -178,6 +190,22 @@ describe('loki.yaml', () => {
     expect(config.common.storage.filesystem).toEqual({ chunks_directory: '/loki/chunks', rules_directory: '/loki/rules' });
     expect(config.compactor.working_directory).toBe('/loki/compactor');
     expect(config.ruler.wal.dir).toBe('/loki/ruler-wal');
+  });
+
+  test('with loki.storage.s3: the bucket\'s client without keys, its period after the filesystem one, delete requests in it', () => {
+    const s3: any = renderLokiConfig(parseStackConfig(S3_INPUT).loki);
+    expect(s3.storage_config).toEqual({ aws: { endpoint: 'rustfs.storage.svc:9000', bucketnames: 'loki-chunks', region: 'eu-west-1', s3forcepathstyle: true, insecure: true } });
+    expect(s3.schema_config.configs).toEqual([
+      { from: '2024-04-01', store: 'tsdb', object_store: 'filesystem', schema: 'v13', index: { prefix: 'index_', period: '24h' } },
+      { from: '2027-01-01', store: 'tsdb', object_store: 's3', schema: 'v13', index: { prefix: 'index_', period: '24h' } },
+    ]);
+    expect(s3.compactor.delete_request_store).toBe('s3');
+    // The volume still holds the filesystem period, the WAL, the index cache and the compactor's work.
+    expect(s3.common).toEqual(config.common);
+    // AWS's defaults: virtual-hosted addressing, https, no region line.
+    expect(renderLokiConfig(parseStackConfig({ loki: { storage: { s3: { ...S3_INPUT.loki!.storage!.s3!, region: '', pathStyle: false, insecure: false } } } }).loki).storage_config)
+      .toEqual({ aws: { endpoint: 'rustfs.storage.svc:9000', bucketnames: 'loki-chunks', s3forcepathstyle: false, insecure: false } });
+    expect(JSON.stringify(s3)).not.toMatch(/access_key|secret/);
   });
 
   test('retention really deletes: the compactor applies it, with a delete request store', () => {

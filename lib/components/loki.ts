@@ -31,6 +31,34 @@ export const LOKI_CONFIG_FILE = `${LOKI_CONFIG_DIR}/loki.yaml`;
 /** /ready turns 200 some 15 s after the ingester joins its ring (min_ready_duration). */
 export const LOKI_READY_PATH = '/ready';
 
+/**
+ * The start of the filesystem period in schema_config: every stack's first. A bucket's period (loki.storage.s3)
+ * starts later, from the day the user chooses.
+ */
+export const LOKI_FILESYSTEM_PERIOD_START = '2024-04-01';
+
+/**
+ * The variables Loki's S3 client reads its keys from when loki.yaml names none (aws-sdk-go-v2's default
+ * credential chain: grafana/loki@v3.7.6 pkg/storage/chunk/client/aws/s3_storage_client.go, buildS3Client loads
+ * the default config and sets static keys only when the file holds both). The keys stay out of the config file.
+ */
+export const LOKI_S3_KEY_VARIABLES = { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY' } as const;
+/**
+ * The container's environment for loki.storage.s3: the two keys from the user's Secret (Kubernetes), none
+ * without a bucket.
+ */
+export function lokiS3Environment(s3: { readonly enabled: boolean; readonly credentialsSecret: { readonly name: string; readonly accessKeyIdKey: string; readonly secretAccessKeyKey: string } }): Array<{ name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }> {
+  if (!s3.enabled) return [];
+  const ref = (key: string) => ({ secretKeyRef: { name: s3.credentialsSecret.name, key } });
+  return [
+    { name: LOKI_S3_KEY_VARIABLES.accessKeyId, valueFrom: ref(s3.credentialsSecret.accessKeyIdKey) },
+    { name: LOKI_S3_KEY_VARIABLES.secretAccessKey, valueFrom: ref(s3.credentialsSecret.secretAccessKeyKey) },
+  ];
+}
+
+/** On compose, the compose/.env variables that fill them. */
+export const LOKI_S3_COMPOSE_VARIABLES = { accessKeyId: 'LOKI_S3_ACCESS_KEY_ID', secretAccessKey: 'LOKI_S3_SECRET_ACCESS_KEY' } as const;
+
 /** Loki's command-line flags, the same in every rendering. */
 export function lokiFlags(): string[] {
   return [`-config.file=${LOKI_CONFIG_FILE}`];

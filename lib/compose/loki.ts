@@ -5,7 +5,7 @@ import { COMPOSE_FILES } from './config-files';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
 import { configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
-import { LOKI_BINARY, LOKI_CONFIG_FILE, LOKI_DATA_DIR, LOKI_UID, lokiFlags } from '../components/loki';
+import { LOKI_BINARY, LOKI_CONFIG_FILE, LOKI_DATA_DIR, LOKI_S3_COMPOSE_VARIABLES, LOKI_S3_KEY_VARIABLES, LOKI_UID, lokiFlags } from '../components/loki';
 
 export function composeLokiService(c: StackConfig): ComposeServiceEntry {
   const name = composeServiceName(c, 'loki');
@@ -23,6 +23,12 @@ export function composeLokiService(c: StackConfig): ComposeServiceEntry {
       container_name: composeContainerName(c, name),
       command: lokiFlags(),
       user: String(LOKI_UID),
+      // loki.storage.s3: the keys from compose/.env; compose refuses to start while one is unset or empty.
+      ...(c.loki.storage.s3.enabled ? {
+        environment: Object.fromEntries((['accessKeyId', 'secretAccessKey'] as const).map((k) => [
+          LOKI_S3_KEY_VARIABLES[k], `\${${LOKI_S3_COMPOSE_VARIABLES[k]}:?set ${LOKI_S3_COMPOSE_VARIABLES[k]} in compose/.env (loki.storage.s3)}`,
+        ])),
+      } : {}),
       volumes: [
         configMount(COMPOSE_FILES.lokiConfig, LOKI_CONFIG_FILE),
         `${volume}:${LOKI_DATA_DIR}`,

@@ -9,6 +9,7 @@ import { COMPOSE_NODE_LABEL, composeServiceName } from './names';
 import { TRAFFIC_PROFILE } from './app';
 import { DOCKER_CONTAINERS_DIR_VARIABLE } from './docker-logs';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
+import { LOKI_S3_COMPOSE_VARIABLES } from '../components/loki';
 import { ALERTMANAGER_SECRET_FILES } from '../components/alertmanager';
 import { COMPOSE_SECRET_FILES, composeAlertmanagerSecretFiles, composeSecretFile } from './alertmanager';
 import { COMPOSE_FILES } from './config-files';
@@ -31,6 +32,10 @@ export function renderEnvExample(): string {
     `# ${DOCKER_CONTAINERS_DIR}, Docker's default. Rootless Docker: the absolute path of`,
     '# $HOME/.local/share/docker/containers; a custom data-root (`docker info -f \'{{.DockerRootDir}}\'`): <data-root>/containers.',
     `# ${DOCKER_CONTAINERS_DIR_VARIABLE}=/home/you/.local/share/docker/containers`,
+    '',
+    '# With loki.storage.s3 on: the keys Loki signs its requests to the bucket with (compose refuses to start without them).',
+    `# ${LOKI_S3_COMPOSE_VARIABLES.accessKeyId}=`,
+    `# ${LOKI_S3_COMPOSE_VARIABLES.secretAccessKey}=`,
     '',
   ].join('\n');
 }

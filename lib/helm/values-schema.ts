@@ -97,8 +97,11 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
   return finish(root, defaults as unknown as Record<string, unknown>, []);
 }
 
-/** Keys the schema does not require: added after 0.1.0 and read by the templates with a default. */
-const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'ingestionLimits', 'push', 'maxExemplars', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
+/**
+ * Keys the schema does not require: added after 0.1.0 and read by the templates with a default (Loki's s3 block
+ * key by key, so that a release upgraded with --reuse-values may set only what it needs).
+ */
+const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'ingestionLimits', 'push', 'maxExemplars', 's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {

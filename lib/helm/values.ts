@@ -31,12 +31,13 @@ export interface ChartStorage {
 }
 
 /**
- * A part of the model in the chart's shape: images gain a digest, a storage's class is "" when unset, and
+ * A part of the model in the chart's shape: images gain a digest, a storage's class is "" when unset (its other
+ * keys, Loki's s3, as they are), and
  * every optional key is present (Helm merges values.yaml under the user's values, so a key missing from
  * values.yaml cannot be set at all).
  */
 type ChartShape<T> = T extends ImageSettings ? ChartImage
-  : T extends { size: string; storageClassName?: string } ? ChartStorage
+  : T extends { size: string; storageClassName?: string } ? ChartStorage & ChartShape<Omit<T, 'size' | 'storageClassName'>>
   : T extends readonly unknown[] ? T
   : T extends object ? { -readonly [K in keyof T]-?: ChartShape<T[K]> }
   : T;

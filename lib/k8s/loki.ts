@@ -11,7 +11,7 @@ import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { renderLokiConfig } from '../render/loki-config';
 import { toYaml } from '../render/yaml';
-import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_NAME, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags } from '../components/loki';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_NAME, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, lokiS3Environment } from '../components/loki';
 
 /** In-cluster base URL of Loki (Grafana's data source). */
 export function lokiUrl(c: Pick<StackConfig, 'namespace' | 'clusterDomain'>): string {
@@ -82,6 +82,7 @@ export class Loki extends Construct {
           image: `${l.image.repository}:${l.image.tag}`,
           imagePullPolicy: l.image.pullPolicy,
           args: lokiFlags(),
+          ...(l.storage.s3.enabled ? { env: lokiS3Environment(l.storage.s3) } : {}),
           ports: [
             { name: 'http', containerPort: LOKI_HTTP_PORT, protocol: 'TCP' },
             { name: 'grpc', containerPort: LOKI_GRPC_PORT, protocol: 'TCP' },

@@ -1,5 +1,5 @@
 /**
- * loki.yaml for Loki 3.x in monolithic mode (`-target=all`, the default): one process, filesystem storage,
+ * loki.yaml for Loki 3.x in monolithic mode (`-target=all`, the default): one process, filesystem storage (and optionally an S3 bucket),
  * a single tenant. Pure: no cdk8s here, so the compose rendering and the tests use the very same output.
  *
  * Every key below exists in Loki's configuration reference (grafana/loki@v3.7.6:
@@ -7,7 +7,7 @@
  * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
  */
 import { bytesOfQuantity, LokiSettings } from '../config';
-import { LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR } from '../components/loki';
+import { LOKI_DATA_DIR, LOKI_FILESYSTEM_PERIOD_START, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR } from '../components/loki';
 
 /**
  * The ingestion limits (limits_config), from loki.ingestionLimits: the tenant's rate and burst in MB (Loki's MB is
@@ -24,14 +24,49 @@ export function lokiIngestionLimits(l: LokiSettings['ingestionLimits']): Record<
   };
 }
 
+type LokiS3 = LokiSettings['storage']['s3'];
+
+/**
+ * storage_config.aws, Loki's S3 client, for loki.storage.s3. No keys in the file: the client takes them from
+ * the environment (LOKI_S3_KEY_VARIABLES). `endpoint` without a scheme: the client prefixes http:// when
+ * `insecure`, else https:// (s3_storage_client.go, s3ClientConfigFunc); an empty region becomes a placeholder
+ * there, which servers that ignore regions accept.
+ */
+export function lokiS3StorageConfig(s3: LokiS3): Record<string, unknown> {
+  return {
+    endpoint: s3.endpoint,
+    bucketnames: s3.bucket,
+    ...(s3.region !== '' ? { region: s3.region } : {}),
+    s3forcepathstyle: s3.pathStyle,
+    insecure: s3.insecure,
+  };
+}
+
+/** One schema_config period: TSDB index v13 (structured metadata needs both) on the given object store. */
+function schemaPeriod(from: string, objectStore: 'filesystem' | 's3'): Record<string, unknown> {
+  // tsdb requires a 24h index period, and retention works only with it.
+  return { from, store: 'tsdb', object_store: objectStore, schema: 'v13', index: { prefix: 'index_', period: '24h' } };
+}
+
+/**
+ * schema_config's periods: the filesystem one, then with loki.storage.s3 the bucket's, from the day the user
+ * chose. Loki reads each day from its period's store, so the volume's days stay readable until retention deletes
+ * them, and days already written under the filesystem period must not fall into the bucket's (Loki's storage
+ * docs: a new period starts in the future).
+ */
+export function lokiSchemaPeriods(s3: LokiS3): Array<Record<string, unknown>> {
+  return [schemaPeriod(LOKI_FILESYSTEM_PERIOD_START, 'filesystem'), ...(s3.enabled ? [schemaPeriod(s3.since, 's3')] : [])];
+}
+
 /**
  * Loki 3.x monolithic: TSDB index with schema v13 (structured metadata needs both), chunks and index on the
- * filesystem under /loki, and compactor retention that really deletes: `retention_enabled` plus
+ * filesystem under /loki (and in a bucket from loki.storage.s3.since, with S3), and compactor retention that really deletes: `retention_enabled` plus
  * `delete_request_store` (without the latter Loki 3 refuses to start; without the former
  * `retention_period` silently does nothing, grafana/loki#9207).
  */
 export function renderLokiConfig(loki: LokiSettings): Record<string, unknown> {
   const d = LOKI_DATA_DIR;
+  const s3 = loki.storage.s3;
   return {
     // One tenant ("fake"): agents push without an X-Scope-OrgID header.
     auth_enabled: false,
@@ -53,16 +88,9 @@ export function renderLokiConfig(loki: LokiSettings): Record<string, unknown> {
       ring: { kvstore: { store: 'inmemory' } },
       instance_addr: '127.0.0.1',
     },
-    schema_config: {
-      configs: [{
-        from: '2024-04-01',
-        store: 'tsdb',
-        object_store: 'filesystem',
-        schema: 'v13',
-        // tsdb requires a 24h index period, and retention works only with it.
-        index: { prefix: 'index_', period: '24h' },
-      }],
-    },
+    // With a bucket, its client; the filesystem one comes from common.storage (chunks_directory).
+    ...(s3.enabled ? { storage_config: { aws: lokiS3StorageConfig(s3) } } : {}),
+    schema_config: { configs: lokiSchemaPeriods(s3) },
     limits_config: {
       retention_period: `${loki.retentionDays * 24}h`,
       // Both default to true in 3.1+, but volume_enabled was false in 3.0: say what we rely on.
@@ -77,7 +105,9 @@ export function renderLokiConfig(loki: LokiSettings): Record<string, unknown> {
     compactor: {
       working_directory: `${d}/compactor`,
       retention_enabled: true,
-      delete_request_store: 'filesystem',
+      // Where deletion requests (the delete API's) are kept: the bucket when there is one (our choice, Loki
+      // takes any period's store). Retention itself reaches every period: one client per period's store.
+      delete_request_store: s3.enabled ? 's3' : 'filesystem',
     },
     // The ruler's WAL defaults to the cwd-relative "ruler-wal", which a read-only root filesystem refuses.
     ruler: { wal: { dir: `${d}/ruler-wal` } },

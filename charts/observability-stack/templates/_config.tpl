@@ -64,9 +64,26 @@ model's default for a release upgraded with --reuse-values from a chart without 
 {{- end -}}
 {{- end -}}
 
-{{/* observability-stack.loki.config: loki.yaml (lib/render/loki-config.ts renderLokiConfig): the static file plus retention and the WAL replay ceiling. */}}
+{{/* observability-stack.loki.s3: loki.storage.s3 as JSON over the model's defaults (a release upgraded with --reuse-values from a chart without it has only what it set). */}}
+{{- define "observability-stack.loki.s3" -}}
+{{- $defaults := (.Files.Get "files/validate/defaults.yaml" | fromYaml).loki.storage.s3 -}}
+{{- mergeOverwrite (deepCopy $defaults) (.Values.loki.storage.s3 | default dict) | toJson -}}
+{{- end -}}
+
+{{/* observability-stack.loki.config: loki.yaml (lib/render/loki-config.ts renderLokiConfig): the static file plus retention, the WAL replay ceiling and the bucket. */}}
 {{- define "observability-stack.loki.config" -}}
 {{- $config := .Files.Get "files/loki/loki.yaml" | fromYaml -}}
+{{- /* With loki.storage.s3: the bucket's client, its schema period and the delete requests there (lokiS3StorageConfig, lokiSchemaPeriods). */ -}}
+{{- $s3 := include "observability-stack.loki.s3" . | fromJson -}}
+{{- if $s3.enabled -}}
+{{- $aws := dict "endpoint" $s3.endpoint "bucketnames" $s3.bucket "s3forcepathstyle" $s3.pathStyle "insecure" $s3.insecure -}}
+{{- with $s3.region }}{{ $_ := set $aws "region" . }}{{ end -}}
+{{- $_ := set $config "storage_config" (dict "aws" $aws) -}}
+{{- $period := deepCopy (include "observability-stack.facts" . | fromYaml).loki.s3Period -}}
+{{- $_ := set $period "from" $s3.since -}}
+{{- $_ := set $config.schema_config "configs" (append $config.schema_config.configs $period) -}}
+{{- $_ := set $config.compactor "delete_request_store" "s3" -}}
+{{- end -}}
 {{- $_ := set $config.limits_config "retention_period" (printf "%dh" (mul 24 (int .Values.loki.retentionDays))) -}}
 {{- /* The ingestion limits (lib/render/loki-config.ts lokiIngestionLimits); the model's defaults for a release upgraded with --reuse-values from a chart without them. */ -}}
 {{- with .Values.loki.ingestionLimits | default (include "observability-stack.facts" . | fromYaml).defaults.lokiIngestionLimits }}

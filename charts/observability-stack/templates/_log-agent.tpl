@@ -88,7 +88,7 @@ spec:
                 fieldRef:
                   fieldPath: spec.nodeName
             {{- with $s.extraEnv }}
-            {{- include "observability-stack.extraEnv" . | nindent 12 }}
+            {{- include "observability-stack.extraEnv" . | trim | nindent 12 }}
             {{- end }}
           ports:
             - name: http
