@@ -9,7 +9,7 @@
 import { KUBE_STATE_METRICS_APP_LABELS, KUBE_STATE_METRICS_DEFAULT_ALLOWLIST } from './components/kube-state-metrics';
 import { z } from 'zod';
 import { APP_ENVIRONMENT_NAMES } from './components/app';
-import { GRAFANA_PASSWORD_VARIABLES, GRAFANA_SETTINGS_NAMES } from './components/grafana';
+import { GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE, GRAFANA_PASSWORD_VARIABLES, GRAFANA_SETTINGS_NAMES } from './components/grafana';
 import { LOKI_S3_KEY_VARIABLES } from './components/loki';
 import { checkRules, ReservedEnvironment, shown, stackRules } from './validate-stack';
 import { IMAGES, ImageRef } from './images';
@@ -124,7 +124,7 @@ export const RESERVED_ENVIRONMENT: ReservedEnvironment = {
   alertmanager: [],
   // Each log agent selects its node's pods by it.
   logAgent: ['HOSTNAME'],
-  grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES],
+  grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES, ...GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE],
   kubeStateMetrics: [],
   // It listens on the node's address, from the pod's status.
   nodeExporter: ['HOST_IP'],
@@ -272,7 +272,19 @@ const grafanaSchema = z.strictObject({
     type: z.enum(['ClusterIP', 'NodePort'], { error: 'must be "ClusterIP" or "NodePort"' }).default('ClusterIP').describe('ClusterIP (reach it with kubectl port-forward) or NodePort (kind: kind/cluster.yaml maps node port 30300 to 127.0.0.1:3000).'),
     nodePort: int(30000, 32767).default(30300).describe('node port when type is NodePort, 30000 to 32767.'),
   }).prefault({}).describe('how Grafana\'s Service is exposed.'),
-  /** Grafana's PersistentVolumeClaim (sqlite database, plugins). @default 1Gi */
+  replicas: int(1, 10).default(1).describe('Grafana pods, 1 to 10; more than 1 needs grafana.postgres (each pod would have its own SQLite file otherwise). Kubernetes only: compose runs one.'),
+  postgres: z.strictObject({
+    enabled: z.boolean().default(false).describe('keep Grafana\'s database (users, dashboards saved in the UI, sessions) in an existing PostgreSQL database instead of a SQLite file on Grafana\'s volume; Grafana then has no volume, and needs grafana.adminPasswordSecret. Nothing is copied from the SQLite file, whose volume claim goes.'),
+    host: z.string().regex(orEmpty(HOST_PORT), { error: 'must be a host name or address with an optional port, such as "postgres.db.svc:5432"' }).default('').describe('the server as host:port, such as "postgres.db.svc:5432"; required with postgres.enabled.'),
+    database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, { error: 'must be a database name: a letter or "_", then up to 62 letters, digits, "_" or "-"' }).default('grafana').describe('the database, which must exist; Grafana creates its tables at its first start.'),
+    user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, { error: 'must be a user name: a letter or "_", then up to 62 letters, digits, "_" or "-"' }).default('grafana').describe('the user Grafana logs in as; it owns the database\'s tables.'),
+    sslMode: z.enum(['disable', 'require', 'verify-full'], { error: 'must be "disable", "require" or "verify-full"' }).default('require').describe('TLS to the server: require (encrypted, the certificate not checked), verify-full (checked against the system\'s CAs and the host name) or disable (plain, only for a server on the same node).'),
+    passwordSecret: z.strictObject({
+      name: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('').describe('name of an existing Secret in the stack\'s namespace holding the user\'s password; required with postgres.enabled. On compose the password comes from GRAFANA_DATABASE_PASSWORD in compose/.env instead.'),
+      key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default('password').describe('the Secret\'s key holding the password.'),
+    }).prefault({}).describe('where the database password comes from: never from the settings.'),
+  }).prefault({}).describe('an external PostgreSQL database for Grafana, which more than one Grafana pod needs.'),
+  /** Grafana's PersistentVolumeClaim (sqlite database, plugins); none with postgres. @default 1Gi */
   storage: storage('1Gi'),
   /** CPU and memory of the Grafana container. */
   resources: resources({ cpuRequest: '100m', memoryRequest: '192Mi', cpuLimit: '500m', memoryLimit: '512Mi' }),

@@ -21,6 +21,8 @@ export type StackRule =
   | { readonly kind: 'requiresSet'; readonly setting: Path; readonly requires: Path; readonly why: string; readonly when?: Path }
   /** A switch that may be on only when another is. */
   | { readonly kind: 'requires'; readonly setting: Path; readonly requires: Path; readonly why: string }
+  /** A count above 1 only when a switch is on; only while `when` (a switch) is on, if given. */
+  | { readonly kind: 'singleUnless'; readonly setting: Path; readonly unless: Path; readonly why: string; readonly when?: Path }
   /** Requests no larger than limits, in every requests/limits block (found in the settings, never listed). */
   | { readonly kind: 'requestsWithinLimits' }
   /** A map that must not hold these keys. */
@@ -81,6 +83,10 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.endpoint', why: 'Loki talks to that server', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.bucket', why: 'chunks and index go there', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.credentialsSecret.name', why: 'Loki\'s keys come from that Secret', when: 'loki.enabled' },
+    { kind: 'singleUnless', setting: 'grafana.replicas', unless: 'grafana.postgres.enabled', why: 'each pod would have its own SQLite file, so users, sessions and saved dashboards would differ from one request to the next', when: 'grafana.enabled' },
+    { kind: 'requiresSet', setting: 'grafana.postgres.enabled', requires: 'grafana.postgres.host', why: 'Grafana connects to that server', when: 'grafana.enabled' },
+    { kind: 'requiresSet', setting: 'grafana.postgres.enabled', requires: 'grafana.postgres.passwordSecret.name', why: 'the database password comes from that Secret', when: 'grafana.enabled' },
+    { kind: 'requiresSet', setting: 'grafana.postgres.enabled', requires: 'grafana.adminPasswordSecret.name', why: 'without a volume, a generated admin password would differ from pod to pod while the database keeps the first', when: 'grafana.enabled' },
   ];
 }
 
@@ -181,6 +187,12 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
           out.push({ path: path(r.setting), value: true, message: `needs ${r.requires}: true (${r.why})` });
         }
         break;
+      case 'singleUnless': {
+        if (r.when && at(settings, r.when) !== true) break;
+        const v = at(settings, r.setting);
+        if (v > 1 && at(settings, r.unless) !== true) out.push({ path: path(r.setting), value: v, message: `must be 1 unless ${r.unless} is true (${r.why})` });
+        break;
+      }
     }
   }
   return out;

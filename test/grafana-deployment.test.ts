@@ -15,6 +15,9 @@ import {
   parseStackConfig,
   StackInput,
 } from '../lib';
+import { parse } from 'yaml';
+import { COMPOSE_FILES } from '../lib/compose/config-files';
+import { renderCompose } from '../lib/compose/render-compose';
 import { CUSTOM_INPUT, find, synthObjects } from './helpers/stack';
 import { validateManifest } from './support/k8s-schema';
 import { podMetadataOf, podSpecOf, restrictedViolations } from './support/pss';
@@ -216,5 +219,66 @@ describe('Grafana with grafana.adminPasswordSecret', () => {
     const svc = find(synthObjects(CUSTOM_INPUT), 'Service', 'grafana', 'observability');
     expect(svc.spec.type).toBe('NodePort');
     expect(svc.spec.ports[0]).toMatchObject({ port: 3000, nodePort: 30300 });
+  });
+});
+
+describe('Grafana on PostgreSQL with three pods (grafana.postgres, grafana.replicas)', () => {
+  const HA_INPUT: StackInput = {
+    grafana: {
+      replicas: 3,
+      adminPasswordSecret: { name: 'grafana-admin', key: 'password' },
+      postgres: { enabled: true, host: 'postgres.databases.svc:5432', passwordSecret: { name: 'grafana-db' } },
+    },
+  };
+  const objects = synthObjects(HA_INPUT);
+  const deployment = find(objects, 'Deployment', 'grafana', 'monitoring');
+  const pod = deployment.spec.template.spec;
+  const container = pod.containers[0];
+
+  test('three interchangeable pods: no volume claim, a rolling update that keeps them serving', () => {
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim' && o.metadata.name.startsWith('grafana'))).toEqual([]);
+    const data = pod.volumes.find((v: any) => v.name === 'data');
+    expect(data).toEqual({ name: 'data', emptyDir: { sizeLimit: '256Mi' } });
+    expect(pod.initContainers).toBeUndefined();
+    expect(restrictedViolations(pod, deployment.spec.template.metadata.annotations)).toEqual([]);
+  });
+
+  test('the database settings as [database] of conf/defaults.ini, the password from the Secret, none as a literal', () => {
+    const env = container.env.filter((e: any) => e.name.startsWith('GF_DATABASE_'));
+    // [database] type, host, name, user, ssl_mode, password (grafana/grafana conf/defaults.ini).
+    expect(env).toEqual([
+      { name: 'GF_DATABASE_TYPE', value: 'postgres' },
+      { name: 'GF_DATABASE_HOST', value: 'postgres.databases.svc:5432' },
+      { name: 'GF_DATABASE_NAME', value: 'grafana' },
+      { name: 'GF_DATABASE_USER', value: 'grafana' },
+      { name: 'GF_DATABASE_SSL_MODE', value: 'require' },
+      { name: 'GF_DATABASE_PASSWORD', valueFrom: { secretKeyRef: { name: 'grafana-db', key: 'password' } } },
+    ]);
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    expect(validateManifest(deployment, '1.36')).toEqual([]);
+  });
+
+  test('refused: more than one pod on SQLite, and PostgreSQL without its server, its password or the admin\'s Secret', () => {
+    expect(() => parseStackConfig({ grafana: { replicas: 2 } })).toThrow('grafana.replicas must be 1 unless grafana.postgres.enabled is true');
+    const { adminPasswordSecret: _admin, ...withoutAdmin } = HA_INPUT.grafana!;
+    expect(() => parseStackConfig({ grafana: withoutAdmin })).toThrow('grafana.postgres.enabled needs grafana.adminPasswordSecret.name set');
+    expect(() => parseStackConfig({ grafana: { ...HA_INPUT.grafana, postgres: { enabled: true, passwordSecret: { name: 'grafana-db' } } } })).toThrow('grafana.postgres.enabled needs grafana.postgres.host set');
+    expect(() => parseStackConfig({ grafana: { ...HA_INPUT.grafana, postgres: { enabled: true, host: 'pg:5432' } } })).toThrow('grafana.postgres.enabled needs grafana.postgres.passwordSecret.name set');
+    // Nothing is asked of Grafana's settings while it is off.
+    expect(() => parseStackConfig({ grafana: { enabled: false, replicas: 2 } })).not.toThrow();
+  });
+
+  test('compose: one Grafana on the same database, its password from compose/.env', () => {
+    const files = renderCompose(parseStackConfig(HA_INPUT));
+    const env = parse(files.get(COMPOSE_FILES.compose)!).services.grafana.environment;
+    expect(Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('GF_DATABASE_')))).toEqual({
+      GF_DATABASE_TYPE: 'postgres', GF_DATABASE_HOST: 'postgres.databases.svc:5432', GF_DATABASE_NAME: 'grafana', GF_DATABASE_USER: 'grafana', GF_DATABASE_SSL_MODE: 'require',
+      // Interpolated by compose from compose/.env; it refuses to start while the variable is unset or empty.
+      GF_DATABASE_PASSWORD: expect.stringMatching(/^\$\{GRAFANA_DATABASE_PASSWORD:\?set GRAFANA_DATABASE_PASSWORD in compose\/\.env/),
+    });
+    expect(files.get(COMPOSE_FILES.envExample)).toMatch(/^# GRAFANA_DATABASE_PASSWORD=$/m);
+    expect(parse(renderCompose(parseStackConfig({})).get(COMPOSE_FILES.compose)!).services.grafana.environment.GF_DATABASE_TYPE).toBeUndefined();
   });
 });

@@ -190,6 +190,18 @@ describe('upgrading a release of chart 0.1.0 with --reuse-values', () => {
       const lokiYaml = parse((s3.stdout.split(/^---$/m).map((d) => parse(d)).find((o: any) => o?.kind === 'ConfigMap' && o.metadata.name === 'loki-config') as any).data['loki.yaml']);
       expect(lokiYaml.storage_config).toEqual({ aws: { endpoint: 's3.example.com', bucketnames: 'loki-chunks', s3forcepathstyle: false, insecure: false } });
       expect(s3.stdout).toContain('key: "AWS_SECRET_ACCESS_KEY"');
+
+      // And Grafana on PostgreSQL with three pods, from only what its rules ask for.
+      const ha = helm(['template', 'obs', dir, '--namespace', 'monitoring', '--set', 'grafana.replicas=3,grafana.postgres.enabled=true',
+        '--set-string', 'grafana.postgres.host=pg.db.svc:5432,grafana.postgres.passwordSecret.name=grafana-db,grafana.adminPasswordSecret.name=grafana-admin,grafana.adminPasswordSecret.key=password']);
+      expect(ha.stderr).toBe('');
+      const grafana = ha.stdout.split(/^---$/m).map((d) => parse(d)).find((o: any) => o?.kind === 'Deployment' && o.metadata.name === 'grafana') as any;
+      expect(grafana.spec.replicas).toBe(3);
+      expect(grafana.spec.template.spec.containers[0].env.filter((e: any) => e.name.startsWith('GF_DATABASE_'))).toEqual([
+        { name: 'GF_DATABASE_TYPE', value: 'postgres' }, { name: 'GF_DATABASE_HOST', value: 'pg.db.svc:5432' },
+        { name: 'GF_DATABASE_NAME', value: 'grafana' }, { name: 'GF_DATABASE_USER', value: 'grafana' }, { name: 'GF_DATABASE_SSL_MODE', value: 'require' },
+        { name: 'GF_DATABASE_PASSWORD', valueFrom: { secretKeyRef: { name: 'grafana-db', key: 'password' } } },
+      ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -41,7 +41,7 @@ describe('helm lint --strict', () => {
 describe('values.schema.json stops helm', () => {
   // [what, --set, --set-string, the JSON pointer helm names, what it says]
   const cases: Array<[string, string[], string[], string, RegExp]> = [
-    ['an unknown key in a component block', ['grafana.replicas=3'], [], '/grafana', /additional properties 'replicas' not allowed/],
+    ['an unknown key in a component block', ['grafana.replicaCount=3'], [], '/grafana', /additional properties 'replicaCount' not allowed/],
     ['an unknown key in a nested block', ['prometheus.storage.sizeGi=8'], [], '/prometheus/storage', /additional properties 'sizeGi' not allowed/],
     ['an unknown top-level key', ['thanos.enabled=true'], [], '', /additional properties 'thanos' not allowed/],
     ['a number out of range', ['prometheus.retentionDays=0'], [], '/prometheus/retentionDays', /minimum: got 0, want 1/],
@@ -109,6 +109,17 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['an agent batch over Loki\'s burst', ['logAgent.push.batchSizeMb=3', 'loki.ingestionLimits.burstSizeMb=2'], [], { logAgent: { push: { batchSizeMb: 3 } }, loki: { ingestionLimits: { burstSizeMb: 2 } } }],
     ['an agent batch over a stream\'s burst', ['logAgent.push.batchSizeMb=2', 'loki.ingestionLimits.perStreamBurstMb=1'], [], { logAgent: { push: { batchSizeMb: 2 } }, loki: { ingestionLimits: { perStreamBurstMb: 1 } } }],
     ['a first retry wait above the longest', ['logAgent.push.minBackoffSeconds=30', 'logAgent.push.maxBackoffSeconds=10'], [], { logAgent: { push: { minBackoffSeconds: 30, maxBackoffSeconds: 10 } } }],
+    ['more than one Grafana on SQLite', ['grafana.replicas=2'], [], { grafana: { replicas: 2 } }],
+    ...((['host', 'passwordSecret.name', 'adminPasswordSecret.name'] as const).map((missing): [string, string[], string[], StackInput] => {
+      const admin = missing === 'adminPasswordSecret.name' ? {} : { adminPasswordSecret: { name: 'grafana-admin', key: 'password' } };
+      const postgres = { enabled: true, ...(missing === 'host' ? {} : { host: 'pg.db.svc:5432' }), ...(missing === 'passwordSecret.name' ? {} : { passwordSecret: { name: 'grafana-db' } }) };
+      const setString = [
+        ...(missing === 'host' ? [] : ['grafana.postgres.host=pg.db.svc:5432']),
+        ...(missing === 'passwordSecret.name' ? [] : ['grafana.postgres.passwordSecret.name=grafana-db']),
+        ...(missing === 'adminPasswordSecret.name' ? [] : ['grafana.adminPasswordSecret.name=grafana-admin', 'grafana.adminPasswordSecret.key=password']),
+      ];
+      return [`Grafana on PostgreSQL without ${missing}`, ['grafana.postgres.enabled=true'], setString, { grafana: { ...admin, postgres } }];
+    })),
     // loki.storage.s3 with all but one of what it needs.
     ...((['since', 'endpoint', 'bucket', 'credentialsSecret.name'] as const).map((missing): [string, string[], string[], StackInput] => {
       const given: Record<string, string> = { since: '2027-01-01', endpoint: 'rustfs.storage.svc:9000', bucket: 'loki-chunks', 'credentialsSecret.name': 'loki-s3' };

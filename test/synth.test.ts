@@ -67,7 +67,7 @@ describe('synthesis', () => {
     const dist = tempDirWithSentinel();
     const before = snapshotDir(dist);
     const bad = path.join(path.dirname(dist), 'bad.yaml');
-    fs.writeFileSync(bad, 'grafana:\n  replicas: 3\nloki:\n  retentionDays: 0\n');
+    fs.writeFileSync(bad, 'grafana:\n  replicaCount: 3\nloki:\n  retentionDays: 0\n');
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'main.ts'], {
       cwd: ROOT,
       env: { ...process.env, STACK_CONFIG: bad, CDK8S_OUTDIR: dist },
@@ -75,7 +75,7 @@ describe('synthesis', () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('Synthesis failed; nothing was written.');
-    expect(run.stderr).toContain('grafana.replicas is not a known setting');
+    expect(run.stderr).toContain('grafana.replicaCount is not a known setting');
     expect(run.stderr).toContain('loki.retentionDays must be an integer from 1 to 3650, got 0');
     expect(snapshotDir(dist)).toEqual(before);
   });

@@ -95,6 +95,21 @@ export function grafanaSettingsEnvironment(g: Pick<GrafanaSettings, 'adminUser'>
   };
 }
 
+/**
+ * [database] of conf/defaults.ini as variables (grafana.postgres): type, host, name, user, ssl_mode, and the
+ * password, which each rendering takes from its secret store (a Secret's key; compose/.env).
+ */
+export const GRAFANA_DATABASE_NAMES = ['GF_DATABASE_TYPE', 'GF_DATABASE_HOST', 'GF_DATABASE_NAME', 'GF_DATABASE_USER', 'GF_DATABASE_SSL_MODE'] as const;
+export const GRAFANA_DATABASE_PASSWORD_VARIABLE = 'GF_DATABASE_PASSWORD';
+/** On compose, the compose/.env variable that fills it. */
+export const GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE = 'GRAFANA_DATABASE_PASSWORD';
+
+/** Grafana's database settings for grafana.postgres (none for SQLite, Grafana's default), without the password. */
+export function grafanaDatabaseEnvironment(pg: GrafanaSettings['postgres']): Partial<Record<(typeof GRAFANA_DATABASE_NAMES)[number], string>> {
+  if (!pg.enabled) return {};
+  return { GF_DATABASE_TYPE: 'postgres', GF_DATABASE_HOST: pg.host, GF_DATABASE_NAME: pg.database, GF_DATABASE_USER: pg.user, GF_DATABASE_SSL_MODE: pg.sslMode };
+}
+
 /** GF_PATHS_* of the Grafana image's ENV. */
 const GRAFANA_PATHS = {
   GF_PATHS_CONFIG: '/etc/grafana/grafana.ini',

@@ -10,6 +10,7 @@ import { TRAFFIC_PROFILE } from './app';
 import { DOCKER_CONTAINERS_DIR_VARIABLE } from './docker-logs';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
 import { LOKI_S3_COMPOSE_VARIABLES } from '../components/loki';
+import { GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE } from '../components/grafana';
 import { ALERTMANAGER_SECRET_FILES } from '../components/alertmanager';
 import { COMPOSE_SECRET_FILES, composeAlertmanagerSecretFiles, composeSecretFile } from './alertmanager';
 import { COMPOSE_FILES } from './config-files';
@@ -32,6 +33,9 @@ export function renderEnvExample(): string {
     `# ${DOCKER_CONTAINERS_DIR}, Docker's default. Rootless Docker: the absolute path of`,
     '# $HOME/.local/share/docker/containers; a custom data-root (`docker info -f \'{{.DockerRootDir}}\'`): <data-root>/containers.',
     `# ${DOCKER_CONTAINERS_DIR_VARIABLE}=/home/you/.local/share/docker/containers`,
+    '',
+    '# With grafana.postgres on: the password of the database user (compose refuses to start without it).',
+    `# ${GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE}=`,
     '',
     '# With loki.storage.s3 on: the keys Loki signs its requests to the bucket with (compose refuses to start without them).',
     `# ${LOKI_S3_COMPOSE_VARIABLES.accessKeyId}=`,

@@ -98,10 +98,11 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
 }
 
 /**
- * Keys the schema does not require: added after 0.1.0 and read by the templates with a default (Loki's s3 block
- * key by key, so that a release upgraded with --reuse-values may set only what it needs).
+ * Keys (or, where the name is used elsewhere too, dotted paths) the schema does not require: added after 0.1.0 and
+ * read by the templates with a default (Loki's s3 block key by key, so that a release upgraded with --reuse-values
+ * may set only what it needs).
  */
-const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'ingestionLimits', 'push', 'maxExemplars', 's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
+const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'ingestionLimits', 'push', 'maxExemplars', 's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey', 'grafana.replicas', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key'].map((k) => `grafana.postgres.${k}`), 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {
@@ -152,7 +153,7 @@ function finish(schema: Schema, defaults: unknown, path: string[]): Schema {
     }));
     // Keys added since 0.1.0 that the templates read with a default are optional, so `helm upgrade
     // --reuse-values` from a release of 0.1.0 (whose values lack them) still validates.
-    out.required = Object.keys(d).filter((k) => !OPTIONAL_KEYS.includes(k));
+    out.required = Object.keys(d).filter((k) => !OPTIONAL_KEYS.includes(k) && !OPTIONAL_KEYS.includes([...path, k].join('.')));
   }
   return out;
 }

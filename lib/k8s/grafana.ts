@@ -26,7 +26,7 @@ import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderDashboards } from '../render/dashboards';
 import { toYaml } from '../render/yaml';
-import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, grafanaSettingsEnvironment } from '../components/grafana';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, GRAFANA_DATABASE_PASSWORD_VARIABLE, grafanaDatabaseEnvironment, grafanaSettingsEnvironment } from '../components/grafana';
 
 /** The one command that prints Grafana's admin password, for a stack in namespace `namespace`. */
 export function grafanaAdminPasswordCommand(c: { readonly namespace: string; readonly grafana: { readonly adminPasswordSecret?: { readonly name: string; readonly key: string } } }): string {
@@ -110,7 +110,9 @@ export class Grafana extends Construct {
       metadata: { name: `${name}-dashboards`, namespace: ns, labels },
       data: dashboardsData,
     });
-    const pvc = new k8s.KubePersistentVolumeClaim(this, 'data', {
+    // With PostgreSQL the database is elsewhere: no volume, so the pods are interchangeable.
+    const postgres = g.postgres.enabled;
+    const pvc = postgres ? undefined : new k8s.KubePersistentVolumeClaim(this, 'data', {
       metadata: { name: `${name}-data`, namespace: ns, labels },
       spec: pvcSpec(g.storage.size, g.storage.storageClassName),
     });
@@ -132,10 +134,7 @@ export class Grafana extends Construct {
       volumeMounts: [dataMount],
     }];
 
-    const deployment = new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name, namespace: ns, labels },
-      // One pod owns the ReadWriteOnce volume (and the sqlite database on it) at a time.
-      spec: singlePodDeploymentSpec(name, labels, {
+    const singlePod = singlePodDeploymentSpec(name, labels, {
         // Grafana serves its own metrics at /metrics on the HTTP port.
         ...scrapeAnnotations(GRAFANA_PORT),
         'checksum/config': configChecksum({ ...datasourcesData, ...providersData, ...dashboardsData }),
@@ -153,8 +152,11 @@ export class Grafana extends Construct {
           // Only the __FILE variant of the password: run.sh exits when both it and GF_SECURITY_ADMIN_PASSWORD are
           // set. No emptyDir over the image's plugins-bundled directory: it would hide the bundled Loki and
           // Prometheus data source plugins (see grafanaSettingsEnvironment).
-          env: Object.entries({ GF_SECURITY_ADMIN_USER, GF_SECURITY_ADMIN_PASSWORD__FILE: passwordFile, ...settings })
-            .map(([name, value]) => ({ name, value })),
+          env: [
+            ...Object.entries({ GF_SECURITY_ADMIN_USER, GF_SECURITY_ADMIN_PASSWORD__FILE: passwordFile, ...settings, ...grafanaDatabaseEnvironment(g.postgres) })
+              .map(([name, value]) => ({ name, value })),
+            ...(postgres ? [{ name: GRAFANA_DATABASE_PASSWORD_VARIABLE, valueFrom: { secretKeyRef: { name: g.postgres.passwordSecret.name, key: g.postgres.passwordSecret.key } } }] : []),
+          ],
           readinessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { periodSeconds: 10 }),
           // Like the Grafana chart: the first start migrates the database, give it a minute.
           livenessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 30, failureThreshold: 10 }),
@@ -171,7 +173,7 @@ export class Grafana extends Construct {
           ],
         }],
         volumes: [
-          { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
+          pvc ? { name: 'data', persistentVolumeClaim: { claimName: pvc.name } } : { name: 'data', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
           { name: 'datasources', configMap: { name: datasources.name } },
           { name: 'dashboard-providers', configMap: { name: providers.name } },
           { name: 'dashboards', configMap: { name: dashboards.name } },
@@ -182,7 +184,14 @@ export class Grafana extends Construct {
             secret: { secretName: secret.name, items: [{ key: secret.key, path: path.posix.basename(GRAFANA_SECRET_PASSWORD_FILE) }], defaultMode: 0o440 },
           }] : []),
         ],
-      }),
+      });
+    const deployment = new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name, namespace: ns, labels },
+      // On SQLite one pod owns the ReadWriteOnce volume (and the database on it) at a time; on PostgreSQL the
+      // pods share nothing but the database: g.replicas of them, a new one ready before an old one goes.
+      spec: postgres
+        ? { ...singlePod, replicas: g.replicas, strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } } }
+        : singlePod,
     });
     applyPodSettingsTo(deployment, g);
 

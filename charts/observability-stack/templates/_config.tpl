@@ -64,6 +64,12 @@ model's default for a release upgraded with --reuse-values from a chart without 
 {{- end -}}
 {{- end -}}
 
+{{/* observability-stack.grafana.postgres: grafana.postgres as JSON over the model's defaults (a release upgraded with --reuse-values from a chart without it has only what it set). */}}
+{{- define "observability-stack.grafana.postgres" -}}
+{{- $defaults := (.Files.Get "files/validate/defaults.yaml" | fromYaml).grafana.postgres -}}
+{{- mergeOverwrite (deepCopy $defaults) (.Values.grafana.postgres | default dict) | toJson -}}
+{{- end -}}
+
 {{/* observability-stack.loki.s3: loki.storage.s3 as JSON over the model's defaults (a release upgraded with --reuse-values from a chart without it has only what it set). */}}
 {{- define "observability-stack.loki.s3" -}}
 {{- $defaults := (.Files.Get "files/validate/defaults.yaml" | fromYaml).loki.storage.s3 -}}

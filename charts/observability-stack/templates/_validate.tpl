@@ -127,6 +127,13 @@ rule, renders nothing when all hold.
 {{- if and (eq (toJson $v) "true") (ne (toJson $needed) "true") -}}
 {{- $problems = append $problems (printf "%s needs %s: true (%s), got %s" $r.setting $r.requires $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
+{{- else if eq $r.kind "singleUnless" -}}
+{{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- $unless := (include "observability-stack.valueAt" (merge (dict "path" $r.unless) $at) | fromJson).v -}}
+{{- $on := or (not $r.when) (eq (toJson (include "observability-stack.valueAt" (merge (dict "path" (default "" $r.when)) $at) | fromJson).v) "true") -}}
+{{- if and $on (gt (float64 (default 1 $v)) 1.0) (ne (toJson $unless) "true") -}}
+{{- $problems = append $problems (printf "%s must be 1 unless %s is true (%s), got %s" $r.setting $r.unless $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
+{{- end -}}
 {{- else -}}
 {{- fail (printf "files/validate/rules.yaml: no such kind of rule %q (update templates/_validate.tpl with lib/validate-stack.ts)" $r.kind) -}}
 {{- end -}}
