@@ -163,11 +163,16 @@ const appSchema = z.strictObject({
   ...podSettings(),
 }).prefault({});
 
+/** A Mimir or Cortex tenant id: up to 150 letters, digits and !-_.*'(), not starting with "." (Mimir refuses "." and ".."). */
+const tenantId = () => z.string().regex(/^([A-Za-z0-9!_*'()-][A-Za-z0-9!._*'()-]{0,149})?$/, { error: 'must be a tenant id: up to 150 letters, digits and !-_.*\'(), not starting with "."' });
+
 const remoteWriteSchema = z.strictObject({
   /** Name of the queue (shows in Prometheus's metrics). */
   name: dnsLabel(),
   /** URL of the remote-write endpoint, e.g. a Mimir or Thanos receive service. */
   url: z.string().regex(/^https?:\/\/[^\s]+$/, { error: 'must be an http(s) URL' }),
+  /** The tenant the samples go to, sent as X-Scope-OrgID (Mimir and Cortex with multitenancy); "" = none. */
+  tenant: tenantId().default(''),
 });
 
 const prometheusSchema = z.strictObject({
@@ -180,7 +185,7 @@ const prometheusSchema = z.strictObject({
   retentionSize: z.string().regex(PROM_SIZE, { error: 'must be a Prometheus size such as "512MB" or "4GB"' }).default('4GB').describe('delete the oldest blocks once the TSDB is this large (MB, GB, TB); must be smaller than storage.size.'),
   /** The TSDB's PersistentVolumeClaim. @default 8Gi */
   storage: storage('8Gi'),
-  remoteWrite: z.array(remoteWriteSchema).max(10, { error: 'must list at most 10 endpoints' }).default([]).describe('also ship samples to these endpoints, at most 10, keyed by queue name: {mimir: {url: https://…/api/v1/push}}.'),
+  remoteWrite: z.array(remoteWriteSchema).max(10, { error: 'must list at most 10 endpoints' }).default([]).describe('also ship samples to these endpoints, at most 10, keyed by queue name: {mimir: {url: https://…/api/v1/push, tenant: …}}; tenant (sent as X-Scope-OrgID) for a multi-tenant Mimir or Cortex.'),
   alertRules: z.boolean().default(true).describe('load the stack\'s alerting and recording rules (files/prometheus/rules/).'),
   prometheusRule: z.strictObject({ enabled: z.boolean().default(false).describe('create the PrometheusRule (needs alertRules).') }).prefault({}).describe('also emit the rules as a PrometheusRule (rendered only when the cluster serves monitoring.coreos.com/v1).'),
   /** CPU and memory of the Prometheus container. */
@@ -272,6 +277,11 @@ const grafanaSchema = z.strictObject({
     type: z.enum(['ClusterIP', 'NodePort'], { error: 'must be "ClusterIP" or "NodePort"' }).default('ClusterIP').describe('ClusterIP (reach it with kubectl port-forward) or NodePort (kind: kind/cluster.yaml maps node port 30300 to 127.0.0.1:3000).'),
     nodePort: int(30000, 32767).default(30300).describe('node port when type is NodePort, 30000 to 32767.'),
   }).prefault({}).describe('how Grafana\'s Service is exposed.'),
+  prometheusQuery: z.strictObject({
+    url: z.string().regex(/^$|^https?:\/\/[^\s]+$/, { error: 'must be an http(s) URL or ""' }).default('').describe('the query endpoint Grafana\'s Prometheus data source reads instead of the stack\'s Prometheus: a store that prometheus.remoteWrite feeds, such as Mimir\'s "http://mimir-query-frontend.mimir.svc:8080/prometheus" or Thanos Query\'s "http://thanos-query.thanos.svc:10902"; "" = the stack\'s Prometheus. The stack\'s Prometheus still scrapes, evaluates the alerts and keeps retentionDays.'),
+    type: z.enum(['Mimir', 'Thanos', 'Cortex', 'Prometheus'], { error: 'must be "Mimir", "Thanos", "Cortex" or "Prometheus"' }).default('Mimir').describe('what answers at url (the data source\'s prometheusType): Mimir, Thanos, Cortex or Prometheus.'),
+    tenant: tenantId().default('').describe('sent as X-Scope-OrgID on every query (Mimir and Cortex with multitenancy; Thanos reads THANOS-TENANT and ignores it), the same tenant as the prometheus.remoteWrite queue that feeds the store; "" = none. Not a secret: it names the tenant, the store\'s authentication does not come from here.'),
+  }).prefault({}).describe('a long-term store Grafana queries for metrics (Mimir, Thanos, Cortex): the dashboards and the label contract hold there, since remote write ships the series as Prometheus keeps them.'),
   replicas: int(1, 10).default(1).describe('Grafana pods, 1 to 10; more than 1 needs grafana.postgres (each pod would have its own SQLite file otherwise). Kubernetes only: compose runs one.'),
   postgres: z.strictObject({
     enabled: z.boolean().default(false).describe('keep Grafana\'s database (users, dashboards saved in the UI, sessions) in an existing PostgreSQL database instead of a SQLite file on Grafana\'s volume; Grafana then has no volume, and needs grafana.adminPasswordSecret. Nothing is copied from the SQLite file, whose volume claim goes.'),

@@ -83,6 +83,7 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.endpoint', why: 'Loki talks to that server', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.bucket', why: 'chunks and index go there', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.credentialsSecret.name', why: 'Loki\'s keys come from that Secret', when: 'loki.enabled' },
+    { kind: 'requiresSet', setting: 'grafana.prometheusQuery.url', requires: 'prometheus.remoteWrite', why: 'the store holds only what Prometheus ships it', when: 'grafana.enabled' },
     { kind: 'singleUnless', setting: 'grafana.replicas', unless: 'grafana.postgres.enabled', why: 'each pod would have its own SQLite file, so users, sessions and saved dashboards would differ from one request to the next', when: 'grafana.enabled' },
     { kind: 'requiresSet', setting: 'grafana.postgres.enabled', requires: 'grafana.postgres.host', why: 'Grafana connects to that server', when: 'grafana.enabled' },
     { kind: 'requiresSet', setting: 'grafana.postgres.enabled', requires: 'grafana.postgres.passwordSecret.name', why: 'the database password comes from that Secret', when: 'grafana.enabled' },
@@ -114,6 +115,13 @@ function at(settings: unknown, path: Path): any {
 /** A value as the messages show it: strings quoted, numbers and booleans as they are. */
 export function shown(value: unknown): string {
   return JSON.stringify(value);
+}
+
+/** A setting not given: empty, false, or an empty list or map (as Helm's templates see an empty one). */
+function isUnset(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  if (v !== null && typeof v === 'object') return Object.keys(v).length === 0;
+  return !v;
 }
 
 /** Applies the rules to resolved settings; returns the broken ones. */
@@ -177,7 +185,7 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
       case 'requiresSet': {
         if (r.when && at(settings, r.when) !== true) break;
         const v = at(settings, r.setting);
-        if ((v === true || (typeof v === 'string' && v !== '')) && !at(settings, r.requires)) {
+        if ((v === true || (typeof v === 'string' && v !== '')) && isUnset(at(settings, r.requires))) {
           out.push({ path: path(r.setting), value: v, message: `needs ${r.requires} set (${r.why})` });
         }
         break;

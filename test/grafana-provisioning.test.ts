@@ -103,6 +103,36 @@ describe('renderGrafanaDatasources', () => {
     expect(escapeProvisioningValue({ a: ['$1', { b: 'a$$b' }], n: 1, t: true })).toEqual({ a: ['$$1', { b: 'a$$$$b' }], n: 1, t: true });
   });
 
+  test('grafana.prometheusQuery: the store\'s URL and type, its tenant as X-Scope-OrgID, no version of the stack\'s Prometheus', () => {
+    const input: StackInput = {
+      prometheus: { remoteWrite: [{ name: 'mimir', url: 'http://mimir-distributor.mimir.svc:8080/api/v1/push', tenant: 'observability' }] },
+      grafana: { prometheusQuery: { url: 'http://mimir-query-frontend.mimir.svc:8080/prometheus', tenant: 'observability' } },
+    };
+    const [prometheus] = datasourcesOf(synthObjects(input), 'monitoring').datasources;
+    expect(prometheus).toMatchObject({
+      url: 'http://mimir-query-frontend.mimir.svc:8080/prometheus', isDefault: true,
+      jsonData: { prometheusType: 'Mimir', httpHeaderName1: 'X-Scope-OrgID', httpMethod: 'POST' },
+      secureJsonData: { httpHeaderValue1: 'observability' },
+    });
+    expect(prometheus.jsonData.prometheusVersion).toBeUndefined();
+    // The samples go to the same tenant: a multi-tenant Mimir refuses a push without it.
+    const objects = synthObjects(input);
+    expect(parse(find(objects, 'ConfigMap', 'prometheus-config', 'monitoring').data['prometheus.yml']).remote_write).toEqual([
+      { name: 'mimir', url: 'http://mimir-distributor.mimir.svc:8080/api/v1/push', headers: { 'X-Scope-OrgID': 'observability' }, send_exemplars: true },
+    ]);
+    expect(() => parseStackConfig({ prometheus: { remoteWrite: [{ name: 'm', url: 'http://m', tenant: '..' }] } })).toThrow('prometheus.remoteWrite[0].tenant must be a tenant id');
+    // No tenant: no header.
+    const { grafana: _g, ...noTenantInput } = input;
+    const [plain] = datasourcesOf(synthObjects({ ...noTenantInput, grafana: { prometheusQuery: { url: 'http://thanos-query.thanos.svc:10902', type: 'Thanos' } } }), 'monitoring').datasources;
+    expect(plain.jsonData).toMatchObject({ prometheusType: 'Thanos' });
+    expect(plain.jsonData.httpHeaderName1).toBeUndefined();
+    expect(plain.secureJsonData).toBeUndefined();
+    // A store that nothing feeds is refused.
+    expect(() => parseStackConfig({ grafana: { prometheusQuery: { url: 'http://thanos-query.thanos.svc:10902' } } })).toThrow(
+      'grafana.prometheusQuery.url needs prometheus.remoteWrite set (the store holds only what Prometheus ships it)',
+    );
+  });
+
   test('the Prometheus version follows a plain x.y.z image tag of the model', () => {
     const file = datasourcesOf(synthObjects({ prometheus: { image: { tag: 'v3.15.1' } } }), 'monitoring');
     expect(file.datasources[0].jsonData.prometheusVersion).toBe('3.15.1');

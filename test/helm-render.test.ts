@@ -223,7 +223,7 @@ describe('rendering details', () => {
   test('--set reaches a remote-write endpoint by name (values are maps, not lists)', () => {
     const objects = helmTemplate({ set: ['prometheus.remoteWrite.mimir.url=https://mimir.example.com/api/v1/push'] });
     const config = parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-config').data['prometheus.yml']);
-    expect(config.remote_write).toEqual([{ name: 'mimir', url: 'https://mimir.example.com/api/v1/push' }]);
+    expect(config.remote_write).toEqual([{ name: 'mimir', url: 'https://mimir.example.com/api/v1/push', send_exemplars: true }]);
   });
 
   test('app.namespace equal to the release namespace: no Namespace object for it', () => {

@@ -110,6 +110,7 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['an agent batch over a stream\'s burst', ['logAgent.push.batchSizeMb=2', 'loki.ingestionLimits.perStreamBurstMb=1'], [], { logAgent: { push: { batchSizeMb: 2 } }, loki: { ingestionLimits: { perStreamBurstMb: 1 } } }],
     ['a first retry wait above the longest', ['logAgent.push.minBackoffSeconds=30', 'logAgent.push.maxBackoffSeconds=10'], [], { logAgent: { push: { minBackoffSeconds: 30, maxBackoffSeconds: 10 } } }],
     ['more than one Grafana on SQLite', ['grafana.replicas=2'], [], { grafana: { replicas: 2 } }],
+    ['Grafana on a store that nothing feeds', [], ['grafana.prometheusQuery.url=http://thanos-query.thanos.svc:10902'], { grafana: { prometheusQuery: { url: 'http://thanos-query.thanos.svc:10902' } } }],
     ...((['host', 'passwordSecret.name', 'adminPasswordSecret.name'] as const).map((missing): [string, string[], string[], StackInput] => {
       const admin = missing === 'adminPasswordSecret.name' ? {} : { adminPasswordSecret: { name: 'grafana-admin', key: 'password' } };
       const postgres = { enabled: true, ...(missing === 'host' ? {} : { host: 'pg.db.svc:5432' }), ...(missing === 'passwordSecret.name' ? {} : { passwordSecret: { name: 'grafana-db' } }) };
@@ -236,6 +237,7 @@ describe('values.schema.json mirrors the model', () => {
     { app: { serviceMonitor: { labels: { release: 'kps' } } } }, { app: { serviceMonitor: { labels: { release: 1 } } } },
     { prometheus: { scrapeIntervalSeconds: 3600 } }, { prometheus: { scrapeIntervalSeconds: 3601 } },
     { prometheus: { retentionDays: 3650 } }, { prometheus: { retentionDays: 3651 } },
+    { grafana: { prometheusQuery: { url: 'mimir:8080' } } }, { grafana: { prometheusQuery: { type: 'VictoriaMetrics' } } }, { grafana: { prometheusQuery: { tenant: 'a b' } } }, { grafana: { prometheusQuery: { tenant: 'team-a' } } },
     { prometheus: { maxExemplars: 0 } }, { prometheus: { maxExemplars: 1_000_000 } }, { prometheus: { maxExemplars: 1_000_001 } }, { prometheus: { maxExemplars: 1.5 } }, { prometheus: { maxExemplars: -1 } },
     { prometheus: { retentionSize: '512MB' } }, { prometheus: { retentionSize: '4Gi' } },
     { prometheus: { storage: { size: '100Gi' } } }, { prometheus: { storage: { size: '100G' } } },

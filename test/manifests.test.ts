@@ -132,7 +132,7 @@ describe('Prometheus', () => {
   test('remote_write and the customised settings reach the config', () => {
     const cm = find(custom, 'ConfigMap', 'prometheus-config', 'observability');
     const config = parse(cm.data['prometheus.yml']);
-    expect(config.remote_write).toEqual([{ name: 'mimir', url: 'https://mimir.example.com/api/v1/push' }]);
+    expect(config.remote_write).toEqual([{ name: 'mimir', url: 'https://mimir.example.com/api/v1/push', send_exemplars: true }]);
     expect(config.global).toEqual({ scrape_interval: '30s', scrape_timeout: '20s', evaluation_interval: '15s' });
     expect(find(custom, 'PersistentVolumeClaim', 'prometheus-data').spec.storageClassName).toBe('fast-ssd');
   });

@@ -28,6 +28,7 @@ export function grafanaDatasourceOptions(c: StackConfig): GrafanaDatasourceOptio
   return {
     scrapeIntervalSeconds: c.prometheus.scrapeIntervalSeconds,
     exemplars: c.prometheus.maxExemplars > 0,
+    prometheusQuery: c.grafana.prometheusQuery,
     ...(/^[0-9]+\.[0-9]+\.[0-9]+$/.test(tag) ? { prometheusVersion: tag } : {}),
   };
 }

@@ -30,7 +30,7 @@ import { alloyPushAttributes, renderAlloyKubernetesConfig } from '../render/allo
 import { expression } from '../render/alloy-syntax';
 import { dashboardVariants } from '../render/dashboards';
 import { everyCombination, variantName } from '../render/variants';
-import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
+import { renderGrafanaDashboardProvider, renderGrafanaDatasources, TENANT_HEADER } from '../render/grafana-provisioning';
 import { lokiIngestionLimits, lokiSchemaPeriods, renderLokiConfig } from '../render/loki-config';
 import { kubeletScrapeConfigs, kubeStateMetricsScrapeConfig, nodeExporterScrapeConfig, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
 import { renderPromtailKubernetesConfig } from '../render/promtail-config';
@@ -61,6 +61,8 @@ export function componentFacts(): Record<string, object> {
       port: GRAFANA_PORT, uid: GRAFANA_UID, dataDir: GRAFANA_DATA_DIR, provisioningDir: GRAFANA_PROVISIONING_DIR, dashboardsDir: GRAFANA_DASHBOARDS_DIR,
       adminPasswordFile: GRAFANA_ADMIN_PASSWORD_FILE, secretPasswordFile: GRAFANA_SECRET_PASSWORD_FILE, healthPath: GRAFANA_HEALTH_PATH, ingressFrom: GRAFANA_INGRESS_FROM,
       settings: Object.entries(grafanaSettings).map(([name, value]) => ({ name, value })),
+      // The header a multi-tenant store reads grafana.prometheusQuery.tenant from.
+      tenantHeader: TENANT_HEADER,
     },
     promtail: {
       port: PROMTAIL_HTTP_PORT, configDir: PROMTAIL_CONFIG_DIR, positionsDir: PROMTAIL_POSITIONS_DIR, readyPath: PROMTAIL_READY_PATH, args: promtailFlags(), ingressFrom: PROMTAIL_INGRESS_FROM,

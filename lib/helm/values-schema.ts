@@ -71,7 +71,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
     propertyNames: remote.items.properties.name,
     additionalProperties: {
       type: 'object',
-      properties: { url: remote.items.properties.url },
+      properties: { url: remote.items.properties.url, tenant: remote.items.properties.tenant },
       required: ['url'],
       additionalProperties: false,
     },
@@ -102,7 +102,8 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
  * read by the templates with a default (Loki's s3 block key by key, so that a release upgraded with --reuse-values
  * may set only what it needs).
  */
-const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'ingestionLimits', 'push', 'maxExemplars', 's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey', 'grafana.replicas', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key'].map((k) => `grafana.postgres.${k}`), 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
+const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'ingestionLimits', 'push', 'maxExemplars', 's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey', 'grafana.replicas', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key'].map((k) => `grafana.postgres.${k}`),
+  'prometheusQuery', ...['url', 'type', 'tenant'].map((k) => `grafana.prometheusQuery.${k}`), 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {

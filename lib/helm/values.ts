@@ -50,7 +50,7 @@ export type ChartValues = { clusterDomain: string; namespaces: { create: boolean
   & {
     prometheus: Omit<Model['prometheus'], 'remoteWrite'> & {
       /** name → endpoint; a map so `--set prometheus.remoteWrite.mimir.url=…` works. */
-      remoteWrite: Record<string, { url: string }>;
+      remoteWrite: Record<string, { url: string; tenant?: string }>;
     };
     grafana: Omit<Model['grafana'], 'adminPasswordSecret'> & { adminPasswordSecret: { name: string; key: string } };
     /** The `helm test` pods (chart only: the model has no counterpart). */
@@ -83,7 +83,7 @@ export function chartValues(c: StackConfig): ChartValues {
   const shaped = mapTree(components, (key, v) => {
     if (isImage(v)) return { repository: v.repository, tag: v.tag, digest: '', pullPolicy: v.pullPolicy };
     if (key === 'storage' && v && typeof v === 'object') return { ...v, storageClassName: (v as { storageClassName?: string }).storageClassName ?? '' };
-    if (key === 'remoteWrite' && Array.isArray(v)) return Object.fromEntries(v.map((r: { name: string; url: string }) => [r.name, { url: r.url }]));
+    if (key === 'remoteWrite' && Array.isArray(v)) return Object.fromEntries(v.map((r: { name: string; url: string; tenant: string }) => [r.name, { url: r.url, ...(r.tenant ? { tenant: r.tenant } : {}) }]));
     return v;
   }) as Omit<ChartValues, 'clusterDomain' | 'namespaces' | 'tests'>;
   const secret = c.grafana.adminPasswordSecret;
@@ -125,8 +125,8 @@ export function valuesToStackInput(v: ChartValues, releaseNamespace: string): St
     }
     // Helm ranges over a map in key order; so does this.
     if (key === 'remoteWrite' && x && typeof x === 'object' && !Array.isArray(x)) {
-      const endpoints = x as Record<string, { url: string }>;
-      return Object.keys(endpoints).sort().map((name) => ({ name, url: endpoints[name].url }));
+      const endpoints = x as Record<string, { url: string; tenant?: string }>;
+      return Object.keys(endpoints).sort().map((name) => ({ name, url: endpoints[name].url, ...(endpoints[name].tenant ? { tenant: endpoints[name].tenant } : {}) }));
     }
     if (key === 'adminPasswordSecret' && x && typeof x === 'object') return (x as { name: string }).name ? x : undefined;
     return x;
@@ -142,7 +142,7 @@ export function valuesToStackInput(v: ChartValues, releaseNamespace: string): St
 const CHART_DOCS: Record<string, string> = {
   'namespaces': 'the namespaces this chart creates besides the release namespace (which Helm does not label; see the README).',
   'namespaces.create': 'create app.namespace (Pod Security restricted) and logAgent.namespace (privileged: the log agent and node-exporter). Set false when they exist already; they must then carry those labels.',
-  'prometheus.remoteWrite': 'also ship samples to these endpoints, at most 10, keyed by queue name: {mimir: {url: https://…/api/v1/push}}.',
+  'prometheus.remoteWrite': 'also ship samples to these endpoints, at most 10, keyed by queue name: {mimir: {url: https://…/api/v1/push, tenant: …}}; tenant (sent as X-Scope-OrgID) for a multi-tenant Mimir or Cortex.',
   'tests': 'the `helm test` pods, which check Prometheus /-/ready, Grafana /api/health and the app\'s metrics with busybox wget.',
   'tests.image': 'image of the `helm test` pods; it must have busybox wget: the pinned Prometheus image has it, its -distroless variant does not. Set it too when your images come from a mirror.',
 };

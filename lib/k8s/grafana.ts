@@ -85,6 +85,7 @@ export class Grafana extends Construct {
       {
         scrapeIntervalSeconds: prometheus.scrapeIntervalSeconds,
         exemplars: prometheus.maxExemplars > 0,
+        prometheusQuery: g.prometheusQuery,
         // Only a plain x.y.z tells Grafana which PromQL features it may use; otherwise keep the pinned one.
         ...(/^[0-9]+\.[0-9]+\.[0-9]+$/.test(promTag) ? { prometheusVersion: promTag } : {}),
       },

@@ -79,7 +79,12 @@ export interface GrafanaDatasourceOptions {
   readonly prometheusVersion?: string;
   /** Whether Prometheus keeps exemplars: with Loki, each one links to its request's log lines. @default false */
   readonly exemplars?: boolean;
+  /** A long-term store the Prometheus data source reads instead (grafana.prometheusQuery). @default none */
+  readonly prometheusQuery?: { readonly url: string; readonly type: string; readonly tenant: string };
 }
+
+/** The header a multi-tenant store (Mimir, Cortex) reads the tenant from. */
+export const TENANT_HEADER = 'X-Scope-OrgID';
 
 /**
  * Provisioning expands `$VAR` and `${VAR}` in every value, so a literal `$` must be written `$$`.
@@ -101,21 +106,25 @@ export function escapeProvisioningValue<T>(value: T): T {
  */
 export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: GrafanaDatasourceOptions = {}): Record<string, unknown> {
   const prometheusVersion = options.prometheusVersion ?? IMAGES.prometheus.tag.replace(/^v/, '');
+  // A long-term store instead of the stack's Prometheus: its own type, no version Grafana could rely on, and the
+  // tenant as a header (Grafana keeps header values in secureJsonData).
+  const store = options.prometheusQuery?.url ? options.prometheusQuery : undefined;
   const datasources: Array<Record<string, unknown>> = [
     {
       name: 'Prometheus',
       type: 'prometheus',
       uid: PROMETHEUS_DATASOURCE_UID,
       access: 'proxy',
-      url: urls.prometheus,
+      url: store ? store.url : urls.prometheus,
       isDefault: true,
       editable: false,
+      ...(store?.tenant ? { secureJsonData: { httpHeaderValue1: store.tenant } } : {}),
       jsonData: {
         // POST keeps long PromQL out of URLs and access logs.
         httpMethod: 'POST',
         ...(options.scrapeIntervalSeconds ? { timeInterval: `${options.scrapeIntervalSeconds}s` } : {}),
-        prometheusType: 'Prometheus',
-        prometheusVersion,
+        ...(store ? { prometheusType: store.type } : { prometheusType: 'Prometheus', prometheusVersion }),
+        ...(store?.tenant ? { httpHeaderName1: TENANT_HEADER } : {}),
         ...(options.exemplars && urls.loki !== undefined
           ? { exemplarTraceIdDestinations: [{ name: REQUEST_ID_EXEMPLAR_LABEL, url: exemplarLogsUrl(), urlDisplayLabel: 'Log lines of this request' }] }
           : {}),

@@ -5,6 +5,7 @@
 import { KubeletSettings, PrometheusSettings } from '../config';
 import { kubernetesContractRules, RelabelRule } from './relabel';
 import { PROMETHEUS_RULES_DIR } from '../components/prometheus';
+import { TENANT_HEADER } from './grafana-provisioning';
 import { KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT_NAME } from '../components/kube-state-metrics';
 import { NODE_EXPORTER_NAME, NODE_EXPORTER_PORT_NAME } from '../components/node-exporter';
 
@@ -132,7 +133,15 @@ export function prometheusConfig(p: PrometheusSettings, scrapeConfigs: ScrapeCon
     ...(p.alertRules ? { rule_files: [`${PROMETHEUS_RULES_DIR}/*.yaml`] } : {}),
     ...(alertmanagers.length > 0 ? { alerting: alertingSection(alertmanagers) } : {}),
     scrape_configs: scrapeConfigs,
-    ...(p.remoteWrite.length > 0 ? { remote_write: p.remoteWrite.map((r) => ({ name: r.name, url: r.url })) } : {}),
+    // With exemplars kept, they are shipped too (a store keeps them only if its limits allow: Mimir's
+    // max_global_exemplars_per_user is 0 by default).
+    ...(p.remoteWrite.length > 0 ? { remote_write: p.remoteWrite.map((r) => ({
+      name: r.name,
+      url: r.url,
+      // A multi-tenant Mimir or Cortex refuses a push without the tenant (401), and Prometheus drops what it refuses.
+      ...(r.tenant !== '' ? { headers: { [TENANT_HEADER]: r.tenant } } : {}),
+      ...(p.maxExemplars > 0 ? { send_exemplars: true } : {}),
+    })) } : {}),
     ...(p.maxExemplars > 0 ? { storage: { exemplars: { max_exemplars: p.maxExemplars } } } : {}),
   };
 }

@@ -38,14 +38,17 @@ the renderers' output for every ci/ values file.
 {{- $jobs = append $jobs $job -}}
 {{- end -}}
 {{- $_ := set $config "scrape_configs" $jobs -}}
+{{- $maxExemplars := include "observability-stack.prometheus.maxExemplars" . | int -}}
 {{- $remoteWrite := list -}}
 {{- range $name, $endpoint := $p.remoteWrite -}}
-{{- $remoteWrite = append $remoteWrite (dict "name" $name "url" $endpoint.url) -}}
+{{- $queue := dict "name" $name "url" $endpoint.url -}}
+{{- with $endpoint.tenant }}{{ $_ := set $queue "headers" (dict (include "observability-stack.facts" $ | fromYaml).grafana.tenantHeader .) }}{{ end -}}
+{{- if gt $maxExemplars 0 }}{{ $_ := set $queue "send_exemplars" true }}{{ end -}}
+{{- $remoteWrite = append $remoteWrite $queue -}}
 {{- end -}}
 {{- if $remoteWrite -}}
 {{- $_ := set $config "remote_write" $remoteWrite -}}
 {{- end -}}
-{{- $maxExemplars := include "observability-stack.prometheus.maxExemplars" . | int -}}
 {{- if gt $maxExemplars 0 -}}
 {{- $_ := set $config "storage" (dict "exemplars" (dict "max_exemplars" $maxExemplars)) -}}
 {{- end -}}
@@ -62,6 +65,12 @@ model's default for a release upgraded with --reuse-values from a chart without 
 {{- else -}}
 {{- int (include "observability-stack.facts" . | fromYaml).defaults.prometheusMaxExemplars -}}
 {{- end -}}
+{{- end -}}
+
+{{/* observability-stack.grafana.prometheusQuery: grafana.prometheusQuery as JSON over the model's defaults (a release upgraded with --reuse-values from a chart without it has only what it set). */}}
+{{- define "observability-stack.grafana.prometheusQuery" -}}
+{{- $defaults := (.Files.Get "files/validate/defaults.yaml" | fromYaml).grafana.prometheusQuery -}}
+{{- mergeOverwrite (deepCopy $defaults) (.Values.grafana.prometheusQuery | default dict) | toJson -}}
 {{- end -}}
 
 {{/* observability-stack.grafana.postgres: grafana.postgres as JSON over the model's defaults (a release upgraded with --reuse-values from a chart without it has only what it set). */}}
@@ -129,12 +138,24 @@ observability-stack.grafana.datasources: datasources.yaml (lib/render/grafana-pr
 {{- $config := .Files.Get "files/grafana/datasources.yaml" | fromYaml -}}
 {{- $version := trimPrefix "v" .Values.prometheus.image.tag -}}
 {{- $datasources := list -}}
+{{- $store := include "observability-stack.grafana.prometheusQuery" $ | fromJson -}}
 {{- range $config.datasources -}}
 {{- if eq .uid "prometheus" -}}
-{{- $_ := set . "url" (include "observability-stack.prometheusUrl" $) -}}
 {{- $_ := set .jsonData "timeInterval" (printf "%ds" (int $.Values.prometheus.scrapeIntervalSeconds)) -}}
+{{- if $store.url -}}
+{{- /* A long-term store instead (grafana.prometheusQuery): its type, no version, the tenant as a header. */ -}}
+{{- $_ := set . "url" ($store.url | replace "$" "$$") -}}
+{{- $_ := set .jsonData "prometheusType" $store.type -}}
+{{- $_ := unset .jsonData "prometheusVersion" -}}
+{{- if $store.tenant -}}
+{{- $_ := set .jsonData "httpHeaderName1" (include "observability-stack.facts" $ | fromYaml).grafana.tenantHeader -}}
+{{- $_ := set . "secureJsonData" (dict "httpHeaderValue1" $store.tenant) -}}
+{{- end -}}
+{{- else -}}
+{{- $_ := set . "url" (include "observability-stack.prometheusUrl" $) -}}
 {{- if regexMatch "^[0-9]+\\.[0-9]+\\.[0-9]+$" $version -}}
 {{- $_ := set .jsonData "prometheusVersion" $version -}}
+{{- end -}}
 {{- end -}}
 {{- if not (and $.Values.loki.enabled (gt (include "observability-stack.prometheus.maxExemplars" $ | int) 0)) -}}
 {{- $_ := unset .jsonData "exemplarTraceIdDestinations" -}}
