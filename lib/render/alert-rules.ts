@@ -34,6 +34,10 @@ export function stackAppsOf(cadvisorComponent: boolean): string[] {
 export const LOGS_ERROR_RATIO_THRESHOLD = 0.05;
 /** Share of the alerts Prometheus sends that meet an error, above which it alerts. */
 export const NOTIFICATION_ERROR_RATIO_THRESHOLD = 0.01;
+/** Share of the samples sent to a remote-write queue that are refused for good, above which it alerts. */
+export const REMOTE_WRITE_FAILURE_RATIO_THRESHOLD = 0.01;
+/** How far, in seconds, a remote-write queue may lag behind what Prometheus ingests before it alerts. */
+export const REMOTE_WRITE_LAG_THRESHOLD_SECONDS = 600;
 /** Share of prometheus.retentionSize the blocks use, above which it alerts (size, not days, decides retention). */
 export const RETENTION_SIZE_RATIO_THRESHOLD = 0.9;
 
@@ -357,6 +361,36 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
               summary: 'Prometheus {{ $labels.namespace }}/{{ $labels.pod }} fails to send alerts to Alertmanager',
               description: '{{ $value | humanizePercentage }} of the alerts Prometheus sent in the last 5 minutes met an error: alerts may not reach anyone.',
               runbook: 'First: is Alertmanager up and ready, and does Prometheus\'s /status page list it under Alertmanagers? Then Prometheus\'s log ("Error sending alerts").',
+            },
+          },
+          // prometheus.remoteWrite: a store the dashboards may read (grafana.prometheusQuery) must not go quietly empty.
+          {
+            alert: 'PrometheusRemoteWriteFailing',
+            expr:
+              'sum by (namespace, app, pod, remote_name) (rate(prometheus_remote_storage_samples_failed_total[5m]))' +
+              ' / (sum by (namespace, app, pod, remote_name) (rate(prometheus_remote_storage_samples_failed_total[5m]))' +
+              ' + sum by (namespace, app, pod, remote_name) (rate(prometheus_remote_storage_samples_total[5m])))' +
+              ` > ${REMOTE_WRITE_FAILURE_RATIO_THRESHOLD}`,
+            for: '15m',
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'Prometheus {{ $labels.namespace }}/{{ $labels.pod }} fails to ship samples to {{ $labels.remote_name }}',
+              description: '{{ $value | humanizePercentage }} of the samples sent to the remote-write queue {{ $labels.remote_name }} in the last 5 minutes were refused for good (a 4xx answer other than 429): they are not in the store.',
+              runbook: 'First: Prometheus\'s log ("non-recoverable error") for the status the store answered; then the queue\'s url and tenant in prometheus.remoteWrite (a multi-tenant Mimir answers 401 without one).',
+            },
+          },
+          {
+            alert: 'PrometheusRemoteWriteBehind',
+            expr:
+              '(max_over_time(prometheus_remote_storage_highest_timestamp_in_seconds[5m])' +
+              ' - ignoring (remote_name, url) group_right max_over_time(prometheus_remote_storage_queue_highest_sent_timestamp_seconds[5m]))' +
+              ` > ${REMOTE_WRITE_LAG_THRESHOLD_SECONDS}`,
+            for: '15m',
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'Prometheus {{ $labels.namespace }}/{{ $labels.pod }} is {{ $value | humanizeDuration }} behind in shipping to {{ $labels.remote_name }}',
+              description: 'The newest sample the remote-write queue {{ $labels.remote_name }} has sent is {{ $value | humanizeDuration }} older than the newest Prometheus took in: the store answers with errors Prometheus retries (5xx, 429), or not at all.',
+              runbook: 'First: can Prometheus reach the queue\'s url (its log: "Failed to send batch, retrying")? Then the store\'s own health and limits.',
             },
           },
           ...(alertmanager ? [{
