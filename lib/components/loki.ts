@@ -2,6 +2,7 @@
  * Loki: every fact of how it runs, in one place (lib/k8s/loki.ts, lib/compose/loki.ts, the chart and the
  * config renderer read them from here): the image and what it holds, the uid, ports, paths and flags.
  */
+import type { LokiSettings } from '../config';
 import { ImageFacts } from '../image-facts';
 import type { ImageRef } from '../images';
 import type { IngressFrom } from '../network-access';
@@ -47,7 +48,7 @@ export const LOKI_S3_KEY_VARIABLES = { accessKeyId: 'AWS_ACCESS_KEY_ID', secretA
  * The container's environment for loki.storage.s3: the two keys from the user's Secret (Kubernetes), none
  * without a bucket.
  */
-export function lokiS3Environment(s3: { readonly enabled: boolean; readonly credentialsSecret: { readonly name: string; readonly accessKeyIdKey: string; readonly secretAccessKeyKey: string } }): Array<{ name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }> {
+export function lokiS3Environment(s3: Pick<LokiSettings['storage']['s3'], 'enabled' | 'credentialsSecret'>): Array<{ name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }> {
   if (!s3.enabled) return [];
   const ref = (key: string) => ({ secretKeyRef: { name: s3.credentialsSecret.name, key } });
   return [

@@ -99,11 +99,19 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
 
 /**
  * Keys (or, where the name is used elsewhere too, dotted paths) the schema does not require: added after 0.1.0 and
- * read by the templates with a default (Loki's s3 block key by key, so that a release upgraded with --reuse-values
- * may set only what it needs).
+ * read by the templates with a default, so `helm upgrade --reuse-values` from a release of 0.1.0 still validates,
+ * and may then set only what the rules ask for.
  */
-const OPTIONAL_KEYS = ['tests', 'networkPolicies', 'ingestionLimits', 'push', 'maxExemplars', 's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey', 'grafana.replicas', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key'].map((k) => `grafana.postgres.${k}`),
-  'prometheusQuery', ...['url', 'type', 'tenant'].map((k) => `grafana.prometheusQuery.${k}`), 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter', 'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv'];
+const OPTIONAL_KEYS = [
+  'tests', 'networkPolicies', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter',
+  'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv',
+  'ingestionLimits', 'push', 'maxExemplars',
+  // loki.storage.s3, key by key
+  's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey',
+  // grafana.replicas, grafana.postgres and grafana.prometheusQuery, key by key
+  'grafana.replicas', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key'].map((k) => `grafana.postgres.${k}`),
+  'prometheusQuery', ...['url', 'type', 'tenant'].map((k) => `grafana.prometheusQuery.${k}`),
+];
 
 /** values.schema.json as the file's text. */
 export function renderValuesSchema(defaults: ChartValues = defaultChartValues()): string {

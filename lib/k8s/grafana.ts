@@ -136,56 +136,56 @@ export class Grafana extends Construct {
     }];
 
     const singlePod = singlePodDeploymentSpec(name, labels, {
-        // Grafana serves its own metrics at /metrics on the HTTP port.
-        ...scrapeAnnotations(GRAFANA_PORT),
-        'checksum/config': configChecksum({ ...datasourcesData, ...providersData, ...dashboardsData }),
-      }, {
-        // Grafana never calls the Kubernetes API.
-        automountServiceAccountToken: false,
-        securityContext: restrictedPodSecurity(GRAFANA_UID),
-        terminationGracePeriodSeconds: 30,
-        ...(initContainers.length > 0 ? { initContainers } : {}),
-        containers: [{
-          name,
-          image,
-          imagePullPolicy: g.image.pullPolicy,
-          ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
-          // Only the __FILE variant of the password: run.sh exits when both it and GF_SECURITY_ADMIN_PASSWORD are
-          // set. No emptyDir over the image's plugins-bundled directory: it would hide the bundled Loki and
-          // Prometheus data source plugins (see grafanaSettingsEnvironment).
-          env: [
-            ...Object.entries({ GF_SECURITY_ADMIN_USER, GF_SECURITY_ADMIN_PASSWORD__FILE: passwordFile, ...settings, ...grafanaDatabaseEnvironment(g.postgres) })
-              .map(([name, value]) => ({ name, value })),
-            ...(postgres ? [{ name: GRAFANA_DATABASE_PASSWORD_VARIABLE, valueFrom: { secretKeyRef: { name: g.postgres.passwordSecret.name, key: g.postgres.passwordSecret.key } } }] : []),
-          ],
-          readinessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { periodSeconds: 10 }),
-          // Like the Grafana chart: the first start migrates the database, give it a minute.
-          livenessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 30, failureThreshold: 10 }),
-          resources: resourceRequirements(g.resources),
-          securityContext: restrictedContainerSecurity(),
-          volumeMounts: [
-            dataMount,
-            { name: 'datasources', mountPath: `${GRAFANA_PROVISIONING_DIR}/datasources`, readOnly: true },
-            { name: 'dashboard-providers', mountPath: `${GRAFANA_PROVISIONING_DIR}/dashboards`, readOnly: true },
-            { name: 'dashboards', mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
-            // The root filesystem is read-only; plugin installs stage their zip files in /tmp.
-            { name: 'tmp', mountPath: '/tmp' },
-            ...(secret ? [{ name: 'admin-password', mountPath: path.posix.dirname(GRAFANA_SECRET_PASSWORD_FILE), readOnly: true }] : []),
-          ],
-        }],
-        volumes: [
-          pvc ? { name: 'data', persistentVolumeClaim: { claimName: pvc.name } } : { name: 'data', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
-          { name: 'datasources', configMap: { name: datasources.name } },
-          { name: 'dashboard-providers', configMap: { name: providers.name } },
-          { name: 'dashboards', configMap: { name: dashboards.name } },
-          { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
-          ...(secret ? [{
-            name: 'admin-password',
-            // Readable by Grafana's group (fsGroup 472) only.
-            secret: { secretName: secret.name, items: [{ key: secret.key, path: path.posix.basename(GRAFANA_SECRET_PASSWORD_FILE) }], defaultMode: 0o440 },
-          }] : []),
+      // Grafana serves its own metrics at /metrics on the HTTP port.
+      ...scrapeAnnotations(GRAFANA_PORT),
+      'checksum/config': configChecksum({ ...datasourcesData, ...providersData, ...dashboardsData }),
+    }, {
+      // Grafana never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+      securityContext: restrictedPodSecurity(GRAFANA_UID),
+      terminationGracePeriodSeconds: 30,
+      ...(initContainers.length > 0 ? { initContainers } : {}),
+      containers: [{
+        name,
+        image,
+        imagePullPolicy: g.image.pullPolicy,
+        ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
+        // Only the __FILE variant of the password: run.sh exits when both it and GF_SECURITY_ADMIN_PASSWORD are
+        // set. No emptyDir over the image's plugins-bundled directory: it would hide the bundled Loki and
+        // Prometheus data source plugins (see grafanaSettingsEnvironment).
+        env: [
+          ...Object.entries({ GF_SECURITY_ADMIN_USER, GF_SECURITY_ADMIN_PASSWORD__FILE: passwordFile, ...settings, ...grafanaDatabaseEnvironment(g.postgres) })
+            .map(([name, value]) => ({ name, value })),
+          ...(postgres ? [{ name: GRAFANA_DATABASE_PASSWORD_VARIABLE, valueFrom: { secretKeyRef: { name: g.postgres.passwordSecret.name, key: g.postgres.passwordSecret.key } } }] : []),
         ],
-      });
+        readinessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { periodSeconds: 10 }),
+        // Like the Grafana chart: the first start migrates the database, give it a minute.
+        livenessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 10, timeoutSeconds: 30, failureThreshold: 10 }),
+        resources: resourceRequirements(g.resources),
+        securityContext: restrictedContainerSecurity(),
+        volumeMounts: [
+          dataMount,
+          { name: 'datasources', mountPath: `${GRAFANA_PROVISIONING_DIR}/datasources`, readOnly: true },
+          { name: 'dashboard-providers', mountPath: `${GRAFANA_PROVISIONING_DIR}/dashboards`, readOnly: true },
+          { name: 'dashboards', mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
+          // The root filesystem is read-only; plugin installs stage their zip files in /tmp.
+          { name: 'tmp', mountPath: '/tmp' },
+          ...(secret ? [{ name: 'admin-password', mountPath: path.posix.dirname(GRAFANA_SECRET_PASSWORD_FILE), readOnly: true }] : []),
+        ],
+      }],
+      volumes: [
+        pvc ? { name: 'data', persistentVolumeClaim: { claimName: pvc.name } } : { name: 'data', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+        { name: 'datasources', configMap: { name: datasources.name } },
+        { name: 'dashboard-providers', configMap: { name: providers.name } },
+        { name: 'dashboards', configMap: { name: dashboards.name } },
+        { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+        ...(secret ? [{
+          name: 'admin-password',
+          // Readable by Grafana's group (fsGroup 472) only.
+          secret: { secretName: secret.name, items: [{ key: secret.key, path: path.posix.basename(GRAFANA_SECRET_PASSWORD_FILE) }], defaultMode: 0o440 },
+        }] : []),
+      ],
+    });
     const deployment = new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name, namespace: ns, labels },
       // On SQLite one pod owns the ReadWriteOnce volume (and the database on it) at a time; on PostgreSQL the
