@@ -185,7 +185,7 @@ const prometheusSchema = z.strictObject({
   retentionSize: z.string().regex(PROM_SIZE, { error: 'must be a Prometheus size such as "512MB" or "4GB"' }).default('4GB').describe('delete the oldest blocks once the TSDB is this large (MB, GB, TB); must be smaller than storage.size.'),
   /** The TSDB's PersistentVolumeClaim. @default 8Gi */
   storage: storage('8Gi'),
-  remoteWrite: z.array(remoteWriteSchema).max(10, { error: 'must list at most 10 endpoints' }).default([]).describe('also ship samples to these endpoints, at most 10, keyed by queue name: {mimir: {url: https://…/api/v1/push, tenant: …}}; tenant (sent as X-Scope-OrgID) for a multi-tenant Mimir or Cortex.'),
+  remoteWrite: z.array(remoteWriteSchema).max(10, { error: 'must list at most 10 endpoints' }).default([]).describe('also ship samples to these endpoints, at most 10: [{name: mimir, url: https://…/api/v1/push, tenant: …}]; tenant (sent as X-Scope-OrgID) for a multi-tenant Mimir or Cortex.'),
   alertRules: z.boolean().default(true).describe('load the stack\'s alerting and recording rules (files/prometheus/rules/).'),
   prometheusRule: z.strictObject({ enabled: z.boolean().default(false).describe('create the PrometheusRule (needs alertRules).') }).prefault({}).describe('also emit the rules as a PrometheusRule (rendered only when the cluster serves monitoring.coreos.com/v1).'),
   /** CPU and memory of the Prometheus container. */

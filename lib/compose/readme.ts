@@ -25,6 +25,7 @@ export function renderEnvExample(): string {
     '# Copy this file to compose/.env (which git ignores) and set the Grafana admin password:',
     '#   cp compose/.env.example compose/.env',
     `#   printf '${GRAFANA_PASSWORD_VARIABLE}=%s\\n' "$(openssl rand -base64 24)" > compose/.env`,
+    '# (that writes the file anew: add the variables below after it, with >>).',
     '# docker compose refuses to start while it is empty or unset. It is read on Grafana\'s FIRST start only;',
     '# later, change the password in Grafana (or with grafana cli) or remove the grafana-data volume.',
     `${GRAFANA_PASSWORD_VARIABLE}=`,
@@ -42,6 +43,15 @@ export function renderEnvExample(): string {
     `# ${LOKI_S3_COMPOSE_VARIABLES.secretAccessKey}=`,
     '',
   ].join('\n');
+}
+
+/** The other compose/.env variables the settings need (grafana.postgres, loki.storage.s3): compose refuses to start without them. */
+function secretVariables(c: StackConfig): string[] {
+  const names = [
+    ...(c.grafana.enabled && c.grafana.postgres.enabled ? [GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE] : []),
+    ...(c.loki.enabled && c.loki.storage.s3.enabled ? [LOKI_S3_COMPOSE_VARIABLES.accessKeyId, LOKI_S3_COMPOSE_VARIABLES.secretAccessKey] : []),
+  ];
+  return names.length === 0 ? [] : [`With these settings it also needs ${names.map((n) => `\`${n}\``).join(', ')} in \`compose/.env\` (see \`.env.example\`).`];
 }
 
 /** How alerts reach a person on compose: Alertmanager's receivers, and the secret file each one needs. */
@@ -178,6 +188,7 @@ export function renderComposeReadme(c: StackConfig): string {
     'trying for N seconds while the stack is still starting.',
     '',
     'Compose refuses to start while `GF_ADMIN_PASSWORD` is unset or empty; there is no default password.',
+    ...secretVariables(c),
     'After `npm run synth` rewrites this folder, recreate the containers so they see the new files:',
     '`docker compose -f compose/docker-compose.yml up -d --force-recreate`. `npm run synth` keeps `compose/.env`.',
     '',
