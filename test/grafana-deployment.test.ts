@@ -245,6 +245,20 @@ describe('Grafana on PostgreSQL with three pods (grafana.postgres, grafana.repli
     expect(restrictedViolations(pod, deployment.spec.template.metadata.annotations)).toEqual([]);
   });
 
+  test('spread over the nodes where the scheduler can, and a drain takes one pod at a time', () => {
+    const selector = deployment.spec.selector;
+    expect(pod.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: selector }]);
+    const pdb = find(objects, 'PodDisruptionBudget', 'grafana', 'monitoring');
+    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector });
+    expect(validateManifest(pdb, '1.27')).toEqual([]);
+    // One pod on PostgreSQL, or SQLite: neither.
+    for (const input of [{ grafana: { ...HA_INPUT.grafana, replicas: 1 } }, {}]) {
+      const single = synthObjects(input);
+      expect(single.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+      expect(find(single, 'Deployment', 'grafana', 'monitoring').spec.template.spec.topologySpreadConstraints).toBeUndefined();
+    }
+  });
+
   test('the database settings as [database] of conf/defaults.ini, the password from the Secret, none as a literal', () => {
     const env = container.env.filter((e: any) => e.name.startsWith('GF_DATABASE_'));
     // [database] type, host, name, user, ssl_mode, password (grafana/grafana conf/defaults.ini).

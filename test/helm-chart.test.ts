@@ -39,7 +39,7 @@ const FILE_PREFIX: Record<string, string> = {
   Deployment: 'deployment', DaemonSet: 'daemonset', Service: 'service', ServiceAccount: 'serviceaccount',
   ClusterRole: 'clusterrole', ClusterRoleBinding: 'clusterrolebinding', ConfigMap: 'configmap',
   PersistentVolumeClaim: 'pvc', Namespace: 'namespace', ServiceMonitor: 'servicemonitor', PrometheusRule: 'prometheusrule',
-  NetworkPolicy: 'networkpolicy',
+  NetworkPolicy: 'networkpolicy', PodDisruptionBudget: 'poddisruptionbudget',
 };
 
 describe('templates/', () => {

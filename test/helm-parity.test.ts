@@ -6,7 +6,8 @@
  *
  * The only differences allowed, and checked to be exactly these:
  * - labels: the chart adds app.kubernetes.io/instance and helm.sh/chart, and says managed-by Helm (cdk8s:
- *   cdk8s); selectors add app.kubernetes.io/instance, so two releases never select each other's pods;
+ *   cdk8s); selectors (a topology spread's too) add app.kubernetes.io/instance, so two releases never select each
+ *   other's pods;
  * - checksum/config is a hash of different text (Helm's YAML vs cdk8s's); both pods carry one;
  * - the release namespace: Helm installs into it and does not create it (`helm install --create-namespace`
  *   or `kubectl create namespace`), so the chart has no Namespace object for it; the app's and the log
@@ -50,7 +51,10 @@ function normalize(obj: any, managedBy: 'Helm' | 'cdk8s'): any {
       delete labels[l];
     }
   }
-  const selectors = [o.spec?.selector?.matchLabels, o.kind === 'Service' ? o.spec?.selector : undefined].filter(Boolean);
+  const selectors = [
+    o.spec?.selector?.matchLabels, o.kind === 'Service' ? o.spec?.selector : undefined,
+    ...(o.spec?.template?.spec?.topologySpreadConstraints ?? []).map((c: any) => c.labelSelector?.matchLabels),
+  ].filter(Boolean);
   for (const s of selectors) {
     if (managedBy === 'Helm') expect(s['app.kubernetes.io/instance']).toBe('obs');
     delete s['app.kubernetes.io/instance'];

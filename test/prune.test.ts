@@ -14,6 +14,7 @@ const VARIANTS: Array<[string, StackInput]> = [
   ['customised (operator objects on)', CUSTOM_INPUT],
   ['Loki off', { loki: { enabled: false } }],
   ['Grafana and the app off', { grafana: { enabled: false }, app: { enabled: false } }],
+  ['Grafana on PostgreSQL, three pods', { grafana: { replicas: 3, adminPasswordSecret: { name: 'grafana-admin', key: 'password' }, postgres: { enabled: true, host: 'pg.db.svc:5432', passwordSecret: { name: 'grafana-db' } } } }],
 ];
 
 /** The README's prune command: the shell block after its heading, as one line. */

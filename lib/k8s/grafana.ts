@@ -135,6 +135,8 @@ export class Grafana extends Construct {
       volumeMounts: [dataMount],
     }];
 
+    // Several pods: spread over the nodes where the scheduler can, and a drain takes one at a time.
+    const several = postgres && g.replicas > 1;
     const singlePod = singlePodDeploymentSpec(name, labels, {
       // Grafana serves its own metrics at /metrics on the HTTP port.
       ...scrapeAnnotations(GRAFANA_PORT),
@@ -143,6 +145,7 @@ export class Grafana extends Construct {
       // Grafana never calls the Kubernetes API.
       automountServiceAccountToken: false,
       securityContext: restrictedPodSecurity(GRAFANA_UID),
+      ...(several ? { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(name) } }] } : {}),
       terminationGracePeriodSeconds: 30,
       ...(initContainers.length > 0 ? { initContainers } : {}),
       containers: [{
@@ -195,6 +198,12 @@ export class Grafana extends Construct {
         : singlePod,
     });
     applyPodSettingsTo(deployment, g);
+    if (several) {
+      new k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
+        metadata: { name, namespace: ns, labels },
+        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selectorLabels(name) } },
+      });
+    }
 
     // On kind, expose the UI on the host with a NodePort and a port mapping in the kind cluster config:
     //   nodes: [{role: control-plane, extraPortMappings: [{containerPort: 30300, hostPort: 3000, listenAddress: "127.0.0.1"}]}]
