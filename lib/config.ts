@@ -293,6 +293,10 @@ const grafanaSchema = z.strictObject({
       name: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('').describe('name of an existing Secret in the stack\'s namespace holding the user\'s password; required with postgres.enabled. On compose the password comes from GRAFANA_DATABASE_PASSWORD in compose/.env instead.'),
       key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default('password').describe('the Secret\'s key holding the password.'),
     }).prefault({}).describe('where the database password comes from: never from the settings.'),
+    caSecret: z.strictObject({
+      name: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('').describe('name of an existing Secret in the stack\'s namespace holding the CA certificate (PEM) the server\'s certificate is checked against, as a private CA issues it (CloudNativePG, an operator, an internal PKI); "" = the system\'s CAs. Kubernetes only.'),
+      key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default('ca.crt').describe('the Secret\'s key holding it.'),
+    }).prefault({}).describe('the CA for sslMode verify-full (Grafana\'s [database] ca_cert_path).'),
   }).prefault({}).describe('an external PostgreSQL database for Grafana, which more than one Grafana pod needs.'),
   /** Grafana's PersistentVolumeClaim (sqlite database, plugins); none with postgres. @default 1Gi */
   storage: storage('1Gi'),

@@ -245,6 +245,20 @@ describe('Grafana on PostgreSQL with three pods (grafana.postgres, grafana.repli
     expect(restrictedViolations(pod, deployment.spec.template.metadata.annotations)).toEqual([]);
   });
 
+  test('verify-full against a private CA: the Secret\'s certificate mounted for Grafana\'s group, ca_cert_path pointing at it', () => {
+    const withCa = synthObjects({ grafana: { ...HA_INPUT.grafana, postgres: { ...HA_INPUT.grafana!.postgres, sslMode: 'verify-full', caSecret: { name: 'postgres-ca' } } } });
+    const caPod = find(withCa, 'Deployment', 'grafana', 'monitoring').spec.template.spec;
+    const volume = caPod.volumes.find((v: any) => v.name === 'database-ca');
+    expect(volume.secret).toEqual({ secretName: 'postgres-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }], defaultMode: 0o440 });
+    const mount = caPod.containers[0].volumeMounts.find((m: any) => m.name === 'database-ca');
+    expect(mount).toEqual({ name: 'database-ca', mountPath: '/etc/grafana/database-ca', readOnly: true });
+    expect(caPod.containers[0].env).toContainEqual({ name: 'GF_DATABASE_CA_CERT_PATH', value: '/etc/grafana/database-ca/ca.crt' });
+    expect(caPod.containers[0].env).toContainEqual({ name: 'GF_DATABASE_SSL_MODE', value: 'verify-full' });
+    // Without one, the system's CAs: no such volume or variable.
+    expect(pod.volumes.map((v: any) => v.name)).not.toContain('database-ca');
+    expect(container.env.map((e: any) => e.name)).not.toContain('GF_DATABASE_CA_CERT_PATH');
+  });
+
   test('spread over the nodes where the scheduler can, and a drain takes one pod at a time', () => {
     const selector = deployment.spec.selector;
     expect(pod.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: selector }]);

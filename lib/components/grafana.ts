@@ -28,6 +28,8 @@ export const GRAFANA_DASHBOARDS_DIR = `${GRAFANA_DATA_DIR}/dashboards`;
 export const GRAFANA_ADMIN_PASSWORD_FILE = `${GRAFANA_DATA_DIR}/.admin-password`;
 /** Where an existing Secret's admin password is mounted (grafana.adminPasswordSecret), on Kubernetes. */
 export const GRAFANA_SECRET_PASSWORD_FILE = '/etc/grafana/secrets/admin-password';
+/** Where the PostgreSQL server's CA is mounted (grafana.postgres.caSecret), on Kubernetes: [database] ca_cert_path. */
+export const GRAFANA_DATABASE_CA_FILE = '/etc/grafana/database-ca/ca.crt';
 /** 200 once the database is usable. */
 export const GRAFANA_HEALTH_PATH = '/api/health';
 
@@ -99,7 +101,7 @@ export function grafanaSettingsEnvironment(g: Pick<GrafanaSettings, 'adminUser'>
  * [database] of conf/defaults.ini as variables (grafana.postgres): type, host, name, user, ssl_mode, and the
  * password, which each rendering takes from its secret store (a Secret's key; compose/.env).
  */
-export const GRAFANA_DATABASE_NAMES = ['GF_DATABASE_TYPE', 'GF_DATABASE_HOST', 'GF_DATABASE_NAME', 'GF_DATABASE_USER', 'GF_DATABASE_SSL_MODE'] as const;
+export const GRAFANA_DATABASE_NAMES = ['GF_DATABASE_TYPE', 'GF_DATABASE_HOST', 'GF_DATABASE_NAME', 'GF_DATABASE_USER', 'GF_DATABASE_SSL_MODE', 'GF_DATABASE_CA_CERT_PATH'] as const;
 export const GRAFANA_DATABASE_PASSWORD_VARIABLE = 'GF_DATABASE_PASSWORD';
 /** On compose, the compose/.env variable that fills it. */
 export const GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE = 'GRAFANA_DATABASE_PASSWORD';
@@ -152,6 +154,7 @@ export const GRAFANA_IMAGE_FACTS: ImageFacts = {
     ],
     reads: [
       { from: 'env', name: 'GF_SECURITY_ADMIN_PASSWORD__FILE', why: 'the admin password file (run.sh reads it)' },
+      { from: 'env', name: 'GF_DATABASE_CA_CERT_PATH', why: 'the PostgreSQL server\'s CA (grafana.postgres.caSecret)' },
       { from: 'path', path: `${GRAFANA_PATHS.GF_PATHS_PROVISIONING}/datasources`, why: 'provisioned data sources' },
       { from: 'path', path: `${GRAFANA_PATHS.GF_PATHS_PROVISIONING}/dashboards`, why: 'dashboard providers' },
     ],

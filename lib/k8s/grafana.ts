@@ -26,7 +26,7 @@ import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderDashboards } from '../render/dashboards';
 import { toYaml } from '../render/yaml';
-import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, GRAFANA_DATABASE_PASSWORD_VARIABLE, grafanaDatabaseEnvironment, grafanaSettingsEnvironment } from '../components/grafana';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, GRAFANA_DATABASE_CA_FILE, GRAFANA_DATABASE_PASSWORD_VARIABLE, grafanaDatabaseEnvironment, grafanaSettingsEnvironment } from '../components/grafana';
 
 /** The one command that prints Grafana's admin password, for a stack in namespace `namespace`. */
 export function grafanaAdminPasswordCommand(c: { readonly namespace: string; readonly grafana: { readonly adminPasswordSecret?: { readonly name: string; readonly key: string } } }): string {
@@ -113,6 +113,7 @@ export class Grafana extends Construct {
     });
     // With PostgreSQL the database is elsewhere: no volume, so the pods are interchangeable.
     const postgres = g.postgres.enabled;
+    const databaseCa = postgres && g.postgres.caSecret.name !== '' ? g.postgres.caSecret : undefined;
     const pvc = postgres ? undefined : new k8s.KubePersistentVolumeClaim(this, 'data', {
       metadata: { name: `${name}-data`, namespace: ns, labels },
       spec: pvcSpec(g.storage.size, g.storage.storageClassName),
@@ -160,6 +161,7 @@ export class Grafana extends Construct {
           ...Object.entries({ GF_SECURITY_ADMIN_USER, GF_SECURITY_ADMIN_PASSWORD__FILE: passwordFile, ...settings, ...grafanaDatabaseEnvironment(g.postgres) })
             .map(([name, value]) => ({ name, value })),
           ...(postgres ? [{ name: GRAFANA_DATABASE_PASSWORD_VARIABLE, valueFrom: { secretKeyRef: { name: g.postgres.passwordSecret.name, key: g.postgres.passwordSecret.key } } }] : []),
+          ...(databaseCa ? [{ name: 'GF_DATABASE_CA_CERT_PATH', value: GRAFANA_DATABASE_CA_FILE }] : []),
         ],
         readinessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { periodSeconds: 10 }),
         // Like the Grafana chart: the first start migrates the database, give it a minute.
@@ -174,6 +176,7 @@ export class Grafana extends Construct {
           // The root filesystem is read-only; plugin installs stage their zip files in /tmp.
           { name: 'tmp', mountPath: '/tmp' },
           ...(secret ? [{ name: 'admin-password', mountPath: path.posix.dirname(GRAFANA_SECRET_PASSWORD_FILE), readOnly: true }] : []),
+          ...(databaseCa ? [{ name: 'database-ca', mountPath: path.posix.dirname(GRAFANA_DATABASE_CA_FILE), readOnly: true }] : []),
         ],
       }],
       volumes: [
@@ -186,6 +189,11 @@ export class Grafana extends Construct {
           name: 'admin-password',
           // Readable by Grafana's group (fsGroup 472) only.
           secret: { secretName: secret.name, items: [{ key: secret.key, path: path.posix.basename(GRAFANA_SECRET_PASSWORD_FILE) }], defaultMode: 0o440 },
+        }] : []),
+        ...(databaseCa ? [{
+          name: 'database-ca',
+          // Readable by Grafana's group (fsGroup 472) only.
+          secret: { secretName: databaseCa.name, items: [{ key: databaseCa.key, path: path.posix.basename(GRAFANA_DATABASE_CA_FILE) }], defaultMode: 0o440 },
         }] : []),
       ],
     });
