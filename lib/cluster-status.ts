@@ -8,7 +8,7 @@ import { ApiException, AppsV1Api, KubeConfig, V1DaemonSet, V1Deployment } from '
 import { readManifestObjects } from './synth';
 import { grafanaAdminPasswordCommand } from './k8s/grafana';
 import { PROMETHEUS_NAME } from './components/prometheus';
-import { GRAFANA_NAME } from './components/grafana';
+import { GRAFANA_ADMIN_PASSWORD_VOLUME, GRAFANA_NAME } from './components/grafana';
 
 /** A workload of the stack, as synthesized. */
 export interface WorkloadRef {
@@ -61,8 +61,8 @@ function grafanaAccess(deployment: any): NonNullable<SynthesizedStack['grafana']
   const namespace: string = deployment.metadata.namespace;
   const pod = deployment.spec.template.spec;
   const env: Array<{ name: string; value?: string }> = pod.containers.find((c: any) => c.name === GRAFANA_NAME)?.env ?? [];
-  // An adminPasswordSecret is the one Secret volume of Grafana's pod (lib/k8s/grafana.ts).
-  const secret = (pod.volumes ?? []).find((v: any) => v.secret)?.secret;
+  // An adminPasswordSecret's volume, by its name (lib/k8s/grafana.ts).
+  const secret = (pod.volumes ?? []).find((v: any) => v.name === GRAFANA_ADMIN_PASSWORD_VOLUME)?.secret;
   const adminPasswordSecret = secret ? { name: secret.secretName, key: secret.items[0].key } : undefined;
   return {
     namespace,

@@ -18,7 +18,7 @@ import { PassThrough } from 'stream';
 import { parse } from 'yaml';
 import { readManifestObjects } from './synth';
 import { ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './components/alertmanager';
-import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_NAME, GRAFANA_PORT } from './components/grafana';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_ADMIN_PASSWORD_VOLUME, GRAFANA_NAME, GRAFANA_PORT } from './components/grafana';
 import { LOKI_HTTP_PORT, LOKI_NAME } from './components/loki';
 import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './components/prometheus';
 import { ALERTMANAGER_DATASOURCE_UID, LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './render/grafana-provisioning';
@@ -40,7 +40,11 @@ export interface VerifyPlan {
   /** Targets that must be up: the pod job's, by app; every other job, at least one. */
   readonly targets: ReadonlyArray<{ readonly job: string; readonly app?: string }>;
   readonly lokiNamespace?: string;
-  readonly grafana?: { readonly namespace: string; readonly adminUser: string; readonly passwordSecret?: { readonly name: string; readonly key: string }; readonly lokiDataSource: boolean };
+  readonly grafana?: {
+    readonly namespace: string; readonly adminUser: string; readonly passwordSecret?: { readonly name: string; readonly key: string }; readonly lokiDataSource: boolean;
+    /** The long-term store Grafana's Prometheus data source reads instead of the stack's Prometheus (grafana.prometheusQuery), if any. */
+    readonly prometheusStore?: string;
+  };
   readonly alertmanagerNamespace?: string;
 }
 
@@ -58,7 +62,8 @@ export function readVerifyPlan(dir: string): VerifyPlan {
   const grafana = deployment(GRAFANA_NAME);
   const grafanaPod = grafana?.spec.template.spec;
   const env: Array<{ name: string; value?: string }> = grafanaPod?.containers.find((c: any) => c.name === GRAFANA_NAME)?.env ?? [];
-  const secret = (grafanaPod?.volumes ?? []).find((v: any) => v.secret)?.secret;
+  // The admin password's volume by its name: with grafana.postgres.caSecret the pod mounts a second Secret.
+  const secret = (grafanaPod?.volumes ?? []).find((v: any) => v.name === GRAFANA_ADMIN_PASSWORD_VOLUME)?.secret;
   const datasources = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'grafana-datasources');
   return {
     platform: 'kubernetes',
@@ -78,10 +83,19 @@ export function readVerifyPlan(dir: string): VerifyPlan {
         adminUser: env.find((e) => e.name === 'GF_SECURITY_ADMIN_USER')?.value ?? 'admin',
         ...(secret ? { passwordSecret: { name: secret.secretName, key: secret.items[0].key } } : {}),
         lokiDataSource: Object.values(datasources?.data ?? {}).some((t) => String(t).includes(`uid: ${LOKI_DATASOURCE_UID}`)),
+        ...prometheusStoreOf(datasources?.data?.['datasources.yaml'], `http://${PROMETHEUS_NAME}.${prometheus.metadata.namespace}.svc.`),
       },
     } : {}),
     ...(deployment(ALERTMANAGER_NAME) ? { alertmanagerNamespace: deployment(ALERTMANAGER_NAME).metadata.namespace } : {}),
   };
+}
+
+const readIfPresent = (file: string): string | undefined => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined);
+
+/** `{prometheusStore}` when the provisioned Prometheus data source reads elsewhere than the stack's Prometheus (`ours`: its URL's start). */
+function prometheusStoreOf(datasourcesYaml: string | undefined, ours: string): { prometheusStore?: string } {
+  const url: string | undefined = datasourcesYaml ? parse(datasourcesYaml).datasources?.find((d: any) => d.uid === PROMETHEUS_DATASOURCE_UID)?.url : undefined;
+  return url && !url.startsWith(ours) ? { prometheusStore: url.replace(/\$\$/g, '$') } : {};
 }
 
 /** An HTTP request to a Service of the cluster. */
@@ -278,6 +292,17 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
           ? { name: `Grafana data source ${uid}`, ok: true, detail: body.message ?? 'OK' }
           : { name: `Grafana data source ${uid}`, ok: false, detail: `health check answered ${r.status}: ${body.message ?? r.body.slice(0, 160)}`, fix: plan.platform === 'compose' ? `Grafana cannot reach ${uid}: compose/grafana/provisioning/datasources/, and the networks both join` : `Grafana cannot reach ${uid}: its URL in the grafana-datasources ConfigMap, and the NetworkPolicies` });
       }
+      // A long-term store answers its health check even when it holds nothing of this stack (a wrong tenant, remote
+      // write refused): ask it, through Grafana as the dashboards do, for the subject's series.
+      if (cookie && g.prometheusStore) {
+        const name = 'Grafana\'s store: the app\'s series';
+        const query = `count(up{namespace="${plan.subject.namespace}", app="${plan.subject.app}"})`;
+        const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${PROMETHEUS_DATASOURCE_UID}/api/v1/query?query=${encodeURIComponent(query)}`, { Cookie: cookie });
+        const found = (() => { try { return (JSON.parse(r.body).data?.result ?? []).length > 0; } catch { return false; } })();
+        results.push(found
+          ? { name, ok: true, detail: `${g.prometheusStore} holds ${query}` }
+          : { name, ok: false, detail: `${g.prometheusStore} answered ${r.status} with no ${query}`, fix: 'the store holds nothing of this stack: prometheus.remoteWrite\'s url and tenant (the same as grafana.prometheusQuery.tenant), Prometheus\'s log, the PrometheusRemoteWriteFailing and PrometheusRemoteWriteBehind alerts' });
+      }
     }
   }
 
@@ -382,7 +407,12 @@ export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoint
       subject: app ? { namespace: project, app, job: app, isDemoApp: true } : { namespace: project, app: PROMETHEUS_NAME, job: PROMETHEUS_NAME, isDemoApp: false },
       targets: jobs.map((job) => ({ job })),
       ...(services[LOKI_NAME] && grafana ? { lokiNamespace: project } : {}),
-      ...(grafana ? { grafana: { namespace: project, adminUser: env.GF_SECURITY_ADMIN_USER ?? 'admin', lokiDataSource: Boolean(services[LOKI_NAME]) } } : {}),
+      ...(grafana ? {
+        grafana: {
+          namespace: project, adminUser: env.GF_SECURITY_ADMIN_USER ?? 'admin', lokiDataSource: Boolean(services[LOKI_NAME]),
+          ...prometheusStoreOf(readIfPresent(path.join(dir, 'grafana', 'provisioning', 'datasources', 'datasources.yaml')), `http://${PROMETHEUS_NAME}:`),
+        },
+      } : {}),
       ...(services[ALERTMANAGER_NAME] && grafana ? { alertmanagerNamespace: project } : {}),
     },
     endpoints: { prometheusPort: publishedPort(services[PROMETHEUS_NAME], PROMETHEUS_NAME), ...(grafana ? { grafanaPort: publishedPort(grafana, GRAFANA_NAME) } : {}) },

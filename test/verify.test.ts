@@ -60,6 +60,8 @@ interface StandIns {
   grafanaRequests: string[];
   /** The stream selector whose lines Loki has. */
   lokiQuery: string;
+  /** Where Grafana's Prometheus data source proxy forwards (a long-term store); null: a store that holds nothing. @default none */
+  store?: string | null;
 }
 
 /** The real demo app on loopback, sent a request every 20 ms until stopped. */
@@ -112,9 +114,13 @@ async function componentStandIns(state: StandIns): Promise<{ loki: string; grafa
       res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"message":"Unauthorized"}');
       return;
     }
-    const proxied = /^\/api\/datasources\/proxy\/uid\/(loki|alertmanager)(\/.*)$/.exec(req.url!);
+    const proxied = /^\/api\/datasources\/proxy\/uid\/(loki|alertmanager|prometheus)(\/.*)$/.exec(req.url!);
     if (proxied) {
-      const r = await fetch(`${proxied[1] === 'loki' ? loki : alertmanager}${proxied[2]}`);
+      if (proxied[1] === 'prometheus' && !state.store) {
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"success","data":{"resultType":"vector","result":[]}}');
+        return;
+      }
+      const r = await fetch(`${{ loki, alertmanager, prometheus: state.store }[proxied[1]]}${proxied[2]}`);
       res.writeHead(r.status, { 'Content-Type': r.headers.get('content-type') ?? 'text/plain' }).end(await r.text());
       return;
     }
@@ -359,6 +365,27 @@ describe('verify against a stack on loopback', () => {
     expect(results.map((x) => x.name)).not.toContain('my_app_requests_total increasing');
   }, 30000);
 
+  test('Grafana on a long-term store: the app\'s series asked of it through Grafana; a store holding nothing fails, naming the tenant', async () => {
+    const storeUrl = 'http://mimir-query-frontend.mimir.svc:8080/prometheus';
+    const storeDist = synthesizedDist({
+      ...INPUT,
+      prometheus: { remoteWrite: [{ name: 'mimir', url: 'http://mimir-distributor.mimir.svc:8080/api/v1/push', tenant: 'observability' }] },
+      grafana: { prometheusQuery: { url: storeUrl, tenant: 'observability' } },
+    });
+    expect(readVerifyPlan(storeDist).grafana!.prometheusStore).toBe(storeUrl);
+    expect(plan.grafana!.prometheusStore).toBeUndefined();
+    // The stand-in Grafana's proxy forwards to the real Prometheus, which holds the app's series, as a store would.
+    state.store = prometheus.url;
+    const held = byName(await run(storeDist))['Grafana\'s store: the app\'s series'];
+    expect(held).toMatchObject({ ok: true, detail: `${storeUrl} holds count(up{namespace="demo", app="demo-app"})` });
+    state.store = null;
+    const empty = byName(await run(storeDist))['Grafana\'s store: the app\'s series'];
+    state.store = undefined;
+    expect(empty.ok).toBe(false);
+    expect(empty.fix).toContain('prometheus.remoteWrite\'s url and tenant');
+    expect(state.grafanaRequests).toContain(`GET /api/datasources/proxy/uid/prometheus/api/v1/query?query=${encodeURIComponent('count(up{namespace="demo", app="demo-app"})')}`);
+  }, 60000);
+
   test('Grafana\'s password from its adminPasswordSecret, when the stack names one', async () => {
     const withSecretDist = synthesizedDist({ ...INPUT, grafana: { adminPasswordSecret: { name: 'grafana-admin', key: 'password' } } });
     expect(readVerifyPlan(withSecretDist).grafana!.passwordSecret).toEqual({ name: 'grafana-admin', key: 'password' });
@@ -377,7 +404,7 @@ function verify(env: Record<string, string>, args: string[] = []): Promise<Scrip
 }
 
 const CHECK_NAMES = [
-  'Prometheus ready', 'my_app_requests_total increasing', 'Loki: the app\'s lines', 'label contract: logs and metrics', 'Grafana healthy',
+  'Grafana\'s store: the app\'s series', 'Prometheus ready', 'my_app_requests_total increasing', 'Loki: the app\'s lines', 'label contract: logs and metrics', 'Grafana healthy',
   'Grafana login', 'Grafana data source prometheus', 'Grafana data source loki', 'Alertmanager ready', 'Prometheus → Alertmanager',
 ];
 

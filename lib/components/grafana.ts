@@ -28,6 +28,8 @@ export const GRAFANA_DASHBOARDS_DIR = `${GRAFANA_DATA_DIR}/dashboards`;
 export const GRAFANA_ADMIN_PASSWORD_FILE = `${GRAFANA_DATA_DIR}/.admin-password`;
 /** Where an existing Secret's admin password is mounted (grafana.adminPasswordSecret), on Kubernetes. */
 export const GRAFANA_SECRET_PASSWORD_FILE = '/etc/grafana/secrets/admin-password';
+/** The pod's volume holding that Secret: found by this name (the pod may mount other Secrets, grafana.postgres.caSecret). */
+export const GRAFANA_ADMIN_PASSWORD_VOLUME = 'admin-password';
 /** Where the PostgreSQL server's CA is mounted (grafana.postgres.caSecret), on Kubernetes: [database] ca_cert_path. */
 export const GRAFANA_DATABASE_CA_FILE = '/etc/grafana/database-ca/ca.crt';
 /** 200 once the database is usable. */

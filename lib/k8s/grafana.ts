@@ -26,7 +26,7 @@ import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderDashboards } from '../render/dashboards';
 import { toYaml } from '../render/yaml';
-import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, GRAFANA_DATABASE_CA_FILE, GRAFANA_DATABASE_PASSWORD_VARIABLE, grafanaDatabaseEnvironment, grafanaSettingsEnvironment } from '../components/grafana';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_ADMIN_PASSWORD_VOLUME, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, GRAFANA_DATABASE_CA_FILE, GRAFANA_DATABASE_PASSWORD_VARIABLE, grafanaDatabaseEnvironment, grafanaSettingsEnvironment } from '../components/grafana';
 
 /** The one command that prints Grafana's admin password, for a stack in namespace `namespace`. */
 export function grafanaAdminPasswordCommand(c: { readonly namespace: string; readonly grafana: { readonly adminPasswordSecret?: { readonly name: string; readonly key: string } } }): string {
@@ -175,7 +175,7 @@ export class Grafana extends Construct {
           { name: 'dashboards', mountPath: GRAFANA_DASHBOARDS_DIR, readOnly: true },
           // The root filesystem is read-only; plugin installs stage their zip files in /tmp.
           { name: 'tmp', mountPath: '/tmp' },
-          ...(secret ? [{ name: 'admin-password', mountPath: path.posix.dirname(GRAFANA_SECRET_PASSWORD_FILE), readOnly: true }] : []),
+          ...(secret ? [{ name: GRAFANA_ADMIN_PASSWORD_VOLUME, mountPath: path.posix.dirname(GRAFANA_SECRET_PASSWORD_FILE), readOnly: true }] : []),
           ...(databaseCa ? [{ name: 'database-ca', mountPath: path.posix.dirname(GRAFANA_DATABASE_CA_FILE), readOnly: true }] : []),
         ],
       }],
@@ -186,7 +186,7 @@ export class Grafana extends Construct {
         { name: 'dashboards', configMap: { name: dashboards.name } },
         { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
         ...(secret ? [{
-          name: 'admin-password',
+          name: GRAFANA_ADMIN_PASSWORD_VOLUME,
           // Readable by Grafana's group (fsGroup 472) only.
           secret: { secretName: secret.name, items: [{ key: secret.key, path: path.posix.basename(GRAFANA_SECRET_PASSWORD_FILE) }], defaultMode: 0o440 },
         }] : []),
