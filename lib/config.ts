@@ -205,8 +205,12 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const DAY_FROM_2025 = /^20(2[5-9]|[3-9][0-9])-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$|^20(28|[3579][26]|[468][048])-02-29$/;
 const orEmpty = (re: RegExp) => new RegExp(`^$|${re.source}`);
 
+/** The name of a Secret the settings refer to: "" for none. */
+const secretName = () => z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('');
+/** A key of that Secret, with its default. */
+const secretKey = (key: string) => z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default(key);
+
 function lokiStorage() {
-  const secretKey = (key: string) => z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default(key);
   return storage('10Gi').unwrap().extend({
     s3: z.strictObject({
       enabled: z.boolean().default(false).describe('keep chunks and the TSDB index in an S3 bucket from `since` on; the volume keeps the write-ahead log, caches, the compactor\'s work and the days before `since`.'),
@@ -217,7 +221,7 @@ function lokiStorage() {
       pathStyle: z.boolean().default(false).describe('address the bucket in the path (host/bucket/key: s3forcepathstyle) instead of the host name (bucket.host/key): true for most self-hosted servers (RustFS, Garage, MinIO), false for AWS.'),
       insecure: z.boolean().default(false).describe('talk plain http instead of https: only for a server on the same host or inside the cluster.'),
       credentialsSecret: z.strictObject({
-        name: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('').describe('name of an existing Secret in Loki\'s namespace holding the keys; required with s3.enabled. On compose the keys come from LOKI_S3_ACCESS_KEY_ID and LOKI_S3_SECRET_ACCESS_KEY in compose/.env instead.'),
+        name: secretName().describe('name of an existing Secret in Loki\'s namespace holding the keys; required with s3.enabled. On compose the keys come from LOKI_S3_ACCESS_KEY_ID and LOKI_S3_SECRET_ACCESS_KEY in compose/.env instead.'),
         accessKeyIdKey: secretKey('AWS_ACCESS_KEY_ID').describe('the Secret\'s key holding the access key id.'),
         secretAccessKeyKey: secretKey('AWS_SECRET_ACCESS_KEY').describe('the Secret\'s key holding the secret access key.'),
       }).prefault({}).describe('where Loki\'s S3 keys come from: never from the settings.'),
@@ -290,12 +294,12 @@ const grafanaSchema = z.strictObject({
     user: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, { error: 'must be a user name: a letter or "_", then up to 62 letters, digits, "_" or "-"' }).default('grafana').describe('the user Grafana logs in as; it owns the database\'s tables.'),
     sslMode: z.enum(['disable', 'require', 'verify-full'], { error: 'must be "disable", "require" or "verify-full"' }).default('require').describe('TLS to the server: require (encrypted, the certificate not checked), verify-full (checked against the system\'s CAs and the host name) or disable (plain, only for a server on the same node).'),
     passwordSecret: z.strictObject({
-      name: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('').describe('name of an existing Secret in the stack\'s namespace holding the user\'s password; required with postgres.enabled. On compose the password comes from GRAFANA_DATABASE_PASSWORD in compose/.env instead.'),
-      key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default('password').describe('the Secret\'s key holding the password.'),
+      name: secretName().describe('name of an existing Secret in the stack\'s namespace holding the user\'s password; required with postgres.enabled. On compose the password comes from GRAFANA_DATABASE_PASSWORD in compose/.env instead.'),
+      key: secretKey('password').describe('the Secret\'s key holding the password.'),
     }).prefault({}).describe('where the database password comes from: never from the settings.'),
     caSecret: z.strictObject({
-      name: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('').describe('name of an existing Secret in the stack\'s namespace holding the CA certificate (PEM) the server\'s certificate is checked against, as a private CA issues it (CloudNativePG, an operator, an internal PKI); "" = the system\'s CAs. Kubernetes only.'),
-      key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default('ca.crt').describe('the Secret\'s key holding it.'),
+      name: secretName().describe('name of an existing Secret in the stack\'s namespace holding the CA certificate (PEM) the server\'s certificate is checked against, as a private CA issues it (CloudNativePG, an operator, an internal PKI); "" = the system\'s CAs. Kubernetes only.'),
+      key: secretKey('ca.crt').describe('the Secret\'s key holding it.'),
     }).prefault({}).describe('the CA for sslMode verify-full (Grafana\'s [database] ca_cert_path).'),
   }).prefault({}).describe('an external PostgreSQL database for Grafana, which more than one Grafana pod needs.'),
   /** Grafana's PersistentVolumeClaim (sqlite database, plugins); none with postgres. @default 1Gi */
@@ -307,8 +311,8 @@ const grafanaSchema = z.strictObject({
 
 /** A key of an existing Secret holding a receiver's secret; name "" = not given. */
 const secretRef = (key: string) => z.strictObject({
-  name: z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('').describe('name of an existing Secret in the stack\'s namespace; "" = none.'),
-  key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: 'must be a Secret key (letters, digits, "-", "_", ".")' }).default(key).describe('the key of the Secret that holds it.'),
+  name: secretName().describe('name of an existing Secret in the stack\'s namespace; "" = none.'),
+  key: secretKey(key).describe('the key of the Secret that holds it.'),
 }).prefault({});
 
 const alertmanagerSchema = z.strictObject({

@@ -7,9 +7,7 @@
  * (@grafana/lezer-logql), and run over the captured lines as Loki would run it. Grafana and Loki themselves do
  * not run here.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
-import * as path from 'node:path';
 import { parser as logqlParser } from '@grafana/lezer-logql';
 import { parse, stringify } from 'yaml';
 import { EXEMPLAR_LABEL } from '../app/src/telemetry';
@@ -17,11 +15,11 @@ import { parseStackConfig, type StackInput } from '../lib';
 import { COMPOSE_FILES } from '../lib/compose/config-files';
 import { renderCompose } from '../lib/compose/render-compose';
 import { REQUEST_ID_EXEMPLAR_LABEL } from '../lib/render/grafana-provisioning';
+import { startServerProcess, type ServerProcess } from './app/helpers';
 import { find, synthObjects } from './helpers/stack';
 import { deploymentPodTargets } from './support/pod-targets';
-import { startPrometheus, waitFor, withFileSd, type RunningPrometheus } from './support/prometheus';
+import { startPrometheus, withFileSd, type RunningPrometheus } from './support/prometheus';
 
-const ROOT = path.resolve(__dirname, '..');
 const DURATION_BUCKET = 'http_server_request_duration_seconds_bucket';
 /** The label contract: every series and log stream of a workload carries these. */
 const CONTRACT = ['namespace', 'pod', 'container', 'app', 'node'];
@@ -36,35 +34,6 @@ interface SeriesExemplars {
   readonly exemplars: Exemplar[];
 }
 type LogLine = Record<string, unknown> & { request_id?: string; msg?: string };
-
-/** The real app server as the image runs it (node build/server.js; here through tsx), its stdout captured. */
-async function startAppServer(): Promise<{ url: string; port: number; lines: () => LogLine[]; raw: () => string[]; stop: () => Promise<void> }> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'app/src/server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', APP_LATENCY_MS: '30', APP_ERROR_RATE: '0.05', APP_SHUTDOWN_DELAY_MS: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const raw: string[] = [];
-  let partial = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!;
-    raw.push(...parts.filter((l) => l !== ''));
-  });
-  const lines = () => raw.map((l) => JSON.parse(l) as LogLine);
-  const port = await waitFor(async () => lines().find((l) => l.msg === 'listening')?.port as number | undefined, 30_000, 'the app to log "listening"');
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    lines,
-    raw: () => [...raw],
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
-  };
-}
 
 /** Sends `n` requests over keep-alive connections, `concurrency` at a time; a few carry the caller's id. */
 async function load(url: string, n: number, concurrency: number): Promise<void> {
@@ -134,7 +103,7 @@ function logQuery(expr: string): { matchers: Array<[string, string, string]>; li
 
 describe('exemplars: from a point on the latency graph to the request\'s log line', () => {
   const objects = synthObjects({});
-  let app: Awaited<ReturnType<typeof startAppServer>>;
+  let app: ServerProcess;
   let prom: RunningPrometheus;
   let series: SeriesExemplars[] = [];
 
@@ -147,7 +116,8 @@ describe('exemplars: from a point on the latency graph to the request\'s log lin
   };
 
   beforeAll(async () => {
-    app = await startAppServer();
+    // The real app server as the image runs it (node build/server.js; here through tsx), its stdout captured.
+    app = await startServerProcess({ APP_LATENCY_MS: '30', APP_ERROR_RATE: '0.05', APP_SHUTDOWN_DELAY_MS: '0' });
     const config: any = parse(find(objects, 'ConfigMap', 'prometheus-config').data['prometheus.yml']);
     config.global = { ...config.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
     delete config.rule_files;
@@ -177,7 +147,7 @@ describe('exemplars: from a point on the latency graph to the request\'s log lin
   });
 
   test('every exemplar is a request the app logged: its id, duration, route and status, on a series with the contract labels', () => {
-    const logged = new Map(app.lines().filter((l) => l.msg === 'request completed' || l.msg === 'request failed').map((l) => [l.request_id, l]));
+    const logged = new Map((app.lines as LogLine[]).filter((l) => l.msg === 'request completed' || l.msg === 'request failed').map((l) => [l.request_id, l]));
     expect(logged.size).toBe(1500);
     const all = series.flatMap((s) => s.exemplars.map((e) => ({ series: s.seriesLabels, e })));
     expect(all.length).toBeGreaterThanOrEqual(10);
@@ -224,7 +194,7 @@ describe('exemplars: from a point on the latency graph to the request\'s log lin
     expect(destinations).toHaveLength(1);
     expect(destinations[0].name).toBe(EXEMPLAR_LABEL);
 
-    const logged = app.lines().filter((l) => typeof l.request_id === 'string');
+    const logged = (app.lines as LogLine[]).filter((l) => typeof l.request_id === 'string');
     const checked = series.flatMap((s) => s.exemplars.map((e) => ({ labels: { ...s.seriesLabels, ...e.labels }, ts: e.timestamp })));
     for (const { labels: exemplar, ts } of checked.map((c) => ({ labels: c.labels as Record<string, string>, ts: c.ts }))) {
       const from = Math.floor(ts * 1000) - 3_600_000;
@@ -246,7 +216,7 @@ describe('exemplars: from a point on the latency graph to the request\'s log lin
       // As Loki runs it over the app's stream (the agent labels each line of the pod with the contract labels,
       // which equal the series'): the lines holding the id are exactly that request's.
       const stream = Object.fromEntries(CONTRACT.map((l) => [l, exemplar[l]]));
-      const selected = matchers.every(([name, , value]) => stream[name] === value) ? app.raw().filter((line) => lineFilters.every(([, s]) => line.includes(s))) : [];
+      const selected = matchers.every(([name, , value]) => stream[name] === value) ? app.raw.filter((line) => lineFilters.every(([, s]) => line.includes(s))) : [];
       expect(selected.map((l) => JSON.parse(l).request_id)).toEqual([exemplar[EXEMPLAR_LABEL]]);
     }
     expect(checked.length).toBeGreaterThanOrEqual(10);

@@ -1,7 +1,12 @@
 // Shared by the app tests: a demo app on a real node:http server (127.0.0.1, random port) with its log
-// lines captured, a small HTTP client, and a parser for the Prometheus text format.
+// lines captured, the real entry point in a child process, a small HTTP client, and a parser for the
+// Prometheus text format.
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { createApp, type AppOptions, type DemoApp } from '../../app/src/app';
 import { createLogger } from '../../app/src/logger';
 
@@ -119,4 +124,53 @@ export function seeded(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The real entry point (app/src/server.ts, through tsx) in a child process, its stdout read line by line. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly url: string;
+  /** Every log line so far, parsed, and as written. */
+  readonly lines: Array<Record<string, unknown>>;
+  readonly raw: string[];
+  /** When the test first read each log message (performance.now()). */
+  readonly seenAt: Map<string, number>;
+  readonly exited: Promise<number | null>;
+  /** SIGTERM, and the exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts the server with `env` over PORT=0 and LOG_LEVEL=info; resolves once its "listening" line names the port. */
+export function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/src/server.ts'], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const raw: string[] = [];
+  const seenAt = new Map<string, number>();
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s; stderr: ${stderr}`)), 20_000);
+    void exited.then((code) => reject(new Error(`server exited with ${code} before listening; stderr: ${stderr}`)));
+    createInterface({ input: child.stdout! }).on('line', (text) => {
+      const line = JSON.parse(text) as Record<string, unknown>;
+      raw.push(text);
+      lines.push(line);
+      if (!seenAt.has(line.msg as string)) seenAt.set(line.msg as string, performance.now());
+      if (line.msg === 'listening') {
+        clearTimeout(timer);
+        const port = line.port as number;
+        resolve({ child, port, url: `http://127.0.0.1:${port}`, lines, raw, seenAt, exited, stop });
+      }
+    });
+  });
 }

@@ -1,13 +1,9 @@
 // SIGTERM under load, against the real entry point in a child process: readiness turns false during the
 // grace delay, every request accepted before the signal gets its answer, and the process exits 0.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { request } from './helpers';
+import { request, startServerProcess } from './helpers';
 
-const REPO = path.resolve(__dirname, '../..');
 const SHUTDOWN_DELAY_MS = 1000;
 const LATENCY_MS = 100; // each request takes 50–150 ms, so many are in flight at the signal
 
@@ -18,49 +14,10 @@ interface Outcome {
   error?: string;
 }
 
-/** Starts app/src/server.ts with tsx; resolves with the port from its "listening" log line. */
-function startServer(): Promise<{
-  child: ChildProcess;
-  port: number;
-  lines: Array<Record<string, unknown>>;
-  /** When the test first read each log message (performance.now()). */
-  seenAt: Map<string, number>;
-  exited: Promise<number | null>;
-}> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/src/server.ts'], {
-    cwd: REPO,
-    env: {
-      ...process.env,
-      PORT: '0',
-      APP_LATENCY_MS: String(LATENCY_MS),
-      APP_ERROR_RATE: '0',
-      APP_SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const seenAt = new Map<string, number>();
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s; stderr: ${stderr}`)), 20_000);
-    void exited.then((code) => reject(new Error(`server exited with ${code} before listening; stderr: ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      const line = JSON.parse(text) as Record<string, unknown>;
-      lines.push(line);
-      if (!seenAt.has(line.msg as string)) seenAt.set(line.msg as string, performance.now());
-      if (line.msg === 'listening') {
-        clearTimeout(timer);
-        resolve({ child, port: line.port as number, lines, seenAt, exited });
-      }
-    });
-  });
-}
-
 test('SIGTERM under load: readiness 503 during the grace delay, no accepted request lost, exit code 0', async () => {
-  const { child, port, lines, seenAt, exited } = await startServer();
+  const { child, port, lines, seenAt, exited } = await startServerProcess({
+    APP_LATENCY_MS: String(LATENCY_MS), APP_ERROR_RATE: '0', APP_SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
+  });
   const url = `http://127.0.0.1:${port}`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
   const outcomes: Outcome[] = [];

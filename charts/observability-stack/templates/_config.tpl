@@ -67,22 +67,31 @@ model's default for a release upgraded with --reuse-values from a chart without 
 {{- end -}}
 {{- end -}}
 
-{{/* observability-stack.grafana.prometheusQuery: grafana.prometheusQuery as JSON over the model's defaults (a release upgraded with --reuse-values from a chart without it has only what it set). */}}
+{{/*
+The block of values at a dotted path (argument: dict "root" . "path" "grafana.postgres") over the model's defaults
+(files/validate/defaults.yaml), as JSON: a release upgraded with --reuse-values from a chart without the block has
+only what it set.
+observability-stack.overDefaults: a block of values over the model's defaults.
+*/}}
+{{- define "observability-stack.overDefaults" -}}
+{{- $defaults := (include "observability-stack.valueAt" (dict "root" .root "path" .path "from" (.root.Files.Get "files/validate/defaults.yaml" | fromYaml)) | fromJson).v -}}
+{{- $values := (include "observability-stack.valueAt" (dict "root" .root "path" .path "from" .root.Values) | fromJson).v -}}
+{{- mergeOverwrite (deepCopy $defaults) ($values | default dict) | toJson -}}
+{{- end -}}
+
+{{/* observability-stack.grafana.prometheusQuery: grafana.prometheusQuery over the model's defaults, as JSON. */}}
 {{- define "observability-stack.grafana.prometheusQuery" -}}
-{{- $defaults := (.Files.Get "files/validate/defaults.yaml" | fromYaml).grafana.prometheusQuery -}}
-{{- mergeOverwrite (deepCopy $defaults) (.Values.grafana.prometheusQuery | default dict) | toJson -}}
+{{- include "observability-stack.overDefaults" (dict "root" . "path" "grafana.prometheusQuery") -}}
 {{- end -}}
 
-{{/* observability-stack.grafana.postgres: grafana.postgres as JSON over the model's defaults (a release upgraded with --reuse-values from a chart without it has only what it set). */}}
+{{/* observability-stack.grafana.postgres: grafana.postgres over the model's defaults, as JSON. */}}
 {{- define "observability-stack.grafana.postgres" -}}
-{{- $defaults := (.Files.Get "files/validate/defaults.yaml" | fromYaml).grafana.postgres -}}
-{{- mergeOverwrite (deepCopy $defaults) (.Values.grafana.postgres | default dict) | toJson -}}
+{{- include "observability-stack.overDefaults" (dict "root" . "path" "grafana.postgres") -}}
 {{- end -}}
 
-{{/* observability-stack.loki.s3: loki.storage.s3 as JSON over the model's defaults (a release upgraded with --reuse-values from a chart without it has only what it set). */}}
+{{/* observability-stack.loki.s3: loki.storage.s3 over the model's defaults, as JSON. */}}
 {{- define "observability-stack.loki.s3" -}}
-{{- $defaults := (.Files.Get "files/validate/defaults.yaml" | fromYaml).loki.storage.s3 -}}
-{{- mergeOverwrite (deepCopy $defaults) (.Values.loki.storage.s3 | default dict) | toJson -}}
+{{- include "observability-stack.overDefaults" (dict "root" . "path" "loki.storage.s3") -}}
 {{- end -}}
 
 {{/* observability-stack.loki.config: loki.yaml (lib/render/loki-config.ts renderLokiConfig): the static file plus retention, the WAL replay ceiling and the bucket. */}}
