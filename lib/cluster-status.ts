@@ -1,10 +1,10 @@
 /**
- * Is the synthesized stack up on a cluster? Reads the status of every Deployment and DaemonSet synthesized
+ * Is the synthesized stack up on a cluster? Reads the status of every Deployment, StatefulSet and DaemonSet synthesized
  * into dist/ (what `kubectl apply -f dist/` created, whatever settings made it), through the Kubernetes API
  * (`@kubernetes/client-node`, the user's kubeconfig), and says which are ready and what is missing.
  * `npm run status` is the command-line front; `--wait` polls until everything is ready.
  */
-import { ApiException, AppsV1Api, KubeConfig, V1DaemonSet, V1Deployment } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, KubeConfig, V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
 import { readManifestObjects } from './synth';
 import { grafanaAdminPasswordCommand } from './k8s/grafana';
 import { PROMETHEUS_NAME } from './components/prometheus';
@@ -12,7 +12,7 @@ import { GRAFANA_ADMIN_PASSWORD_VOLUME, GRAFANA_NAME } from './components/grafan
 
 /** A workload of the stack, as synthesized. */
 export interface WorkloadRef {
-  readonly kind: 'Deployment' | 'DaemonSet';
+  readonly kind: 'Deployment' | 'StatefulSet' | 'DaemonSet';
   readonly namespace: string;
   readonly name: string;
 }
@@ -31,7 +31,7 @@ export interface WorkloadStatus extends WorkloadRef {
 
 /** What `npm run status` needs of a synthesized stack: its workloads, and where its UIs are. */
 export interface SynthesizedStack {
-  /** Every Deployment and DaemonSet, in manifest order. */
+  /** Every Deployment, StatefulSet and DaemonSet, in manifest order. */
   readonly workloads: WorkloadRef[];
   /** Prometheus's namespace, when it was synthesized. */
   readonly prometheusNamespace?: string;
@@ -46,7 +46,7 @@ export interface SynthesizedStack {
 export function readSynthesizedStack(dir: string): SynthesizedStack {
   const { files, objects } = readManifestObjects(dir);
   const workloads: WorkloadRef[] = objects
-    .filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'DaemonSet')
     .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
   if (workloads.length === 0) {
     throw new Error(`no synthesized workload in ${dir}${files.length === 0 ? ' (no manifests there)' : ''}: run \`npm run synth\` first (with the same STACK_CONFIG you deploy)`);
@@ -71,7 +71,8 @@ function grafanaAccess(deployment: any): NonNullable<SynthesizedStack['grafana']
   };
 }
 
-function deploymentStatus(ref: WorkloadRef, d: V1Deployment): WorkloadStatus {
+/** A Deployment or a StatefulSet (several Loki pods): every wanted pod on the current revision and ready. */
+function replicasStatus(ref: WorkloadRef, d: V1Deployment | V1StatefulSet): WorkloadStatus {
   const desired = d.spec?.replicas ?? 1;
   const s = d.status ?? {};
   const ready = s.readyReplicas ?? 0;
@@ -103,9 +104,10 @@ export async function readStatus(kc: KubeConfig, refs: readonly WorkloadRef[]): 
   const apps = kc.makeApiClient(AppsV1Api);
   return Promise.all(refs.map(async (ref) => {
     try {
-      return ref.kind === 'Deployment'
-        ? deploymentStatus(ref, await apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace }))
-        : daemonSetStatus(ref, await apps.readNamespacedDaemonSet({ name: ref.name, namespace: ref.namespace }));
+      const at = { name: ref.name, namespace: ref.namespace };
+      return ref.kind === 'Deployment' ? replicasStatus(ref, await apps.readNamespacedDeployment(at))
+        : ref.kind === 'StatefulSet' ? replicasStatus(ref, await apps.readNamespacedStatefulSet(at))
+        : daemonSetStatus(ref, await apps.readNamespacedDaemonSet(at));
     } catch (e) {
       if (e instanceof ApiException && e.code === 404) {
         return { ...ref, desired: 0, ready: 0, ok: false, reason: 'not found: apply the manifests first (kubectl apply -f dist/)' };

@@ -225,14 +225,15 @@ function lokiStorage() {
         accessKeyIdKey: secretKey('AWS_ACCESS_KEY_ID').describe('the Secret\'s key holding the access key id.'),
         secretAccessKeyKey: secretKey('AWS_SECRET_ACCESS_KEY').describe('the Secret\'s key holding the secret access key.'),
       }).prefault({}).describe('where Loki\'s S3 keys come from: never from the settings.'),
-    }).prefault({}).describe('an S3-compatible bucket for chunks and index (Loki\'s storage_config.aws): they leave the volume, which keeps the write-ahead log and caches. Loki still runs as one replica.'),
-  }).prefault({}).describe('Loki\'s PersistentVolumeClaim (ReadWriteOnce), and optionally an S3 bucket for chunks and index.');
+    }).prefault({}).describe('an S3-compatible bucket for chunks and index (Loki\'s storage_config.aws): they leave the volume, which keeps the write-ahead log and caches. Needed for loki.replicas above 1.'),
+  }).prefault({}).describe('Loki\'s PersistentVolumeClaim (ReadWriteOnce; one per pod with loki.replicas above 1), and optionally an S3 bucket for chunks and index.');
 }
 
 const lokiSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('deploy Loki and the log agent.'),
   image: image(IMAGES.loki),
   retentionDays: int(1, 3650).default(7).describe('delete log lines older than this many days (compactor retention), 1 to 3650.'),
+  replicas: int(1, 15).default(1).describe('Loki pods, 1 to 15; more than 1 needs loki.storage.s3 (each pod would keep its chunks and index on its own volume otherwise). Above 1 they form a ring (memberlist) as a StatefulSet with a claim each and keep every stream on min(3, replicas) of them: 3 or more keep taking lines with one pod down. Kubernetes only: compose runs one.'),
   /** Loki's PersistentVolumeClaim (chunks, index, compactor), and optionally an S3 bucket for chunks and index. @default 10Gi */
   storage: lokiStorage(),
   ingestionLimits: z.strictObject({
@@ -411,7 +412,7 @@ export const stackSchema = z.strictObject({
   commonLabels: labelMap().describe('labels on every object of the release and its pods, e.g. {team: platform} (not the stack\'s own app.kubernetes.io/*, helm.sh/chart or pod-security.kubernetes.io/* labels).'),
   app: appSchema.describe('the demo application (built from app/) and its traffic generator.'),
   prometheus: prometheusSchema.describe('Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).'),
-  loki: lokiSchema.describe('Loki, monolithic, on filesystem storage, with compactor retention that really deletes.'),
+  loki: lokiSchema.describe('Loki, monolithic, on filesystem storage or an S3 bucket, with compactor retention that really deletes.'),
   logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.'),
   kubeStateMetrics: kubeStateMetricsSchema.describe('kube-state-metrics in the stack\'s namespace, scraped by a job of its own (Kubernetes only; compose has no cluster objects to describe).'),
   nodeExporter: nodeExporterSchema.describe('node-exporter on every node (Kubernetes, host network and host filesystems read-only) or on the docker host (compose), scraped by a job of its own (job="node-exporter").'),

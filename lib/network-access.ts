@@ -7,7 +7,8 @@
  *   not the namespace's other pods: a user who shares a namespace with the stack (app.namespace set to theirs, a
  *   release installed into an existing namespace) keeps their own pods' traffic as it was;
  * - per component, one policy that lets exactly its clients in on exactly its port (each component's file in
- *   lib/components/ says who they are, as `…_INGRESS_FROM`).
+ *   lib/components/ says who they are, as `…_INGRESS_FROM`), and, for a component of several pods that talk to
+ *   each other (Loki with loki.replicas above 1), its own pods on the ports they use for it.
  *
  * Egress is not restricted, on purpose: Prometheus must reach the API server, every node's kubelet and
  * node-exporter on the node's own address (host network, which no pod or namespace selector can name), and the
@@ -26,7 +27,7 @@ import { ALLOY_HTTP_PORT, ALLOY_INGRESS_FROM, ALLOY_NAME } from './components/al
 import { APP_INGRESS_FROM } from './components/app';
 import { GRAFANA_INGRESS_FROM, GRAFANA_NAME, GRAFANA_PORT } from './components/grafana';
 import { KUBE_STATE_METRICS_INGRESS_FROM, KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT } from './components/kube-state-metrics';
-import { LOKI_HTTP_PORT, LOKI_INGRESS_FROM, LOKI_NAME } from './components/loki';
+import { LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_INGRESS_FROM, LOKI_MEMBERLIST_PORT, LOKI_NAME } from './components/loki';
 import { PROMETHEUS_INGRESS_FROM, PROMETHEUS_NAME, PROMETHEUS_PORT } from './components/prometheus';
 import { PROMTAIL_HTTP_PORT, PROMTAIL_INGRESS_FROM, PROMTAIL_NAME } from './components/promtail';
 import type { ImageSettings, StackConfig } from './config';
@@ -52,9 +53,11 @@ export interface IngressPolicy {
   /** The component's app.kubernetes.io/component label and image, for the policy's own labels. */
   readonly component: string;
   readonly image: ImageSettings;
-  /** The one TCP port the policy opens. */
+  /** The TCP port the policy opens to its clients. */
   readonly port: number;
   readonly from: 'anyone' | readonly IngressPeer[];
+  /** TCP ports the component's own pods open to each other (several Loki pods: gRPC and gossip); none by default. */
+  readonly peerPorts?: readonly number[];
 }
 
 /** The name of the default-deny policy in each of the stack's namespaces. */
@@ -89,7 +92,11 @@ export function ingressPolicies(c: StackConfig): IngressPolicy[] {
     policies.push({ name: c.app.name, namespace: c.app.namespace, component: 'application', image: c.app.image, port: c.app.port, from: resolve(APP_INGRESS_FROM) });
   }
   if (c.loki.enabled) {
-    policies.push({ name: LOKI_NAME, namespace: c.namespace, component: 'logs', image: c.loki.image, port: LOKI_HTTP_PORT, from: resolve(LOKI_INGRESS_FROM) });
+    policies.push({
+      name: LOKI_NAME, namespace: c.namespace, component: 'logs', image: c.loki.image, port: LOKI_HTTP_PORT, from: resolve(LOKI_INGRESS_FROM),
+      // Several pods: each one's distributor and querier call the others' ingesters over gRPC, and they gossip the ring.
+      ...(c.loki.replicas > 1 ? { peerPorts: [LOKI_GRPC_PORT, LOKI_MEMBERLIST_PORT] } : {}),
+    });
     policies.push(c.logAgent.kind === 'alloy'
       ? { name: ALLOY_NAME, namespace: c.logAgent.namespace, component: 'log-agent', image: c.logAgent.alloy.image, port: ALLOY_HTTP_PORT, from: resolve(ALLOY_INGRESS_FROM) }
       : { name: PROMTAIL_NAME, namespace: c.logAgent.namespace, component: 'log-agent', image: c.logAgent.promtail.image, port: PROMTAIL_HTTP_PORT, from: resolve(PROMTAIL_INGRESS_FROM) });

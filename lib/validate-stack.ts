@@ -83,6 +83,7 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.endpoint', why: 'Loki talks to that server', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.bucket', why: 'chunks and index go there', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.credentialsSecret.name', why: 'Loki\'s keys come from that Secret', when: 'loki.enabled' },
+    { kind: 'singleUnless', setting: 'loki.replicas', unless: 'loki.storage.s3.enabled', why: 'each pod would keep its chunks and index on its own volume, so a query would find only what the pod it reached wrote', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'grafana.prometheusQuery.url', requires: 'prometheus.remoteWrite', why: 'the store holds only what Prometheus ships it', when: 'grafana.enabled' },
     { kind: 'singleUnless', setting: 'grafana.replicas', unless: 'grafana.postgres.enabled', why: 'each pod would have its own SQLite file, so users, sessions and saved dashboards would differ from one request to the next', when: 'grafana.enabled' },
     { kind: 'requiresSet', setting: 'grafana.postgres.enabled', requires: 'grafana.postgres.host', why: 'Grafana connects to that server', when: 'grafana.enabled' },

@@ -40,6 +40,8 @@ export interface VerifyPlan {
   /** Targets that must be up: the pod job's, by app; every other job, at least one. */
   readonly targets: ReadonlyArray<{ readonly job: string; readonly app?: string }>;
   readonly lokiNamespace?: string;
+  /** How `kubectl logs` names Loki's workload: one pod's Deployment, or several pods' StatefulSet. */
+  readonly lokiWorkload?: 'deploy' | 'sts';
   readonly grafana?: {
     readonly namespace: string; readonly adminUser: string; readonly passwordSecret?: { readonly name: string; readonly key: string }; readonly lokiDataSource: boolean;
     /** The long-term store Grafana's Prometheus data source reads instead of the stack's Prometheus (grafana.prometheusQuery), if any. */
@@ -54,12 +56,14 @@ export function readVerifyPlan(dir: string): VerifyPlan {
   const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
   const prometheus = deployment(PROMETHEUS_NAME);
   if (!prometheus) throw new Error(`no synthesized Prometheus in ${dir}${files.length === 0 ? ' (no manifests there)' : ''}: run \`npm run synth\` first (with the same STACK_CONFIG you deploy)`);
-  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet');
+  const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'DaemonSet');
   const scraped = workloads.filter((w) => w.spec.template.metadata.annotations?.['prometheus.io/scrape'] === 'true');
   const config = parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-config').data['prometheus.yml']);
   const otherJobs: string[] = config.scrape_configs.map((j: any) => j.job_name).filter((j: string) => j !== KUBERNETES_PODS_JOB);
   const app = workloads.find((w) => w.kind === 'Deployment' && w.metadata.labels?.['app.kubernetes.io/component'] === 'application');
   const grafana = deployment(GRAFANA_NAME);
+  // One Loki pod is a Deployment, several a StatefulSet.
+  const loki = objects.find((o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && o.metadata.name === LOKI_NAME);
   const grafanaPod = grafana?.spec.template.spec;
   const env: Array<{ name: string; value?: string }> = grafanaPod?.containers.find((c: any) => c.name === GRAFANA_NAME)?.env ?? [];
   // The admin password's volume by its name: with grafana.postgres.caSecret the pod mounts a second Secret.
@@ -76,7 +80,7 @@ export function readVerifyPlan(dir: string): VerifyPlan {
       ...scraped.map((w) => ({ job: KUBERNETES_PODS_JOB, app: w.spec.template.metadata.labels['app.kubernetes.io/name'] as string })),
       ...otherJobs.map((job) => ({ job })),
     ],
-    ...(deployment(LOKI_NAME) ? { lokiNamespace: deployment(LOKI_NAME).metadata.namespace } : {}),
+    ...(loki ? { lokiNamespace: loki.metadata.namespace, lokiWorkload: loki.kind === 'StatefulSet' ? 'sts' : 'deploy' } : {}),
     ...(grafana ? {
       grafana: {
         namespace: grafana.metadata.namespace,
@@ -199,7 +203,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
   const unreachedBy = (r: { status: number; body: string }) => r.status === 503 && /error trying to reach service/.test(r.body);
   const PROXY_BLOCKED = 'the API server cannot reach the pod: outside kind, the stack\'s NetworkPolicies may keep it out (README, "Network policies"); use kubectl port-forward';
   // Where a component's own log says why: `kubectl logs`, or `docker compose logs`.
-  const logsOf = (ns: string, kind: 'deploy' | 'ds', name: string) => (plan.platform === 'compose'
+  const logsOf = (ns: string, kind: 'deploy' | 'sts' | 'ds', name: string) => (plan.platform === 'compose'
     ? `docker compose -f compose/docker-compose.yml logs ${name}`
     : `kubectl -n ${ns} logs ${kind}/${name}`);
 
@@ -245,7 +249,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     const query = `{namespace="${namespace}",app="${app}"}`;
     const r = await get(plan.lokiNamespace, LOKI_NAME, LOKI_HTTP_PORT, `/loki/api/v1/query_range?query=${q(query)}&since=15m&limit=100&direction=backward`);
     if (r.status !== 200) {
-      results.push({ name: 'Loki: the app\'s lines', ok: false, detail: `Loki answered ${r.status}: ${r.body.slice(0, 160)}`, fix: logsOf(plan.lokiNamespace, 'deploy', LOKI_NAME) });
+      results.push({ name: 'Loki: the app\'s lines', ok: false, detail: `Loki answered ${r.status}: ${r.body.slice(0, 160)}`, fix: logsOf(plan.lokiNamespace, plan.lokiWorkload ?? 'deploy', LOKI_NAME) });
     } else {
       const streams: any[] = JSON.parse(r.body).data.result;
       const lines = streams.reduce((n, s) => n + s.values.length, 0);

@@ -10,7 +10,7 @@ import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { GRAFANA_ADMIN_PASSWORD_COMMAND, parseStackConfig, renderManifests, StackInput } from '../lib';
-import { synthObjects } from './helpers/stack';
+import { LOKI_RING_INPUT, synthObjects } from './helpers/stack';
 import { tempDir as makeTempDir } from './helpers/temp-dir';
 import { kubeconfigYaml } from './support/kubeconfig';
 import { runScript } from './support/run-script';
@@ -27,6 +27,14 @@ function deployment(ns: string, name: string, replicas: number, ready: number, g
   };
 }
 
+function statefulSet(ns: string, name: string, replicas: number, ready: number, updated = replicas): any {
+  return {
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace: ns, generation: 1 },
+    spec: { replicas, serviceName: name, selector: { matchLabels: { a: 'b' } }, template: { spec: { containers: [] } } },
+    status: { observedGeneration: 1, replicas, readyReplicas: ready, currentReplicas: replicas, updatedReplicas: updated, availableReplicas: ready },
+  };
+}
+
 function daemonSet(ns: string, name: string, desired: number, ready: number): any {
   return {
     apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name, namespace: ns, generation: 1 },
@@ -39,8 +47,9 @@ async function fakeApiServer(objects: Objects): Promise<{ url: string; requests:
   const requests: string[] = [];
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
-    const m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments|daemonsets)\/([^/?]+)/.exec(req.url ?? '');
-    const key = m && `${m[2] === 'deployments' ? 'Deployment' : 'DaemonSet'}/${m[1]}/${m[3]}`;
+    const m = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/(deployments|statefulsets|daemonsets)\/([^/?]+)/.exec(req.url ?? '');
+    const kinds: Record<string, string> = { deployments: 'Deployment', statefulsets: 'StatefulSet', daemonsets: 'DaemonSet' };
+    const key = m && `${kinds[m[2]]}/${m[1]}/${m[3]}`;
     const body = key ? objects.get(key) : undefined;
     res.setHeader('Content-Type', 'application/json');
     if (req.headers.authorization !== 'Bearer test-token') {
@@ -181,6 +190,28 @@ describe('npm run status, through the real client against an API on loopback', (
       expect(r.stdout).toContain('kubectl -n obs port-forward svc/prometheus 9090:9090');
       expect(r.stdout).not.toContain('Grafana');
       expect(api.requests).not.toContain('GET /apis/apps/v1/namespaces/monitoring/deployments/prometheus');
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('several Loki pods: reads the StatefulSet, ready only when every pod is updated and ready', async () => {
+    const dist = synthesizedDist(LOKI_RING_INPUT);
+    const workloads: WorkloadRef[] = synthObjects(LOKI_RING_INPUT).filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind))
+      .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
+    expect(workloads).toContainEqual({ kind: 'StatefulSet', namespace: 'monitoring', name: 'loki' });
+    const objects = allReady(workloads.filter((w) => w.kind !== 'StatefulSet'));
+    objects.set('StatefulSet/monitoring/loki', statefulSet('monitoring', 'loki', 3, 3, 2));
+    const api = await fakeApiServer(objects);
+    try {
+      const r = await status(api.url, ['--dist', dist]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/StatefulSet\/loki +monitoring +3\/3 +NOT READY: 3\/3 ready, 2\/3 updated/);
+      expect(api.requests).toContain('GET /apis/apps/v1/namespaces/monitoring/statefulsets/loki');
+      objects.set('StatefulSet/monitoring/loki', statefulSet('monitoring', 'loki', 3, 3));
+      const again = await status(api.url, ['--dist', dist]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(/StatefulSet\/loki +monitoring +3\/3 +ready/);
     } finally {
       await api.close();
     }

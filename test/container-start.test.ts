@@ -1,7 +1,7 @@
 // Every container of every rendering can start: proved from what its image holds (lib/image-facts.ts) with
 // the user, capabilities, volumes, probes and healthchecks the rendering gives it (test/support/container-start.ts).
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_PASSWORD_INIT_SCRIPT, parseStackConfig, renderCompose, StackInput } from '../lib';
-import { CUSTOM_INPUT, EVERY_RECEIVER_INPUT, synthObjects } from './helpers/stack';
+import { CUSTOM_INPUT, EVERY_RECEIVER_INPUT, LOKI_RING_INPUT, synthObjects } from './helpers/stack';
 import { scenarios, templateScenario } from './helm-support';
 import { composeContainerRuns, ContainerRun, containerStartProblems, effectiveArgv, Inode, KnownScript, kubernetesContainerRuns, PvcModel, resolveNeeds } from './support/container-start';
 import * as path from 'path';
@@ -48,6 +48,7 @@ const CDK8S_VARIANTS: Array<[string, StackInput, string[]]> = [
   ['Loki off', { loki: { enabled: false } }, []],
   ['Grafana off, app off', { grafana: { enabled: false }, app: { enabled: false } }, []],
   ['Alertmanager with every receiver', EVERY_RECEIVER_INPUT, []],
+  ['Loki on a bucket, three pods', LOKI_RING_INPUT, []],
 ];
 
 describe.each(PVC_MODELS)('every container can start (volumes as on %s)', (pvc) => {

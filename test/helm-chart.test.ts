@@ -36,7 +36,7 @@ function notes(extra: string[] = [], namespace = 'monitoring'): string {
 }
 
 const FILE_PREFIX: Record<string, string> = {
-  Deployment: 'deployment', DaemonSet: 'daemonset', Service: 'service', ServiceAccount: 'serviceaccount',
+  Deployment: 'deployment', StatefulSet: 'statefulset', DaemonSet: 'daemonset', Service: 'service', ServiceAccount: 'serviceaccount',
   ClusterRole: 'clusterrole', ClusterRoleBinding: 'clusterrolebinding', ConfigMap: 'configmap',
   PersistentVolumeClaim: 'pvc', Namespace: 'namespace', ServiceMonitor: 'servicemonitor', PrometheusRule: 'prometheusrule',
   NetworkPolicy: 'networkpolicy', PodDisruptionBudget: 'poddisruptionbudget',

@@ -54,6 +54,8 @@ function normalize(obj: any, managedBy: 'Helm' | 'cdk8s'): any {
   const selectors = [
     o.spec?.selector?.matchLabels, o.kind === 'Service' ? o.spec?.selector : undefined,
     ...(o.spec?.template?.spec?.topologySpreadConstraints ?? []).map((c: any) => c.labelSelector?.matchLabels),
+    // A StatefulSet's claim templates carry the stable selector labels only (they cannot change after creation).
+    ...(o.spec?.volumeClaimTemplates ?? []).map((t: any) => t.metadata.labels),
   ].filter(Boolean);
   for (const s of selectors) {
     if (managedBy === 'Helm') expect(s['app.kubernetes.io/instance']).toBe('obs');

@@ -110,6 +110,7 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['an agent batch over a stream\'s burst', ['logAgent.push.batchSizeMb=2', 'loki.ingestionLimits.perStreamBurstMb=1'], [], { logAgent: { push: { batchSizeMb: 2 } }, loki: { ingestionLimits: { perStreamBurstMb: 1 } } }],
     ['a first retry wait above the longest', ['logAgent.push.minBackoffSeconds=30', 'logAgent.push.maxBackoffSeconds=10'], [], { logAgent: { push: { minBackoffSeconds: 30, maxBackoffSeconds: 10 } } }],
     ['more than one Grafana on SQLite', ['grafana.replicas=2'], [], { grafana: { replicas: 2 } }],
+    ['more than one Loki on the filesystem', ['loki.replicas=3'], [], { loki: { replicas: 3 } }],
     ['Grafana on a store that nothing feeds', [], ['grafana.prometheusQuery.url=http://thanos-query.thanos.svc:10902'], { grafana: { prometheusQuery: { url: 'http://thanos-query.thanos.svc:10902' } } }],
     ...((['host', 'passwordSecret.name', 'adminPasswordSecret.name'] as const).map((missing): [string, string[], string[], StackInput] => {
       const admin = missing === 'adminPasswordSecret.name' ? {} : { adminPasswordSecret: { name: 'grafana-admin', key: 'password' } };

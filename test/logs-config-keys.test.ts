@@ -13,7 +13,8 @@
  */
 import { parse } from 'yaml';
 import { parseStackConfig, renderLokiConfig, renderPromtailKubernetesConfig, StackInput } from '../lib';
-import { find, synthObjects } from './helpers/stack';
+import { find, LOKI_RING_INPUT, synthObjects } from './helpers/stack';
+import { lokiPeers } from '../lib/k8s/loki';
 
 const LOKI_REF = 'grafana/loki@v3.7.6:docs/sources/shared/configuration.md';
 const PROMTAIL_REF = 'grafana/loki@v3.6.11:docs/sources/send-data/promtail/configuration.md';
@@ -30,6 +31,10 @@ const LOKI_KEYS: Record<string, string> = {
   'common.replication_factor': `${LOKI_REF} #common ([replication_factor: <int>])`,
   'common.ring.kvstore.store': `${LOKI_REF} #common (-common.storage.ring.store)`,
   'common.instance_addr': `${LOKI_REF} #common ([instance_addr: <string>])`,
+  // loki.replicas above 1: the rings over memberlist (memberlist_config, top level `memberlist`).
+  'memberlist.join_members': `${LOKI_REF} #memberlist (-memberlist.join; an IP, a host name or dns+ service discovery)`,
+  'memberlist.bind_port': `${LOKI_REF} #memberlist (-memberlist.bind-port, default 7946)`,
+  'memberlist.cluster_label': `${LOKI_REF} #memberlist (-memberlist.cluster-label)`,
   'schema_config.configs[].from': `${LOKI_REF} #period_config`,
   'schema_config.configs[].store': `${LOKI_REF} #period_config`,
   'schema_config.configs[].object_store': `${LOKI_REF} #period_config`,
@@ -119,14 +124,14 @@ const S3_INPUT: StackInput = {
   loki: { storage: { s3: { enabled: true, since: '2027-01-01', endpoint: 'rustfs.storage.svc:9000', bucket: 'loki-chunks', region: 'eu-west-1', pathStyle: true, insecure: true, credentialsSecret: { name: 'loki-s3' } } } },
 };
 
-describe.each([['defaults', {}], ['customised', CUSTOMISED], ['S3', S3_INPUT]] as const)('%s stack', (_name, input) => {
+describe.each([['defaults', {}], ['customised', CUSTOMISED], ['S3', S3_INPUT], ['S3, three pods', LOKI_RING_INPUT]] as const)('%s stack', (_name, input) => {
   const c = parseStackConfig(input);
   const objects = synthObjects(input);
   const lokiYaml = parse(find(objects, 'ConfigMap', 'loki-config', c.namespace).data['loki.yaml']);
   const promtailYaml = parse(find(objects, 'ConfigMap', 'promtail-config', c.logAgent.namespace).data['promtail.yaml']);
 
   test('the synthesized loki.yaml and promtail.yaml are the renderers\' output', () => {
-    expect(lokiYaml).toEqual(renderLokiConfig(c.loki));
+    expect(lokiYaml).toEqual(renderLokiConfig(c.loki, c.loki.replicas > 1 ? lokiPeers(c) : undefined));
     expect(promtailYaml).toEqual(renderPromtailKubernetesConfig(`http://loki.${c.namespace}.svc.${c.clusterDomain}:3100/loki/api/v1/push`, c.logAgent.push));
   });
 
@@ -161,7 +166,8 @@ describe('the key walk itself', () => {
   test('every listed key is used, so the list documents what the renderers emit', () => {
     const used = (config: unknown, allowed: Record<string, string>) => new Set(keyPaths(config, allowed));
     const c = parseStackConfig({});
-    const loki = new Set([...used(renderLokiConfig(c.loki), LOKI_KEYS), ...used(renderLokiConfig(parseStackConfig(S3_INPUT).loki), LOKI_KEYS)]);
+    const ring = parseStackConfig(LOKI_RING_INPUT);
+    const loki = new Set([...used(renderLokiConfig(c.loki), LOKI_KEYS), ...used(renderLokiConfig(parseStackConfig(S3_INPUT).loki), LOKI_KEYS), ...used(renderLokiConfig(ring.loki, lokiPeers(ring)), LOKI_KEYS)]);
     const promtail = used(renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push', parseStackConfig({}).logAgent.push), PROMTAIL_KEYS);
     // `action` is allowed (relabel rules may use it) but the contract's rules rely on the default, replace.
     expect(Object.keys(LOKI_KEYS).filter((k) => !loki.has(k))).toEqual([]);

@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { PART_OF, StackInput } from '../lib';
-import { CUSTOM_INPUT, synthObjects } from './helpers/stack';
+import { CUSTOM_INPUT, LOKI_RING_INPUT, synthObjects } from './helpers/stack';
 import { ROOT } from './helm-support';
 
 const VARIANTS: Array<[string, StackInput]> = [
@@ -14,6 +14,7 @@ const VARIANTS: Array<[string, StackInput]> = [
   ['customised (operator objects on)', CUSTOM_INPUT],
   ['Loki off', { loki: { enabled: false } }],
   ['Grafana and the app off', { grafana: { enabled: false }, app: { enabled: false } }],
+  ['Loki on a bucket, three pods', LOKI_RING_INPUT],
   ['Grafana on PostgreSQL, three pods', { grafana: { replicas: 3, adminPasswordSecret: { name: 'grafana-admin', key: 'password' }, postgres: { enabled: true, host: 'pg.db.svc:5432', passwordSecret: { name: 'grafana-db' } } } }],
 ];
 

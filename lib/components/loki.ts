@@ -16,10 +16,25 @@ export const LOKI_IMAGE: ImageRef = { repository: 'grafana/loki', tag: '3.7.6' }
 
 /** Loki's HTTP port: push API, queries, /ready and /metrics. */
 export const LOKI_HTTP_PORT = 3100;
-/** Who may open the HTTP port (lib/network-access.ts): Prometheus (scrape), Grafana (queries), the log agent (push). The gRPC port stays closed: Loki's components reach each other on 127.0.0.1 (common.instance_addr). */
+/** Who may open the HTTP port (lib/network-access.ts): Prometheus (scrape), Grafana (queries), the log agent (push). The gRPC and gossip ports only to Loki's own pods, and only with loki.replicas above 1: one pod's components reach each other on 127.0.0.1 (common.instance_addr). */
 export const LOKI_INGRESS_FROM: IngressFrom = ['prometheus', 'grafana', 'logAgent'];
 /** Loki's gRPC port (only used between Loki's own components; kept on its default). */
 export const LOKI_GRPC_PORT = 9095;
+/** Loki's memberlist port (gossip of the rings between its pods, over TCP: dskit's TCPTransport), with loki.replicas above 1. */
+export const LOKI_MEMBERLIST_PORT = 7946;
+/**
+ * The headless Service through which Loki's pods find each other (memberlist.join_members resolves it to every
+ * pod's address, ready or not) and which names the StatefulSet's pods.
+ */
+export const LOKI_MEMBERLIST_SERVICE = `${LOKI_NAME}-memberlist`;
+/**
+ * How many pods keep each stream (common.replication_factor): one pod keeps it alone, several keep it on up to 3.
+ * A push needs a quorum (RF/2 + 1) of them (dskit's replication strategy), so 3 or more pods keep taking lines
+ * with one of them down, 2 do not.
+ */
+export function lokiReplicationFactor(replicas: number): number {
+  return Math.min(3, replicas);
+}
 /** Where Loki keeps everything it writes: the volume's mount path. */
 export const LOKI_DATA_DIR = '/loki';
 /** The ruler's local rule store, on the volume: Loki creates it at start (initRulerStorage, EnsureDirectory). */

@@ -1,6 +1,7 @@
 /**
- * Loki, monolithic: one pod with its chunks, index and compactor on a PersistentVolumeClaim; the log
- * agent pushes to its Service and Grafana queries it.
+ * Loki, monolithic: one pod with its chunks, index and compactor on a PersistentVolumeClaim (a Deployment), or
+ * with loki.replicas above 1 and a bucket, a StatefulSet of pods with a claim each that form one ring over
+ * memberlist; the log agent pushes to its Service and Grafana queries it, whichever pod answers.
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -9,9 +10,9 @@ import { modelDefaults } from './util';
 import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
-import { renderLokiConfig } from '../render/loki-config';
+import { LokiPeers, renderLokiConfig } from '../render/loki-config';
 import { toYaml } from '../render/yaml';
-import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_NAME, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, lokiS3Environment } from '../components/loki';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_NAME, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, lokiS3Environment } from '../components/loki';
 
 /** In-cluster base URL of Loki (Grafana's data source). */
 export function lokiUrl(c: Pick<StackConfig, 'namespace' | 'clusterDomain'>): string {
@@ -21,6 +22,11 @@ export function lokiUrl(c: Pick<StackConfig, 'namespace' | 'clusterDomain'>): st
 /** In-cluster push URL of Loki: the log agent runs in another namespace, so the name is fully qualified. */
 export function lokiPushUrl(c: Pick<StackConfig, 'namespace' | 'clusterDomain'>): string {
   return `${lokiUrl(c)}${LOKI_PUSH_PATH}`;
+}
+
+/** Where several Loki pods find each other: the headless Service's name, and the ring's cluster label. */
+export function lokiPeers(c: Pick<StackConfig, 'namespace' | 'clusterDomain'>): LokiPeers {
+  return { service: `${LOKI_MEMBERLIST_SERVICE}.${c.namespace}.svc.${c.clusterDomain}`, clusterLabel: `${LOKI_NAME}.${c.namespace}` };
 }
 
 export interface LokiProps {
@@ -52,63 +58,100 @@ export class Loki extends Construct {
     this.url = lokiUrl(c);
     this.pushUrl = lokiPushUrl(c);
 
-    this.configYaml = toYaml(renderLokiConfig(l));
+    // Several pods: one ring over memberlist, each pod with its own claim (WAL, index cache, compactor's work).
+    const several = l.replicas > 1;
+    this.configYaml = toYaml(renderLokiConfig(l, several ? lokiPeers(c) : undefined));
     const configData = { 'loki.yaml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, namespace: ns, labels },
       data: configData,
     });
-    const pvc = new k8s.KubePersistentVolumeClaim(this, 'data', {
-      metadata: { name: `${name}-data`, namespace: ns, labels },
-      spec: pvcSpec(l.storage.size, l.storage.storageClassName),
-    });
-
-    const deployment = new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name, namespace: ns, labels },
-      // One pod owns the ReadWriteOnce volume (and Loki's single-process rings) at a time.
-      spec: singlePodDeploymentSpec(name, labels, {
-        ...scrapeAnnotations(LOKI_HTTP_PORT),
-        'checksum/config': configChecksum(configData),
-      }, {
-        // Loki never calls the Kubernetes API.
-        automountServiceAccountToken: false,
-        securityContext: restrictedPodSecurity(LOKI_UID),
-        // Time to stop cleanly. With the WAL on (Loki's default) the ingester does not flush its in-memory
-        // chunks at shutdown (ingester.wal.flush_on_shutdown is false): they are in the WAL on the volume
-        // and replayed at the next start.
-        terminationGracePeriodSeconds: 60,
-        containers: [{
-          name,
-          image: `${l.image.repository}:${l.image.tag}`,
-          imagePullPolicy: l.image.pullPolicy,
-          args: lokiFlags(),
-          ...(l.storage.s3.enabled ? { env: lokiS3Environment(l.storage.s3) } : {}),
-          ports: [
-            { name: 'http', containerPort: LOKI_HTTP_PORT, protocol: 'TCP' },
-            { name: 'grpc', containerPort: LOKI_GRPC_PORT, protocol: 'TCP' },
-          ],
-          // /ready turns 200 some 15 s after the ingester joins its ring (min_ready_duration).
-          readinessProbe: httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 15, periodSeconds: 10 }),
-          // Lenient: Loki has no separate liveness endpoint, and WAL replay after a crash can take a while;
-          // only a Loki that stays unready for about three minutes is restarted.
-          livenessProbe: httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
-          resources: resourceRequirements(l.resources),
-          securityContext: restrictedContainerSecurity(),
-          volumeMounts: [
-            { name: 'config', mountPath: LOKI_CONFIG_DIR, readOnly: true },
-            { name: 'data', mountPath: LOKI_DATA_DIR },
-            // The root filesystem is read-only; the compactor's retention writes its markers in /tmp.
-            { name: 'tmp', mountPath: '/tmp' },
-          ],
-        }],
-        volumes: [
-          { name: 'config', configMap: { name: config.name } },
-          { name: 'data', persistentVolumeClaim: { claimName: pvc.name } },
-          { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+    const annotations = { ...scrapeAnnotations(LOKI_HTTP_PORT), 'checksum/config': configChecksum(configData) };
+    const pod: k8s.PodSpec = {
+      // Loki never calls the Kubernetes API.
+      automountServiceAccountToken: false,
+      securityContext: restrictedPodSecurity(LOKI_UID),
+      ...(several ? { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(name) } }] } : {}),
+      // Time to stop cleanly. With the WAL on (Loki's default) the ingester does not flush its in-memory
+      // chunks at shutdown (ingester.wal.flush_on_shutdown is false): they are in the WAL on the volume
+      // and replayed at the next start.
+      terminationGracePeriodSeconds: 60,
+      containers: [{
+        name,
+        image: `${l.image.repository}:${l.image.tag}`,
+        imagePullPolicy: l.image.pullPolicy,
+        args: lokiFlags(),
+        ...(l.storage.s3.enabled ? { env: lokiS3Environment(l.storage.s3) } : {}),
+        ports: [
+          { name: 'http', containerPort: LOKI_HTTP_PORT, protocol: 'TCP' },
+          { name: 'grpc', containerPort: LOKI_GRPC_PORT, protocol: 'TCP' },
+          ...(several ? [{ name: 'memberlist', containerPort: LOKI_MEMBERLIST_PORT, protocol: 'TCP' }] : []),
         ],
-      }),
-    });
-    applyPodSettingsTo(deployment, l);
+        // /ready turns 200 some 15 s after the ingester joins its ring (min_ready_duration).
+        readinessProbe: httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 15, periodSeconds: 10 }),
+        // Lenient: Loki has no separate liveness endpoint, and WAL replay after a crash can take a while;
+        // only a Loki that stays unready for about three minutes is restarted.
+        livenessProbe: httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
+        resources: resourceRequirements(l.resources),
+        securityContext: restrictedContainerSecurity(),
+        volumeMounts: [
+          { name: 'config', mountPath: LOKI_CONFIG_DIR, readOnly: true },
+          { name: 'data', mountPath: LOKI_DATA_DIR },
+          // The root filesystem is read-only; the compactor's retention writes its markers in /tmp.
+          { name: 'tmp', mountPath: '/tmp' },
+        ],
+      }],
+      volumes: [
+        { name: 'config', configMap: { name: config.name } },
+        // Several pods: `data` is each pod's claim, from the StatefulSet's volumeClaimTemplates.
+        ...(several ? [] : [{ name: 'data', persistentVolumeClaim: { claimName: `${name}-data` } }]),
+        { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } },
+      ],
+    };
+
+    if (several) {
+      // The pods find each other through it (not-ready ones too: a pod joins the ring before it is ready).
+      new k8s.KubeService(this, 'memberlist', {
+        metadata: { name: LOKI_MEMBERLIST_SERVICE, namespace: ns, labels },
+        spec: {
+          clusterIp: 'None',
+          publishNotReadyAddresses: true,
+          selector: selectorLabels(name),
+          ports: [{ name: 'memberlist', port: LOKI_MEMBERLIST_PORT, targetPort: k8s.IntOrString.fromString('memberlist'), protocol: 'TCP' }],
+        },
+      });
+      const statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {
+        metadata: { name, namespace: ns, labels },
+        spec: {
+          serviceName: LOKI_MEMBERLIST_SERVICE,
+          replicas: l.replicas,
+          // All pods start at once (a lone first pod would wait for nothing); updates go one pod at a time.
+          podManagementPolicy: 'Parallel',
+          updateStrategy: { type: 'RollingUpdate' },
+          selector: { matchLabels: selectorLabels(name) },
+          template: { metadata: { labels, annotations }, spec: pod },
+          // A StatefulSet's claim templates cannot change after it is created: stable labels only (no version).
+          volumeClaimTemplates: [{ metadata: { name: 'data', labels: selectorLabels(name) }, spec: pvcSpec(l.storage.size, l.storage.storageClassName) }],
+        },
+      });
+      applyPodSettingsTo(statefulSet, l);
+      // A node drain takes one pod at a time: with 3 or more, the others still make a quorum.
+      new k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
+        metadata: { name, namespace: ns, labels },
+        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selectorLabels(name) } },
+      });
+    } else {
+      new k8s.KubePersistentVolumeClaim(this, 'data', {
+        metadata: { name: `${name}-data`, namespace: ns, labels },
+        spec: pvcSpec(l.storage.size, l.storage.storageClassName),
+      });
+      // One pod owns the ReadWriteOnce volume (and Loki's single-process rings) at a time.
+      const deployment = new k8s.KubeDeployment(this, 'deployment', {
+        metadata: { name, namespace: ns, labels },
+        spec: singlePodDeploymentSpec(name, labels, annotations, pod),
+      });
+      applyPodSettingsTo(deployment, l);
+    }
 
     new k8s.KubeService(this, 'service', {
       metadata: { name, namespace: ns, labels },

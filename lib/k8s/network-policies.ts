@@ -27,17 +27,20 @@ export function peerOf(p: IngressPeer): k8s.NetworkPolicyPeer {
   };
 }
 
-/** A component's ingress policy: its pods, its one TCP port, its clients (no `from` = anyone). */
+/** A component's ingress policy: its pods, its TCP port, its clients (no `from` = anyone), then its own pods on their peer ports. */
 export function ingressPolicySpec(p: IngressPolicy): k8s.NetworkPolicySpec {
   const rule: k8s.NetworkPolicyIngressRule = {
     ...(p.from === 'anyone' ? {} : { from: p.from.map(peerOf) }),
     ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(p.port) }],
   };
+  const peers: k8s.NetworkPolicyIngressRule[] = p.peerPorts?.length
+    ? [{ from: [{ podSelector: { matchLabels: selectorLabels(p.name) } }], ports: p.peerPorts.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })) }]
+    : [];
   return {
     podSelector: { matchLabels: selectorLabels(p.name) },
     policyTypes: ['Ingress'],
-    // No client deployed: no rule at all. (A rule with an empty `from` would let anyone in.)
-    ingress: p.from !== 'anyone' && p.from.length === 0 ? [] : [rule],
+    // No client deployed: no rule for them. (A rule with an empty `from` would let anyone in.)
+    ingress: [...(p.from !== 'anyone' && p.from.length === 0 ? [] : [rule]), ...peers],
   };
 }
 

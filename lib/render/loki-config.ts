@@ -7,7 +7,32 @@
  * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
  */
 import { bytesOfQuantity, LokiSettings } from '../config';
-import { LOKI_DATA_DIR, LOKI_FILESYSTEM_PERIOD_START, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_RULES_DIR } from '../components/loki';
+import { LOKI_DATA_DIR, LOKI_FILESYSTEM_PERIOD_START, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_MEMBERLIST_PORT, LOKI_RULES_DIR, lokiReplicationFactor } from '../components/loki';
+
+/** Where Loki's pods find each other, with loki.replicas above 1 (Kubernetes): the headless Service's name. */
+export interface LokiPeers {
+  /** The headless Service's fully qualified name, resolved to every pod's address. */
+  readonly service: string;
+  /** memberlist's cluster label: gossip from another memberlist cluster that reaches a pod is dropped. */
+  readonly clusterLabel: string;
+}
+
+/**
+ * common's ring and the memberlist block: one process keeps its rings in memory and advertises itself on
+ * loopback; several pods gossip their rings over memberlist (Loki's config wrapper points every ring at it) and
+ * advertise their pod address, found on the pod's private network interface (Loki's default,
+ * common.instance_interface_names).
+ */
+export function lokiRing(replicas: number, peers?: LokiPeers): { common: Record<string, unknown>; memberlist?: Record<string, unknown> } {
+  if (replicas === 1 || !peers) {
+    return { common: { replication_factor: 1, ring: { kvstore: { store: 'inmemory' } }, instance_addr: '127.0.0.1' } };
+  }
+  return {
+    common: { replication_factor: lokiReplicationFactor(replicas), ring: { kvstore: { store: 'memberlist' } } },
+    // `dns+`: dskit's DNS service discovery, every A record of the headless Service (not-ready pods included).
+    memberlist: { join_members: [`dns+${peers.service}:${LOKI_MEMBERLIST_PORT}`], bind_port: LOKI_MEMBERLIST_PORT, cluster_label: peers.clusterLabel },
+  };
+}
 
 /**
  * The ingestion limits (limits_config), from loki.ingestionLimits: the tenant's rate and burst in MB (Loki's MB is
@@ -62,11 +87,13 @@ export function lokiSchemaPeriods(s3: LokiS3): Array<Record<string, unknown>> {
  * Loki 3.x monolithic: TSDB index with schema v13 (structured metadata needs both), chunks and index on the
  * filesystem under /loki (and in a bucket from loki.storage.s3.since, with S3), and compactor retention that really deletes: `retention_enabled` plus
  * `delete_request_store` (without the latter Loki 3 refuses to start; without the former
- * `retention_period` silently does nothing, grafana/loki#9207).
+ * `retention_period` silently does nothing, grafana/loki#9207). With loki.replicas above 1 and `peers`
+ * (Kubernetes), the pods form one ring over memberlist; without `peers` (compose) it is one process.
  */
-export function renderLokiConfig(loki: LokiSettings): Record<string, unknown> {
+export function renderLokiConfig(loki: LokiSettings, peers?: LokiPeers): Record<string, unknown> {
   const d = LOKI_DATA_DIR;
   const s3 = loki.storage.s3;
+  const ring = lokiRing(loki.replicas, peers);
   return {
     // One tenant ("fake"): agents push without an X-Scope-OrgID header.
     auth_enabled: false,
@@ -83,11 +110,9 @@ export function renderLokiConfig(loki: LokiSettings): Record<string, unknown> {
           rules_directory: LOKI_RULES_DIR,
         },
       },
-      replication_factor: 1,
-      // One process: the rings live in memory, and it advertises itself on loopback.
-      ring: { kvstore: { store: 'inmemory' } },
-      instance_addr: '127.0.0.1',
+      ...ring.common,
     },
+    ...(ring.memberlist ? { memberlist: ring.memberlist } : {}),
     // With a bucket, its client; the filesystem one comes from common.storage (chunks_directory).
     ...(s3.enabled ? { storage_config: { aws: lokiS3StorageConfig(s3) } } : {}),
     schema_config: { configs: lokiSchemaPeriods(s3) },

@@ -37,6 +37,14 @@ export const EVERY_RECEIVER_INPUT: StackInput = {
   } },
 };
 
+/** Three Loki pods on an S3 bucket: one ring over memberlist, a StatefulSet with a claim each. */
+export const LOKI_RING_INPUT: StackInput = {
+  loki: {
+    replicas: 3,
+    storage: { size: '20Gi', s3: { enabled: true, since: '2027-01-01', endpoint: 's3.eu-west-1.amazonaws.com', bucket: 'loki-chunks', region: 'eu-west-1', credentialsSecret: { name: 'loki-s3' } } },
+  },
+};
+
 export const CUSTOM_INPUT: StackInput = {
   namespace: 'observability',
   clusterDomain: 'cluster.example',

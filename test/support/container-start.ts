@@ -504,6 +504,10 @@ export function kubernetesContainerRuns(objects: any[], pvc: PvcModel): Containe
     const psc = pod.spec.securityContext ?? {};
     const fsGroup: number | undefined = psc.fsGroup;
     const volumes = new Map<string, any>((pod.spec.volumes ?? []).map((v: any) => [v.name, v]));
+    // A StatefulSet's claim templates: each pod mounts its own claim (<template>-<set>-<ordinal>), a fresh volume like any claim.
+    for (const t of o.kind === 'StatefulSet' ? (o.spec.volumeClaimTemplates ?? []) : []) {
+      volumes.set(t.metadata.name, { name: t.metadata.name, persistentVolumeClaim: { claimName: `${t.metadata.name}-${o.metadata.name}-0` } });
+    }
     for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
       const sc = { ...psc, ...(c.securityContext ?? {}) };
       const mounts: Mount[] = (c.volumeMounts ?? []).map((vm: any) => {

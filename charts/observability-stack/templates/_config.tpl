@@ -94,9 +94,17 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- include "observability-stack.overDefaults" (dict "root" . "path" "loki.storage.s3") -}}
 {{- end -}}
 
-{{/* observability-stack.loki.config: loki.yaml (lib/render/loki-config.ts renderLokiConfig): the static file plus retention, the WAL replay ceiling and the bucket. */}}
+{{/* observability-stack.loki.config: loki.yaml (lib/render/loki-config.ts renderLokiConfig): the static file plus retention, the WAL replay ceiling, the bucket and the ring of several pods. */}}
 {{- define "observability-stack.loki.config" -}}
 {{- $config := .Files.Get "files/loki/loki.yaml" | fromYaml -}}
+{{- /* With loki.replicas above 1: one ring over memberlist, each stream on up to 3 pods, each pod advertising its own address (lokiRing). */ -}}
+{{- $replicas := include "observability-stack.loki.replicas" . | int -}}
+{{- if gt $replicas 1 -}}
+{{- $f := (include "observability-stack.facts" . | fromYaml).loki -}}
+{{- $_ := set $config "common" (merge (dict "replication_factor" (min 3 $replicas) "ring" (dict "kvstore" (dict "store" "memberlist"))) (omit $config.common "replication_factor" "ring" "instance_addr")) -}}
+{{- $join := printf "dns+%s.%s.svc.%s:%d" $f.memberlistService .Release.Namespace .Values.clusterDomain (int $f.memberlistPort) -}}
+{{- $_ := set $config "memberlist" (dict "join_members" (list $join) "bind_port" (int $f.memberlistPort) "cluster_label" (printf "loki.%s" .Release.Namespace)) -}}
+{{- end -}}
 {{- /* With loki.storage.s3: the bucket's client, its schema period and the delete requests there (lokiS3StorageConfig, lokiSchemaPeriods). */ -}}
 {{- $s3 := include "observability-stack.loki.s3" . | fromJson -}}
 {{- if $s3.enabled -}}
