@@ -31,6 +31,8 @@ const LOKI_KEYS: Record<string, string> = {
   'common.replication_factor': `${LOKI_REF} #common ([replication_factor: <int>])`,
   'common.ring.kvstore.store': `${LOKI_REF} #common (-common.storage.ring.store)`,
   'common.instance_addr': `${LOKI_REF} #common ([instance_addr: <string>])`,
+  'common.persist_tokens': `${LOKI_REF} #common ([persist_tokens: <boolean>]; pkg/loki/config_wrapper.go applyTokensFilePath puts each ring's tokens under path_prefix)`,
+  'ingester.autoforget_unhealthy': `${LOKI_REF} #ingester (-ingester.autoforget-unhealthy)`,
   // loki.replicas above 1: the rings over memberlist (memberlist_config, top level `memberlist`).
   'memberlist.join_members': `${LOKI_REF} #memberlist (-memberlist.join; an IP, a host name or dns+ service discovery)`,
   'memberlist.bind_port': `${LOKI_REF} #memberlist (-memberlist.bind-port, default 7946)`,

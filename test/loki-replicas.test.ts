@@ -75,12 +75,44 @@ describe('three Loki pods on a bucket', () => {
       .toMatchObject({ join_members: ['dns+loki-memberlist.observability.svc.cluster.example:7946'], cluster_label: 'loki.observability' });
   });
 
-  test('one ring over memberlist, each pod advertising its own address, each stream on three pods', () => {
+  test('one ring over memberlist, each stream on three pods, tokens kept on the claim, a lost pod forgotten', () => {
     expect(lokiYaml.common.ring).toEqual({ kvstore: { store: 'memberlist' } });
     expect(lokiYaml.common.replication_factor).toBe(3);
-    // Not loopback: the others must reach it (Loki finds the pod's address on its private interface).
-    expect(lokiYaml.common.instance_addr).toBeUndefined();
     expect(lokiYaml.memberlist.cluster_label).toBe('loki.monitoring');
+    // Tokens under path_prefix, on the pod's claim: the compactor's leadership survives a restart.
+    expect(lokiYaml.common).toMatchObject({ persist_tokens: true, path_prefix: '/loki' });
+    expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: lokiYaml.common.path_prefix });
+    expect(lokiYaml.ingester.autoforget_unhealthy).toBe(true);
+  });
+
+  test('each pod advertises its own address: ${POD_IP} in loki.yaml, expanded by Loki from the downward API', () => {
+    // Not loopback (the others must reach it), not guessed from interfaces: the pod's address as Kubernetes gave it.
+    expect(lokiYaml.common.instance_addr).toBe('${POD_IP}');
+    expect(container.args).toContain('-config.expand-env=true');
+    expect(container.env).toContainEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    // Every other `$` would be expanded too: there is none.
+    const text: string = find(objects, 'ConfigMap', 'loki-config', 'monitoring').data['loki.yaml'];
+    expect(text.match(/\$/g)).toHaveLength(1);
+    // One pod: no expansion, no variable.
+    const single = find(synthObjects({}), 'Deployment', 'loki', 'monitoring').spec.template.spec.containers[0];
+    expect(single.args).toEqual(['-config.file=/etc/loki/loki.yaml']);
+    expect(single.env).toBeUndefined();
+  });
+
+  test('the bucket holds every day, one period: the pods share no volume for a filesystem one', () => {
+    expect(lokiYaml.schema_config.configs).toEqual([{ from: '2024-04-01', store: 'tsdb', object_store: 's3', schema: 'v13', index: { prefix: 'index_', period: '24h' } }]);
+    expect(lokiYaml.compactor.delete_request_store).toBe('s3');
+    // The same index tables (prefix, period) as the single pod's bucket period, so the days it wrote there stay readable.
+    const single = parse(find(synthObjects({ loki: { ...LOKI_RING_INPUT.loki, replicas: 1 } }), 'ConfigMap', 'loki-config', 'monitoring').data['loki.yaml']);
+    const { from: _from, ...bucketPeriod } = single.schema_config.configs[1];
+    const { from: _first, ...ringPeriod } = lokiYaml.schema_config.configs[0];
+    expect(ringPeriod).toEqual(bucketPeriod);
+  });
+
+  test('liveness asks whether Loki answers, not whether the whole ring is healthy (readiness does)', () => {
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'http' });
+    expect(container.livenessProbe.tcpSocket).toEqual({ port: 'http' });
+    expect(container.livenessProbe.httpGet).toBeUndefined();
   });
 
   test('the ports the pods use for each other (gRPC, gossip) are open between Loki\'s pods only; HTTP stays its clients\'', () => {
@@ -137,6 +169,8 @@ describe('replicas and the replication factor', () => {
     expect(config.common).toMatchObject({ replication_factor: 1, ring: { kvstore: { store: 'inmemory' } }, instance_addr: '127.0.0.1' });
     expect(config.memberlist).toBeUndefined();
     const compose = parse(files.get(COMPOSE_FILES.compose)!);
-    expect(compose.services.loki.deploy?.replicas ?? 1).toBe(1);
+    expect(Object.keys(compose.services).filter((s) => s.includes('loki'))).toEqual(['loki']);
+    expect(compose.services.loki.deploy.replicas).toBeUndefined();
+    expect(compose.services.loki.command).toEqual(['-config.file=/etc/loki/loki.yaml']);
   });
 });

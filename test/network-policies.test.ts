@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { StackInput } from '../lib';
-import { synthObjects, workloads } from './helpers/stack';
+import { LOKI_RING_INPUT, synthObjects, workloads } from './helpers/stack';
 import { isTestHook, ROOT, scenario, templateScenario } from './helm-support';
 import { allowed, Cluster, External, Pod } from './support/network-policy';
 
@@ -26,7 +26,10 @@ function clusterOf(objects: any[], extraNamespaces: string[]): { cluster: Cluste
   const names = new Set([...objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), ...extraNamespaces, 'default']);
   // The API server labels every namespace with its name (Kubernetes 1.21+).
   const namespaces = [...names].map((name) => ({ name, labels: { ...(objects.find((o) => o.kind === 'Namespace' && o.metadata.name === name)?.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: name } }));
-  const podObjects = [...workloads(objects).map((w) => ({ name: w.metadata.name, namespace: w.metadata.namespace, template: w.spec.template })),
+  // A StatefulSet's pods one by one (loki-0, loki-1, …): they talk to each other. Other workloads: one pod stands for all.
+  const podObjects = [...workloads(objects).flatMap((w) => (w.kind === 'StatefulSet'
+    ? Array.from({ length: w.spec.replicas }, (_, i) => ({ name: `${w.metadata.name}-${i}`, namespace: w.metadata.namespace, template: w.spec.template }))
+    : [{ name: w.metadata.name, namespace: w.metadata.namespace, template: w.spec.template }])),
     ...objects.filter((o) => o.kind === 'Pod').map((p) => ({ name: p.metadata.name, namespace: p.metadata.namespace, template: p }))];
   const pods = podObjects.map((w, i) => ({
     name: w.name,
@@ -127,6 +130,18 @@ describe.each<[string, StackInput, Intended]>([
 ])('cdk8s, %s: the reachability matrix is exactly the intended one', (_name, input, intended) => {
   const objects = synthObjects(input);
   test('every source × every workload\'s every port', () => check(objects, intended));
+});
+
+test('cdk8s, three Loki pods: each one\'s gRPC and gossip ports open to the other two only, HTTP to its clients', () => {
+  const loki = ['loki-0', 'loki-1', 'loki-2'];
+  const { 'loki:3100': _http, 'loki:9095': _grpc, ...others } = intendedFor();
+  const intended: Intended = { ...others };
+  for (const pod of loki) {
+    intended[`${pod}:3100`] = ['prometheus', 'grafana', 'promtail'];
+    intended[`${pod}:9095`] = loki.filter((p) => p !== pod);
+    intended[`${pod}:7946`] = loki.filter((p) => p !== pod);
+  }
+  check(synthObjects(LOKI_RING_INPUT), intended);
 });
 
 test('cdk8s, networkPolicies.enabled false: no NetworkPolicy, and everyone reaches every port', () => {

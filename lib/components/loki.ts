@@ -75,9 +75,15 @@ export function lokiS3Environment(s3: Pick<LokiSettings['storage']['s3'], 'enabl
 /** On compose, the compose/.env variables that fill them. */
 export const LOKI_S3_COMPOSE_VARIABLES = { accessKeyId: 'LOKI_S3_ACCESS_KEY_ID', secretAccessKey: 'LOKI_S3_SECRET_ACCESS_KEY' } as const;
 
-/** Loki's command-line flags, the same in every rendering. */
-export function lokiFlags(): string[] {
-  return [`-config.file=${LOKI_CONFIG_FILE}`];
+/**
+ * The variable several Loki pods read their own address from (the downward API's status.podIP), in loki.yaml as
+ * `${POD_IP}` with -config.expand-env: the address each pod advertises on its rings and in memberlist.
+ */
+export const LOKI_POD_IP_VARIABLE = 'POD_IP';
+
+/** Loki's command-line flags: the config file, and with several pods the expansion of ${POD_IP} in it. */
+export function lokiFlags(several = false): string[] {
+  return [`-config.file=${LOKI_CONFIG_FILE}`, ...(several ? ['-config.expand-env=true'] : [])];
 }
 
 /** grafana/loki: distroless (gcr.io/distroless/static:nonroot), numeric user 10001. */

@@ -22,7 +22,7 @@ import { METRICS_PATH, POD_LOGS_DIR } from '../image-facts';
 import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs, ALLOY_INGRESS_FROM } from '../components/alloy';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT, APP_INGRESS_FROM } from '../components/app';
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_DATABASE_CA_FILE, GRAFANA_UID, grafanaSettingsEnvironment, GRAFANA_INGRESS_FROM } from '../components/grafana';
-import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, LOKI_INGRESS_FROM, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_S3_KEY_VARIABLES } from '../components/loki';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, LOKI_INGRESS_FROM, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_POD_IP_VARIABLE, LOKI_S3_KEY_VARIABLES } from '../components/loki';
 import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags, PROMETHEUS_EXEMPLAR_FLAG, PROMETHEUS_INGRESS_FROM } from '../components/prometheus';
 import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags, PROMTAIL_INGRESS_FROM } from '../components/promtail';
 import { renderAlertRules, RULES_DEPEND_ON, RULES_FILE } from '../render/alert-rules';
@@ -31,7 +31,7 @@ import { expression } from '../render/alloy-syntax';
 import { dashboardVariants } from '../render/dashboards';
 import { everyCombination, variantName } from '../render/variants';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources, TENANT_HEADER } from '../render/grafana-provisioning';
-import { lokiIngestionLimits, lokiSchemaPeriods, renderLokiConfig } from '../render/loki-config';
+import { lokiIngestionLimits, lokiRing, lokiSchemaPeriods, renderLokiConfig } from '../render/loki-config';
 import { kubeletScrapeConfigs, kubeStateMetricsScrapeConfig, nodeExporterScrapeConfig, renderKubernetesPrometheusConfig } from '../render/prometheus-config';
 import { renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { toYaml } from '../render/yaml';
@@ -54,6 +54,8 @@ export function componentFacts(): Record<string, object> {
     loki: {
       httpPort: LOKI_HTTP_PORT, grpcPort: LOKI_GRPC_PORT, uid: LOKI_UID, configDir: LOKI_CONFIG_DIR, dataDir: LOKI_DATA_DIR,
       readyPath: LOKI_READY_PATH, pushPath: LOKI_PUSH_PATH, args: lokiFlags(), ingressFrom: LOKI_INGRESS_FROM,
+      // With loki.replicas above 1: the flags, each pod's address variable and the ring's settings (lokiRing).
+      severalArgs: lokiFlags(true), podIpVariable: LOKI_POD_IP_VARIABLE, severalRing: lokiRing(2, { service: '', clusterLabel: '' }),
       // With loki.storage.s3: the variables the keys go in, and the bucket's schema period (its `from` set by the template).
       // With loki.replicas above 1: the gossip port and the headless Service the pods find each other through.
       memberlistPort: LOKI_MEMBERLIST_PORT, memberlistService: LOKI_MEMBERLIST_SERVICE,

@@ -12,7 +12,7 @@ import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { LokiPeers, renderLokiConfig } from '../render/loki-config';
 import { toYaml } from '../render/yaml';
-import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_NAME, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, lokiS3Environment } from '../components/loki';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_NAME, LOKI_POD_IP_VARIABLE, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, lokiS3Environment } from '../components/loki';
 
 /** In-cluster base URL of Loki (Grafana's data source). */
 export function lokiUrl(c: Pick<StackConfig, 'namespace' | 'clusterDomain'>): string {
@@ -80,8 +80,14 @@ export class Loki extends Construct {
         name,
         image: `${l.image.repository}:${l.image.tag}`,
         imagePullPolicy: l.image.pullPolicy,
-        args: lokiFlags(),
-        ...(l.storage.s3.enabled ? { env: lokiS3Environment(l.storage.s3) } : {}),
+        args: lokiFlags(several),
+        ...(l.storage.s3.enabled || several ? {
+          env: [
+            // Several pods: each one's own address, which its loki.yaml advertises (common.instance_addr).
+            ...(several ? [{ name: LOKI_POD_IP_VARIABLE, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : []),
+            ...lokiS3Environment(l.storage.s3),
+          ],
+        } : {}),
         ports: [
           { name: 'http', containerPort: LOKI_HTTP_PORT, protocol: 'TCP' },
           { name: 'grpc', containerPort: LOKI_GRPC_PORT, protocol: 'TCP' },
@@ -90,8 +96,11 @@ export class Loki extends Construct {
         // /ready turns 200 some 15 s after the ingester joins its ring (min_ready_duration).
         readinessProbe: httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 15, periodSeconds: 10 }),
         // Lenient: Loki has no separate liveness endpoint, and WAL replay after a crash can take a while;
-        // only a Loki that stays unready for about three minutes is restarted.
-        livenessProbe: httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
+        // only a Loki that stays unready for about three minutes is restarted. Several pods: whether it answers
+        // at all, since /ready also waits for every other ring member to be healthy, which a restart cannot mend.
+        livenessProbe: several
+          ? { tcpSocket: { port: k8s.IntOrString.fromString('http') }, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }
+          : httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
         resources: resourceRequirements(l.resources),
         securityContext: restrictedContainerSecurity(),
         volumeMounts: [

@@ -7,7 +7,7 @@
  * test/logs-config-keys.test.ts holds the list of allowed key paths with their sources.
  */
 import { bytesOfQuantity, LokiSettings } from '../config';
-import { LOKI_DATA_DIR, LOKI_FILESYSTEM_PERIOD_START, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_MEMBERLIST_PORT, LOKI_RULES_DIR, lokiReplicationFactor } from '../components/loki';
+import { LOKI_DATA_DIR, LOKI_FILESYSTEM_PERIOD_START, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_MEMBERLIST_PORT, LOKI_POD_IP_VARIABLE, LOKI_RULES_DIR, lokiReplicationFactor } from '../components/loki';
 
 /** Where Loki's pods find each other, with loki.replicas above 1 (Kubernetes): the headless Service's name. */
 export interface LokiPeers {
@@ -20,17 +20,26 @@ export interface LokiPeers {
 /**
  * common's ring and the memberlist block: one process keeps its rings in memory and advertises itself on
  * loopback; several pods gossip their rings over memberlist (Loki's config wrapper points every ring at it) and
- * advertise their pod address, found on the pod's private network interface (Loki's default,
- * common.instance_interface_names).
+ * advertise their pod's address (common.instance_addr, which also sets memberlist's advertised address and the
+ * query frontend's), keep their ring tokens on their claim across restarts (persist_tokens: the compactor's
+ * leadership stays with one pod), and forget a pod that stopped heartbeating (autoforget_unhealthy: one lost with
+ * its node would otherwise keep every restarting pod unready, as dskit's readiness wants every ring member healthy).
  */
-export function lokiRing(replicas: number, peers?: LokiPeers): { common: Record<string, unknown>; memberlist?: Record<string, unknown> } {
+export function lokiRing(replicas: number, peers?: LokiPeers): { common: Record<string, unknown>; memberlist?: Record<string, unknown>; ingester?: Record<string, unknown> } {
   if (replicas === 1 || !peers) {
     return { common: { replication_factor: 1, ring: { kvstore: { store: 'inmemory' } }, instance_addr: '127.0.0.1' } };
   }
   return {
-    common: { replication_factor: lokiReplicationFactor(replicas), ring: { kvstore: { store: 'memberlist' } } },
+    common: {
+      replication_factor: lokiReplicationFactor(replicas),
+      ring: { kvstore: { store: 'memberlist' } },
+      // Expanded by Loki at start (-config.expand-env) from the downward API.
+      instance_addr: `\${${LOKI_POD_IP_VARIABLE}}`,
+      persist_tokens: true,
+    },
     // `dns+`: dskit's DNS service discovery, every A record of the headless Service (not-ready pods included).
     memberlist: { join_members: [`dns+${peers.service}:${LOKI_MEMBERLIST_PORT}`], bind_port: LOKI_MEMBERLIST_PORT, cluster_label: peers.clusterLabel },
+    ingester: { autoforget_unhealthy: true },
   };
 }
 
@@ -77,9 +86,12 @@ function schemaPeriod(from: string, objectStore: 'filesystem' | 's3'): Record<st
  * schema_config's periods: the filesystem one, then with loki.storage.s3 the bucket's, from the day the user
  * chose. Loki reads each day from its period's store, so the volume's days stay readable until retention deletes
  * them, and days already written under the filesystem period must not fall into the bucket's (Loki's storage
- * docs: a new period starts in the future).
+ * docs: a new period starts in the future). Several pods (`several`) have no shared volume: the bucket holds
+ * every day, one period from the first (the days from `since` on are where the bucket's period put them; the
+ * single pod's days before it stay on its claim, which these pods do not read).
  */
-export function lokiSchemaPeriods(s3: LokiS3): Array<Record<string, unknown>> {
+export function lokiSchemaPeriods(s3: LokiS3, several = false): Array<Record<string, unknown>> {
+  if (several) return [schemaPeriod(LOKI_FILESYSTEM_PERIOD_START, 's3')];
   return [schemaPeriod(LOKI_FILESYSTEM_PERIOD_START, 'filesystem'), ...(s3.enabled ? [schemaPeriod(s3.since, 's3')] : [])];
 }
 
@@ -94,6 +106,7 @@ export function renderLokiConfig(loki: LokiSettings, peers?: LokiPeers): Record<
   const d = LOKI_DATA_DIR;
   const s3 = loki.storage.s3;
   const ring = lokiRing(loki.replicas, peers);
+  const several = ring.memberlist !== undefined;
   return {
     // One tenant ("fake"): agents push without an X-Scope-OrgID header.
     auth_enabled: false,
@@ -115,7 +128,7 @@ export function renderLokiConfig(loki: LokiSettings, peers?: LokiPeers): Record<
     ...(ring.memberlist ? { memberlist: ring.memberlist } : {}),
     // With a bucket, its client; the filesystem one comes from common.storage (chunks_directory).
     ...(s3.enabled ? { storage_config: { aws: lokiS3StorageConfig(s3) } } : {}),
-    schema_config: { configs: lokiSchemaPeriods(s3) },
+    schema_config: { configs: lokiSchemaPeriods(s3, several) },
     limits_config: {
       retention_period: `${loki.retentionDays * 24}h`,
       // Both default to true in 3.1+, but volume_enabled was false in 3.0: say what we rely on.
@@ -126,7 +139,7 @@ export function renderLokiConfig(loki: LokiSettings, peers?: LokiPeers): Record<
     // The ingester replays its WAL at start; past this much memory it flushes chunks to storage instead of
     // holding them. The default (4GB) is above the container's limit, so a large WAL would be OOM-killed
     // on every restart; Loki's WAL docs suggest about 75% of the memory available.
-    ingester: { wal: { replay_memory_ceiling: lokiReplayMemoryCeiling(loki.resources.limits.memory) } },
+    ingester: { ...ring.ingester, wal: { replay_memory_ceiling: lokiReplayMemoryCeiling(loki.resources.limits.memory) } },
     compactor: {
       working_directory: `${d}/compactor`,
       retention_enabled: true,

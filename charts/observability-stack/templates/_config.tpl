@@ -98,22 +98,29 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- define "observability-stack.loki.config" -}}
 {{- $config := .Files.Get "files/loki/loki.yaml" | fromYaml -}}
 {{- /* With loki.replicas above 1: one ring over memberlist, each stream on up to 3 pods, each pod advertising its own address (lokiRing). */ -}}
-{{- $replicas := include "observability-stack.loki.replicas" . | int -}}
-{{- if gt $replicas 1 -}}
+{{- $several := gt (include "observability-stack.loki.replicas" . | int) 1 -}}
 {{- $f := (include "observability-stack.facts" . | fromYaml).loki -}}
-{{- $_ := set $config "common" (merge (dict "replication_factor" (min 3 $replicas) "ring" (dict "kvstore" (dict "store" "memberlist"))) (omit $config.common "replication_factor" "ring" "instance_addr")) -}}
+{{- if $several -}}
+{{- $ring := deepCopy $f.severalRing -}}
+{{- $_ := set $ring.common "replication_factor" (min 3 (include "observability-stack.loki.replicas" . | int)) -}}
+{{- $_ := set $config "common" (merge $ring.common (omit $config.common "replication_factor" "ring" "instance_addr")) -}}
 {{- $join := printf "dns+%s.%s.svc.%s:%d" $f.memberlistService .Release.Namespace .Values.clusterDomain (int $f.memberlistPort) -}}
-{{- $_ := set $config "memberlist" (dict "join_members" (list $join) "bind_port" (int $f.memberlistPort) "cluster_label" (printf "loki.%s" .Release.Namespace)) -}}
+{{- $_ := set $config "memberlist" (merge (dict "join_members" (list $join) "cluster_label" (printf "loki.%s" .Release.Namespace)) $ring.memberlist) -}}
 {{- end -}}
-{{- /* With loki.storage.s3: the bucket's client, its schema period and the delete requests there (lokiS3StorageConfig, lokiSchemaPeriods). */ -}}
+{{- /* With loki.storage.s3: the bucket's client, its schema period (with several pods the only one, from the first day) and the delete requests there (lokiS3StorageConfig, lokiSchemaPeriods). */ -}}
 {{- $s3 := include "observability-stack.loki.s3" . | fromJson -}}
 {{- if $s3.enabled -}}
 {{- $aws := dict "endpoint" $s3.endpoint "bucketnames" $s3.bucket "s3forcepathstyle" $s3.pathStyle "insecure" $s3.insecure -}}
 {{- with $s3.region }}{{ $_ := set $aws "region" . }}{{ end -}}
 {{- $_ := set $config "storage_config" (dict "aws" $aws) -}}
-{{- $period := deepCopy (include "observability-stack.facts" . | fromYaml).loki.s3Period -}}
+{{- $period := deepCopy $f.s3Period -}}
+{{- if $several -}}
+{{- $_ := set $period "from" (first $config.schema_config.configs).from -}}
+{{- $_ := set $config.schema_config "configs" (list $period) -}}
+{{- else -}}
 {{- $_ := set $period "from" $s3.since -}}
 {{- $_ := set $config.schema_config "configs" (append $config.schema_config.configs $period) -}}
+{{- end -}}
 {{- $_ := set $config.compactor "delete_request_store" "s3" -}}
 {{- end -}}
 {{- $_ := set $config.limits_config "retention_period" (printf "%dh" (mul 24 (int .Values.loki.retentionDays))) -}}
@@ -128,6 +135,7 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- /* 75% of the memory limit in whole MB (MB = 1024 * 1024 bytes for Loki), at least 1, as lokiReplayMemoryCeiling. */ -}}
 {{- $limit := include "observability-stack.bytes" .Values.loki.resources.limits.memory | atoi -}}
 {{- $_ := set $config "ingester" (dict "wal" (dict "replay_memory_ceiling" (printf "%dMB" (max 1 (div (mul $limit 3) (mul 4 1048576)))))) -}}
+{{- if $several }}{{ $_ := merge $config.ingester $f.severalRing.ingester }}{{ end -}}
 {{- toYaml $config -}}
 {{- end -}}
 

@@ -51,7 +51,7 @@ spec:
       image: {{ include "observability-stack.image" $l.image | quote }}
       imagePullPolicy: {{ $l.image.pullPolicy }}
       args:
-        {{- range $f.args }}
+        {{- range (ternary $f.severalArgs $f.args $several) }}
         - {{ . | quote }}
         {{- end }}
       ports:
@@ -67,8 +67,15 @@ spec:
           protocol: TCP
         {{- end }}
       {{- $s3 := include "observability-stack.loki.s3" . | fromJson }}
-      {{- if or $s3.enabled $l.extraEnv }}
+      {{- if or $s3.enabled $l.extraEnv $several }}
       env:
+        {{- if $several }}
+        # Several pods: each one's own address, which its loki.yaml advertises (common.instance_addr).
+        - name: {{ $f.podIpVariable }}
+          valueFrom:
+            fieldRef:
+              fieldPath: status.podIP
+        {{- end }}
         {{- if $s3.enabled }}
         # Loki's S3 client reads its keys from these (loki.storage.s3.credentialsSecret).
         - name: {{ $f.s3KeyVariables.accessKeyId | quote }}
@@ -96,11 +103,17 @@ spec:
         timeoutSeconds: 3
         failureThreshold: 3
       # Lenient: Loki has no separate liveness endpoint, and WAL replay after a crash can take a while;
-      # only a Loki that stays unready for about three minutes is restarted.
+      # only a Loki that stays unready for about three minutes is restarted. Several pods: whether it answers
+      # at all, since /ready also waits for every other ring member to be healthy, which a restart cannot mend.
       livenessProbe:
+        {{- if $several }}
+        tcpSocket:
+          port: http
+        {{- else }}
         httpGet:
           path: {{ $f.readyPath }}
           port: http
+        {{- end }}
         initialDelaySeconds: 60
         periodSeconds: 20
         timeoutSeconds: 5
