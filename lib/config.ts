@@ -163,7 +163,7 @@ const appSchema = z.strictObject({
   ...podSettings(),
 }).prefault({});
 
-/** A Mimir or Cortex tenant id: up to 150 letters, digits and !-_.*'(), not starting with "." (Mimir refuses "." and ".."). */
+/** A Mimir, Cortex or Loki tenant id: up to 150 letters, digits and !-_.*'(), not starting with "." (Mimir refuses "." and ".."). */
 const tenantId = () => z.string().regex(/^([A-Za-z0-9!_*'()-][A-Za-z0-9!._*'()-]{0,149})?$/, { error: 'must be a tenant id: up to 150 letters, digits and !-_.*\'(), not starting with "."' });
 
 const remoteWriteSchema = z.strictObject({
@@ -229,8 +229,15 @@ function lokiStorage() {
   }).prefault({}).describe('Loki\'s PersistentVolumeClaim (ReadWriteOnce; one per pod with loki.replicas above 1), and optionally an S3 bucket for chunks and index.');
 }
 
+/** A Loki's base URL: http(s), a host, an optional path without a trailing "/" (the agents append /loki/api/v1/push). */
+const LOKI_BASE_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*[^\s/?#])?$/;
+
 const lokiSchema = z.strictObject({
-  enabled: z.boolean().default(true).describe('deploy Loki and the log agent.'),
+  enabled: z.boolean().default(true).describe('deploy Loki (and the log agent, which also ships to loki.external).'),
+  external: z.strictObject({
+    url: z.string().regex(orEmpty(LOKI_BASE_URL), { error: 'must be a Loki\'s base URL: http(s)://host[:port][/path], without a trailing "/" or the push path' }).default('').describe('a Loki you already run, by its base URL such as "http://loki-gateway.loki.svc" (the log agent appends /loki/api/v1/push, Grafana the query paths): with loki.enabled false, the log agent ships there and Grafana\'s Loki data source reads it; "" = none. Authentication is not set here.'),
+    tenant: tenantId().default('').describe('the tenant the lines go to and are read from, sent as X-Scope-OrgID by the log agent (tenant_id) and Grafana: needed by a Loki with auth_enabled (the Loki chart\'s default); "" = none (a single-tenant Loki). Not a secret.'),
+  }).prefault({}).describe('a Loki the stack uses instead of its own (loki.enabled false): the label contract, the dashboards\' log panels and the exemplars\' links hold there; Loki\'s own panels and alerts are for the stack\'s Loki only.'),
   image: image(IMAGES.loki),
   retentionDays: int(1, 3650).default(7).describe('delete log lines older than this many days (compactor retention), 1 to 3650.'),
   replicas: int(1, 15).default(1).describe('Loki pods, 1 to 15; more than 1 needs loki.storage.s3 (each pod would keep its chunks and index on its own volume otherwise). Above 1 they form a ring (memberlist) as a StatefulSet with a claim each and keep every stream on min(3, replicas) of them: 3 or more keep taking lines with one pod down. Kubernetes only: compose runs one.'),

@@ -27,7 +27,7 @@ import { ALLOY_HTTP_PORT, ALLOY_INGRESS_FROM, ALLOY_NAME } from './components/al
 import { APP_INGRESS_FROM } from './components/app';
 import { GRAFANA_INGRESS_FROM, GRAFANA_NAME, GRAFANA_PORT } from './components/grafana';
 import { KUBE_STATE_METRICS_INGRESS_FROM, KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT } from './components/kube-state-metrics';
-import { LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_INGRESS_FROM, LOKI_MEMBERLIST_PORT, LOKI_NAME } from './components/loki';
+import { LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_INGRESS_FROM, LOKI_MEMBERLIST_PORT, LOKI_NAME, shipsLogs } from './components/loki';
 import { PROMETHEUS_INGRESS_FROM, PROMETHEUS_NAME, PROMETHEUS_PORT } from './components/prometheus';
 import { PROMTAIL_HTTP_PORT, PROMTAIL_INGRESS_FROM, PROMTAIL_NAME } from './components/promtail';
 import type { ImageSettings, StackConfig } from './config';
@@ -67,7 +67,7 @@ export const DEFAULT_DENY_POLICY_NAME = 'default-deny-ingress';
 export function defaultDenyNamespaces(c: StackConfig): string[] {
   const namespaces = [c.namespace];
   if (c.app.enabled && !namespaces.includes(c.app.namespace)) namespaces.push(c.app.namespace);
-  if (c.loki.enabled || c.nodeExporter.enabled) namespaces.push(c.logAgent.namespace);
+  if (shipsLogs(c.loki) || c.nodeExporter.enabled) namespaces.push(c.logAgent.namespace);
   return namespaces;
 }
 
@@ -78,7 +78,7 @@ export function ingressPolicies(c: StackConfig): IngressPolicy[] {
   const peers: Record<StackClient, IngressPeer | undefined> = {
     prometheus: { client: 'prometheus', namespace: c.namespace, name: PROMETHEUS_NAME },
     grafana: c.grafana.enabled ? { client: 'grafana', namespace: c.namespace, name: GRAFANA_NAME } : undefined,
-    logAgent: c.loki.enabled ? { client: 'logAgent', namespace: c.logAgent.namespace, name: logAgent } : undefined,
+    logAgent: shipsLogs(c.loki) ? { client: 'logAgent', namespace: c.logAgent.namespace, name: logAgent } : undefined,
   };
   const resolve = (from: IngressFrom): IngressPolicy['from'] =>
     from === 'anyone' ? 'anyone' : from.flatMap((client) => (peers[client] ? [peers[client]!] : []));
@@ -97,6 +97,8 @@ export function ingressPolicies(c: StackConfig): IngressPolicy[] {
       // Several pods: each one's distributor and querier call the others' ingesters over gRPC, and they gossip the ring.
       ...(c.loki.replicas > 1 ? { peerPorts: [LOKI_GRPC_PORT, LOKI_MEMBERLIST_PORT] } : {}),
     });
+  }
+  if (shipsLogs(c.loki)) {
     policies.push(c.logAgent.kind === 'alloy'
       ? { name: ALLOY_NAME, namespace: c.logAgent.namespace, component: 'log-agent', image: c.logAgent.alloy.image, port: ALLOY_HTTP_PORT, from: resolve(ALLOY_INGRESS_FROM) }
       : { name: PROMTAIL_NAME, namespace: c.logAgent.namespace, component: 'log-agent', image: c.logAgent.promtail.image, port: PROMTAIL_HTTP_PORT, from: resolve(PROMTAIL_INGRESS_FROM) });

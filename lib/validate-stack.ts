@@ -21,6 +21,8 @@ export type StackRule =
   | { readonly kind: 'requiresSet'; readonly setting: Path; readonly requires: Path; readonly why: string; readonly when?: Path }
   /** A switch that may be on only when another is. */
   | { readonly kind: 'requires'; readonly setting: Path; readonly requires: Path; readonly why: string }
+  /** A value that must stay empty while a switch is on (the two choose the same thing two ways). */
+  | { readonly kind: 'unsetWhile'; readonly setting: Path; readonly while: Path; readonly why: string }
   /** A count above 1 only when a switch is on; only while `when` (a switch) is on, if given. */
   | { readonly kind: 'singleUnless'; readonly setting: Path; readonly unless: Path; readonly why: string; readonly when?: Path }
   /** Requests no larger than limits, in every requests/limits block (found in the settings, never listed). */
@@ -83,6 +85,8 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.endpoint', why: 'Loki talks to that server', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.bucket', why: 'chunks and index go there', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.credentialsSecret.name', why: 'Loki\'s keys come from that Secret', when: 'loki.enabled' },
+    { kind: 'unsetWhile', setting: 'loki.external.url', while: 'loki.enabled', why: 'the log agent ships to one Loki and Grafana reads one: set loki.enabled to false to use yours' },
+    { kind: 'requiresSet', setting: 'loki.external.tenant', requires: 'loki.external.url', why: 'the tenant is sent to that Loki; the stack\'s own has one tenant and reads no header' },
     { kind: 'singleUnless', setting: 'loki.replicas', unless: 'loki.storage.s3.enabled', why: 'each pod would keep its chunks and index on its own volume, so a query would find only what the pod it reached wrote', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'grafana.prometheusQuery.url', requires: 'prometheus.remoteWrite', why: 'the store holds only what Prometheus ships it', when: 'grafana.enabled' },
     { kind: 'singleUnless', setting: 'grafana.replicas', unless: 'grafana.postgres.enabled', why: 'each pod would have its own SQLite file, so users, sessions and saved dashboards would differ from one request to the next', when: 'grafana.enabled' },
@@ -200,6 +204,11 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
         if (r.when && at(settings, r.when) !== true) break;
         const v = at(settings, r.setting);
         if (v > 1 && at(settings, r.unless) !== true) out.push({ path: path(r.setting), value: v, message: `must be 1 unless ${r.unless} is true (${r.why})` });
+        break;
+      }
+      case 'unsetWhile': {
+        const v = at(settings, r.setting);
+        if (!isUnset(v) && at(settings, r.while) === true) out.push({ path: path(r.setting), value: v, message: `must be empty while ${r.while} is true (${r.why})` });
         break;
       }
     }

@@ -46,6 +46,8 @@ export interface VerifyPlan {
     readonly namespace: string; readonly adminUser: string; readonly passwordSecret?: { readonly name: string; readonly key: string }; readonly lokiDataSource: boolean;
     /** The long-term store Grafana's Prometheus data source reads instead of the stack's Prometheus (grafana.prometheusQuery), if any. */
     readonly prometheusStore?: string;
+    /** The Loki of the user's that Grafana's Loki data source reads (loki.external), if any. */
+    readonly lokiStore?: string;
   };
   readonly alertmanagerNamespace?: string;
 }
@@ -88,6 +90,7 @@ export function readVerifyPlan(dir: string): VerifyPlan {
         ...(secret ? { passwordSecret: { name: secret.secretName, key: secret.items[0].key } } : {}),
         lokiDataSource: Object.values(datasources?.data ?? {}).some((t) => String(t).includes(`uid: ${LOKI_DATASOURCE_UID}`)),
         ...prometheusStoreOf(datasources?.data?.['datasources.yaml'], `http://${PROMETHEUS_NAME}.${prometheus.metadata.namespace}.svc.`),
+        ...(loki ? {} : lokiStoreOf(datasources?.data?.['datasources.yaml'])),
       },
     } : {}),
     ...(deployment(ALERTMANAGER_NAME) ? { alertmanagerNamespace: deployment(ALERTMANAGER_NAME).metadata.namespace } : {}),
@@ -100,6 +103,12 @@ const readIfPresent = (file: string): string | undefined => (fs.existsSync(file)
 function prometheusStoreOf(datasourcesYaml: string | undefined, ours: string): { prometheusStore?: string } {
   const url: string | undefined = datasourcesYaml ? parse(datasourcesYaml).datasources?.find((d: any) => d.uid === PROMETHEUS_DATASOURCE_UID)?.url : undefined;
   return url && !url.startsWith(ours) ? { prometheusStore: url.replace(/\$\$/g, '$') } : {};
+}
+
+/** `{lokiStore}`: the URL of the provisioned Loki data source, for a stack without a Loki of its own (loki.external). */
+function lokiStoreOf(datasourcesYaml: string | undefined): { lokiStore?: string } {
+  const url: string | undefined = datasourcesYaml ? parse(datasourcesYaml).datasources?.find((d: any) => d.uid === LOKI_DATASOURCE_UID)?.url : undefined;
+  return url ? { lokiStore: url.replace(/\$\$/g, '$') } : {};
 }
 
 /** An HTTP request to a Service of the cluster. */
@@ -296,6 +305,17 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
           ? { name: `Grafana data source ${uid}`, ok: true, detail: body.message ?? 'OK' }
           : { name: `Grafana data source ${uid}`, ok: false, detail: `health check answered ${r.status}: ${body.message ?? r.body.slice(0, 160)}`, fix: plan.platform === 'compose' ? `Grafana cannot reach ${uid}: compose/grafana/provisioning/datasources/, and the networks both join` : `Grafana cannot reach ${uid}: its URL in the grafana-datasources ConfigMap, and the NetworkPolicies` });
       }
+      // A Loki of the user's answers its health check whatever it holds: ask it, through Grafana as the dashboards
+      // do (with the tenant), for the subject's lines.
+      if (cookie && g.lokiStore) {
+        const name = 'Grafana\'s Loki: the app\'s lines';
+        const query = `{namespace="${plan.subject.namespace}",app="${plan.subject.app}"}`;
+        const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${LOKI_DATASOURCE_UID}/loki/api/v1/query_range?query=${q(query)}&since=15m&limit=100&direction=backward`, { Cookie: cookie });
+        const lines = (() => { try { return (JSON.parse(r.body).data?.result ?? []).reduce((n: number, s: any) => n + s.values.length, 0); } catch { return 0; } })();
+        results.push(lines > 0
+          ? { name, ok: true, detail: `${g.lokiStore}: ${lines} lines for ${query} in the last 15 minutes` }
+          : { name, ok: false, detail: `${g.lokiStore} answered ${r.status} with no line for ${query} in the last 15 minutes`, fix: 'the Loki holds nothing of this stack: loki.external.url and tenant, the log agent\'s log and its DroppingLines alert' });
+      }
       // A long-term store answers its health check even when it holds nothing of this stack (a wrong tenant, remote
       // write refused): ask it, through Grafana as the dashboards do, for the subject's series.
       if (cookie && g.prometheusStore) {
@@ -402,6 +422,8 @@ export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoint
   const app = Object.keys(services).find((n) => services[n].build && jobs.includes(n));
   const grafana = services[GRAFANA_NAME];
   const env = grafana?.environment ?? {};
+  const datasourcesYaml = readIfPresent(path.join(dir, 'grafana', 'provisioning', 'datasources', 'datasources.yaml'));
+  const lokiStore = services[LOKI_NAME] ? {} : lokiStoreOf(datasourcesYaml);
   return {
     plan: {
       platform: 'compose',
@@ -413,8 +435,9 @@ export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoint
       ...(services[LOKI_NAME] && grafana ? { lokiNamespace: project } : {}),
       ...(grafana ? {
         grafana: {
-          namespace: project, adminUser: env.GF_SECURITY_ADMIN_USER ?? 'admin', lokiDataSource: Boolean(services[LOKI_NAME]),
-          ...prometheusStoreOf(readIfPresent(path.join(dir, 'grafana', 'provisioning', 'datasources', 'datasources.yaml')), `http://${PROMETHEUS_NAME}:`),
+          namespace: project, adminUser: env.GF_SECURITY_ADMIN_USER ?? 'admin', lokiDataSource: Boolean(services[LOKI_NAME] || lokiStore.lokiStore),
+          ...prometheusStoreOf(datasourcesYaml, `http://${PROMETHEUS_NAME}:`),
+          ...lokiStore,
         },
       } : {}),
       ...(services[ALERTMANAGER_NAME] && grafana ? { alertmanagerNamespace: project } : {}),

@@ -64,7 +64,11 @@ function targetsOf(d: Json, type: 'prometheus' | 'loki'): Json[] {
 }
 
 /** Every combination of the components dashboards depend on. */
-const COMBINATIONS: DashboardOptions[] = everyCombination(['loki', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter']) as unknown as DashboardOptions[];
+const COMBINATIONS: DashboardOptions[] = [
+  ...everyCombination(['loki', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter']) as unknown as DashboardOptions[],
+  // Lines shipped to a Loki the user runs (loki.external): its data source, not its metrics.
+  ...([true, false].map((alertmanager) => ({ loki: true, lokiMetrics: false, alertmanager, kubelet: true, kubeStateMetrics: true, nodeExporter: true }))),
+];
 const UIDS: Record<string, string> = { [APP_DASHBOARD_FILE]: APP_DASHBOARD_UID, [STACK_DASHBOARD_FILE]: STACK_DASHBOARD_UID, [CONTAINERS_DASHBOARD_FILE]: CONTAINERS_DASHBOARD_UID, [NODES_DASHBOARD_FILE]: NODES_DASHBOARD_UID };
 const on = (o: DashboardOptions) => Object.entries(o).filter(([, v]) => v).map(([k]) => k).join(', ') || 'nothing optional';
 
@@ -73,7 +77,7 @@ function expectedRows(file: string, o: DashboardOptions): string[] {
   if (file === APP_DASHBOARD_FILE) return ['Requests', o.kubelet && o.kubeStateMetrics ? 'Resources' : 'Process', ...(o.loki ? ['Logs'] : [])];
   if (file === CONTAINERS_DASHBOARD_FILE) return ['CPU and memory', ...(o.kubeStateMetrics ? ['Restarts and OOM kills'] : [])];
   if (file === NODES_DASHBOARD_FILE) return ['CPU and memory', 'File systems and disks', ...(o.nodeNetwork ?? true ? ['Network'] : [])];
-  return ['Targets', 'Prometheus', ...(o.loki ? ['Loki', 'Log agent'] : []), ...(o.alertmanager ? ['Alertmanager'] : [])];
+  return ['Targets', 'Prometheus', ...(o.lokiMetrics ?? o.loki ? ['Loki'] : []), ...(o.loki ? ['Log agent'] : []), ...(o.alertmanager ? ['Alertmanager'] : [])];
 }
 
 test('the Containers dashboard exists exactly where the kubelets are scraped, the Nodes dashboard where node-exporter runs', () => {
@@ -139,16 +143,18 @@ describe.each(COMBINATIONS.flatMap((o) => DASHBOARDS.filter((spec) => spec.build
   test('no query reads a metric of a component that is off', () => {
     const metrics = targetsOf(d, 'prometheus').flatMap((t) => metricNames(t.expr as string));
     const ofComponent: Record<Exclude<keyof DashboardOptions, 'nodeNetwork' | 'cadvisorComponent'>, RegExp> = {
-      loki: /^(loki_|promtail_)/, alertmanager: /^(alertmanager_|prometheus_notifications_)/,
+      // The agents' (Promtail's, Alloy's loki.write) and Loki's own.
+      loki: /^(loki_write_|promtail_)/, lokiMetrics: /^loki_(?!write_)/, alertmanager: /^(alertmanager_|prometheus_notifications_)/,
       kubeStateMetrics: /^(kube_|namespace_pod:app:info)/, kubelet: /^(container_|kubelet_)/, nodeExporter: /^node_/,
     };
     for (const [component, pattern] of Object.entries(ofComponent)) {
       const reading = metrics.filter((m) => pattern.test(m));
-      if (!options[component as keyof DashboardOptions]) expect({ component, reading }).toEqual({ component, reading: [] });
+      const on = component === 'lokiMetrics' ? options.lokiMetrics ?? options.loki : options[component as keyof DashboardOptions];
+      if (!on) expect({ component, reading }).toEqual({ component, reading: [] });
     }
     // The check can fail: with everything on, the stack dashboard reads both.
     if (file === STACK_DASHBOARD_FILE && options.loki && options.alertmanager) {
-      for (const pattern of [ofComponent.loki, ofComponent.alertmanager]) expect(metrics.some((m) => pattern.test(m))).toBe(true);
+      for (const pattern of [ofComponent.loki, ofComponent.alertmanager, ...(options.lokiMetrics ?? true ? [ofComponent.lokiMetrics] : [])]) expect(metrics.some((m) => pattern.test(m))).toBe(true);
     }
     if (file === CONTAINERS_DASHBOARD_FILE && options.kubeStateMetrics) expect(metrics.some((m) => ofComponent.kubeStateMetrics.test(m))).toBe(true);
     if (file === NODES_DASHBOARD_FILE) expect(metrics.every((m) => ofComponent.nodeExporter.test(m))).toBe(true);
@@ -206,7 +212,7 @@ describe('the app dashboard', () => {
 });
 
 describe('the same dashboards in every rendering', () => {
-  test.each(COMBINATIONS.map((o) => [on(o), o] as const))('on: %s: the Grafana ConfigMap of cdk8s and of Helm hold the same files; compose/grafana/dashboards/ too, less what needs a cluster', (_name, options) => {
+  test.each(COMBINATIONS.filter((o) => o.lokiMetrics === undefined).map((o) => [on(o), o] as const))('on: %s: the Grafana ConfigMap of cdk8s and of Helm hold the same files; compose/grafana/dashboards/ too, less what needs a cluster', (_name, options) => {
     const input = { loki: { enabled: options.loki }, alertmanager: { enabled: options.alertmanager }, kubelet: { enabled: options.kubelet }, kubeStateMetrics: { enabled: options.kubeStateMetrics }, nodeExporter: { enabled: options.nodeExporter } };
     const configMap = find(synthObjects(input), 'ConfigMap', 'grafana-dashboards', 'monitoring');
     expect(configMap.data).toEqual(Object.fromEntries(renderDashboards(options)));
@@ -233,14 +239,15 @@ describe('the same dashboards in every rendering', () => {
     expect(parse(fs.readFileSync(path.join(chartDir, 'index.yaml'), 'utf8'))).toEqual(index);
     expect(index.dashboards.map((d) => [d.file, d.dependsOn])).toEqual(DASHBOARDS.map((d) => [d.file, d.dependsOn]));
     for (const [name, json] of files) expect({ name, same: fs.readFileSync(path.join(chartDir, name), 'utf8') === json }).toEqual({ name, same: true });
-    // 8 variants of the app dashboard (Loki, the kubelet jobs, kube-state-metrics on/off), 4 of Stack health (Loki and Alertmanager on/off), 2 of
+    // 8 variants of the app dashboard (Loki, the kubelet jobs, kube-state-metrics on/off), 6 of Stack health (no Loki, a Loki of the
+    // user's, the stack's own (lokiMetrics); Alertmanager on/off), 2 of
     // Containers (kube-state-metrics on/off; none without the kubelet jobs), 1 of Nodes (none without node-exporter).
     expect([...files.keys()].sort()).toEqual([
       'app/kubeStateMetrics.json', 'app/kubelet-kubeStateMetrics.json', 'app/kubelet.json', 'app/loki-kubeStateMetrics.json',
       'app/loki-kubelet-kubeStateMetrics.json', 'app/loki-kubelet.json', 'app/loki.json', 'app/none.json',
       'containers/kubelet-kubeStateMetrics.json', 'containers/kubelet.json',
       'nodes/nodeExporter.json',
-      'stack/alertmanager.json', 'stack/loki-alertmanager.json', 'stack/loki.json', 'stack/none.json',
+      'stack/alertmanager.json', 'stack/loki-alertmanager.json', 'stack/loki-lokiMetrics-alertmanager.json', 'stack/loki-lokiMetrics.json', 'stack/loki.json', 'stack/none.json',
     ]);
     expect(index.dashboards.find((d) => d.file === CONTAINERS_DASHBOARD_FILE)!.variants.sort()).toEqual(['kubelet', 'kubelet-kubeStateMetrics']);
   });

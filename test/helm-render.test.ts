@@ -51,7 +51,9 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
     expect(nodeExporter.map(where)).toEqual(values.nodeExporter.enabled ? [`DaemonSet/${values.logAgent.namespace}/node-exporter`] : []);
     for (const o of nodeExporter) expect(restrictedViolations(podSpecOf(o), podMetadataOf(o).annotations)).toEqual(NODE_EXPORTER_RELAXATIONS);
     const agents = inAgentNamespace.filter((o) => o.metadata.name !== 'node-exporter');
-    if (!values.loki.enabled) {
+    // The agent ships to the stack's Loki or to loki.external.
+    const shipsLogs = values.loki.enabled || Boolean(values.loki.external?.url);
+    if (!shipsLogs) {
       expect(agents).toEqual([]);
       return;
     }
@@ -72,7 +74,7 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
       .map((n) => [n.metadata.name, n.metadata.labels['pod-security.kubernetes.io/enforce']]));
     const expected: Record<string, string> = {};
     if (values.app.enabled && values.app.namespace !== s.namespace) expected[values.app.namespace] = 'restricted';
-    if (values.loki.enabled || values.nodeExporter.enabled) expected[values.logAgent.namespace] = 'privileged';
+    if (values.loki.enabled || values.loki.external?.url || values.nodeExporter.enabled) expected[values.logAgent.namespace] = 'privileged';
     expect(levels).toEqual(expected);
     expect(objects.filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name)).not.toContain(s.namespace);
   });
@@ -143,7 +145,7 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
     }
     const sources = parse(cm.data['datasources.yaml']).datasources;
     expect(sources.filter((d: any) => d.isDefault).map((d: any) => d.uid)).toEqual(['prometheus']);
-    expect(sources.map((d: any) => d.uid)).toEqual(['prometheus', ...(values.loki.enabled ? ['loki'] : []), ...(values.alertmanager.enabled ? ['alertmanager'] : [])]);
+    expect(sources.map((d: any) => d.uid)).toEqual(['prometheus', ...(values.loki.enabled || values.loki.external?.url ? ['loki'] : []), ...(values.alertmanager.enabled ? ['alertmanager'] : [])]);
   });
 
   test('retention really deletes: Loki\'s compactor retention is on with a delete store; Prometheus has time and size limits', () => {

@@ -111,6 +111,8 @@ describe('the rules across settings stop helm in the model\'s words', () => {
     ['a first retry wait above the longest', ['logAgent.push.minBackoffSeconds=30', 'logAgent.push.maxBackoffSeconds=10'], [], { logAgent: { push: { minBackoffSeconds: 30, maxBackoffSeconds: 10 } } }],
     ['more than one Grafana on SQLite', ['grafana.replicas=2'], [], { grafana: { replicas: 2 } }],
     ['more than one Loki on the filesystem', ['loki.replicas=3'], [], { loki: { replicas: 3 } }],
+    ['a Loki of the user\'s and the stack\'s own at once', [], ['loki.external.url=http://loki-gateway.loki.svc'], { loki: { external: { url: 'http://loki-gateway.loki.svc' } } }],
+    ['a tenant without a Loki to send it to', ['loki.enabled=false'], ['loki.external.tenant=team-a'], { loki: { enabled: false, external: { tenant: 'team-a' } } }],
     ['Grafana on a store that nothing feeds', [], ['grafana.prometheusQuery.url=http://thanos-query.thanos.svc:10902'], { grafana: { prometheusQuery: { url: 'http://thanos-query.thanos.svc:10902' } } }],
     ...((['host', 'passwordSecret.name', 'adminPasswordSecret.name'] as const).map((missing): [string, string[], string[], StackInput] => {
       const admin = missing === 'adminPasswordSecret.name' ? {} : { adminPasswordSecret: { name: 'grafana-admin', key: 'password' } };

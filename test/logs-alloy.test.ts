@@ -60,8 +60,9 @@ const ALLOWED: Record<string, { attributes: string[]; blocks: string[] }> = {
   'loki.process/stage.structured_metadata': { attributes: ['values'], blocks: [] },
   'loki.process/stage.label_drop': { attributes: ['values'], blocks: [] },
   'loki.write': { attributes: [], blocks: ['endpoint'] },
-  // batch_wait, batch_size and the backoff attributes: docs/sources/reference/components/loki/loki.write.md (endpoint block).
-  'loki.write/endpoint': { attributes: ['url', 'batch_wait', 'batch_size', 'min_backoff_period', 'max_backoff_period', 'max_backoff_retries'], blocks: [] },
+  // batch_wait, batch_size, the backoff attributes and tenant_id (sent as X-Scope-OrgID; none when empty):
+  // docs/sources/reference/components/loki/loki.write.md (endpoint block).
+  'loki.write/endpoint': { attributes: ['url', 'tenant_id', 'batch_wait', 'batch_size', 'min_backoff_period', 'max_backoff_period', 'max_backoff_retries'], blocks: [] },
 };
 /** The exports other components may reference (same sources). */
 const EXPORTS: Record<string, string[]> = {

@@ -74,6 +74,7 @@ const PROMTAIL_KEYS: Record<string, string> = {
   'positions.filename': `${PROMTAIL_REF} #positions`,
   'positions.ignore_invalid_yaml': `${PROMTAIL_REF} #positions`,
   'clients[].url': `${PROMTAIL_REF} #clients`,
+  'clients[].tenant_id': `${PROMTAIL_REF} #clients ([tenant_id: <string>], sent as X-Scope-OrgID)`,
   'clients[].batchwait': `${PROMTAIL_REF} #clients (a duration, default 1s)`,
   'clients[].batchsize': `${PROMTAIL_REF} #clients (bytes, default 1048576)`,
   'clients[].backoff_config.min_period': `${PROMTAIL_REF} #clients (backoff_config, default 500ms)`,
@@ -170,7 +171,7 @@ describe('the key walk itself', () => {
     const c = parseStackConfig({});
     const ring = parseStackConfig(LOKI_RING_INPUT);
     const loki = new Set([...used(renderLokiConfig(c.loki), LOKI_KEYS), ...used(renderLokiConfig(parseStackConfig(S3_INPUT).loki), LOKI_KEYS), ...used(renderLokiConfig(ring.loki, lokiPeers(ring)), LOKI_KEYS)]);
-    const promtail = used(renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push', parseStackConfig({}).logAgent.push), PROMTAIL_KEYS);
+    const promtail = used(renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push', parseStackConfig({}).logAgent.push, 'team-a'), PROMTAIL_KEYS);
     // `action` is allowed (relabel rules may use it) but the contract's rules rely on the default, replace.
     expect(Object.keys(LOKI_KEYS).filter((k) => !loki.has(k))).toEqual([]);
     expect(Object.keys(PROMTAIL_KEYS).filter((k) => !promtail.has(k))).toEqual(['scrape_configs[].relabel_configs[].action']);

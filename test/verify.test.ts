@@ -386,6 +386,27 @@ describe('verify against a stack on loopback', () => {
     expect(state.grafanaRequests).toContain(`GET /api/datasources/proxy/uid/prometheus/api/v1/query?query=${encodeURIComponent('count(up{namespace="demo", app="demo-app"})')}`);
   }, 60000);
 
+  test('a Loki of the user\'s (loki.external): the app\'s lines asked of it through Grafana; one holding none fails, naming the tenant', async () => {
+    const lokiUrl = 'http://loki-gateway.loki.svc.cluster.local';
+    const externalDist = synthesizedDist({ ...INPUT, loki: { enabled: false, external: { url: lokiUrl, tenant: 'team-a' } } });
+    const externalPlan = readVerifyPlan(externalDist);
+    expect(externalPlan.lokiNamespace).toBeUndefined();
+    expect(externalPlan.grafana).toMatchObject({ lokiDataSource: true, lokiStore: lokiUrl });
+    expect(plan.grafana!.lokiStore).toBeUndefined();
+    // The stand-in Grafana's proxy forwards to the Loki stand-in, as to the user's Loki.
+    state.lokiStreams = goodStreams();
+    const held = byName(await run(externalDist));
+    expect(held['Grafana\'s Loki: the app\'s lines']).toMatchObject({ ok: true, detail: expect.stringMatching(new RegExp(`^${lokiUrl}: [0-9]+ lines for \\{namespace="demo",app="demo-app"\\}`)) });
+    expect(held['Grafana data source loki'].ok).toBe(true);
+    expect(Object.keys(held)).not.toContain('Loki: the app\'s lines');
+    state.lokiStreams = [];
+    const empty = byName(await run(externalDist))['Grafana\'s Loki: the app\'s lines'];
+    state.lokiStreams = goodStreams();
+    expect(empty.ok).toBe(false);
+    expect(empty.fix).toContain('loki.external.url and tenant');
+    expect(state.grafanaRequests.some((r) => r.startsWith(`GET /api/datasources/proxy/uid/loki/loki/api/v1/query_range?query=${encodeURIComponent('{namespace="demo",app="demo-app"}')}`))).toBe(true);
+  }, 60000);
+
   test('Grafana\'s password from its adminPasswordSecret, when the stack names one', async () => {
     const withSecretDist = synthesizedDist({ ...INPUT, grafana: { adminPasswordSecret: { name: 'grafana-admin', key: 'password' } } });
     expect(readVerifyPlan(withSecretDist).grafana!.passwordSecret).toEqual({ name: 'grafana-admin', key: 'password' });
@@ -404,7 +425,7 @@ function verify(env: Record<string, string>, args: string[] = []): Promise<Scrip
 }
 
 const CHECK_NAMES = [
-  'Grafana\'s store: the app\'s series', 'Prometheus ready', 'my_app_requests_total increasing', 'Loki: the app\'s lines', 'label contract: logs and metrics', 'Grafana healthy',
+  'Grafana\'s store: the app\'s series', 'Grafana\'s Loki: the app\'s lines', 'Prometheus ready', 'my_app_requests_total increasing', 'Loki: the app\'s lines', 'label contract: logs and metrics', 'Grafana healthy',
   'Grafana login', 'Grafana data source prometheus', 'Grafana data source loki', 'Alertmanager ready', 'Prometheus → Alertmanager',
 ];
 

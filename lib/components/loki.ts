@@ -76,6 +76,29 @@ export function lokiS3Environment(s3: Pick<LokiSettings['storage']['s3'], 'enabl
 export const LOKI_S3_COMPOSE_VARIABLES = { accessKeyId: 'LOKI_S3_ACCESS_KEY_ID', secretAccessKey: 'LOKI_S3_SECRET_ACCESS_KEY' } as const;
 
 /**
+ * Whether the stack ships logs, so that the log agent runs: to its own Loki (loki.enabled), or to a Loki the user
+ * runs (loki.external.url; the rules refuse both at once).
+ */
+export function shipsLogs(loki: Pick<LokiSettings, 'enabled' | 'external'>): boolean {
+  return loki.enabled || loki.external.url !== '';
+}
+
+/** The Loki the log agent pushes to and Grafana reads: the stack's own, or loki.external. */
+export interface LokiEndpoint {
+  /** Its base URL (Grafana's data source). */
+  readonly url: string;
+  /** Its push URL (the log agent's client). */
+  readonly pushUrl: string;
+  /** The tenant sent as X-Scope-OrgID, "" for none (the stack's own Loki has one tenant and reads no header). */
+  readonly tenant: string;
+}
+
+/** loki.external as an endpoint: the push path appended to its base URL. */
+export function externalLokiEndpoint(external: LokiSettings['external']): LokiEndpoint {
+  return { url: external.url, pushUrl: `${external.url}${LOKI_PUSH_PATH}`, tenant: external.tenant };
+}
+
+/**
  * The variable several Loki pods read their own address from (the downward API's status.podIP), in loki.yaml as
  * `${POD_IP}` with -config.expand-env: the address each pod advertises on its rings and in memberlist.
  */

@@ -53,7 +53,7 @@ export function alloyComposeStages(c: StackConfig): AlloyBlock[] {
 }
 
 /** config.alloy for compose. `lokiPushUrl` is the full push URL, e.g. http://loki:3100/loki/api/v1/push. */
-export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string): string {
+export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string, tenant = ''): string {
   const blocks: AlloyBlock[] = [
     ALLOY_LOGGING,
     {
@@ -73,13 +73,13 @@ export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string): s
       attributes: [['forward_to', [expression('loki.write.default.receiver')]]],
       blocks: alloyComposeStages(c),
     },
-    alloyLokiWrite(lokiPushUrl, alloyPushAttributes(c.logAgent.push)),
+    alloyLokiWrite(lokiPushUrl, alloyPushAttributes(c.logAgent.push), tenant),
   ];
   return renderAlloy(blocks, alloyHeader('lib/compose/alloy.ts (renderAlloyComposeConfig)'));
 }
 
 /** The Alloy service (`logAgent.kind: alloy`): tails Docker's json-file logs read-only and pushes them to Loki. */
-export function composeAlloyService(c: StackConfig, lokiService: string): ComposeServiceEntry {
+export function composeAlloyService(c: StackConfig, lokiService?: string): ComposeServiceEntry {
   const name = composeServiceName(c, 'alloy');
   // Not the earlier `alloy-data`: that volume was first mounted over the image's /var/lib/alloy/data, so Docker
   // gave it 473:473 0770, which uid 0 without capabilities cannot enter; a reused one would stop Alloy again.
@@ -109,7 +109,8 @@ export function composeAlloyService(c: StackConfig, lokiService: string): Compos
         `${volume}:${ALLOY_STORAGE_PATH}`,
       ],
       tmpfs: ['/tmp:size=16m'],
-      depends_on: { [lokiService]: { condition: 'service_healthy' } },
+      // The stack's Loki first; a Loki of the user's (loki.external) is not a service here.
+      ...(lokiService ? { depends_on: { [lokiService]: { condition: 'service_healthy' as const } } } : {}),
       healthcheck: healthcheck(bashHttpCheck(ALLOY_HTTP_PORT, ALLOY_READY_PATH), { startPeriodSeconds: 30 }),
       ...hardenedService(),
       deploy: resourceLimits(c.logAgent.alloy.resources),

@@ -27,8 +27,8 @@ export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
   const loki = c.loki.enabled ? composeLokiService(c) : undefined;
   add('prometheus', withPodSettings(prometheus, c, c.prometheus));
   if (loki) add('loki', withPodSettings(loki, c, c.loki));
-  if (loki && composeRunsPromtail(c)) add('promtail', withPodSettings(composePromtailService(c, loki.name), c, c.logAgent));
-  if (loki && composeRunsAlloy(c)) add('alloy', withPodSettings(composeAlloyService(c, loki.name), c, c.logAgent));
+  if (composeRunsPromtail(c)) add('promtail', withPodSettings(composePromtailService(c, loki?.name), c, c.logAgent));
+  if (composeRunsAlloy(c)) add('alloy', withPodSettings(composeAlloyService(c, loki?.name), c, c.logAgent));
   if (c.nodeExporter.enabled) add('node-exporter', withPodSettings(composeNodeExporterService(c), c, c.nodeExporter));
   if (c.compose.cadvisor.enabled) add('cadvisor', composeCadvisorService(c));
   if (c.alertmanager.enabled) add('alertmanager', withPodSettings(composeAlertmanagerService(c), c, c.alertmanager));

@@ -8,7 +8,8 @@
  *   and to read them. The host itself can still reach these containers' addresses (Docker 25 restored that on
  *   internal networks, moby/moby#47356): they are closed to the network, not to the host's own processes.
  * - `egress`: a route out and no published port, for Alertmanager when a receiver is on (a webhook, Slack,
- *   an SMTP relay are outside the host): only then, and only it.
+ *   an SMTP relay are outside the host), and for the log agent when it ships to a Loki of the user's
+ *   (loki.external): only then, and only they.
  */
 import { StackConfig } from '../config';
 import { ComposeComponent } from './names';
@@ -34,6 +35,10 @@ export function componentNetworks(c: StackConfig, component: ComposeComponent): 
       return [FRONTEND_NETWORK];
     case 'alertmanager':
       return alertmanagerNotifies(c) ? [BACKEND_NETWORK, EGRESS_NETWORK] : [BACKEND_NETWORK];
+    case 'promtail':
+    case 'alloy':
+      // A Loki of the user's (loki.external) is outside the project's networks.
+      return c.loki.enabled ? [BACKEND_NETWORK] : [BACKEND_NETWORK, EGRESS_NETWORK];
     default:
       return [BACKEND_NETWORK];
   }

@@ -71,9 +71,9 @@ export function promtailComposePipelineStages(c: StackConfig): Array<Record<stri
  * /ready answers 200 once a file is tailed: Promtail's own container writes one, so a /ready that stays 500
  * means the log directory is not mounted or not readable, which is what the healthcheck should show.
  */
-export function renderPromtailComposeConfig(c: StackConfig, lokiPushUrl: string): Record<string, unknown> {
+export function renderPromtailComposeConfig(c: StackConfig, lokiPushUrl: string, tenant = ''): Record<string, unknown> {
   // Everything of the Kubernetes config but its discovery, which is replaced below.
-  const shape: Record<string, unknown> = { ...renderPromtailKubernetesConfig(lokiPushUrl, c.logAgent.push) };
+  const shape: Record<string, unknown> = { ...renderPromtailKubernetesConfig(lokiPushUrl, c.logAgent.push, tenant) };
   delete shape.scrape_configs;
   return {
     ...shape,
@@ -95,7 +95,7 @@ export function renderPromtailComposeConfig(c: StackConfig, lokiPushUrl: string)
 }
 
 /** The Promtail service: tails Docker's json-file logs read-only and pushes them to Loki. */
-export function composePromtailService(c: StackConfig, lokiService: string): ComposeServiceEntry {
+export function composePromtailService(c: StackConfig, lokiService?: string): ComposeServiceEntry {
   const name = composeServiceName(c, 'promtail');
   const volume = 'promtail-positions';
   return {
@@ -125,7 +125,8 @@ export function composePromtailService(c: StackConfig, lokiService: string): Com
         `${volume}:${PROMTAIL_POSITIONS_DIR}`,
       ],
       tmpfs: ['/tmp:size=16m'],
-      depends_on: { [lokiService]: { condition: 'service_healthy' } },
+      // The stack's Loki first; a Loki of the user's (loki.external) is not a service here.
+      ...(lokiService ? { depends_on: { [lokiService]: { condition: 'service_healthy' as const } } } : {}),
       healthcheck: healthcheck(bashHttpCheck(PROMTAIL_HTTP_PORT, PROMTAIL_READY_PATH), { startPeriodSeconds: 30 }),
       ...hardenedService(),
       deploy: resourceLimits(c.logAgent.promtail.resources),

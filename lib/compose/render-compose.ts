@@ -3,7 +3,7 @@
  * model and renderers as the Kubernetes manifests: the compose file and every file it mounts.
  */
 import { StackConfig } from '../config';
-import { LOKI_HTTP_PORT, LOKI_PUSH_PATH } from '../components/loki';
+import { LOKI_HTTP_PORT, LOKI_PUSH_PATH, shipsLogs } from '../components/loki';
 import { PROMETHEUS_PORT } from '../components/prometheus';
 import { ALERTMANAGER_PORT } from '../components/alertmanager';
 import { COMPOSE_SECRET_FILES } from './alertmanager';
@@ -30,13 +30,14 @@ export const COMPOSE_HEADER =
 /** Files in compose/ that people write and synthesis keeps (never generated). */
 export const COMPOSE_USER_FILES: readonly string[] = ['.env', ...COMPOSE_SECRET_FILES];
 
-/** Base URLs of Prometheus and Loki inside the compose network (Grafana's data sources). */
-export function composeUrls(c: StackConfig): { prometheus: string; loki?: string; lokiPush?: string; alertmanager?: string } {
-  const loki = c.loki.enabled ? `http://${composeServiceName(c, 'loki')}:${LOKI_HTTP_PORT}` : undefined;
+/** Base URLs of Prometheus and Loki (the stack's inside the compose network, or loki.external) for Grafana and the log agent. */
+export function composeUrls(c: StackConfig): { prometheus: string; loki?: string; lokiPush?: string; lokiTenant: string; alertmanager?: string } {
+  const loki = c.loki.enabled ? `http://${composeServiceName(c, 'loki')}:${LOKI_HTTP_PORT}` : shipsLogs(c.loki) ? c.loki.external.url : undefined;
   return {
     prometheus: `http://${composeServiceName(c, 'prometheus')}:${PROMETHEUS_PORT}`,
     ...(c.alertmanager.enabled ? { alertmanager: `http://${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}` } : {}),
     ...(loki ? { loki, lokiPush: `${loki}${LOKI_PUSH_PATH}` } : {}),
+    lokiTenant: c.loki.enabled ? '' : c.loki.external.tenant,
   };
 }
 
@@ -52,13 +53,13 @@ export function renderCompose(c: StackConfig): Map<string, string> {
   files.set(COMPOSE_FILES.prometheusConfig, yaml(renderComposePrometheusConfig(c)));
   if (c.prometheus.alertRules) files.set(COMPOSE_FILES.prometheusRules, yaml(renderAlertRules({ alertmanager: c.alertmanager.enabled, nodeExporter: c.nodeExporter.enabled, kubelet: c.compose.cadvisor.enabled, cadvisorComponent: c.compose.cadvisor.enabled })));
   if (c.loki.enabled) files.set(COMPOSE_FILES.lokiConfig, yaml(renderLokiConfig(c.loki)));
-  if (urls.lokiPush && composeRunsPromtail(c)) files.set(COMPOSE_FILES.promtailConfig, yaml(renderPromtailComposeConfig(c, urls.lokiPush)));
-  if (urls.lokiPush && composeRunsAlloy(c)) files.set(COMPOSE_FILES.alloyConfig, renderAlloyComposeConfig(c, urls.lokiPush));
+  if (urls.lokiPush && composeRunsPromtail(c)) files.set(COMPOSE_FILES.promtailConfig, yaml(renderPromtailComposeConfig(c, urls.lokiPush, urls.lokiTenant)));
+  if (urls.lokiPush && composeRunsAlloy(c)) files.set(COMPOSE_FILES.alloyConfig, renderAlloyComposeConfig(c, urls.lokiPush, urls.lokiTenant));
   if (c.alertmanager.enabled) files.set(COMPOSE_FILES.alertmanagerConfig, yaml(renderAlertmanagerConfig(alertmanagerConfigInput(c.alertmanager))));
   if (c.grafana.enabled) {
     const datasources = renderGrafanaDatasources(
       { prometheus: urls.prometheus, ...(urls.loki ? { loki: urls.loki } : {}), ...(urls.alertmanager ? { alertmanager: urls.alertmanager } : {}) },
-      grafanaDatasourceOptions(c),
+      { ...grafanaDatasourceOptions(c), lokiTenant: urls.lokiTenant },
     );
     files.set(COMPOSE_FILES.grafanaDatasources, yaml(datasources));
     files.set(COMPOSE_FILES.grafanaDashboardProvider, yaml(renderGrafanaDashboardProvider()));
@@ -69,7 +70,7 @@ export function renderCompose(c: StackConfig): Map<string, string> {
         'at /var/lib/grafana/dashboards, into the folder "Observability stack". Grafana ignores files that do not end\n' +
         'in .json. The generated ones come from lib/render/dashboards.ts.\n',
     );
-    for (const [name, json] of renderDashboards({ loki: c.loki.enabled, alertmanager: c.alertmanager.enabled, kubelet: c.compose.cadvisor.enabled, nodeExporter: c.nodeExporter.enabled, nodeNetwork: false, cadvisorComponent: c.compose.cadvisor.enabled })) files.set(`${COMPOSE_FILES.grafanaDashboardsDir}/${name}`, json);
+    for (const [name, json] of renderDashboards({ loki: shipsLogs(c.loki), lokiMetrics: c.loki.enabled, alertmanager: c.alertmanager.enabled, kubelet: c.compose.cadvisor.enabled, nodeExporter: c.nodeExporter.enabled, nodeNetwork: false, cadvisorComponent: c.compose.cadvisor.enabled })) files.set(`${COMPOSE_FILES.grafanaDashboardsDir}/${name}`, json);
   }
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -6,7 +6,7 @@
 import { StackConfig } from '../config';
 import { METRICS_PATH } from '../image-facts';
 import { ComposeComponent, composeContractLabels, composeServiceName, ContractLabels } from './names';
-import { LOKI_HTTP_PORT } from '../components/loki';
+import { LOKI_HTTP_PORT, shipsLogs } from '../components/loki';
 import { PROMTAIL_HTTP_PORT } from '../components/promtail';
 import { ALLOY_HTTP_PORT } from '../components/alloy';
 import { PROMETHEUS_PORT } from '../components/prometheus';
@@ -26,14 +26,14 @@ export interface ComposeScrapeTarget {
   readonly labels: ContractLabels;
 }
 
-/** Whether Promtail runs: it is the log agent (`logAgent.kind`), and it ships logs to Loki, so only with Loki. */
+/** Whether Promtail runs: it is the log agent (`logAgent.kind`), and it ships logs to a Loki (the stack's or loki.external). */
 export function composeRunsPromtail(c: StackConfig): boolean {
-  return c.loki.enabled && c.logAgent.kind === 'promtail';
+  return shipsLogs(c.loki) && c.logAgent.kind === 'promtail';
 }
 
 /** Whether Alloy runs: the same rule as composeRunsPromtail, for `logAgent.kind: alloy`. */
 export function composeRunsAlloy(c: StackConfig): boolean {
-  return c.loki.enabled && c.logAgent.kind === 'alloy';
+  return shipsLogs(c.loki) && c.logAgent.kind === 'alloy';
 }
 
 /** Every scrape target of the compose stack, in a stable order. */

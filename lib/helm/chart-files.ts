@@ -107,6 +107,8 @@ export function componentFacts(): Record<string, object> {
 
 /** The text templates/alloy/configmap.yaml replaces with Loki's push URL in files/alloy/config.alloy. */
 export const ALLOY_LOKI_PUSH_URL_PLACEHOLDER = 'LOKI_PUSH_URL';
+/** The text templates/alloy/configmap.yaml replaces with the tenant, or whose line it drops without one (loki.external.tenant). */
+export const ALLOY_LOKI_TENANT_PLACEHOLDER = 'LOKI_TENANT';
 /** The texts templates/alloy/configmap.yaml replaces with loki.write's batching and retries (alloyPushAttributes), by attribute. */
 export const ALLOY_PUSH_PLACEHOLDERS: Record<string, string> = {
   batch_wait: 'ALLOY_BATCH_WAIT', batch_size: 'ALLOY_BATCH_SIZE', min_backoff_period: 'ALLOY_MIN_BACKOFF_PERIOD',
@@ -163,7 +165,7 @@ export function renderChartFiles(): Map<string, string> {
   // config.alloy: all static but Loki's push URL and the endpoint's batching and retries, which the template puts
   // in place of the placeholders (ALLOY_PUSH_PLACEHOLDERS).
   files.set('files/alloy/config.alloy', renderAlloyKubernetesConfig(ALLOY_LOKI_PUSH_URL_PLACEHOLDER,
-    alloyPushAttributes(c.logAgent.push).map(([key]) => [key, expression(ALLOY_PUSH_PLACEHOLDERS[key])] as const)));
+    alloyPushAttributes(c.logAgent.push).map(([key]) => [key, expression(ALLOY_PUSH_PLACEHOLDERS[key])] as const), ALLOY_LOKI_TENANT_PLACEHOLDER));
 
   files.set('files/promtail/promtail.yaml', header('lib/render/promtail-config.ts (renderPromtailKubernetesConfig, without clients)') + toYaml(promtail));
 

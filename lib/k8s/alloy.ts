@@ -24,7 +24,7 @@ export class Alloy extends Construct {
     super(scope, id);
     const defaults = modelDefaults();
     // discovery.kubernetes with role "pod" (and a field selector) lists and watches pods; nothing else.
-    this.configText = renderAlloyKubernetesConfig(props.loki.pushUrl, alloyPushAttributes(props.push ?? defaults.logAgent.push));
+    this.configText = renderAlloyKubernetesConfig(props.loki.pushUrl, alloyPushAttributes(props.push ?? defaults.logAgent.push), props.loki.tenant);
     addNodeLogAgent(this, {
       name: ALLOY_NAME,
       namespace: props.namespace ?? defaults.logAgent.namespace,

@@ -18,7 +18,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { GrafanaSettings, parseStackConfig } from '../config';
 import { Alertmanager } from './alertmanager';
-import { Loki } from './loki';
+import type { LokiEndpoint } from '../components/loki';
 import { Prometheus } from './prometheus';
 import { modelDefaults, configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
 import { applyPodSettingsTo } from './pod-settings';
@@ -49,8 +49,10 @@ export interface GrafanaProps {
   readonly clusterDomain?: string;
   /** The Prometheus its default data source queries (its URL, scrape interval and version). */
   readonly prometheus: Prometheus;
-  /** The Loki its Loki data source and the dashboards' logs row query. @default none: no Loki data source */
-  readonly loki?: Loki;
+  /** The Loki its Loki data source and the dashboards' logs rows query (its URL and tenant). @default none: no Loki data source */
+  readonly loki?: LokiEndpoint;
+  /** Whether that Loki is the stack's own, which Prometheus scrapes (Stack health's Loki row). @default whether there is a Loki */
+  readonly lokiMetrics?: boolean;
   /** The Alertmanager its Alertmanager data source shows alerts and silences of. @default none */
   readonly alertmanager?: Alertmanager;
   /** Whether Prometheus scrapes the kubelets (the Containers dashboard). @default false */
@@ -86,6 +88,7 @@ export class Grafana extends Construct {
         scrapeIntervalSeconds: prometheus.scrapeIntervalSeconds,
         exemplars: prometheus.maxExemplars > 0,
         prometheusQuery: g.prometheusQuery,
+        lokiTenant: props.loki?.tenant ?? '',
         // Only a plain x.y.z tells Grafana which PromQL features it may use; otherwise keep the pinned one.
         ...(/^[0-9]+\.[0-9]+\.[0-9]+$/.test(promTag) ? { prometheusVersion: promTag } : {}),
       },
@@ -95,7 +98,7 @@ export class Grafana extends Construct {
     // The dashboards (lib/render/dashboards.ts) as files at the top of the provider's directory; a change
     // rolls the pod through checksum/config. The rows of Loki and Alertmanager only when they are there to answer.
     const dashboardsData = Object.fromEntries(renderDashboards({
-      loki: props.loki !== undefined, alertmanager: props.alertmanager !== undefined,
+      loki: props.loki !== undefined, lokiMetrics: props.lokiMetrics ?? props.loki !== undefined, alertmanager: props.alertmanager !== undefined,
       kubelet: props.kubelet ?? false, kubeStateMetrics: props.kubeStateMetrics ?? false, nodeExporter: props.nodeExporter ?? false,
     }));
 

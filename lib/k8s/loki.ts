@@ -12,7 +12,7 @@ import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { LokiPeers, renderLokiConfig } from '../render/loki-config';
 import { toYaml } from '../render/yaml';
-import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_NAME, LOKI_POD_IP_VARIABLE, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, lokiS3Environment } from '../components/loki';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_NAME, LOKI_POD_IP_VARIABLE, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, LokiEndpoint, lokiFlags, lokiS3Environment } from '../components/loki';
 
 /** In-cluster base URL of Loki (Grafana's data source). */
 export function lokiUrl(c: Pick<StackConfig, 'namespace' | 'clusterDomain'>): string {
@@ -39,11 +39,13 @@ export interface LokiProps {
 }
 
 
-export class Loki extends Construct {
+export class Loki extends Construct implements LokiEndpoint {
   /** In-cluster base URL (Grafana's data source). */
   public readonly url: string;
   /** In-cluster push URL (the log agent's client). */
   public readonly pushUrl: string;
+  /** One tenant: no X-Scope-OrgID header (auth_enabled is false). */
+  public readonly tenant = '';
   /** The rendered loki.yaml. */
   public readonly configYaml: string;
 

@@ -7,6 +7,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { StackConfig } from '../config';
 import { PART_OF } from './labels';
+import { shipsLogs } from '../components/loki';
 
 /** A Pod Security Standards level. */
 export type PodSecurityLevel = 'restricted' | 'baseline' | 'privileged';
@@ -44,7 +45,7 @@ export interface NamespacesChartProps extends ChartProps {
 export function stackNamespaces(c: Pick<StackConfig, 'namespace' | 'app' | 'loki' | 'logAgent' | 'nodeExporter'>): StackNamespace[] {
   const namespaces: StackNamespace[] = [{ name: c.namespace, level: 'restricted', component: 'monitoring' }];
   if (c.app.enabled && c.app.namespace !== c.namespace) namespaces.push({ name: c.app.namespace, level: 'restricted', component: 'application' });
-  if (c.loki.enabled || c.nodeExporter.enabled) namespaces.push({ name: c.logAgent.namespace, level: 'privileged', component: 'node-agent' });
+  if (shipsLogs(c.loki) || c.nodeExporter.enabled) namespaces.push({ name: c.logAgent.namespace, level: 'privileged', component: 'node-agent' });
   return namespaces;
 }
 

@@ -11,7 +11,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ImageSettings, LogAgentPushSettings, PodSettings, Resources } from '../config';
-import type { Loki } from './loki';
+import type { LokiEndpoint } from '../components/loki';
 import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './util';
 import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
@@ -20,8 +20,8 @@ import { POD_LOGS_DIR } from '../image-facts';
 
 /** What each log agent construct (Promtail, Alloy) takes. */
 export interface LogAgentProps {
-  /** The Loki it pushes to (its push URL, fully qualified: the agent runs in another namespace). */
-  readonly loki: Loki;
+  /** The Loki it pushes to: its push URL (fully qualified: the agent runs in another namespace) and tenant. */
+  readonly loki: LokiEndpoint;
   /** Namespace of the agent, labelled Pod Security privileged (lib/k8s/namespaces.ts). @default monitoring-agent */
   readonly namespace?: string;
   /** The agent's image and resources (the model's `logAgent.promtail` or `logAgent.alloy`). @default the model's defaults */

@@ -28,7 +28,7 @@ export class Promtail extends Construct {
     const defaults = modelDefaults();
     // kubernetes_sd role "pod" lists and watches pods (on this node: Promtail adds the spec.nodeName field
     // selector); it reads nodes only for `attach_metadata: {node: true}`, which we do not use. So: pods only.
-    this.configYaml = toYaml(renderPromtailKubernetesConfig(props.loki.pushUrl, props.push ?? defaults.logAgent.push));
+    this.configYaml = toYaml(renderPromtailKubernetesConfig(props.loki.pushUrl, props.push ?? defaults.logAgent.push, props.loki.tenant));
     addNodeLogAgent(this, {
       name: PROMTAIL_NAME,
       namespace: props.namespace ?? defaults.logAgent.namespace,

@@ -10,6 +10,7 @@ import { parseStackConfig, StackConfig, StackInput } from '../config';
 import { DemoApp } from './app';
 import { Grafana } from './grafana';
 import { Loki } from './loki';
+import { externalLokiEndpoint, LokiEndpoint, shipsLogs } from '../components/loki';
 import { NamespacesChart, stackNamespaces } from './namespaces';
 import { applyCommonLabels } from './pod-settings';
 import { Prometheus } from './prometheus';
@@ -36,7 +37,7 @@ export class ObservabilityStack extends Chart {
   public readonly app?: DemoApp;
   /** Loki, when `loki.enabled`. */
   public readonly loki?: Loki;
-  /** The node log agent shipping pod logs to Loki, when `loki.enabled`: Promtail or Alloy (`logAgent.kind`). */
+  /** The node log agent shipping pod logs to Loki (the stack's, or `loki.external`'s): Promtail or Alloy (`logAgent.kind`). */
   public readonly logAgent?: Promtail | Alloy;
   /** kube-state-metrics, when `kubeStateMetrics.enabled`. */
   public readonly kubeStateMetrics?: KubeStateMetrics;
@@ -69,13 +70,15 @@ export class ObservabilityStack extends Chart {
     }
     if (config.loki.enabled) {
       this.loki = new Loki(this, 'loki', { namespace, clusterDomain, settings: config.loki });
-      this.logAgent = addLogAgent(this, config, this.loki);
     }
+    // The Loki the agent ships to and Grafana reads: the stack's, or one the user runs.
+    const loki: LokiEndpoint | undefined = this.loki ?? (shipsLogs(config.loki) ? externalLokiEndpoint(config.loki.external) : undefined);
+    if (loki) this.logAgent = addLogAgent(this, config, loki);
     if (config.alertmanager.enabled) {
       this.alertmanager = new Alertmanager(this, 'alertmanager', { namespace, clusterDomain, settings: config.alertmanager });
     }
     if (config.grafana.enabled) {
-      this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki: this.loki, alertmanager: this.alertmanager,
+      this.grafana = new Grafana(this, 'grafana', { namespace, clusterDomain, settings: config.grafana, prometheus: this.prometheus, loki, lokiMetrics: this.loki !== undefined, alertmanager: this.alertmanager,
         // The Containers dashboard's kube-state-metrics part needs the stack's rules too (the `app` rule).
         kubelet: config.kubelet.enabled, kubeStateMetrics: config.kubeStateMetrics.enabled && config.prometheus.alertRules, nodeExporter: config.nodeExporter.enabled,
       });
@@ -93,7 +96,7 @@ export class ObservabilityStack extends Chart {
  * to Loki. Each agent takes the same inputs (the Loki it pushes to, its namespace and settings) and uses the same relabel rules
  * for the label contract (lib/render/relabel.ts).
  */
-function addLogAgent(scope: Construct, config: StackConfig, loki: Loki): Promtail | Alloy {
+function addLogAgent(scope: Construct, config: StackConfig, loki: LokiEndpoint): Promtail | Alloy {
   const namespace = config.logAgent.namespace;
   switch (config.logAgent.kind) {
     case 'promtail':

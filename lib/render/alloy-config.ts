@@ -64,9 +64,12 @@ export function alloyPushAttributes(push: LogAgentPushSettings): Array<[string, 
   ];
 }
 
-/** The writer to Loki's push URL, with `attributes` for its batching and retries (alloyPushAttributes). */
-export function alloyLokiWrite(lokiPushUrl: string, attributes: ReadonlyArray<readonly [string, AlloyValue]>): AlloyBlock {
-  return { name: 'loki.write', label: 'default', blocks: [{ name: 'endpoint', attributes: [['url', lokiPushUrl], ...attributes] }] };
+/**
+ * The writer to Loki's push URL, with its tenant (sent as X-Scope-OrgID; none for a single-tenant Loki) and
+ * `attributes` for its batching and retries (alloyPushAttributes).
+ */
+export function alloyLokiWrite(lokiPushUrl: string, attributes: ReadonlyArray<readonly [string, AlloyValue]>, tenant = ''): AlloyBlock {
+  return { name: 'loki.write', label: 'default', blocks: [{ name: 'endpoint', attributes: [['url', lokiPushUrl], ...(tenant ? [['tenant_id', tenant] as const] : []), ...attributes] }] };
 }
 
 /** Alloy's own log: info, logfmt (its defaults, written out). */
@@ -80,7 +83,7 @@ export const ALLOY_LOGGING: AlloyBlock = { name: 'logging', attributes: [['level
  * - loki.process: `stage.cri` (kind and current clusters run containerd or CRI-O), then the shared tail;
  * - loki.write: Loki's push URL.
  */
-export function renderAlloyKubernetesConfig(lokiPushUrl: string, push: ReadonlyArray<readonly [string, AlloyValue]>): string {
+export function renderAlloyKubernetesConfig(lokiPushUrl: string, push: ReadonlyArray<readonly [string, AlloyValue]>, tenant = ''): string {
   const blocks: AlloyBlock[] = [
     ALLOY_LOGGING,
     {
@@ -116,7 +119,7 @@ export function renderAlloyKubernetesConfig(lokiPushUrl: string, push: ReadonlyA
       attributes: [['forward_to', [expression('loki.write.default.receiver')]]],
       blocks: [{ name: 'stage.cri' }, ...alloyContractTailStages()],
     },
-    alloyLokiWrite(lokiPushUrl, push),
+    alloyLokiWrite(lokiPushUrl, push, tenant),
   ];
   return renderAlloy(blocks, alloyHeader('lib/render/alloy-config.ts (renderAlloyKubernetesConfig)'));
 }

@@ -57,8 +57,10 @@ export const NODES_DASHBOARD_UID = 'obs-nodes';
 
 /** The components a dashboard's rows depend on: each is on or off in a stack. */
 export interface DashboardOptions {
-  /** Whether Loki (and with it the log agent) is part of the stack: the logs rows need it. */
+  /** Whether the log agent ships lines to a Loki Grafana reads (the stack's, or loki.external): the logs rows need it. */
   readonly loki: boolean;
+  /** Whether that Loki is the stack's own, which Prometheus scrapes: Stack health's Loki row. @default loki */
+  readonly lokiMetrics?: boolean;
   /** Whether Alertmanager is part of the stack. */
   readonly alertmanager: boolean;
   /** Whether Prometheus scrapes the kubelets (cAdvisor's container series). @default false */
@@ -282,7 +284,9 @@ function downCount(title: string, description: string, expr: string): stat.Panel
 }
 
 /** The Stack health dashboard as Grafana's dashboard JSON model. */
-export function buildStackDashboard(options: DashboardOptions): dashboard.Dashboard {
+export function buildStackDashboard(options: DashboardOptions): dashboard.Dashboard | undefined {
+  // No such stack: the stack's own Loki always comes with the log agent.
+  if (options.lokiMetrics && !options.loki) return undefined;
   const stackApps = stackAppsOf(options.cadvisorComponent ?? false);
   const stackUp = `up{app=~"${stackApps.join('|')}"}`;
   const byPod = 'namespace, pod';
@@ -310,7 +314,7 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
       promQuery(`sum by (${byPod}) (prometheus_tsdb_storage_blocks_bytes)`, '{{namespace}}/{{pod}}'),
     ]).span(8));
 
-  if (options.loki) {
+  if (options.lokiMetrics ?? options.loki) {
     builder
       .withRow(new dashboard.RowBuilder('Loki'))
       .withPanel(timeSeries('Log lines received per second', 'Lines pushed to Loki by the log agents (Loki\'s own internal streams not counted).', 'cps', [
@@ -324,8 +328,10 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
       ]).span(6))
       .withPanel(timeSeries('HTTP requests per second by status', 'Every HTTP request Loki answered (pushes, queries, and the scrapes and probes too) by status: 5xx is Loki failing (LokiRequestErrors), 429 is a limit refusing a push. Loki\'s internal gRPC calls are left out.', 'reqps', [
         promQuery(sumRate('loki_request_duration_seconds_count{method!="gRPC"}', 'status_code'), '{{status_code}}'),
-      ]).span(6))
-
+      ]).span(6));
+  }
+  if (options.loki) {
+    builder
       .withRow(new dashboard.RowBuilder('Log agent'))
       .withPanel(timeSeries('Lines sent to Loki per second', 'Lines each agent pod delivered to Loki (Promtail or Alloy, whichever the stack runs).', 'cps', [
         promQuery(eitherAgent((prefix) => `${prefix}_sent_entries_total`, byPod), '{{namespace}}/{{pod}}'),
@@ -489,7 +495,7 @@ export interface DashboardSpec {
 /** Every dashboard, in the order of their files. */
 export const DASHBOARDS: readonly DashboardSpec[] = [
   { file: APP_DASHBOARD_FILE, dependsOn: ['loki', 'kubelet', 'kubeStateMetrics'], build: buildAppDashboard },
-  { file: STACK_DASHBOARD_FILE, dependsOn: ['loki', 'alertmanager'], build: buildStackDashboard },
+  { file: STACK_DASHBOARD_FILE, dependsOn: ['loki', 'lokiMetrics', 'alertmanager'], build: buildStackDashboard },
   { file: CONTAINERS_DASHBOARD_FILE, dependsOn: ['kubelet', 'kubeStateMetrics'], build: buildContainersDashboard },
   { file: NODES_DASHBOARD_FILE, dependsOn: ['nodeExporter'], build: buildNodesDashboard },
 ];
@@ -513,7 +519,7 @@ export function renderDashboards(options: DashboardOptions): Map<string, string>
  * The Helm chart computes the same name from its values (templates/grafana/configmap-dashboards.yaml).
  */
 export function dashboardVariant(spec: DashboardSpec, options: DashboardOptions): string {
-  return variantName(spec.dependsOn, { ...options });
+  return variantName(spec.dependsOn, { ...options, lokiMetrics: options.lokiMetrics ?? options.loki });
 }
 
 /** The chart's index of dashboards: each file, its directory of variants, and the components it depends on. */

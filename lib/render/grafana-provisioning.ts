@@ -81,9 +81,11 @@ export interface GrafanaDatasourceOptions {
   readonly exemplars?: boolean;
   /** A long-term store the Prometheus data source reads instead (grafana.prometheusQuery). @default none */
   readonly prometheusQuery?: { readonly url: string; readonly type: string; readonly tenant: string };
+  /** The tenant of the Loki data source's Loki (loki.external.tenant), sent as X-Scope-OrgID. @default "": none */
+  readonly lokiTenant?: string;
 }
 
-/** The header a multi-tenant store (Mimir, Cortex) reads the tenant from. */
+/** The header a multi-tenant store (Mimir, Cortex, Loki) reads the tenant from. */
 export const TENANT_HEADER = 'X-Scope-OrgID';
 
 /**
@@ -140,7 +142,8 @@ export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: G
       url: urls.loki,
       isDefault: false,
       editable: false,
-      jsonData: { maxLines: 1000 },
+      ...(options.lokiTenant ? { secureJsonData: { httpHeaderValue1: options.lokiTenant } } : {}),
+      jsonData: { maxLines: 1000, ...(options.lokiTenant ? { httpHeaderName1: TENANT_HEADER } : {}) },
     });
   }
   if (urls.alertmanager !== undefined) {

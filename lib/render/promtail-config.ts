@@ -81,9 +81,11 @@ export function kibOfMb(mb: number): number {
 }
 
 /** Promtail's client: Loki's push URL, its batches and its retries (logAgent.push). */
-export function promtailClient(lokiPushUrl: string, push: LogAgentPushSettings): Record<string, unknown> {
+export function promtailClient(lokiPushUrl: string, push: LogAgentPushSettings, tenant = ''): Record<string, unknown> {
   return {
     url: lokiPushUrl,
+    // Sent as X-Scope-OrgID (a Loki with auth_enabled); none for a single-tenant one.
+    ...(tenant ? { tenant_id: tenant } : {}),
     batchwait: goDuration(push.batchWaitSeconds),
     batchsize: bytesOfMb(push.batchSizeMb),
     backoff_config: { min_period: goDuration(push.minBackoffSeconds), max_period: goDuration(push.maxBackoffSeconds), max_retries: push.attempts },
@@ -100,7 +102,7 @@ export function promtailClient(lokiPushUrl: string, push: LogAgentPushSettings):
  * So a /ready that stays 500 means Promtail cannot discover pods (RBAC, API server) or cannot read
  * /var/log/pods (mounts, permissions), which is exactly what the probe should show.
  */
-export function renderPromtailKubernetesConfig(lokiPushUrl: string, push: LogAgentPushSettings): Record<string, unknown> {
+export function renderPromtailKubernetesConfig(lokiPushUrl: string, push: LogAgentPushSettings, tenant = ''): Record<string, unknown> {
   return {
     server: {
       http_listen_port: PROMTAIL_HTTP_PORT,
@@ -113,7 +115,7 @@ export function renderPromtailKubernetesConfig(lokiPushUrl: string, push: LogAge
       // Ignoring it re-sends the node's files from their start: duplicates beat a node whose logs stop.
       ignore_invalid_yaml: true,
     },
-    clients: [promtailClient(lokiPushUrl, push)],
+    clients: [promtailClient(lokiPushUrl, push, tenant)],
     scrape_configs: [
       {
         job_name: PROMTAIL_PODS_JOB,

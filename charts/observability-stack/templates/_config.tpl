@@ -143,6 +143,7 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- define "observability-stack.promtail.config" -}}
 {{- $config := .Files.Get "files/promtail/promtail.yaml" | fromYaml -}}
 {{- $client := dict "url" (include "observability-stack.lokiPushUrl" .) -}}
+{{- with include "observability-stack.lokiTenant" . }}{{ $_ := set $client "tenant_id" . }}{{ end -}}
 {{- /* Batching and retries (lib/render/promtail-config.ts promtailClient); the model's defaults for a release upgraded with --reuse-values from a chart without them. */ -}}
 {{- with .Values.logAgent.push | default (include "observability-stack.facts" . | fromYaml).defaults.logAgentPush }}
 {{- $_ := set $client "batchwait" (include "observability-stack.goDuration" .batchWaitSeconds) -}}
@@ -154,8 +155,8 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- end -}}
 
 {{/*
-Prometheus is the one default data source; Loki's is there only with Loki, and so is the exemplars' link to
-their log lines (with exemplars kept). The Prometheus version Grafana may rely on is the image tag when it is a
+Prometheus is the one default data source; Loki's is there only with a Loki (the stack's, or loki.external with
+its tenant as a header), and so is the exemplars' link to their log lines (with exemplars kept). The Prometheus version Grafana may rely on is the image tag when it is a
 plain x.y.z (a leading "v" dropped), else the pinned one the file carries.
 observability-stack.grafana.datasources: datasources.yaml (lib/render/grafana-provisioning.ts renderGrafanaDatasources, as lib/k8s/grafana.ts calls it).
 */}}
@@ -182,12 +183,17 @@ observability-stack.grafana.datasources: datasources.yaml (lib/render/grafana-pr
 {{- $_ := set .jsonData "prometheusVersion" $version -}}
 {{- end -}}
 {{- end -}}
-{{- if not (and $.Values.loki.enabled (gt (include "observability-stack.prometheus.maxExemplars" $ | int) 0)) -}}
+{{- if not (and (include "observability-stack.logs.enabled" $) (gt (include "observability-stack.prometheus.maxExemplars" $ | int) 0)) -}}
 {{- $_ := unset .jsonData "exemplarTraceIdDestinations" -}}
 {{- end -}}
 {{- $datasources = append $datasources . -}}
-{{- else if and (eq .uid "loki") $.Values.loki.enabled -}}
-{{- $_ := set . "url" (include "observability-stack.lokiUrl" $) -}}
+{{- else if and (eq .uid "loki") (include "observability-stack.logs.enabled" $) -}}
+{{- $_ := set . "url" (include "observability-stack.lokiUrl" $ | replace "$" "$$") -}}
+{{- $tenant := include "observability-stack.lokiTenant" $ -}}
+{{- if $tenant -}}
+{{- $_ := set .jsonData "httpHeaderName1" (include "observability-stack.facts" $ | fromYaml).grafana.tenantHeader -}}
+{{- $_ := set . "secureJsonData" (dict "httpHeaderValue1" $tenant) -}}
+{{- end -}}
 {{- $datasources = append $datasources . -}}
 {{- else if and (eq .uid "alertmanager") (include "observability-stack.alertmanager.enabled" $) -}}
 {{- $_ := set . "url" (printf "http://%s" (include "observability-stack.alertmanagerAddress" $)) -}}

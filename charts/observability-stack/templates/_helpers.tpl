@@ -141,9 +141,10 @@ pod-security.kubernetes.io/audit-version: latest
 {{- if (.Values.alertmanager | default dict).enabled }}true{{ end -}}
 {{- end -}}
 
-{{/* observability-stack.componentEnabled: "true" when the component named .name (a generated file's dependsOn: loki, alertmanager, kubeStateMetrics, kubelet, nodeExporter) is deployed. */}}
+{{/* observability-stack.componentEnabled: "true" when the component named .name (a generated file's dependsOn: loki (lines shipped to a Loki), lokiMetrics (the stack's own Loki), alertmanager, kubeStateMetrics, kubelet, nodeExporter) is on. */}}
 {{- define "observability-stack.componentEnabled" -}}
-{{- if eq .name "loki" }}{{ if .context.Values.loki.enabled }}true{{ end }}
+{{- if eq .name "loki" }}{{ include "observability-stack.logs.enabled" .context }}
+{{- else if eq .name "lokiMetrics" }}{{ if .context.Values.loki.enabled }}true{{ end }}
 {{- else if eq .name "alertmanager" }}{{ include "observability-stack.alertmanager.enabled" .context }}
 {{- /* With the stack's rules only: the app rule is one (the rule file itself is absent without them). */}}
 {{- else if eq .name "kubeStateMetrics" }}{{ if and (include "observability-stack.kubeStateMetrics.enabled" .context) .context.Values.prometheus.alertRules }}true{{ end }}
@@ -151,6 +152,11 @@ pod-security.kubernetes.io/audit-version: latest
 {{- else if eq .name "nodeExporter" }}{{ include "observability-stack.nodeExporter.enabled" .context }}
 {{- else }}{{ fail (printf "observability-stack.componentEnabled: no component %q" .name) }}
 {{- end -}}
+{{- end -}}
+
+{{/* observability-stack.logs.enabled: "true" when the log agent ships lines: to the stack's Loki, or to loki.external.url (lib/components/loki.ts shipsLogs). */}}
+{{- define "observability-stack.logs.enabled" -}}
+{{- if or .Values.loki.enabled (.Values.loki.external | default dict).url }}true{{ end -}}
 {{- end -}}
 
 {{/* observability-stack.kubeStateMetrics.enabled: "true" when kube-state-metrics is deployed; a release upgraded with --reuse-values from a chart without the kubeStateMetrics block has none. */}}
@@ -342,9 +348,18 @@ depends on: those switched on, joined by "-", or "none" (lib/render/variants.ts 
 {{- printf "http://prometheus.%s.svc.%s:%d" .Release.Namespace .Values.clusterDomain (int (include "observability-stack.facts" . | fromYaml).prometheus.port) -}}
 {{- end -}}
 
-{{/* observability-stack.lokiUrl: in-cluster base URL of Loki (Grafana's Loki data source). */}}
+{{/* observability-stack.lokiUrl: base URL of the Loki Grafana reads and the agent ships to: the stack's, in the cluster, or loki.external.url. */}}
 {{- define "observability-stack.lokiUrl" -}}
+{{- if .Values.loki.enabled -}}
 {{- printf "http://loki.%s.svc.%s:%d" .Release.Namespace .Values.clusterDomain (int (include "observability-stack.facts" . | fromYaml).loki.httpPort) -}}
+{{- else -}}
+{{- (.Values.loki.external | default dict).url -}}
+{{- end -}}
+{{- end -}}
+
+{{/* observability-stack.lokiTenant: the tenant sent to that Loki as X-Scope-OrgID (loki.external.tenant); "" for the stack's own. */}}
+{{- define "observability-stack.lokiTenant" -}}
+{{- if not .Values.loki.enabled }}{{ (.Values.loki.external | default dict).tenant | default "" }}{{ end -}}
 {{- end -}}
 
 {{/* observability-stack.lokiPushUrl: Loki's push URL, fully qualified because the log agent runs in another namespace. */}}

@@ -134,6 +134,12 @@ rule, renders nothing when all hold.
 {{- if and $on (gt (float64 (default 1 $v)) 1.0) (ne (toJson $unless) "true") -}}
 {{- $problems = append $problems (printf "%s must be 1 unless %s is true (%s), got %s" $r.setting $r.unless $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
+{{- else if eq $r.kind "unsetWhile" -}}
+{{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- $switch := (include "observability-stack.valueAt" (merge (dict "path" $r.while) $at) | fromJson).v -}}
+{{- if and $v (eq (toJson $switch) "true") -}}
+{{- $problems = append $problems (printf "%s must be empty while %s is true (%s), got %s" $r.setting $r.while $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
+{{- end -}}
 {{- else -}}
 {{- fail (printf "files/validate/rules.yaml: no such kind of rule %q (update templates/_validate.tpl with lib/validate-stack.ts)" $r.kind) -}}
 {{- end -}}

@@ -1,0 +1,135 @@
+/**
+ * A Loki the user already runs (loki.external, with loki.enabled false): the log agent ships there with the
+ * tenant, Grafana's Loki data source reads it with the same tenant, and the stack deploys no Loki of its own. The
+ * label contract, the dashboards' log panels and the exemplars' links hold; Loki's own row and policy go with the
+ * stack's Loki. Checked in cdk8s and compose here, in the chart by test/helm-parity.test.ts (ci/22).
+ */
+import { parse } from 'yaml';
+import { parseStackConfig, renderManifests, StackInput } from '../lib';
+import { COMPOSE_FILES } from '../lib/compose/config-files';
+import { renderCompose } from '../lib/compose/render-compose';
+import { readVerifyPlan } from '../lib/verify';
+import { APP_DASHBOARD_FILE, STACK_DASHBOARD_FILE } from '../lib/render/dashboards';
+import { find, synthObjects } from './helpers/stack';
+import { parseAlloy, ParsedBlock } from './support/alloy-parse';
+import { tempDir } from './helpers/temp-dir';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const URL = 'http://loki-gateway.loki.svc.cluster.local';
+const EXTERNAL: StackInput = { loki: { enabled: false, external: { url: URL, tenant: 'team-a' } } };
+const PUSH = `${URL}/loki/api/v1/push`;
+
+const rowsOf = (json: string) => JSON.parse(json).panels.filter((p: any) => p.type === 'row').map((p: any) => p.title);
+const lokiDataSource = (datasourcesYaml: string) => parse(datasourcesYaml).datasources.find((d: any) => d.uid === 'loki');
+const endpointOf = (alloy: string): ParsedBlock => parseAlloy(alloy).blocks.find((b) => b.name === 'loki.write')!.blocks.find((b) => b.name === 'endpoint')!;
+
+describe('cdk8s: the agent and Grafana on a Loki of the user\'s', () => {
+  const objects = synthObjects(EXTERNAL);
+
+  test('no Loki of the stack\'s: no workload, Service, ConfigMap, claim or policy named loki', () => {
+    expect(objects.filter((o) => o.metadata?.labels?.['app.kubernetes.io/name'] === 'loki')).toEqual([]);
+    expect(objects.filter((o) => o.metadata?.name?.startsWith('loki'))).toEqual([]);
+  });
+
+  test('Promtail pushes to its push URL with the tenant (X-Scope-OrgID)', () => {
+    const promtail = parse(find(objects, 'ConfigMap', 'promtail-config', 'monitoring-agent').data['promtail.yaml']);
+    expect(promtail.clients).toHaveLength(1);
+    expect(promtail.clients[0]).toMatchObject({ url: PUSH, tenant_id: 'team-a' });
+    expect(find(objects, 'DaemonSet', 'promtail', 'monitoring-agent').spec.template.spec.containers[0].image).toMatch(/^grafana\/promtail:/);
+  });
+
+  test('Alloy too: loki.write\'s endpoint names the URL and the tenant; without a tenant, no tenant_id', () => {
+    const alloy = find(synthObjects({ ...EXTERNAL, logAgent: { kind: 'alloy' } }), 'ConfigMap', 'alloy-config', 'monitoring-agent').data['config.alloy'];
+    expect(Object.fromEntries(endpointOf(alloy).attributes)).toMatchObject({ url: PUSH, tenant_id: 'team-a' });
+    const none = find(synthObjects({ loki: { enabled: false, external: { url: URL } }, logAgent: { kind: 'alloy' } }), 'ConfigMap', 'alloy-config', 'monitoring-agent').data['config.alloy'];
+    expect(endpointOf(none).attributes.map(([k]) => k)).not.toContain('tenant_id');
+    // The stack's own Loki: one tenant, no header.
+    const own = find(synthObjects({ logAgent: { kind: 'alloy' } }), 'ConfigMap', 'alloy-config', 'monitoring-agent').data['config.alloy'];
+    expect(endpointOf(own).attributes.map(([k]) => k)).not.toContain('tenant_id');
+  });
+
+  test('Grafana\'s Loki data source reads that Loki with the tenant as a header, and exemplars still link to it', () => {
+    const datasources = find(objects, 'ConfigMap', 'grafana-datasources', 'monitoring').data['datasources.yaml'];
+    expect(lokiDataSource(datasources)).toMatchObject({ url: URL, jsonData: { httpHeaderName1: 'X-Scope-OrgID' }, secureJsonData: { httpHeaderValue1: 'team-a' } });
+    const prometheus = parse(datasources).datasources.find((d: any) => d.uid === 'prometheus');
+    expect(decodeURIComponent(prometheus.jsonData.exemplarTraceIdDestinations[0].url)).toContain('"datasource":"loki"');
+    // The stack's own Loki: no header.
+    const own = lokiDataSource(find(synthObjects({}), 'ConfigMap', 'grafana-datasources', 'monitoring').data['datasources.yaml']);
+    expect(own.jsonData.httpHeaderName1).toBeUndefined();
+    expect(own.secureJsonData).toBeUndefined();
+  });
+
+  test('the dashboards keep the app\'s logs and the agent\'s row; Loki\'s own row goes with the stack\'s Loki', () => {
+    const dashboards = find(objects, 'ConfigMap', 'grafana-dashboards', 'monitoring').data;
+    expect(rowsOf(dashboards[APP_DASHBOARD_FILE])).toContain('Logs');
+    expect(rowsOf(dashboards[STACK_DASHBOARD_FILE])).toContain('Log agent');
+    expect(rowsOf(dashboards[STACK_DASHBOARD_FILE])).not.toContain('Loki');
+    expect(rowsOf(find(synthObjects({}), 'ConfigMap', 'grafana-dashboards', 'monitoring').data[STACK_DASHBOARD_FILE])).toContain('Loki');
+  });
+
+  test('the agent\'s namespace, default deny and policy stay; npm run verify has no Loki of the stack\'s to ask', () => {
+    expect(find(objects, 'Namespace', 'monitoring-agent').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
+    expect(find(objects, 'NetworkPolicy', 'promtail', 'monitoring-agent').spec.ingress).toHaveLength(1);
+    expect(find(objects, 'NetworkPolicy', 'default-deny-ingress', 'monitoring-agent')).toBeDefined();
+    const dir = tempDir('loki-external-dist-');
+    for (const [name, content] of renderManifests(parseStackConfig(EXTERNAL))) fs.writeFileSync(path.join(dir, name), content);
+    const plan = readVerifyPlan(dir);
+    expect(plan.lokiNamespace).toBeUndefined();
+    expect(plan.grafana?.lokiDataSource).toBe(true);
+  });
+});
+
+describe('compose: the same, and a route out for the agent', () => {
+  const files = renderCompose(parseStackConfig(EXTERNAL));
+  const compose = parse(files.get(COMPOSE_FILES.compose)!);
+
+  test('no Loki service or config; Promtail ships with the tenant and waits for no Loki', () => {
+    expect(Object.keys(compose.services)).not.toContain('loki');
+    expect(files.has(COMPOSE_FILES.lokiConfig)).toBe(false);
+    expect(parse(files.get(COMPOSE_FILES.promtailConfig)!).clients[0]).toMatchObject({ url: PUSH, tenant_id: 'team-a' });
+    expect(compose.services.promtail.depends_on).toBeUndefined();
+    expect(compose.services.grafana.depends_on).not.toHaveProperty('loki');
+  });
+
+  test('the agent joins the egress network (the user\'s Loki is outside the project\'s networks); with the stack\'s Loki it does not', () => {
+    expect(compose.services.promtail.networks).toEqual(['backend', 'egress']);
+    expect(compose.networks.egress).toEqual({});
+    const own = parse(renderCompose(parseStackConfig({})).get(COMPOSE_FILES.compose)!);
+    expect(own.services.promtail.networks).toEqual(['backend']);
+  });
+
+  test('Grafana reads that Loki with the tenant; Prometheus scrapes the agent, not a Loki', () => {
+    expect(lokiDataSource(files.get(COMPOSE_FILES.grafanaDatasources)!)).toMatchObject({ url: URL, secureJsonData: { httpHeaderValue1: 'team-a' } });
+    const jobs = parse(files.get(COMPOSE_FILES.prometheusConfig)!).scrape_configs.map((j: any) => JSON.stringify(j.static_configs ?? []));
+    expect(jobs.join()).toContain('promtail:');
+    expect(jobs.join()).not.toContain('"loki:');
+  });
+});
+
+describe('refused, in the model\'s words', () => {
+  test('a Loki of the user\'s while the stack runs its own', () => {
+    expect(() => parseStackConfig({ loki: { external: { url: URL } } }))
+      .toThrow(`loki.external.url must be empty while loki.enabled is true (the log agent ships to one Loki and Grafana reads one: set loki.enabled to false to use yours), got "${URL}"`);
+  });
+
+  test('a tenant with no Loki to send it to', () => {
+    expect(() => parseStackConfig({ loki: { enabled: false, external: { tenant: 'team-a' } } }))
+      .toThrow('loki.external.tenant needs loki.external.url set');
+  });
+
+  test.each(['loki-gateway:3100', 'http://loki/', 'ftp://loki', 'http://lo ki'])('a URL that is no Loki base URL: %s', (url) => {
+    expect(() => parseStackConfig({ loki: { enabled: false, external: { url } } })).toThrow('loki.external.url');
+  });
+
+  test('a tenant Loki would refuse', () => {
+    expect(() => parseStackConfig({ loki: { enabled: false, external: { url: URL, tenant: 'a/b' } } })).toThrow('loki.external.tenant');
+  });
+
+  test('neither: no log agent, no Loki data source, no agent namespace', () => {
+    const objects = synthObjects({ loki: { enabled: false }, nodeExporter: { enabled: false } });
+    expect(objects.filter((o) => o.kind === 'DaemonSet')).toEqual([]);
+    expect(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name)).not.toContain('monitoring-agent');
+    expect(lokiDataSource(find(objects, 'ConfigMap', 'grafana-datasources', 'monitoring').data['datasources.yaml'])).toBeUndefined();
+  });
+});
