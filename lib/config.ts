@@ -229,13 +229,20 @@ function lokiStorage() {
   }).prefault({}).describe('Loki\'s PersistentVolumeClaim (ReadWriteOnce; one per pod with loki.replicas above 1), and optionally an S3 bucket for chunks and index.');
 }
 
-/** A Loki's base URL: http(s), a host, an optional path without a trailing "/" (the agents append /loki/api/v1/push). */
-const LOKI_BASE_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*[^\s/?#])?$/;
+/**
+ * A Loki's base URL: http(s), a host without credentials, an optional path without a trailing "/", no quote or
+ * backslash (it lands in Alloy's and YAML's strings as it is). Not Loki's API paths: the agents append
+ * /loki/api/v1/push (LOKI_API_PATH_IN_URL refuses a pasted push URL).
+ */
+const LOKI_BASE_URL = /^https?:\/\/[^\s/?#@"\\]+(\/[^\s?#"\\]*[^\s/?#"\\])?$/;
+/** What a base URL must not hold: Loki's API path (a push URL pasted as the base). The chart's schema refuses it too. */
+export const LOKI_API_PATH_IN_URL = '/loki/api/';
 
 const lokiSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('deploy Loki (and the log agent, which also ships to loki.external).'),
   external: z.strictObject({
-    url: z.string().regex(orEmpty(LOKI_BASE_URL), { error: 'must be a Loki\'s base URL: http(s)://host[:port][/path], without a trailing "/" or the push path' }).default('').describe('a Loki you already run, by its base URL such as "http://loki-gateway.loki.svc" (the log agent appends /loki/api/v1/push, Grafana the query paths): with loki.enabled false, the log agent ships there and Grafana\'s Loki data source reads it; "" = none. Authentication is not set here.'),
+    url: z.string().regex(orEmpty(LOKI_BASE_URL), { error: 'must be a Loki\'s base URL: http(s)://host[:port][/path], without credentials, quotes or a trailing "/"' })
+      .refine((u) => !u.includes(LOKI_API_PATH_IN_URL), { error: `must be the Loki's base URL, not one of its API paths (${LOKI_API_PATH_IN_URL}…): the agents append /loki/api/v1/push` }).default('').describe('a Loki you already run, by its base URL such as "http://loki-gateway.loki.svc.cluster.local" (fully qualified: the log agent and Grafana run in different namespaces; the log agent appends /loki/api/v1/push, Grafana the query paths): with loki.enabled false, the log agent ships there and Grafana\'s Loki data source reads it; "" = none. Authentication is not set here.'),
     tenant: tenantId().default('').describe('the tenant the lines go to and are read from, sent as X-Scope-OrgID by the log agent (tenant_id) and Grafana: needed by a Loki with auth_enabled (the Loki chart\'s default); "" = none (a single-tenant Loki). Not a secret.'),
   }).prefault({}).describe('a Loki the stack uses instead of its own (loki.enabled false): the label contract, the dashboards\' log panels and the exemplars\' links hold there; Loki\'s own panels and alerts are for the stack\'s Loki only.'),
   image: image(IMAGES.loki),
@@ -420,7 +427,7 @@ export const stackSchema = z.strictObject({
   app: appSchema.describe('the demo application (built from app/) and its traffic generator.'),
   prometheus: prometheusSchema.describe('Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).'),
   loki: lokiSchema.describe('Loki, monolithic, on filesystem storage or an S3 bucket, with compactor retention that really deletes.'),
-  logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed with Loki (loki.enabled), so it has no enabled switch of its own.'),
+  logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed whenever logs are shipped (loki.enabled, or loki.external.url), so it has no enabled switch of its own.'),
   kubeStateMetrics: kubeStateMetricsSchema.describe('kube-state-metrics in the stack\'s namespace, scraped by a job of its own (Kubernetes only; compose has no cluster objects to describe).'),
   nodeExporter: nodeExporterSchema.describe('node-exporter on every node (Kubernetes, host network and host filesystems read-only) or on the docker host (compose), scraped by a job of its own (job="node-exporter").'),
   kubelet: kubeletSchema.describe('container and kubelet metrics from each node\'s kubelet (Kubernetes; read with nodes/metrics, never nodes/proxy).'),

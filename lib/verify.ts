@@ -314,7 +314,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
         const lines = (() => { try { return (JSON.parse(r.body).data?.result ?? []).reduce((n: number, s: any) => n + s.values.length, 0); } catch { return 0; } })();
         results.push(lines > 0
           ? { name, ok: true, detail: `${g.lokiStore}: ${lines} lines for ${query} in the last 15 minutes` }
-          : { name, ok: false, detail: `${g.lokiStore} answered ${r.status} with no line for ${query} in the last 15 minutes`, fix: 'the Loki holds nothing of this stack: loki.external.url and tenant, the log agent\'s log and its DroppingLines alert' });
+          : { name, ok: false, detail: `${g.lokiStore} answered ${r.status} with no line for ${query} in the last 15 minutes${r.status === 200 ? '' : `: ${r.body.slice(0, 160)}`}`, fix: 'the Loki holds nothing of this stack: loki.external.url and tenant, the log agent\'s log and its DroppingLines alert' });
       }
       // A long-term store answers its health check even when it holds nothing of this stack (a wrong tenant, remote
       // write refused): ask it, through Grafana as the dashboards do, for the subject's series.

@@ -8,7 +8,8 @@ import { parse } from 'yaml';
 import { parseStackConfig, renderManifests, StackInput } from '../lib';
 import { COMPOSE_FILES } from '../lib/compose/config-files';
 import { renderCompose } from '../lib/compose/render-compose';
-import { readVerifyPlan } from '../lib/verify';
+import { readComposeVerifyPlan, readVerifyPlan } from '../lib/verify';
+import { helmTemplate } from './helm-support';
 import { APP_DASHBOARD_FILE, STACK_DASHBOARD_FILE } from '../lib/render/dashboards';
 import { find, synthObjects } from './helpers/stack';
 import { parseAlloy, ParsedBlock } from './support/alloy-parse';
@@ -99,11 +100,65 @@ describe('compose: the same, and a route out for the agent', () => {
     expect(own.services.promtail.networks).toEqual(['backend']);
   });
 
+  test('the dashboards: the app\'s logs and the agent\'s row, no Loki row', () => {
+    const dashboards = (name: string) => files.get(`${COMPOSE_FILES.grafanaDashboardsDir}/${name}`)!;
+    expect(rowsOf(dashboards(APP_DASHBOARD_FILE))).toContain('Logs');
+    expect(rowsOf(dashboards(STACK_DASHBOARD_FILE))).toContain('Log agent');
+    expect(rowsOf(dashboards(STACK_DASHBOARD_FILE))).not.toContain('Loki');
+  });
+
+  test('Alloy too: the tenant in loki.write, the egress network', () => {
+    const alloyFiles = renderCompose(parseStackConfig({ ...EXTERNAL, logAgent: { kind: 'alloy' } }));
+    expect(Object.fromEntries(endpointOf(alloyFiles.get(COMPOSE_FILES.alloyConfig)!).attributes)).toMatchObject({ url: PUSH, tenant_id: 'team-a' });
+    const services = parse(alloyFiles.get(COMPOSE_FILES.compose)!).services;
+    expect(services.alloy.networks).toEqual(['backend', 'egress']);
+    expect(services.alloy.depends_on).toBeUndefined();
+  });
+
+  test('compose:verify asks Grafana\'s Loki for the app\'s lines: no Loki service of the stack\'s to ask', () => {
+    const dir = tempDir('loki-external-compose-');
+    for (const [name, content] of files) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), content);
+    }
+    const { plan } = readComposeVerifyPlan(dir);
+    expect(plan.lokiNamespace).toBeUndefined();
+    expect(plan.grafana).toMatchObject({ lokiDataSource: true, lokiStore: URL });
+    expect(plan.targets.map((t) => t.job)).not.toContain('loki');
+  });
+
   test('Grafana reads that Loki with the tenant; Prometheus scrapes the agent, not a Loki', () => {
-    expect(lokiDataSource(files.get(COMPOSE_FILES.grafanaDatasources)!)).toMatchObject({ url: URL, secureJsonData: { httpHeaderValue1: 'team-a' } });
+    expect(lokiDataSource(files.get(COMPOSE_FILES.grafanaDatasources)!)).toMatchObject({ url: URL, jsonData: { httpHeaderName1: 'X-Scope-OrgID' }, secureJsonData: { httpHeaderValue1: 'team-a' } });
     const jobs = parse(files.get(COMPOSE_FILES.prometheusConfig)!).scrape_configs.map((j: any) => JSON.stringify(j.static_configs ?? []));
     expect(jobs.join()).toContain('promtail:');
     expect(jobs.join()).not.toContain('"loki:');
+  });
+});
+
+describe('the chart renders what cdk8s renders, for each agent, with and without a tenant', () => {
+  test.each([
+    ['promtail', 'team-a', 'promtail-config'],
+    ['alloy', '', 'alloy-config'],
+  ] as const)('%s, tenant "%s"', (kind, tenant, configMap) => {
+    const input: StackInput = { loki: { enabled: false, external: { url: URL, tenant } }, logAgent: { kind } };
+    const chart = helmTemplate({ set: ['loki.enabled=false', `loki.external.url=${URL}`, `loki.external.tenant=${tenant}`, `logAgent.kind=${kind}`] });
+    const cdk8s = synthObjects(input);
+    // promtail.yaml as YAML (helm's toYaml orders keys), config.alloy as text.
+    const [ours, theirs] = [chart, cdk8s].map((o) => Object.values<string>(find(o, 'ConfigMap', configMap, 'monitoring-agent').data)[0]);
+    if (kind === 'promtail') expect(parse(ours)).toEqual(parse(theirs));
+    else expect(ours).toBe(theirs);
+    expect(parse(find(chart, 'ConfigMap', 'grafana-datasources', 'monitoring').data['datasources.yaml'])).toEqual(parse(find(cdk8s, 'ConfigMap', 'grafana-datasources', 'monitoring').data['datasources.yaml']));
+  });
+
+  test('a tenant or URL holding a placeholder\'s text is written as given', () => {
+    const chart = helmTemplate({ set: ['loki.enabled=false', 'loki.external.url=http://ALLOY_BATCH_SIZE.example', 'loki.external.tenant=ALLOY_BATCH_WAIT', 'logAgent.kind=alloy'] });
+    const endpoint = Object.fromEntries(endpointOf(find(chart, 'ConfigMap', 'alloy-config', 'monitoring-agent').data['config.alloy']).attributes);
+    expect(endpoint).toMatchObject({ url: 'http://ALLOY_BATCH_SIZE.example/loki/api/v1/push', tenant_id: 'ALLOY_BATCH_WAIT', batch_size: '1024KiB' });
+  });
+
+  test('the chart refuses a pasted push URL, as the model does', () => {
+    expect(() => helmTemplate({ set: ['loki.enabled=false', `loki.external.url=${PUSH}`] })).toThrow(/loki\/external\/url|loki.external.url/);
+    expect(() => parseStackConfig({ loki: { enabled: false, external: { url: PUSH } } })).toThrow('must be the Loki\'s base URL, not one of its API paths');
   });
 });
 
@@ -118,7 +173,7 @@ describe('refused, in the model\'s words', () => {
       .toThrow('loki.external.tenant needs loki.external.url set');
   });
 
-  test.each(['loki-gateway:3100', 'http://loki/', 'ftp://loki', 'http://lo ki'])('a URL that is no Loki base URL: %s', (url) => {
+  test.each(['loki-gateway:3100', 'http://loki/', 'ftp://loki', 'http://lo ki', 'http://user:token@loki', 'http://loki/a"b', 'https://loki/loki/api/v1/push'])('a URL that is no Loki base URL: %s', (url) => {
     expect(() => parseStackConfig({ loki: { enabled: false, external: { url } } })).toThrow('loki.external.url');
   });
 

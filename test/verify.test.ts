@@ -386,7 +386,7 @@ describe('verify against a stack on loopback', () => {
     expect(state.grafanaRequests).toContain(`GET /api/datasources/proxy/uid/prometheus/api/v1/query?query=${encodeURIComponent('count(up{namespace="demo", app="demo-app"})')}`);
   }, 60000);
 
-  test('a Loki of the user\'s (loki.external): the app\'s lines asked of it through Grafana; one holding none fails, naming the tenant', async () => {
+  test('a Loki of the user\'s (loki.external): the app\'s lines asked of it through Grafana; one holding none or failing fails, naming the settings', async () => {
     const lokiUrl = 'http://loki-gateway.loki.svc.cluster.local';
     const externalDist = synthesizedDist({ ...INPUT, loki: { enabled: false, external: { url: lokiUrl, tenant: 'team-a' } } });
     const externalPlan = readVerifyPlan(externalDist);
@@ -404,6 +404,11 @@ describe('verify against a stack on loopback', () => {
     state.lokiStreams = goodStreams();
     expect(empty.ok).toBe(false);
     expect(empty.fix).toContain('loki.external.url and tenant');
+    // A Loki that answers an error: its answer is shown.
+    state.lokiStreams = null;
+    const failing = byName(await run(externalDist))['Grafana\'s Loki: the app\'s lines'];
+    state.lokiStreams = goodStreams();
+    expect(failing).toMatchObject({ ok: false, detail: expect.stringMatching(/answered 500 with no line .*: internal error$/) });
     expect(state.grafanaRequests.some((r) => r.startsWith(`GET /api/datasources/proxy/uid/loki/loki/api/v1/query_range?query=${encodeURIComponent('{namespace="demo",app="demo-app"}')}`))).toBe(true);
   }, 60000);
 

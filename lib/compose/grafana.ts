@@ -41,8 +41,8 @@ export function composeGrafanaService(c: StackConfig, dependsOn: string[]): Comp
     namedVolumes: [volume],
     comment: [
       'Grafana: data sources provisioned from grafana/provisioning (Prometheus at http://prometheus:9090, Loki at',
-      'http://loki:3100, Alertmanager at http://alertmanager:9093), so nothing is added by hand. Starts after',
-      'Prometheus and Loki are healthy. The admin',
+      'http://loki:3100 or loki.external.url, Alertmanager at http://alertmanager:9093), so nothing is added by hand.',
+      'Starts after Prometheus (and the stack\'s Loki) are healthy. The admin',
       'password comes from compose/.env and compose refuses to start without it. Runs as 472 with a read-only',
       'root: /var/lib/grafana is a named volume and /tmp a tmpfs. Alpine image: wget checks /api/health.',
     ].join('\n'),

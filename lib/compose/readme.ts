@@ -182,7 +182,8 @@ export function renderComposeReadme(c: StackConfig): string {
     '',
     '`npm run compose:verify` runs the checks `npm run verify` runs on Kubernetes through the ports published here:',
     'every scrape target up, the app\'s `my_app_requests_total` rising (run the traffic profile, or send it requests),',
-    'Loki holding the app\'s lines with the same labels as its series, Grafana\'s data sources healthy, Alertmanager',
+    c.loki.enabled ? 'Loki holding the app\'s lines with the same labels as its series, Grafana\'s data sources healthy, Alertmanager'
+      : 'your Loki (loki.external) holding the app\'s lines, asked through Grafana, Grafana\'s data sources healthy, Alertmanager',
     'ready and known to Prometheus. Loki and Alertmanager publish no port: it asks them through Grafana\'s data source',
     'proxy, logged in with `GF_ADMIN_PASSWORD` (from the environment or `compose/.env`). With `--wait N` it keeps',
     'trying for N seconds while the stack is still starting.',
@@ -200,7 +201,7 @@ export function renderComposeReadme(c: StackConfig): string {
     `  \`{namespace="${c.compose.projectName}", app="${app}"}\` in both.`,
     `- The app: http://localhost:${p.app}/ and http://localhost:${p.app}${c.app.metricsPath}.`,
     '',
-    `Ports are published on 127.0.0.1 only. Loki, ${agent}, the exporters and Alertmanager are on the internal \`backend\` network: nothing published, no route out (the host's own processes can still reach their container addresses).`,
+    `Ports are published on 127.0.0.1 only. ${c.loki.enabled ? 'Loki, ' : ''}${agent}, the exporters and Alertmanager are on the internal \`backend\` network: nothing published, no route out (the host's own processes can still reach their container addresses).${c.loki.enabled ? '' : ` ${agent} also joins \`egress\`, a network with a route out and nothing published, to reach your Loki (${c.loki.external.url}); a Loki on this host is \`host.docker.internal\` there (on Linux with \`extra_hosts: ["host.docker.internal:host-gateway"]\`), not \`localhost\`, which is the agent's own container.`}`,
     '',
     '| service | image | published | container |',
     '|---|---|---|---|',

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { KUBE_STATE_METRICS_APP_LABELS } from '../components/kube-state-metrics';
-import { stackSchema } from '../config';
+import { LOKI_API_PATH_IN_URL, stackSchema } from '../config';
 import { ChartValues, defaultChartValues, valueDoc } from './values';
 
 type Schema = Record<string, any>;
@@ -85,6 +85,8 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
       { if: { required: ['tolerationSeconds'] }, then: { required: ['effect'], properties: { effect: { const: 'NoExecute' } } } },
     ];
   }
+  // loki.external.url's refinement (lib/config.ts): not one of Loki's API paths.
+  p.loki.properties.external.properties.url.not = { pattern: LOKI_API_PATH_IN_URL };
   // Chart only: the helm test pods' image, shaped as every other image.
   p.tests = { type: 'object', properties: { image: p.prometheus.properties.image }, additionalProperties: false };
   const secret = p.grafana.properties.adminPasswordSecret;
@@ -108,7 +110,7 @@ const OPTIONAL_KEYS = [
   'ingestionLimits', 'push', 'maxExemplars',
   // loki.storage.s3, key by key
   's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey',
-  'loki.replicas', 'external', 'loki.external.url', 'loki.external.tenant',
+  'loki.replicas', 'loki.external', 'loki.external.url', 'loki.external.tenant',
   // grafana.replicas, grafana.postgres and grafana.prometheusQuery, key by key
   'grafana.replicas', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key', 'caSecret', 'caSecret.name', 'caSecret.key'].map((k) => `grafana.postgres.${k}`),
   'prometheusQuery', ...['url', 'type', 'tenant'].map((k) => `grafana.prometheusQuery.${k}`),

@@ -506,7 +506,7 @@ function logAgentAlerts(agent: 'Promtail' | 'Alloy', prefix: 'promtail' | 'loki_
       annotations: {
         summary: `${agent} {{ $labels.namespace }}/{{ $labels.pod }} fails to push logs to Loki`,
         description: '{{ $value | humanizePercentage }} of its pushes to Loki failed over the last 5 minutes; it retries, then drops the lines.',
-        runbook: 'First: is Loki ready, and is the push refused (4xx: limits, out-of-order, too old) or unreachable? The agent\'s log names the status.',
+        runbook: 'First: is Loki ready, and is the push refused (4xx: limits, out-of-order, too old; 401 or 403 from a Loki of yours: loki.external.tenant) or unreachable? The agent\'s log names the status.',
       },
     },
     {

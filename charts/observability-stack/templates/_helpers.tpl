@@ -403,7 +403,7 @@ is not deployed (lib/network-access.ts ingressPolicies). Args: dict "client" (pr
 {{- else if eq .client "grafana" -}}
 {{- if $v.grafana.enabled }}{{ dict "namespace" .context.Release.Namespace "name" "grafana" | toJson }}{{ end -}}
 {{- else if eq .client "logAgent" -}}
-{{- if $v.loki.enabled }}{{ dict "namespace" $v.logAgent.namespace "name" (ternary "alloy" "promtail" (eq $v.logAgent.kind "alloy")) | toJson }}{{ end -}}
+{{- if include "observability-stack.logs.enabled" .context }}{{ dict "namespace" $v.logAgent.namespace "name" (ternary "alloy" "promtail" (eq $v.logAgent.kind "alloy")) | toJson }}{{ end -}}
 {{- else -}}
 {{- fail (printf "observability-stack.networkPolicyPeer: no client %q" .client) -}}
 {{- end -}}
