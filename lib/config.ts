@@ -9,8 +9,8 @@
 import { KUBE_STATE_METRICS_APP_LABELS, KUBE_STATE_METRICS_DEFAULT_ALLOWLIST } from './components/kube-state-metrics';
 import { z } from 'zod';
 import { APP_ENVIRONMENT_NAMES } from './components/app';
-import { GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE, GRAFANA_PASSWORD_VARIABLES, GRAFANA_SETTINGS_NAMES } from './components/grafana';
-import { LOKI_S3_KEY_VARIABLES } from './components/loki';
+import { GRAFANA_ALERTING_NAMES, GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE, GRAFANA_PASSWORD_VARIABLES, GRAFANA_POD_IP_VARIABLE, GRAFANA_SETTINGS_NAMES } from './components/grafana';
+import { LOKI_POD_IP_VARIABLE, LOKI_S3_KEY_VARIABLES } from './components/loki';
 import { checkRules, ReservedEnvironment, shown, stackRules } from './validate-stack';
 import { IMAGES, ImageRef } from './images';
 
@@ -120,11 +120,11 @@ export const RESERVED_ENVIRONMENT: ReservedEnvironment = {
   app: APP_ENVIRONMENT_NAMES,
   prometheus: [],
   // Loki's S3 client reads its keys from them (loki.storage.s3).
-  loki: Object.values(LOKI_S3_KEY_VARIABLES),
+  loki: [...Object.values(LOKI_S3_KEY_VARIABLES), LOKI_POD_IP_VARIABLE],
   alertmanager: [],
   // Each log agent selects its node's pods by it.
   logAgent: ['HOSTNAME'],
-  grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES, ...GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE],
+  grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES, ...GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE, ...GRAFANA_ALERTING_NAMES, GRAFANA_POD_IP_VARIABLE],
   kubeStateMetrics: [],
   // It listens on the node's address, from the pod's status.
   nodeExporter: ['HOST_IP'],

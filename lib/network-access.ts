@@ -8,7 +8,8 @@
  *   release installed into an existing namespace) keeps their own pods' traffic as it was;
  * - per component, one policy that lets exactly its clients in on exactly its port (each component's file in
  *   lib/components/ says who they are, as `…_INGRESS_FROM`), and, for a component of several pods that talk to
- *   each other (Loki with loki.replicas above 1), its own pods on the ports they use for it.
+ *   each other (Loki with loki.replicas above 1, Grafana with grafana.replicas), its own pods on the ports they
+ *   use for it.
  *
  * Egress is not restricted, on purpose: Prometheus must reach the API server, every node's kubelet and
  * node-exporter on the node's own address (host network, which no pod or namespace selector can name), and the
@@ -25,7 +26,7 @@
 import { ALERTMANAGER_INGRESS_FROM, ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './components/alertmanager';
 import { ALLOY_HTTP_PORT, ALLOY_INGRESS_FROM, ALLOY_NAME } from './components/alloy';
 import { APP_INGRESS_FROM } from './components/app';
-import { GRAFANA_INGRESS_FROM, GRAFANA_NAME, GRAFANA_PORT } from './components/grafana';
+import { GRAFANA_ALERTING_PORT, GRAFANA_INGRESS_FROM, GRAFANA_NAME, GRAFANA_PORT, grafanaRunsSeveral } from './components/grafana';
 import { KUBE_STATE_METRICS_INGRESS_FROM, KUBE_STATE_METRICS_NAME, KUBE_STATE_METRICS_PORT } from './components/kube-state-metrics';
 import { LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_INGRESS_FROM, LOKI_MEMBERLIST_PORT, LOKI_NAME, shipsLogs } from './components/loki';
 import { PROMETHEUS_INGRESS_FROM, PROMETHEUS_NAME, PROMETHEUS_PORT } from './components/prometheus';
@@ -56,8 +57,8 @@ export interface IngressPolicy {
   /** The TCP port the policy opens to its clients. */
   readonly port: number;
   readonly from: 'anyone' | readonly IngressPeer[];
-  /** TCP ports the component's own pods open to each other (several Loki pods: gRPC and gossip); none by default. */
-  readonly peerPorts?: readonly number[];
+  /** Ports the component's own pods open to each other (several Loki pods: gRPC and gossip; several Grafanas: alerting's gossip); none by default. */
+  readonly peerPorts?: ReadonlyArray<{ readonly port: number; readonly protocol: 'TCP' | 'UDP' }>;
 }
 
 /** The name of the default-deny policy in each of the stack's namespaces. */
@@ -95,7 +96,7 @@ export function ingressPolicies(c: StackConfig): IngressPolicy[] {
     policies.push({
       name: LOKI_NAME, namespace: c.namespace, component: 'logs', image: c.loki.image, port: LOKI_HTTP_PORT, from: resolve(LOKI_INGRESS_FROM),
       // Several pods: each one's distributor and querier call the others' ingesters over gRPC, and they gossip the ring.
-      ...(c.loki.replicas > 1 ? { peerPorts: [LOKI_GRPC_PORT, LOKI_MEMBERLIST_PORT] } : {}),
+      ...(c.loki.replicas > 1 ? { peerPorts: [LOKI_GRPC_PORT, LOKI_MEMBERLIST_PORT].map((port) => ({ port, protocol: 'TCP' as const })) } : {}),
     });
   }
   if (shipsLogs(c.loki)) {
@@ -107,7 +108,11 @@ export function ingressPolicies(c: StackConfig): IngressPolicy[] {
     policies.push({ name: ALERTMANAGER_NAME, namespace: c.namespace, component: 'alerting', image: c.alertmanager.image, port: ALERTMANAGER_PORT, from: resolve(ALERTMANAGER_INGRESS_FROM) });
   }
   if (c.grafana.enabled) {
-    policies.push({ name: GRAFANA_NAME, namespace: c.namespace, component: 'dashboards', image: c.grafana.image, port: GRAFANA_PORT, from: resolve(GRAFANA_INGRESS_FROM) });
+    policies.push({
+      name: GRAFANA_NAME, namespace: c.namespace, component: 'dashboards', image: c.grafana.image, port: GRAFANA_PORT, from: resolve(GRAFANA_INGRESS_FROM),
+      // Several pods: their Alertmanagers gossip (memberlist, TCP and UDP).
+      ...(grafanaRunsSeveral(c.grafana) ? { peerPorts: (['TCP', 'UDP'] as const).map((protocol) => ({ port: GRAFANA_ALERTING_PORT, protocol })) } : {}),
+    });
   }
   return policies;
 }

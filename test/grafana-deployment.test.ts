@@ -273,6 +273,47 @@ describe('Grafana on PostgreSQL with three pods (grafana.postgres, grafana.repli
     }
   });
 
+  test('alerting\'s HA ([unified_alerting] ha_*): each pod on its own address, the others through a headless Service, gossip on TCP and UDP', () => {
+    const env: Array<{ name: string; value?: string; valueFrom?: unknown }> = container.env;
+    const at = (n: string) => env.findIndex((e) => e.name === n);
+    expect(env[at('POD_IP')]).toEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
+    const alerting = Object.fromEntries(env.filter((e) => e.name.startsWith('GF_UNIFIED_ALERTING_HA_')).map((e) => [e.name, e.value]));
+    // [unified_alerting] keys of conf/defaults.ini; the address in brackets (Go's net.SplitHostPort takes "[10.244.1.7]:9094"
+    // and needs them for "[fd00::7]:9094"), the docs' 2m reconnect timeout (default 6h), this stack's label.
+    expect(alerting).toEqual({
+      GF_UNIFIED_ALERTING_HA_LISTEN_ADDRESS: '[$(POD_IP)]:9094',
+      GF_UNIFIED_ALERTING_HA_ADVERTISE_ADDRESS: '[$(POD_IP)]:9094',
+      GF_UNIFIED_ALERTING_HA_PEERS: 'grafana-alerting.monitoring.svc.cluster.local:9094',
+      GF_UNIFIED_ALERTING_HA_RECONNECT_TIMEOUT: '2m',
+      GF_UNIFIED_ALERTING_HA_LABEL: 'grafana.monitoring',
+    });
+    // As the kubelet expands it, for an IPv4 and an IPv6 pod: a host in brackets and a port, as Go splits them.
+    for (const ip of ['10.244.1.7', 'fd00:10:244::7']) {
+      const expanded = alerting.GF_UNIFIED_ALERTING_HA_LISTEN_ADDRESS.replace('$(POD_IP)', ip);
+      expect(/^\[([^\]]+)\]:(\d+)$/.exec(expanded)?.slice(1)).toEqual([ip, '9094']);
+    }
+    // Kubernetes expands $(POD_IP) only from a variable listed before the one that names it.
+    for (const n of Object.keys(alerting).filter((k) => alerting[k].includes('$(POD_IP)'))) expect(at('POD_IP')).toBeLessThan(at(n));
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: 3000, protocol: 'TCP' },
+      { name: 'gossip-tcp', containerPort: 9094, protocol: 'TCP' },
+      { name: 'gossip-udp', containerPort: 9094, protocol: 'UDP' },
+    ]);
+    const headless = find(objects, 'Service', 'grafana-alerting', 'monitoring');
+    expect(alerting.GF_UNIFIED_ALERTING_HA_PEERS.split(':')[0]).toBe(`${headless.metadata.name}.${headless.metadata.namespace}.svc.cluster.local`);
+    expect(headless.spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true, selector: deployment.spec.selector.matchLabels });
+    expect(headless.spec.ports).toEqual([
+      { name: 'gossip-tcp', port: 9094, targetPort: 'gossip-tcp', protocol: 'TCP' },
+      { name: 'gossip-udp', port: 9094, targetPort: 'gossip-udp', protocol: 'UDP' },
+    ]);
+    expect(validateManifest(headless, '1.27')).toEqual([]);
+    // One pod: none of it.
+    const single = find(synthObjects({ grafana: { ...HA_INPUT.grafana, replicas: 1 } }), 'Deployment', 'grafana', 'monitoring').spec.template.spec.containers[0];
+    expect(single.env.map((e: any) => e.name).filter((n: string) => n === 'POD_IP' || n.startsWith('GF_UNIFIED_ALERTING'))).toEqual([]);
+    expect(single.ports).toHaveLength(1);
+    expect(() => parseStackConfig({ grafana: { ...HA_INPUT.grafana, extraEnv: { GF_UNIFIED_ALERTING_HA_PEERS: 'x:9094' } } })).toThrow('grafana.extraEnv.GF_UNIFIED_ALERTING_HA_PEERS must not be set');
+  });
+
   test('the database settings as [database] of conf/defaults.ini, the password from the Secret, none as a literal', () => {
     const env = container.env.filter((e: any) => e.name.startsWith('GF_DATABASE_'));
     // [database] type, host, name, user, ssl_mode, password (grafana/grafana conf/defaults.ini).

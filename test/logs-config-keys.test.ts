@@ -33,6 +33,7 @@ const LOKI_KEYS: Record<string, string> = {
   'common.instance_addr': `${LOKI_REF} #common ([instance_addr: <string>])`,
   'common.persist_tokens': `${LOKI_REF} #common ([persist_tokens: <boolean>]; pkg/loki/config_wrapper.go applyTokensFilePath puts each ring's tokens under path_prefix)`,
   'ingester.autoforget_unhealthy': `${LOKI_REF} #ingester (-ingester.autoforget-unhealthy)`,
+  'pattern_ingester.lifecycler.readiness_check_ring_health': `${LOKI_REF} (top level pattern_ingester, -pattern-ingester.readiness-check-ring-health)`,
   // loki.replicas above 1: the rings over memberlist (memberlist_config, top level `memberlist`).
   'memberlist.join_members': `${LOKI_REF} #memberlist (-memberlist.join; an IP, a host name or dns+ service discovery)`,
   'memberlist.bind_port': `${LOKI_REF} #memberlist (-memberlist.bind-port, default 7946)`,

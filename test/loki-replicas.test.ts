@@ -83,6 +83,8 @@ describe('three Loki pods on a bucket', () => {
     expect(lokiYaml.common).toMatchObject({ persist_tokens: true, path_prefix: '/loki' });
     expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: lokiYaml.common.path_prefix });
     expect(lokiYaml.ingester.autoforget_unhealthy).toBe(true);
+    // /ready also asks the pattern ingester, whose ring forgets nobody: it checks the pod itself only.
+    expect(lokiYaml.pattern_ingester).toEqual({ enabled: true, lifecycler: { readiness_check_ring_health: false } });
   });
 
   test('each pod advertises its own address: ${POD_IP} in loki.yaml, expanded by Loki from the downward API', () => {

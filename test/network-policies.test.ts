@@ -26,8 +26,8 @@ function clusterOf(objects: any[], extraNamespaces: string[]): { cluster: Cluste
   const names = new Set([...objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name), ...extraNamespaces, 'default']);
   // The API server labels every namespace with its name (Kubernetes 1.21+).
   const namespaces = [...names].map((name) => ({ name, labels: { ...(objects.find((o) => o.kind === 'Namespace' && o.metadata.name === name)?.metadata.labels ?? {}), [NAMESPACE_NAME_LABEL]: name } }));
-  // A StatefulSet's pods one by one (loki-0, loki-1, …): they talk to each other. Other workloads: one pod stands for all.
-  const podObjects = [...workloads(objects).flatMap((w) => (w.kind === 'StatefulSet'
+  // Several pods one by one (loki-0, loki-1, …; grafana-0, … on PostgreSQL): they talk to each other. One pod otherwise.
+  const podObjects = [...workloads(objects).flatMap((w) => ((w.kind === 'StatefulSet' || w.kind === 'Deployment') && (w.spec.replicas ?? 1) > 1
     ? Array.from({ length: w.spec.replicas }, (_, i) => ({ name: `${w.metadata.name}-${i}`, namespace: w.metadata.namespace, template: w.spec.template }))
     : [{ name: w.metadata.name, namespace: w.metadata.namespace, template: w.spec.template }])),
     ...objects.filter((o) => o.kind === 'Pod').map((p) => ({ name: p.metadata.name, namespace: p.metadata.namespace, template: p }))];
@@ -62,12 +62,15 @@ function sourcesOf(pods: Pod[], prometheusLabels: Record<string, string>): Endpo
   ];
 }
 
+/** A port as the matrix names it: `3100`, or `9094/UDP` for another protocol than TCP. */
+const portName = (p: { containerPort: number; protocol?: string }) => (p.protocol && p.protocol !== 'TCP' ? `${p.containerPort}/${p.protocol}` : `${p.containerPort}`);
+
 /** "destination:port ← source" for every connection that opens. */
 function matrix(cluster: Cluster, pods: Pod[], sources: Endpoint[]): string[] {
   const out: string[] = [];
   for (const to of pods) {
     for (const port of to.ports ?? []) {
-      for (const from of sources) if (allowed(cluster, from.at, to, port.containerPort)) out.push(`${to.name}:${port.containerPort} ← ${from.id}`);
+      for (const from of sources) if (allowed(cluster, from.at, to, port.containerPort, (port.protocol ?? 'TCP') as 'TCP' | 'UDP')) out.push(`${to.name}:${portName(port)} ← ${from.id}`);
     }
   }
   return out.sort();
@@ -80,9 +83,9 @@ function expand(intended: Intended, pods: Pod[], sources: Endpoint[]): string[] 
   const out = new Set<string>();
   for (const to of pods) {
     for (const port of to.ports ?? []) {
-      const who = intended[`${to.name}:${port.containerPort}`] ?? [];
+      const who = intended[`${to.name}:${portName(port)}`] ?? [];
       // A pod's connections to its own address never leave it: open whatever the policies say.
-      for (const from of [to.name, ...(who === 'everyone' ? sources.map((s) => s.id) : who)]) out.add(`${to.name}:${port.containerPort} ← ${from}`);
+      for (const from of [to.name, ...(who === 'everyone' ? sources.map((s) => s.id) : who)]) out.add(`${to.name}:${portName(port)} ← ${from}`);
     }
   }
   return [...out].sort();
@@ -142,6 +145,22 @@ test('cdk8s, three Loki pods: each one\'s gRPC and gossip ports open to the othe
     intended[`${pod}:7946`] = loki.filter((p) => p !== pod);
   }
   check(synthObjects(LOKI_RING_INPUT), intended);
+});
+
+test('cdk8s, three Grafanas on PostgreSQL: alerting\'s gossip (9094, TCP and UDP) open to the other two only, 3000 to anyone', () => {
+  const grafana = ['grafana-0', 'grafana-1', 'grafana-2'];
+  const { 'grafana:3000': _ui, ...others } = intendedFor();
+  const intended: Intended = { ...others };
+  for (const pod of grafana) {
+    intended[`${pod}:3000`] = 'everyone';
+    intended[`${pod}:9094`] = grafana.filter((p) => p !== pod);
+    intended[`${pod}:9094/UDP`] = grafana.filter((p) => p !== pod);
+  }
+  // Grafana's clients are each of its pods now.
+  for (const key of ['prometheus:9090', 'loki:3100', 'alertmanager:9093'] as const) {
+    intended[key] = [...(intended[key] as string[]).filter((p) => p !== 'grafana'), ...grafana];
+  }
+  check(synthObjects({ grafana: { replicas: 3, adminPasswordSecret: { name: 'grafana-admin', key: 'password' }, postgres: { enabled: true, host: 'pg.db.svc:5432', passwordSecret: { name: 'grafana-db' } } } }), intended);
 });
 
 test('cdk8s, networkPolicies.enabled false: no NetworkPolicy, and everyone reaches every port', () => {

@@ -114,6 +114,44 @@ export function grafanaDatabaseEnvironment(pg: GrafanaSettings['postgres']): Par
   return { GF_DATABASE_TYPE: 'postgres', GF_DATABASE_HOST: pg.host, GF_DATABASE_NAME: pg.database, GF_DATABASE_USER: pg.user, GF_DATABASE_SSL_MODE: pg.sslMode };
 }
 
+/**
+ * Grafana's alerting gossip between several pods ([unified_alerting] ha_*): the port, on TCP and UDP (memberlist),
+ * and the headless Service the pods find each other through (ha_peers resolves it to every pod's address).
+ */
+export const GRAFANA_ALERTING_PORT = 9094;
+export const GRAFANA_ALERTING_SERVICE = `${GRAFANA_NAME}-alerting`;
+/** The variable each pod reads its own address from (the downward API's status.podIP). */
+export const GRAFANA_POD_IP_VARIABLE = 'POD_IP';
+export const GRAFANA_ALERTING_NAMES = [
+  'GF_UNIFIED_ALERTING_HA_LISTEN_ADDRESS', 'GF_UNIFIED_ALERTING_HA_ADVERTISE_ADDRESS', 'GF_UNIFIED_ALERTING_HA_PEERS',
+  'GF_UNIFIED_ALERTING_HA_RECONNECT_TIMEOUT', 'GF_UNIFIED_ALERTING_HA_LABEL',
+] as const;
+
+/** Whether Grafana runs several pods: more than one, on PostgreSQL (the model refuses more than one on SQLite). */
+export function grafanaRunsSeveral(g: Pick<GrafanaSettings, 'replicas' | 'postgres'>): boolean {
+  return g.postgres.enabled && g.replicas > 1;
+}
+
+/**
+ * [unified_alerting] for several pods (Grafana's "Configure high availability", Kubernetes): each pod listens and
+ * advertises on its own address (`$(POD_IP)`, which Kubernetes expands from the variable set before these; in
+ * brackets, which Go's address parsing takes for IPv4 and needs for IPv6), joins the others through the headless
+ * Service, gives up on a pod gone for 2 minutes (the docs' value; the default 6h keeps retrying every address a
+ * rollout left behind), and drops gossip without this stack's label (another Grafana reusing a gone pod's
+ * address). Their Alertmanagers then share silences and notification state, so a notification goes out once (best
+ * effort), not once per pod.
+ */
+export function grafanaAlertingEnvironment(peersService: string, label: string): Record<(typeof GRAFANA_ALERTING_NAMES)[number], string> {
+  const self = `[$(${GRAFANA_POD_IP_VARIABLE})]:${GRAFANA_ALERTING_PORT}`;
+  return {
+    GF_UNIFIED_ALERTING_HA_LISTEN_ADDRESS: self,
+    GF_UNIFIED_ALERTING_HA_ADVERTISE_ADDRESS: self,
+    GF_UNIFIED_ALERTING_HA_PEERS: `${peersService}:${GRAFANA_ALERTING_PORT}`,
+    GF_UNIFIED_ALERTING_HA_RECONNECT_TIMEOUT: '2m',
+    GF_UNIFIED_ALERTING_HA_LABEL: label,
+  };
+}
+
 /** GF_PATHS_* of the Grafana image's ENV. */
 const GRAFANA_PATHS = {
   GF_PATHS_CONFIG: '/etc/grafana/grafana.ini',

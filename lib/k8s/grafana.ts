@@ -26,7 +26,7 @@ import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderDashboards } from '../render/dashboards';
 import { toYaml } from '../render/yaml';
-import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_ADMIN_PASSWORD_VOLUME, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, GRAFANA_DATABASE_CA_FILE, GRAFANA_DATABASE_PASSWORD_VARIABLE, grafanaDatabaseEnvironment, grafanaSettingsEnvironment } from '../components/grafana';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_ADMIN_PASSWORD_VOLUME, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, GRAFANA_DATABASE_CA_FILE, GRAFANA_DATABASE_PASSWORD_VARIABLE, grafanaDatabaseEnvironment, grafanaSettingsEnvironment, GRAFANA_ALERTING_PORT, GRAFANA_ALERTING_SERVICE, GRAFANA_POD_IP_VARIABLE, grafanaAlertingEnvironment, grafanaRunsSeveral } from '../components/grafana';
 
 /** The one command that prints Grafana's admin password, for a stack in namespace `namespace`. */
 export function grafanaAdminPasswordCommand(c: { readonly namespace: string; readonly grafana: { readonly adminPasswordSecret?: { readonly name: string; readonly key: string } } }): string {
@@ -140,7 +140,7 @@ export class Grafana extends Construct {
     }];
 
     // Several pods: spread over the nodes where the scheduler can, and a drain takes one at a time.
-    const several = postgres && g.replicas > 1;
+    const several = grafanaRunsSeveral(g);
     const singlePod = singlePodDeploymentSpec(name, labels, {
       // Grafana serves its own metrics at /metrics on the HTTP port.
       ...scrapeAnnotations(GRAFANA_PORT),
@@ -156,7 +156,14 @@ export class Grafana extends Construct {
         name,
         image,
         imagePullPolicy: g.image.pullPolicy,
-        ports: [{ name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' }],
+        ports: [
+          { name: 'http', containerPort: GRAFANA_PORT, protocol: 'TCP' },
+          // Several pods: their Alertmanagers gossip over memberlist, on TCP and UDP.
+          ...(several ? [
+            { name: 'gossip-tcp', containerPort: GRAFANA_ALERTING_PORT, protocol: 'TCP' },
+            { name: 'gossip-udp', containerPort: GRAFANA_ALERTING_PORT, protocol: 'UDP' },
+          ] : []),
+        ],
         // Only the __FILE variant of the password: run.sh exits when both it and GF_SECURITY_ADMIN_PASSWORD are
         // set. No emptyDir over the image's plugins-bundled directory: it would hide the bundled Loki and
         // Prometheus data source plugins (see grafanaSettingsEnvironment).
@@ -165,6 +172,11 @@ export class Grafana extends Construct {
             .map(([name, value]) => ({ name, value })),
           ...(postgres ? [{ name: GRAFANA_DATABASE_PASSWORD_VARIABLE, valueFrom: { secretKeyRef: { name: g.postgres.passwordSecret.name, key: g.postgres.passwordSecret.key } } }] : []),
           ...(databaseCa ? [{ name: 'GF_DATABASE_CA_CERT_PATH', value: GRAFANA_DATABASE_CA_FILE }] : []),
+          // Several pods: alerting's HA, each pod on its own address (set first: the others refer to it).
+          ...(several ? [
+            { name: GRAFANA_POD_IP_VARIABLE, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            ...Object.entries(grafanaAlertingEnvironment(`${GRAFANA_ALERTING_SERVICE}.${ns}.svc.${clusterDomain}`, `${name}.${ns}`)).map(([n, value]) => ({ name: n, value })),
+          ] : []),
         ],
         readinessProbe: httpProbe(GRAFANA_HEALTH_PATH, 'http', { periodSeconds: 10 }),
         // Like the Grafana chart: the first start migrates the database, give it a minute.
@@ -210,6 +222,19 @@ export class Grafana extends Construct {
     });
     applyPodSettingsTo(deployment, g);
     if (several) {
+      // The pods' Alertmanagers find each other through it (not-ready pods too).
+      new k8s.KubeService(this, 'alerting', {
+        metadata: { name: GRAFANA_ALERTING_SERVICE, namespace: ns, labels },
+        spec: {
+          clusterIp: 'None',
+          publishNotReadyAddresses: true,
+          selector: selectorLabels(name),
+          ports: [
+            { name: 'gossip-tcp', port: GRAFANA_ALERTING_PORT, targetPort: k8s.IntOrString.fromString('gossip-tcp'), protocol: 'TCP' },
+            { name: 'gossip-udp', port: GRAFANA_ALERTING_PORT, targetPort: k8s.IntOrString.fromString('gossip-udp'), protocol: 'UDP' },
+          ],
+        },
+      });
       new k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
         metadata: { name, namespace: ns, labels },
         spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selectorLabels(name) } },

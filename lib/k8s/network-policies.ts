@@ -34,7 +34,7 @@ export function ingressPolicySpec(p: IngressPolicy): k8s.NetworkPolicySpec {
     ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(p.port) }],
   };
   const peers: k8s.NetworkPolicyIngressRule[] = p.peerPorts?.length
-    ? [{ from: [{ podSelector: { matchLabels: selectorLabels(p.name) } }], ports: p.peerPorts.map((port) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) })) }]
+    ? [{ from: [{ podSelector: { matchLabels: selectorLabels(p.name) } }], ports: p.peerPorts.map((x) => ({ protocol: x.protocol, port: k8s.IntOrString.fromNumber(x.port) })) }]
     : [];
   return {
     podSelector: { matchLabels: selectorLabels(p.name) },

@@ -22,10 +22,11 @@ export interface LokiPeers {
  * loopback; several pods gossip their rings over memberlist (Loki's config wrapper points every ring at it) and
  * advertise their pod's address (common.instance_addr, which also sets memberlist's advertised address and the
  * query frontend's), keep their ring tokens on their claim across restarts (persist_tokens: the compactor's
- * leadership stays with one pod), and forget a pod that stopped heartbeating (autoforget_unhealthy: one lost with
- * its node would otherwise keep every restarting pod unready, as dskit's readiness wants every ring member healthy).
+ * leadership stays with one pod), and forget an ingester that stopped heartbeating (autoforget_unhealthy: one lost
+ * with its node would otherwise keep every restarting pod unready, as dskit's readiness wants every ring member
+ * healthy); the pattern ingester's ring has no such setting, so its readiness checks the pod itself only.
  */
-export function lokiRing(replicas: number, peers?: LokiPeers): { common: Record<string, unknown>; memberlist?: Record<string, unknown>; ingester?: Record<string, unknown> } {
+export function lokiRing(replicas: number, peers?: LokiPeers): { common: Record<string, unknown>; memberlist?: Record<string, unknown>; ingester?: Record<string, unknown>; pattern_ingester?: Record<string, unknown> } {
   if (replicas === 1 || !peers) {
     return { common: { replication_factor: 1, ring: { kvstore: { store: 'inmemory' } }, instance_addr: '127.0.0.1' } };
   }
@@ -40,6 +41,7 @@ export function lokiRing(replicas: number, peers?: LokiPeers): { common: Record<
     // `dns+`: dskit's DNS service discovery, every A record of the headless Service (not-ready pods included).
     memberlist: { join_members: [`dns+${peers.service}:${LOKI_MEMBERLIST_PORT}`], bind_port: LOKI_MEMBERLIST_PORT, cluster_label: peers.clusterLabel },
     ingester: { autoforget_unhealthy: true },
+    pattern_ingester: { lifecycler: { readiness_check_ring_health: false } },
   };
 }
 
@@ -150,7 +152,7 @@ export function renderLokiConfig(loki: LokiSettings, peers?: LokiPeers): Record<
     // The ruler's WAL defaults to the cwd-relative "ruler-wal", which a read-only root filesystem refuses.
     ruler: { wal: { dir: `${d}/ruler-wal` } },
     // Log patterns for Grafana's Explore (off by default).
-    pattern_ingester: { enabled: true },
+    pattern_ingester: { enabled: true, ...ring.pattern_ingester },
     analytics: { reporting_enabled: false },
   };
 }

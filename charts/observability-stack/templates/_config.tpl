@@ -89,6 +89,11 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- include "observability-stack.overDefaults" (dict "root" . "path" "grafana.postgres") -}}
 {{- end -}}
 
+{{/* observability-stack.grafana.several: "true" when Grafana runs several pods: grafana.replicas above 1, on PostgreSQL (lib/components/grafana.ts grafanaRunsSeveral). */}}
+{{- define "observability-stack.grafana.several" -}}
+{{- if and (include "observability-stack.grafana.postgres" . | fromJson).enabled (gt (int (default 1 .Values.grafana.replicas)) 1) }}true{{ end -}}
+{{- end -}}
+
 {{/* observability-stack.loki.s3: loki.storage.s3 over the model's defaults, as JSON. */}}
 {{- define "observability-stack.loki.s3" -}}
 {{- include "observability-stack.overDefaults" (dict "root" . "path" "loki.storage.s3") -}}
@@ -106,6 +111,7 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- $_ := set $config "common" (merge $ring.common (omit $config.common "replication_factor" "ring" "instance_addr")) -}}
 {{- $join := printf "dns+%s.%s.svc.%s:%d" $f.memberlistService .Release.Namespace .Values.clusterDomain (int $f.memberlistPort) -}}
 {{- $_ := set $config "memberlist" (merge (dict "join_members" (list $join) "cluster_label" (printf "loki.%s" .Release.Namespace)) $ring.memberlist) -}}
+{{- $_ := set $config "pattern_ingester" (merge $config.pattern_ingester $ring.pattern_ingester) -}}
 {{- end -}}
 {{- /* With loki.storage.s3: the bucket's client, its schema period (with several pods the only one, from the first day) and the delete requests there (lokiS3StorageConfig, lokiSchemaPeriods). */ -}}
 {{- $s3 := include "observability-stack.loki.s3" . | fromJson -}}

@@ -413,7 +413,7 @@ is not deployed (lib/network-access.ts ingressPolicies). Args: dict "client" (pr
 A component's ingress NetworkPolicy (lib/k8s/network-policies.ts): its pods, its TCP port, and who may open it:
 .from is "anyone" or a list of clients (files/components.yaml ingressFrom), those not deployed left out;
 .extraPeers adds {namespace, name} pairs. With no client at all, no rule for them (a rule with an empty `from`
-would let anyone in). .peerPorts (optional): TCP ports open to the component's own pods, a second rule.
+would let anyone in). .peerPorts (optional): {port, protocol} open to the component's own pods, a second rule.
 observability-stack.networkPolicy: args dict "name" "namespace" "labels" "port" "from" "extraPeers" "peerPorts" "context".
 */}}
 {{- define "observability-stack.networkPolicy" -}}
@@ -438,7 +438,7 @@ observability-stack.networkPolicy: args dict "name" "namespace" "labels" "port" 
 {{- end -}}
 {{- with .peerPorts -}}
 {{- $ports := list -}}
-{{- range . }}{{ $ports = append $ports (dict "protocol" "TCP" "port" (int .)) }}{{ end -}}
+{{- range . }}{{ $ports = append $ports (dict "protocol" .protocol "port" (int .port)) }}{{ end -}}
 {{- $ingress = append $ingress (dict "from" (list (dict "podSelector" (dict "matchLabels" (include "observability-stack.selectorLabels" (dict "name" $.name "context" $ctx) | fromYaml)))) "ports" $ports) -}}
 {{- end -}}
 apiVersion: networking.k8s.io/v1
