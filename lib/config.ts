@@ -213,7 +213,7 @@ const secretKey = (key: string) => z.string().regex(/^[-._a-zA-Z0-9]+$/, { error
 function lokiStorage() {
   return storage('10Gi').unwrap().extend({
     s3: z.strictObject({
-      enabled: z.boolean().default(false).describe('keep chunks and the TSDB index in an S3 bucket from `since` on; the volume keeps the write-ahead log, caches, the compactor\'s work and the days before `since`.'),
+      enabled: z.boolean().default(false).describe('keep chunks and the TSDB index in an S3 bucket from `since` on; the volume keeps the write-ahead log, caches, the compactor\'s work and the days before `since` (with loki.replicas above 1: the bucket holds every day, one period from the first; since only matters to a single pod).'),
       since: z.string().regex(orEmpty(DAY_FROM_2025), { error: 'must be a day from 2025-01-01 on as YYYY-MM-DD (after the filesystem period, which starts 2024-04-01)' }).default('').describe('the first day (UTC, YYYY-MM-DD) whose lines go to the bucket: a schema_config period from 00:00 UTC that day, after the filesystem one, which stays readable. On a stack with logs on its volume, a UTC day that has not begun when the change is rolled out (lines written to the volume on a day given to the bucket are no longer found); on a new stack, today. Once that day has begun, since, bucket and enabled are for good: Loki cannot roll a period back. Required with s3.enabled, never guessed.'),
       endpoint: z.string().regex(orEmpty(HOST_PORT), { error: 'must be a host name or address with an optional port, without a scheme, such as "s3.eu-west-1.amazonaws.com" or "rustfs.storage.svc:9000"' }).default('').describe('the S3 server as host or host:port, without a scheme (insecure chooses http); required with s3.enabled.'),
       bucket: z.string().regex(orEmpty(BUCKET), { error: 'must be an S3 bucket name: 3 to 63 lowercase letters, digits, "." and "-", starting and ending with a letter or digit' }).default('').describe('the bucket, which must exist; required with s3.enabled.'),
@@ -235,14 +235,14 @@ function lokiStorage() {
  * /loki/api/v1/push (LOKI_API_PATH_IN_URL refuses a pasted push URL).
  */
 const LOKI_BASE_URL = /^https?:\/\/[^\s/?#@"\\]+(\/[^\s?#"\\]*[^\s/?#"\\])?$/;
-/** What a base URL must not hold: Loki's API path (a push URL pasted as the base). The chart's schema refuses it too. */
-export const LOKI_API_PATH_IN_URL = '/loki/api/';
+/** What a base URL's path must not hold: Loki's API path (a push URL pasted as the base). The chart's schema refuses it too. */
+export const LOKI_API_PATH_IN_URL = /^https?:\/\/[^/]+\/(.*\/)?loki\/api\//;
 
 const lokiSchema = z.strictObject({
   enabled: z.boolean().default(true).describe('deploy Loki (and the log agent, which also ships to loki.external).'),
   external: z.strictObject({
     url: z.string().regex(orEmpty(LOKI_BASE_URL), { error: 'must be a Loki\'s base URL: http(s)://host[:port][/path], without credentials, quotes or a trailing "/"' })
-      .refine((u) => !u.includes(LOKI_API_PATH_IN_URL), { error: `must be the Loki's base URL, not one of its API paths (${LOKI_API_PATH_IN_URL}…): the agents append /loki/api/v1/push` }).default('').describe('a Loki you already run, by its base URL such as "http://loki-gateway.loki.svc.cluster.local" (fully qualified: the log agent and Grafana run in different namespaces; the log agent appends /loki/api/v1/push, Grafana the query paths): with loki.enabled false, the log agent ships there and Grafana\'s Loki data source reads it; "" = none. Authentication is not set here.'),
+      .refine((u) => !LOKI_API_PATH_IN_URL.test(u), { error: 'must be the Loki\'s base URL, not one of its API paths (/loki/api/…): the agents append /loki/api/v1/push' }).default('').describe('a Loki you already run, by its base URL such as "http://loki-gateway.loki.svc.cluster.local" (fully qualified: the log agent and Grafana run in different namespaces; the log agent appends /loki/api/v1/push, Grafana the query paths): with loki.enabled false, the log agent ships there and Grafana\'s Loki data source reads it; "" = none. Authentication is not set here.'),
     tenant: tenantId().default('').describe('the tenant the lines go to and are read from, sent as X-Scope-OrgID by the log agent (tenant_id) and Grafana: needed by a Loki with auth_enabled (the Loki chart\'s default); "" = none (a single-tenant Loki). Not a secret.'),
   }).prefault({}).describe('a Loki the stack uses instead of its own (loki.enabled false): the label contract, the dashboards\' log panels and the exemplars\' links hold there; Loki\'s own panels and alerts are for the stack\'s Loki only.'),
   image: image(IMAGES.loki),

@@ -277,7 +277,7 @@ describe('Grafana on PostgreSQL with three pods (grafana.postgres, grafana.repli
     const env: Array<{ name: string; value?: string; valueFrom?: unknown }> = container.env;
     const at = (n: string) => env.findIndex((e) => e.name === n);
     expect(env[at('POD_IP')]).toEqual({ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
-    const alerting = Object.fromEntries(env.filter((e) => e.name.startsWith('GF_UNIFIED_ALERTING_HA_')).map((e) => [e.name, e.value]));
+    const alerting: Record<string, string> = Object.fromEntries(env.filter((e) => e.name.startsWith('GF_UNIFIED_ALERTING_HA_')).map((e) => [e.name, e.value ?? '']));
     // [unified_alerting] keys of conf/defaults.ini; the address in brackets (Go's net.SplitHostPort takes "[10.244.1.7]:9094"
     // and needs them for "[fd00::7]:9094"), the docs' 2m reconnect timeout (default 6h), this stack's label.
     expect(alerting).toEqual({

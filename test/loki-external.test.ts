@@ -173,8 +173,12 @@ describe('refused, in the model\'s words', () => {
       .toThrow('loki.external.tenant needs loki.external.url set');
   });
 
-  test.each(['loki-gateway:3100', 'http://loki/', 'ftp://loki', 'http://lo ki', 'http://user:token@loki', 'http://loki/a"b', 'https://loki/loki/api/v1/push'])('a URL that is no Loki base URL: %s', (url) => {
+  test.each(['loki-gateway:3100', 'http://loki/', 'ftp://loki', 'http://lo ki', 'http://user:token@loki', 'http://loki/a"b', 'https://loki/loki/api/v1/push', 'http://gw/tenant/loki/api/v1/push'])('a URL that is no Loki base URL: %s', (url) => {
     expect(() => parseStackConfig({ loki: { enabled: false, external: { url } } })).toThrow('loki.external.url');
+  });
+
+  test.each(['http://loki/api', 'http://loki.loki.svc:3100', 'https://logs.example.com/tenant-a'])('a base URL is taken, a host named loki too: %s', (url) => {
+    expect(parseStackConfig({ loki: { enabled: false, external: { url } } }).loki.external.url).toBe(url);
   });
 
   test('a tenant Loki would refuse', () => {

@@ -86,7 +86,7 @@ export function valuesSchema(defaults: ChartValues = defaultChartValues()): Sche
     ];
   }
   // loki.external.url's refinement (lib/config.ts): not one of Loki's API paths.
-  p.loki.properties.external.properties.url.not = { pattern: LOKI_API_PATH_IN_URL };
+  p.loki.properties.external.properties.url.not = { pattern: LOKI_API_PATH_IN_URL.source };
   // Chart only: the helm test pods' image, shaped as every other image.
   p.tests = { type: 'object', properties: { image: p.prometheus.properties.image }, additionalProperties: false };
   const secret = p.grafana.properties.adminPasswordSecret;

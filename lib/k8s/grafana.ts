@@ -20,7 +20,7 @@ import { GrafanaSettings, parseStackConfig } from '../config';
 import { Alertmanager } from './alertmanager';
 import type { LokiEndpoint } from '../components/loki';
 import { Prometheus } from './prometheus';
-import { modelDefaults, configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
+import { modelDefaults, configChecksum, httpProbe, oneAtATimeBudget, peersService, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec, spreadOverNodes } from './util';
 import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
@@ -149,7 +149,7 @@ export class Grafana extends Construct {
       // Grafana never calls the Kubernetes API.
       automountServiceAccountToken: false,
       securityContext: restrictedPodSecurity(GRAFANA_UID),
-      ...(several ? { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(name) } }] } : {}),
+      ...(several ? { topologySpreadConstraints: spreadOverNodes(name) } : {}),
       terminationGracePeriodSeconds: 30,
       ...(initContainers.length > 0 ? { initContainers } : {}),
       containers: [{
@@ -223,22 +223,11 @@ export class Grafana extends Construct {
     applyPodSettingsTo(deployment, g);
     if (several) {
       // The pods' Alertmanagers find each other through it (not-ready pods too).
-      new k8s.KubeService(this, 'alerting', {
-        metadata: { name: GRAFANA_ALERTING_SERVICE, namespace: ns, labels },
-        spec: {
-          clusterIp: 'None',
-          publishNotReadyAddresses: true,
-          selector: selectorLabels(name),
-          ports: [
-            { name: 'gossip-tcp', port: GRAFANA_ALERTING_PORT, targetPort: k8s.IntOrString.fromString('gossip-tcp'), protocol: 'TCP' },
-            { name: 'gossip-udp', port: GRAFANA_ALERTING_PORT, targetPort: k8s.IntOrString.fromString('gossip-udp'), protocol: 'UDP' },
-          ],
-        },
+      peersService(this, 'alerting', {
+        name: GRAFANA_ALERTING_SERVICE, namespace: ns, labels, component: name,
+        ports: [{ name: 'gossip-tcp', port: GRAFANA_ALERTING_PORT, protocol: 'TCP' }, { name: 'gossip-udp', port: GRAFANA_ALERTING_PORT, protocol: 'UDP' }],
       });
-      new k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
-        metadata: { name, namespace: ns, labels },
-        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selectorLabels(name) } },
-      });
+      oneAtATimeBudget(this, 'disruption-budget', { name, namespace: ns, labels });
     }
 
     // On kind, expose the UI on the host with a NodePort and a port mapping in the kind cluster config:

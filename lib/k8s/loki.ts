@@ -7,7 +7,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { LokiSettings, StackConfig } from '../config';
 import { modelDefaults } from './util';
-import { configChecksum, httpProbe, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec } from './util';
+import { configChecksum, httpProbe, oneAtATimeBudget, peersService, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec, spreadOverNodes } from './util';
 import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { LokiPeers, renderLokiConfig } from '../render/loki-config';
@@ -73,7 +73,7 @@ export class Loki extends Construct implements LokiEndpoint {
       // Loki never calls the Kubernetes API.
       automountServiceAccountToken: false,
       securityContext: restrictedPodSecurity(LOKI_UID),
-      ...(several ? { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(name) } }] } : {}),
+      ...(several ? { topologySpreadConstraints: spreadOverNodes(name) } : {}),
       // Time to stop cleanly. With the WAL on (Loki's default) the ingester does not flush its in-memory
       // chunks at shutdown (ingester.wal.flush_on_shutdown is false): they are in the WAL on the volume
       // and replayed at the next start.
@@ -122,15 +122,7 @@ export class Loki extends Construct implements LokiEndpoint {
 
     if (several) {
       // The pods find each other through it (not-ready ones too: a pod joins the ring before it is ready).
-      new k8s.KubeService(this, 'memberlist', {
-        metadata: { name: LOKI_MEMBERLIST_SERVICE, namespace: ns, labels },
-        spec: {
-          clusterIp: 'None',
-          publishNotReadyAddresses: true,
-          selector: selectorLabels(name),
-          ports: [{ name: 'memberlist', port: LOKI_MEMBERLIST_PORT, targetPort: k8s.IntOrString.fromString('memberlist'), protocol: 'TCP' }],
-        },
-      });
+      peersService(this, 'memberlist', { name: LOKI_MEMBERLIST_SERVICE, namespace: ns, labels, component: name, ports: [{ name: 'memberlist', port: LOKI_MEMBERLIST_PORT, protocol: 'TCP' }] });
       const statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {
         metadata: { name, namespace: ns, labels },
         spec: {
@@ -147,10 +139,7 @@ export class Loki extends Construct implements LokiEndpoint {
       });
       applyPodSettingsTo(statefulSet, l);
       // A node drain takes one pod at a time: with 3 or more, the others still make a quorum.
-      new k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
-        metadata: { name, namespace: ns, labels },
-        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selectorLabels(name) } },
-      });
+      oneAtATimeBudget(this, 'disruption-budget', { name, namespace: ns, labels });
     } else {
       new k8s.KubePersistentVolumeClaim(this, 'data', {
         metadata: { name: `${name}-data`, namespace: ns, labels },

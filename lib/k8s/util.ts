@@ -4,6 +4,7 @@
  */
 import { createHash } from 'crypto';
 import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
 import { parseStackConfig, Resources, StackConfig } from '../config';
 import { METRICS_PATH } from '../image-facts';
 import { selectorLabels } from './labels';
@@ -108,4 +109,37 @@ export function singlePodDeploymentSpec(
     selector: { matchLabels: selectorLabels(name) },
     template: { metadata: { labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) }, spec: pod },
   };
+}
+
+/**
+ * A headless Service through which a component's several pods find each other (Loki's memberlist, Grafana's
+ * alerting): every pod's address, not-ready ones too (a pod joins its peers before it is ready); each port by the
+ * container port's name.
+ */
+export function peersService(scope: Construct, id: string, o: {
+  readonly name: string; readonly namespace: string; readonly labels: Record<string, string>; readonly component: string;
+  readonly ports: ReadonlyArray<{ readonly name: string; readonly port: number; readonly protocol: 'TCP' | 'UDP' }>;
+}): k8s.KubeService {
+  return new k8s.KubeService(scope, id, {
+    metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
+    spec: {
+      clusterIp: 'None',
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(o.component),
+      ports: o.ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name), protocol: p.protocol })),
+    },
+  });
+}
+
+/** Several pods of a component: spread over the nodes where the scheduler can. */
+export function spreadOverNodes(component: string): k8s.TopologySpreadConstraint[] {
+  return [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selectorLabels(component) } }];
+}
+
+/** Several pods of a component: a node drain takes one of them at a time. */
+export function oneAtATimeBudget(scope: Construct, id: string, o: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string> }): k8s.KubePodDisruptionBudget {
+  return new k8s.KubePodDisruptionBudget(scope, id, {
+    metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
+    spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selectorLabels(o.name) } },
+  });
 }
