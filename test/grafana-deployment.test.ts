@@ -314,6 +314,20 @@ describe('Grafana on PostgreSQL with three pods (grafana.postgres, grafana.repli
     expect(() => parseStackConfig({ grafana: { ...HA_INPUT.grafana, extraEnv: { GF_UNIFIED_ALERTING_HA_PEERS: 'x:9094' } } })).toThrow('grafana.extraEnv.GF_UNIFIED_ALERTING_HA_PEERS must not be set');
   });
 
+  test('grafana.secretKeySecret: [security] secret_key from the Secret, never a literal; without it, none (Grafana\'s default)', () => {
+    const withKey = find(synthObjects({ grafana: { ...HA_INPUT.grafana, secretKeySecret: { name: 'grafana-secret-key' } } }), 'Deployment', 'grafana', 'monitoring').spec.template.spec.containers[0];
+    expect(withKey.env.filter((e: any) => e.name === 'GF_SECURITY_SECRET_KEY')).toEqual([{ name: 'GF_SECURITY_SECRET_KEY', valueFrom: { secretKeyRef: { name: 'grafana-secret-key', key: 'secret-key' } } }]);
+    expect(container.env.map((e: any) => e.name)).not.toContain('GF_SECURITY_SECRET_KEY');
+    // On SQLite too: the setting is Grafana's, whatever its database.
+    const sqlite = find(synthObjects({ grafana: { secretKeySecret: { name: 's', key: 'k' } } }), 'Deployment', 'grafana', 'monitoring').spec.template.spec.containers[0];
+    expect(sqlite.env).toContainEqual({ name: 'GF_SECURITY_SECRET_KEY', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } });
+    // Compose: from compose/.env, and compose stops without it.
+    const compose = parse(renderCompose(parseStackConfig({ grafana: { secretKeySecret: { name: 's' } } })).get(COMPOSE_FILES.compose)!);
+    expect(compose.services.grafana.environment.GF_SECURITY_SECRET_KEY).toBe('${GRAFANA_SECRET_KEY:?set GRAFANA_SECRET_KEY in compose/.env (grafana.secretKeySecret)}');
+    expect(parse(renderCompose(parseStackConfig({})).get(COMPOSE_FILES.compose)!).services.grafana.environment.GF_SECURITY_SECRET_KEY).toBeUndefined();
+    expect(() => parseStackConfig({ grafana: { extraEnv: { GF_SECURITY_SECRET_KEY: 'x' } } })).toThrow('grafana.extraEnv.GF_SECURITY_SECRET_KEY must not be set');
+  });
+
   test('the database settings as [database] of conf/defaults.ini, the password from the Secret, none as a literal', () => {
     const env = container.env.filter((e: any) => e.name.startsWith('GF_DATABASE_'));
     // [database] type, host, name, user, ssl_mode, password (grafana/grafana conf/defaults.ini).

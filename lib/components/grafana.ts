@@ -108,6 +108,10 @@ export const GRAFANA_DATABASE_PASSWORD_VARIABLE = 'GF_DATABASE_PASSWORD';
 /** On compose, the compose/.env variable that fills it. */
 export const GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE = 'GRAFANA_DATABASE_PASSWORD';
 
+/** [security] secret_key as a variable (grafana.secretKeySecret), from a Secret's key; on compose, from compose/.env. */
+export const GRAFANA_SECRET_KEY_VARIABLE = 'GF_SECURITY_SECRET_KEY';
+export const GRAFANA_SECRET_KEY_COMPOSE_VARIABLE = 'GRAFANA_SECRET_KEY';
+
 /** Grafana's database settings for grafana.postgres (none for SQLite, Grafana's default), without the password. */
 export function grafanaDatabaseEnvironment(pg: GrafanaSettings['postgres']): Partial<Record<(typeof GRAFANA_DATABASE_NAMES)[number], string>> {
   if (!pg.enabled) return {};

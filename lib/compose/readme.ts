@@ -10,7 +10,7 @@ import { TRAFFIC_PROFILE } from './app';
 import { DOCKER_CONTAINERS_DIR_VARIABLE } from './docker-logs';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
 import { LOKI_S3_COMPOSE_VARIABLES } from '../components/loki';
-import { GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE } from '../components/grafana';
+import { GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE, GRAFANA_SECRET_KEY_COMPOSE_VARIABLE } from '../components/grafana';
 import { ALERTMANAGER_SECRET_FILES } from '../components/alertmanager';
 import { COMPOSE_SECRET_FILES, composeAlertmanagerSecretFiles, composeSecretFile } from './alertmanager';
 import { COMPOSE_FILES } from './config-files';
@@ -38,6 +38,10 @@ export function renderEnvExample(): string {
     '# With grafana.postgres on: the password of the database user (compose refuses to start without it).',
     `# ${GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE}=`,
     '',
+    '# With grafana.secretKeySecret named: the key Grafana encrypts its database\'s secrets with, e.g. `openssl rand -base64 32`;',
+    '# set it before Grafana first starts (it cannot read secrets saved under another key). Compose refuses to start without it.',
+    `# ${GRAFANA_SECRET_KEY_COMPOSE_VARIABLE}=`,
+    '',
     '# With loki.storage.s3 on: the keys Loki signs its requests to the bucket with (compose refuses to start without them).',
     `# ${LOKI_S3_COMPOSE_VARIABLES.accessKeyId}=`,
     `# ${LOKI_S3_COMPOSE_VARIABLES.secretAccessKey}=`,
@@ -45,10 +49,11 @@ export function renderEnvExample(): string {
   ].join('\n');
 }
 
-/** The other compose/.env variables the settings need (grafana.postgres, loki.storage.s3): compose refuses to start without them. */
+/** The other compose/.env variables the settings need (grafana.postgres, grafana.secretKeySecret, loki.storage.s3): compose refuses to start without them. */
 function secretVariables(c: StackConfig): string[] {
   const names = [
     ...(c.grafana.enabled && c.grafana.postgres.enabled ? [GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE] : []),
+    ...(c.grafana.enabled && c.grafana.secretKeySecret.name ? [GRAFANA_SECRET_KEY_COMPOSE_VARIABLE] : []),
     ...(c.loki.enabled && c.loki.storage.s3.enabled ? [LOKI_S3_COMPOSE_VARIABLES.accessKeyId, LOKI_S3_COMPOSE_VARIABLES.secretAccessKey] : []),
   ];
   return names.length === 0 ? [] : [`With these settings it also needs ${names.map((n) => `\`${n}\``).join(', ')} in \`compose/.env\` (see \`.env.example\`).`];

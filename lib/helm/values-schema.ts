@@ -112,7 +112,7 @@ const OPTIONAL_KEYS = [
   's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey',
   'loki.replicas', 'loki.external', 'loki.external.url', 'loki.external.tenant',
   // grafana.replicas, grafana.postgres and grafana.prometheusQuery, key by key
-  'grafana.replicas', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key', 'caSecret', 'caSecret.name', 'caSecret.key'].map((k) => `grafana.postgres.${k}`),
+  'grafana.replicas', 'grafana.secretKeySecret', 'grafana.secretKeySecret.name', 'grafana.secretKeySecret.key', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key', 'caSecret', 'caSecret.name', 'caSecret.key'].map((k) => `grafana.postgres.${k}`),
   'prometheusQuery', ...['url', 'type', 'tenant'].map((k) => `grafana.prometheusQuery.${k}`),
 ];
 

@@ -89,6 +89,11 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- include "observability-stack.overDefaults" (dict "root" . "path" "grafana.postgres") -}}
 {{- end -}}
 
+{{/* observability-stack.grafana.secretKeySecret: grafana.secretKeySecret over the model's defaults, as JSON. */}}
+{{- define "observability-stack.grafana.secretKeySecret" -}}
+{{- include "observability-stack.overDefaults" (dict "root" . "path" "grafana.secretKeySecret") -}}
+{{- end -}}
+
 {{/* observability-stack.grafana.several: "true" when Grafana runs several pods: grafana.replicas above 1, on PostgreSQL (lib/components/grafana.ts grafanaRunsSeveral). */}}
 {{- define "observability-stack.grafana.several" -}}
 {{- if and (include "observability-stack.grafana.postgres" . | fromJson).enabled (gt (int (default 1 .Values.grafana.replicas)) 1) }}true{{ end -}}
