@@ -9,7 +9,7 @@
 import { KUBE_STATE_METRICS_APP_LABELS, KUBE_STATE_METRICS_DEFAULT_ALLOWLIST } from './components/kube-state-metrics';
 import { z } from 'zod';
 import { APP_ENVIRONMENT_NAMES } from './components/app';
-import { GRAFANA_ALERTING_NAMES, GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE, GRAFANA_PASSWORD_VARIABLES, GRAFANA_POD_IP_VARIABLE, GRAFANA_SECRET_KEY_VARIABLE, GRAFANA_SETTINGS_NAMES } from './components/grafana';
+import { GRAFANA_ALERTING_NAMES, GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE, GRAFANA_PASSWORD_VARIABLES, GRAFANA_POD_IP_VARIABLE, GRAFANA_SETTINGS_NAMES } from './components/grafana';
 import { LOKI_POD_IP_VARIABLE, LOKI_S3_KEY_VARIABLES } from './components/loki';
 import { checkRules, ReservedEnvironment, shown, stackRules } from './validate-stack';
 import { IMAGES, ImageRef } from './images';
@@ -124,7 +124,8 @@ export const RESERVED_ENVIRONMENT: ReservedEnvironment = {
   alertmanager: [],
   // Each log agent selects its node's pods by it.
   logAgent: ['HOSTNAME'],
-  grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES, ...GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE, ...GRAFANA_ALERTING_NAMES, GRAFANA_POD_IP_VARIABLE, GRAFANA_SECRET_KEY_VARIABLE],
+  // (GF_SECURITY_SECRET_KEY has a rule of its own: lib/validate-stack.ts.)
+  grafana: [...GRAFANA_SETTINGS_NAMES, ...GRAFANA_PASSWORD_VARIABLES, ...GRAFANA_DATABASE_NAMES, GRAFANA_DATABASE_PASSWORD_VARIABLE, ...GRAFANA_ALERTING_NAMES, GRAFANA_POD_IP_VARIABLE],
   kubeStateMetrics: [],
   // It listens on the node's address, from the pod's status.
   nodeExporter: ['HOST_IP'],
@@ -304,7 +305,7 @@ const grafanaSchema = z.strictObject({
   secretKeySecret: z.strictObject({
     name: secretName().describe('name of an existing Secret in the stack\'s namespace holding the key (any long random text, e.g. `openssl rand -base64 32`); "" = Grafana\'s built-in default, which is public. On compose the key comes from GRAFANA_SECRET_KEY in compose/.env instead.'),
     key: secretKey('secret-key').describe('the Secret\'s key holding it.'),
-  }).prefault({}).describe('Grafana\'s secret_key ([security]), with which it encrypts what it keeps secret in its database (data source passwords and headers, contact points\' credentials): set it when Grafana first starts, above all on an external database, whose backups would otherwise be readable by anyone who knows Grafana\'s default. Grafana cannot read secrets it saved under another key.'),
+  }).prefault({}).describe('Grafana\'s secret_key ([security]), which encrypts the secrets saved in its database (data source passwords and headers, contact points\' credentials) and signs its sessions: set it when Grafana first starts on a database, above all an external one, whose backups would otherwise be readable by anyone who knows Grafana\'s default. Changing it later (adding it included) logs everyone out and turns every secret saved in the UI into garbage, without an error: they must be typed in again (the stack\'s own data sources are rewritten at each start). Keep the Secret unchanged; a non-empty value.'),
   replicas: int(1, 10).default(1).describe('Grafana pods, 1 to 10; more than 1 needs grafana.postgres (each pod would have its own SQLite file otherwise). Kubernetes only: compose runs one.'),
   postgres: z.strictObject({
     enabled: z.boolean().default(false).describe('keep Grafana\'s database (users, dashboards saved in the UI, sessions) in an existing PostgreSQL database instead of a SQLite file on Grafana\'s volume; Grafana then has no volume, and needs grafana.adminPasswordSecret. Nothing is copied from the SQLite file, whose volume claim goes.'),

@@ -325,7 +325,10 @@ describe('Grafana on PostgreSQL with three pods (grafana.postgres, grafana.repli
     const compose = parse(renderCompose(parseStackConfig({ grafana: { secretKeySecret: { name: 's' } } })).get(COMPOSE_FILES.compose)!);
     expect(compose.services.grafana.environment.GF_SECURITY_SECRET_KEY).toBe('${GRAFANA_SECRET_KEY:?set GRAFANA_SECRET_KEY in compose/.env (grafana.secretKeySecret)}');
     expect(parse(renderCompose(parseStackConfig({})).get(COMPOSE_FILES.compose)!).services.grafana.environment.GF_SECURITY_SECRET_KEY).toBeUndefined();
-    expect(() => parseStackConfig({ grafana: { extraEnv: { GF_SECURITY_SECRET_KEY: 'x' } } })).toThrow('grafana.extraEnv.GF_SECURITY_SECRET_KEY must not be set');
+    // A release that set it as a plain variable: refused, saying where the same value goes.
+    for (const name of ['GF_SECURITY_SECRET_KEY', 'GF_SECURITY_SECRET_KEY__FILE']) {
+      expect(() => parseStackConfig({ grafana: { extraEnv: { [name]: 'x' } } })).toThrow(`grafana.extraEnv.${name} must not be set: put the same value in a Secret and name it in grafana.secretKeySecret`);
+    }
   });
 
   test('the database settings as [database] of conf/defaults.ini, the password from the Secret, none as a literal', () => {
