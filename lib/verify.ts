@@ -253,6 +253,14 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
   const series: any[] = await promJson(`/api/v1/query?query=${q(`last_over_time(up{job="${plan.subject.job}",namespace="${namespace}",app="${app}"}[15m])`)}`).then((d) => d.result);
   const contract = (labels: Record<string, string>) => CONTRACT_LABELS.map((l) => `${l}=${labels[l] ?? ''}`).join(',');
   const metricSets = new Set(series.map((s) => contract(s.metric)));
+  // Each log stream of the app must carry the labels of one of its series (the label contract, checked live).
+  const contractCheck = (streams: any[]): CheckResult => {
+    const logSets = [...new Set(streams.map((s) => contract(s.stream)))];
+    const unmatched = logSets.filter((s) => !metricSets.has(s));
+    return unmatched.length === 0 && metricSets.size > 0
+      ? { name: 'label contract: logs and metrics', ok: true, detail: `${logSets.length} stream(s), each with the labels of a series of the app (${CONTRACT_LABELS.join(', ')})` }
+      : { name: 'label contract: logs and metrics', ok: false, detail: `log streams without a matching series: ${unmatched.join(' | ') || '(no series in Prometheus)'}; series: ${[...metricSets].join(' | ') || 'none'}`, fix: 'the log agent\'s and Prometheus\'s relabel rules disagree: synthesize and apply both from the same version' };
+  };
 
   if (plan.lokiNamespace) {
     const query = `{namespace="${namespace}",app="${app}"}`;
@@ -267,13 +275,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
         : { name: 'Loki: the app\'s lines', ok: false, detail: `no line for ${query} in the last 15 minutes`, fix: plan.platform === 'compose'
           ? 'is the log agent running, and does the app log with the stack\'s json-file options? docker compose -f compose/docker-compose.yml logs promtail (or alloy)'
           : 'is the log agent running on the app\'s node, and does it push? Its logs: kubectl -n <logAgent.namespace> logs ds/promtail (or ds/alloy)' });
-      if (lines > 0) {
-        const logSets = [...new Set(streams.map((s) => contract(s.stream)))];
-        const unmatched = logSets.filter((s) => !metricSets.has(s));
-        results.push(unmatched.length === 0 && metricSets.size > 0
-          ? { name: 'label contract: logs and metrics', ok: true, detail: `${logSets.length} stream(s), each with the labels of a series of the app (${CONTRACT_LABELS.join(', ')})` }
-          : { name: 'label contract: logs and metrics', ok: false, detail: `log streams without a matching series: ${unmatched.join(' | ') || '(no series in Prometheus)'}; series: ${[...metricSets].join(' | ') || 'none'}`, fix: 'the log agent\'s and Prometheus\'s relabel rules disagree: synthesize and apply both from the same version' });
-      }
+      if (lines > 0) results.push(contractCheck(streams));
     }
   }
 
@@ -311,10 +313,12 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
         const name = 'Grafana\'s Loki: the app\'s lines';
         const query = `{namespace="${plan.subject.namespace}",app="${plan.subject.app}"}`;
         const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${LOKI_DATASOURCE_UID}/loki/api/v1/query_range?query=${q(query)}&since=15m&limit=100&direction=backward`, { Cookie: cookie });
-        const lines = (() => { try { return (JSON.parse(r.body).data?.result ?? []).reduce((n: number, s: any) => n + s.values.length, 0); } catch { return 0; } })();
+        const streams: any[] = (() => { try { return JSON.parse(r.body).data?.result ?? []; } catch { return []; } })();
+        const lines = streams.reduce((n: number, s: any) => n + s.values.length, 0);
         results.push(lines > 0
           ? { name, ok: true, detail: `${g.lokiStore}: ${lines} lines for ${query} in the last 15 minutes` }
           : { name, ok: false, detail: `${g.lokiStore} answered ${r.status} with no line for ${query} in the last 15 minutes${r.status === 200 ? '' : `: ${r.body.slice(0, 160)}`}`, fix: 'the Loki holds nothing of this stack: loki.external.url and tenant, the log agent\'s log and its DroppingLines alert' });
+        if (lines > 0) results.push(contractCheck(streams));
       }
       // A long-term store answers its health check even when it holds nothing of this stack (a wrong tenant, remote
       // write refused): ask it, through Grafana as the dashboards do, for the subject's series.

@@ -399,6 +399,12 @@ describe('verify against a stack on loopback', () => {
     expect(held['Grafana\'s Loki: the app\'s lines']).toMatchObject({ ok: true, detail: expect.stringMatching(new RegExp(`^${lokiUrl}: [0-9]+ lines for \\{namespace="demo",app="demo-app"\\}`)) });
     expect(held['Grafana data source loki'].ok).toBe(true);
     expect(Object.keys(held)).not.toContain('Loki: the app\'s lines');
+    // The label contract, checked on your Loki's streams too: a stream whose labels no series has fails, naming it.
+    expect(held['label contract: logs and metrics'].ok).toBe(true);
+    state.lokiStreams = [{ stream: { ...APP_POD, app: 'demo-app-6d9f8b7c5d' }, values: [[`${Date.now()}000000`, '{}']] }];
+    const mismatched = byName(await run(externalDist))['label contract: logs and metrics'];
+    expect(mismatched.ok).toBe(false);
+    expect(mismatched.detail).toContain('app=demo-app-6d9f8b7c5d');
     state.lokiStreams = [];
     const empty = byName(await run(externalDist))['Grafana\'s Loki: the app\'s lines'];
     state.lokiStreams = goodStreams();
