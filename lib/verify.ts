@@ -99,16 +99,22 @@ export function readVerifyPlan(dir: string): VerifyPlan {
 
 const readIfPresent = (file: string): string | undefined => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined);
 
+/** The URL of a provisioned data source (by uid) in datasources.yaml, its `$$` undone; undefined without one. */
+function provisionedUrl(datasourcesYaml: string | undefined, uid: string): string | undefined {
+  const url: string | undefined = datasourcesYaml ? parse(datasourcesYaml).datasources?.find((d: any) => d.uid === uid)?.url : undefined;
+  return url?.replace(/\$\$/g, '$');
+}
+
 /** `{prometheusStore}` when the provisioned Prometheus data source reads elsewhere than the stack's Prometheus (`ours`: its URL's start). */
 function prometheusStoreOf(datasourcesYaml: string | undefined, ours: string): { prometheusStore?: string } {
-  const url: string | undefined = datasourcesYaml ? parse(datasourcesYaml).datasources?.find((d: any) => d.uid === PROMETHEUS_DATASOURCE_UID)?.url : undefined;
-  return url && !url.startsWith(ours) ? { prometheusStore: url.replace(/\$\$/g, '$') } : {};
+  const url = provisionedUrl(datasourcesYaml, PROMETHEUS_DATASOURCE_UID);
+  return url && !url.startsWith(ours) ? { prometheusStore: url } : {};
 }
 
 /** `{lokiStore}`: the URL of the provisioned Loki data source, for a stack without a Loki of its own (loki.external). */
 function lokiStoreOf(datasourcesYaml: string | undefined): { lokiStore?: string } {
-  const url: string | undefined = datasourcesYaml ? parse(datasourcesYaml).datasources?.find((d: any) => d.uid === LOKI_DATASOURCE_UID)?.url : undefined;
-  return url ? { lokiStore: url.replace(/\$\$/g, '$') } : {};
+  const url = provisionedUrl(datasourcesYaml, LOKI_DATASOURCE_UID);
+  return url ? { lokiStore: url } : {};
 }
 
 /** An HTTP request to a Service of the cluster. */
