@@ -221,8 +221,9 @@ function lokiStorage() {
       region: z.string().regex(/^[a-z0-9-]*$/, { error: 'must be a region such as "eu-west-1" (lowercase letters, digits and "-") or ""' }).default('').describe('the region every request is signed for: the bucket\'s on AWS ("eu-west-1"), the server\'s own elsewhere (Garage: "garage", its default s3_region); "" signs for "dummy" (Loki\'s placeholder), which only servers that ignore regions accept.'),
       pathStyle: z.boolean().default(false).describe('address the bucket in the path (host/bucket/key: s3forcepathstyle) instead of the host name (bucket.host/key): true for most self-hosted servers (RustFS, Garage, MinIO), false for AWS.'),
       insecure: z.boolean().default(false).describe('talk plain http instead of https: only for a server on the same host or inside the cluster.'),
+      workloadIdentity: z.boolean().default(false).describe('take the bucket\'s credentials from the pod\'s cloud identity instead of a Secret: on EKS, IAM roles for service accounts (annotate Loki\'s ServiceAccount with eks.amazonaws.com/role-arn in loki.serviceAccount.annotations) or EKS Pod Identity (associate the role with the ServiceAccount "loki"). No keys are set, so Loki\'s S3 client (the AWS SDK\'s default chain) uses what the cluster injects. Kubernetes only: compose still takes the keys from compose/.env.'),
       credentialsSecret: z.strictObject({
-        name: secretName().describe('name of an existing Secret in Loki\'s namespace holding the keys; required with s3.enabled. On compose the keys come from LOKI_S3_ACCESS_KEY_ID and LOKI_S3_SECRET_ACCESS_KEY in compose/.env instead.'),
+        name: secretName().describe('name of an existing Secret in Loki\'s namespace holding the keys; required with s3.enabled unless s3.workloadIdentity. On compose the keys come from LOKI_S3_ACCESS_KEY_ID and LOKI_S3_SECRET_ACCESS_KEY in compose/.env instead.'),
         accessKeyIdKey: secretKey('AWS_ACCESS_KEY_ID').describe('the Secret\'s key holding the access key id.'),
         secretAccessKeyKey: secretKey('AWS_SECRET_ACCESS_KEY').describe('the Secret\'s key holding the secret access key.'),
       }).prefault({}).describe('where Loki\'s S3 keys come from: never from the settings.'),
@@ -247,6 +248,9 @@ const lokiSchema = z.strictObject({
     tenant: tenantId().default('').describe('the tenant the lines go to and are read from, sent as X-Scope-OrgID by the log agent (tenant_id) and Grafana: needed by a Loki with auth_enabled (the Loki chart\'s default); "" = none (a single-tenant Loki). Not a secret.'),
   }).prefault({}).describe('a Loki the stack uses instead of its own (loki.enabled false): the label contract, the dashboards\' log panels and the exemplars\' links hold there; Loki\'s own panels and alerts are for the stack\'s Loki only.'),
   image: image(IMAGES.loki),
+  serviceAccount: z.strictObject({
+    annotations: z.record(z.string().regex(QUALIFIED_NAME, { error: 'keys must be annotation keys' }), z.string()).default({}).describe('annotations on Loki\'s ServiceAccount "loki", e.g. {eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/loki} for IAM roles for service accounts (with loki.storage.s3.workloadIdentity). Its token is still not mounted into the pod: the cluster\'s identity webhook projects one of its own.'),
+  }).prefault({}).describe('Loki\'s ServiceAccount "loki", which has no permissions in the cluster: the identity a cloud can give the bucket\'s role to.'),
   retentionDays: int(1, 3650).default(7).describe('delete log lines older than this many days (compactor retention), 1 to 3650.'),
   replicas: int(1, 15).default(1).describe('Loki pods, 1 to 15; more than 1 needs loki.storage.s3 (each pod would keep its chunks and index on its own volume otherwise). Above 1 they form a ring (memberlist) as a StatefulSet with a claim each and keep every stream on min(3, replicas) of them: 3 or more keep taking lines with one pod down. Kubernetes only: compose runs one.'),
   /** Loki's PersistentVolumeClaim (chunks, index, compactor), and optionally an S3 bucket for chunks and index. @default 10Gi */

@@ -17,8 +17,8 @@ export type StackRule =
   | { readonly kind: 'smallerThan'; readonly setting: Path; readonly limit: Path; readonly why: string }
   /** A value equal to none of other settings. */
   | { readonly kind: 'differsFrom'; readonly setting: Path; readonly others: readonly Path[]; readonly why: string }
-  /** A switch (or a non-empty value) that needs another setting to be non-empty; only while `when` (a switch) is on. */
-  | { readonly kind: 'requiresSet'; readonly setting: Path; readonly requires: Path; readonly why: string; readonly when?: Path }
+  /** A switch (or a non-empty value) that needs another setting to be non-empty; only while `when` (a switch) is on, and not while `unless` (a switch) is. */
+  | { readonly kind: 'requiresSet'; readonly setting: Path; readonly requires: Path; readonly why: string; readonly when?: Path; readonly unless?: Path }
   /** A switch that may be on only when another is. */
   | { readonly kind: 'requires'; readonly setting: Path; readonly requires: Path; readonly why: string }
   /** A value that must stay empty while a switch is on (the two choose the same thing two ways). */
@@ -86,7 +86,8 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.since', why: 'the day the bucket\'s period starts is a choice: on a stack with logs on its volume, a day in the future', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.endpoint', why: 'Loki talks to that server', when: 'loki.enabled' },
     { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.bucket', why: 'chunks and index go there', when: 'loki.enabled' },
-    { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.credentialsSecret.name', why: 'Loki\'s keys come from that Secret', when: 'loki.enabled' },
+    { kind: 'requiresSet', setting: 'loki.storage.s3.enabled', requires: 'loki.storage.s3.credentialsSecret.name', why: 'Loki\'s keys come from that Secret, or from the pod\'s cloud identity with loki.storage.s3.workloadIdentity: true', when: 'loki.enabled', unless: 'loki.storage.s3.workloadIdentity' },
+    { kind: 'unsetWhile', setting: 'loki.storage.s3.credentialsSecret.name', while: 'loki.storage.s3.workloadIdentity', why: 'keys in the environment come first in Loki\'s S3 client, so the pod\'s identity would never be used: choose one' },
     { kind: 'unsetWhile', setting: 'loki.external.url', while: 'loki.enabled', why: 'the log agent ships to one Loki and Grafana reads one: set loki.enabled to false to use yours' },
     { kind: 'requiresSet', setting: 'loki.external.tenant', requires: 'loki.external.url', why: 'the tenant is sent to that Loki; the stack\'s own has one tenant and reads no header' },
     { kind: 'singleUnless', setting: 'loki.replicas', unless: 'loki.storage.s3.enabled', why: 'each pod would keep its chunks and index on its own volume, so a query would find only what the pod it reached wrote', when: 'loki.enabled' },
@@ -191,6 +192,7 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
       }
       case 'requiresSet': {
         if (r.when && at(settings, r.when) !== true) break;
+        if (r.unless && at(settings, r.unless) === true) break;
         const v = at(settings, r.setting);
         if ((v === true || (typeof v === 'string' && v !== '')) && isUnset(at(settings, r.requires))) {
           out.push({ path: path(r.setting), value: v, message: `needs ${r.requires} set (${r.why})` });

@@ -52,7 +52,13 @@ describe('bad input', () => {
       'loki.storage.s3.enabled needs loki.storage.s3.since set (the day the bucket\'s period starts is a choice: on a stack with logs on its volume, a day in the future), got true',
       'loki.storage.s3.enabled needs loki.storage.s3.endpoint set (Loki talks to that server), got true',
       'loki.storage.s3.enabled needs loki.storage.s3.bucket set (chunks and index go there), got true',
-      'loki.storage.s3.enabled needs loki.storage.s3.credentialsSecret.name set (Loki\'s keys come from that Secret), got true',
+      'loki.storage.s3.enabled needs loki.storage.s3.credentialsSecret.name set (Loki\'s keys come from that Secret, or from the pod\'s cloud identity with loki.storage.s3.workloadIdentity: true), got true',
+    ]);
+    // The pod's cloud identity instead of a Secret: no Secret needed, and none allowed (its keys would win).
+    const bucket = { enabled: true, since: '2027-01-01', endpoint: 's3.eu-west-1.amazonaws.com', bucket: 'loki-chunks' };
+    expect(() => parseStackConfig({ loki: { storage: { s3: { ...bucket, workloadIdentity: true } } } })).not.toThrow();
+    expect(problems({ loki: { storage: { s3: { ...bucket, workloadIdentity: true, credentialsSecret: { name: 'loki-s3' } } } } })).toEqual([
+      'loki.storage.s3.credentialsSecret.name must be empty while loki.storage.s3.workloadIdentity is true (keys in the environment come first in Loki\'s S3 client, so the pod\'s identity would never be used: choose one), got "loki-s3"',
     ]);
     // A day that does not exist, or one before the filesystem period's start.
     expect(problems({ loki: { storage: { s3: { since: '2027-02-29' } } } })).toEqual([

@@ -132,6 +132,9 @@ describe('the rules across settings stop helm in the model\'s words', () => {
       if (given['credentialsSecret.name']) s3.credentialsSecret = { name: given['credentialsSecret.name'] };
       return [`Loki on S3 without ${missing}`, ['loki.storage.s3.enabled=true'], Object.entries(given).map(([k, v]) => `loki.storage.s3.${k}=${v}`), { loki: { storage: { s3 } } }];
     })),
+    ['Loki\'s keys from a Secret and from the pod\'s identity at once', ['loki.storage.s3.enabled=true', 'loki.storage.s3.workloadIdentity=true'],
+      ['loki.storage.s3.since=2027-01-01', 'loki.storage.s3.endpoint=s3.eu-west-1.amazonaws.com', 'loki.storage.s3.bucket=loki-chunks', 'loki.storage.s3.credentialsSecret.name=loki-s3'],
+      { loki: { storage: { s3: { enabled: true, workloadIdentity: true, since: '2027-01-01', endpoint: 's3.eu-west-1.amazonaws.com', bucket: 'loki-chunks', credentialsSecret: { name: 'loki-s3' } } } } }],
   ];
 
   test('Loki\'s S3 rules do not apply while Loki is off, in the chart as in the model', () => {
@@ -264,6 +267,10 @@ describe('values.schema.json mirrors the model', () => {
       { loki: { storage: { s3: { ...s3, region: 'EU-WEST-1' } } } }, { loki: { storage: { s3: { ...s3, pathStyle: 'yes' } } } },
       { loki: { storage: { s3: { ...s3, credentialsSecret: { name: 'loki-s3', accessKeyIdKey: 'access key' } } } } },
       { loki: { storage: { s3: { ...s3, bucketName: 'x' } } } },
+      // The pod's identity instead of a Secret, and the ServiceAccount's annotations.
+      { loki: { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/loki' } }, storage: { s3: { ...s3, workloadIdentity: true, credentialsSecret: {} } } } },
+      { loki: { storage: { s3: { ...s3, workloadIdentity: 'yes' } } } },
+      { loki: { serviceAccount: { annotations: { 'eks.amazonaws.com/role arn': 'x' } } } }, { loki: { serviceAccount: { name: 'mine' } } },
     ])({ enabled: true, since: '2027-01-01', endpoint: 'rustfs.storage.svc:9000', bucket: 'loki-chunks', credentialsSecret: { name: 'loki-s3' } }),
     { logAgent: { namespace: 'logs' } }, { logAgent: { namespace: 'Logs' } },
     { grafana: { adminUser: 'ops@example.com' } }, { grafana: { adminUser: 'ops admin' } }, { grafana: { adminUser: 'a'.repeat(65) } },

@@ -36,7 +36,17 @@ describe.each([['defaults', {}], ['customised', CUSTOMISED]] as const)('%s stack
       `PersistentVolumeClaim/${c.namespace}/loki-data`,
       `Service/${c.namespace}/loki`,
       `ServiceAccount/${c.logAgent.namespace}/promtail`,
+      `ServiceAccount/${c.namespace}/loki`,
     ]);
+  });
+
+  test('Loki\'s ServiceAccount is an identity only: bound to no role, its token not mounted', () => {
+    const bindings = objects.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding');
+    expect(bindings.length).toBeGreaterThan(0);
+    expect(bindings.flatMap((b) => b.subjects).filter((s: any) => s.name === 'loki')).toEqual([]);
+    expect(find(objects, 'ServiceAccount', 'loki', c.namespace).automountServiceAccountToken).toBe(false);
+    const pod = find(objects, 'Deployment', 'loki', c.namespace).spec.template.spec;
+    expect([pod.serviceAccountName, pod.automountServiceAccountToken]).toEqual(['loki', false]);
   });
 
   test.each(['1.27', '1.36'] as const)('every Loki and Promtail object passes strict OpenAPI validation for Kubernetes %s', (version) => {

@@ -33,7 +33,7 @@ const containerPort = (name: string) => container.ports.find((p: any) => p.name 
 describe('three Loki pods on a bucket', () => {
   test('a StatefulSet with a claim each, a headless Service and a disruption budget instead of the Deployment and its claim', () => {
     expect(objects.filter(isLoki).map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ConfigMap/loki-config', 'NetworkPolicy/loki', 'PodDisruptionBudget/loki', 'Service/loki', 'Service/loki-memberlist', 'StatefulSet/loki',
+      'ConfigMap/loki-config', 'NetworkPolicy/loki', 'PodDisruptionBudget/loki', 'Service/loki', 'Service/loki-memberlist', 'ServiceAccount/loki', 'StatefulSet/loki',
     ]);
     for (const o of objects.filter(isLoki)) expect({ object: `${o.kind}/${o.metadata.name}`, problems: validateManifest(o, '1.27') }).toEqual({ object: `${o.kind}/${o.metadata.name}`, problems: [] });
     expect(restrictedViolations(pod, statefulSet.spec.template.metadata.annotations)).toEqual([]);

@@ -11,6 +11,7 @@
  * list and read an object in the bucket; changing the bucket, the addressing, the scheme or a key must fail.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'yaml';
@@ -166,6 +167,47 @@ describe('Loki on S3: what the settings name is what a real S3 server accepts', 
     expect(await roundTrip(kubernetes(s3Input({ insecure: false })))).not.toBe('ok');
     // Virtual-hosted addressing (loki-chunks.localhost) to a path-style server: unresolvable, or the wrong bucket.
     expect(await roundTrip(kubernetes(s3Input({ pathStyle: false })))).not.toBe('ok');
+  });
+
+  test('workloadIdentity: no keys in the environment, so the SDK\'s chain reaches what the identity webhook injects (EKS Pod Identity\'s agent, stood in for on loopback)', async () => {
+    const input = s3Input({ workloadIdentity: true, credentialsSecret: {} });
+    const objects = synthObjects({ loki: { ...input.loki, serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/loki' } } } });
+    const deployment = find(objects, 'Deployment', 'loki');
+    expect(deployment.spec.template.spec.containers[0].env).toBeUndefined();
+    expect(deployment.spec.template.spec.serviceAccountName).toBe('loki');
+    expect(find(objects, 'ServiceAccount', 'loki').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/loki' });
+    const aws = parse(find(objects, 'ConfigMap', 'loki-config').data['loki.yaml']).storage_config.aws;
+
+    // The agent answers a request carrying the pod's projected token with the role's temporary keys
+    // (amazon-eks-pod-identity-webhook injects the two variables below and mounts the token).
+    const token = 'projected-service-account-token';
+    const tokenFile = path.join(tempDir('pod-identity-'), 'eks-pod-identity-token');
+    fs.writeFileSync(tokenFile, token);
+    let handedOut = KEYS;
+    const agent = http.createServer((req, res) => {
+      if (req.url !== '/v1/credentials' || req.headers.authorization !== token) {
+        res.statusCode = 403;
+        res.end();
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ AccessKeyId: handedOut.id, SecretAccessKey: handedOut.secret, Token: 'session-token', Expiration: new Date(Date.now() + 3_600_000).toISOString() }));
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => agent.listen(port, '127.0.0.1', resolve));
+    const injected = { AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${port}/v1/credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile };
+    try {
+      expect(await roundTrip({ aws, env: injected })).toBe('ok');
+      // The keys the agent hands out are what signs: other ones are refused.
+      handedOut = { id: KEYS.id, secret: 'not-the-secret' };
+      expect(await roundTrip({ aws, env: injected })).toBe('SignatureDoesNotMatch');
+      handedOut = KEYS;
+      // Why the model refuses a Secret with workloadIdentity: keys in the environment come first in the chain,
+      // and the identity is never asked.
+      expect(await roundTrip({ aws, env: { ...injected, AWS_ACCESS_KEY_ID: KEYS.id, AWS_SECRET_ACCESS_KEY: 'a-stale-key' } })).toBe('SignatureDoesNotMatch');
+    } finally {
+      await new Promise((resolve) => agent.close(resolve));
+    }
   });
 
   test('the region is signed into every request: another, or none ("dummy"), is refused by a server with one', async () => {

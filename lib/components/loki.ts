@@ -60,11 +60,14 @@ export const LOKI_FILESYSTEM_PERIOD_START = '2024-04-01';
  */
 export const LOKI_S3_KEY_VARIABLES = { accessKeyId: 'AWS_ACCESS_KEY_ID', secretAccessKey: 'AWS_SECRET_ACCESS_KEY' } as const;
 /**
- * The container's environment for loki.storage.s3: the two keys from the user's Secret (Kubernetes), none
- * without a bucket.
+ * The container's environment for loki.storage.s3: the two keys from the user's Secret (Kubernetes); none
+ * without a bucket, and none with s3.workloadIdentity, so that the SDK's default chain goes on to what the
+ * cluster's identity webhook injects (on EKS: AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE for IAM roles for
+ * service accounts, AWS_CONTAINER_CREDENTIALS_FULL_URI and its token file for Pod Identity). Keys in the
+ * environment come first in that chain, and would win.
  */
-export function lokiS3Environment(s3: Pick<LokiSettings['storage']['s3'], 'enabled' | 'credentialsSecret'>): Array<{ name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }> {
-  if (!s3.enabled) return [];
+export function lokiS3Environment(s3: Pick<LokiSettings['storage']['s3'], 'enabled' | 'workloadIdentity' | 'credentialsSecret'>): Array<{ name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }> {
+  if (!s3.enabled || s3.workloadIdentity) return [];
   const ref = (key: string) => ({ secretKeyRef: { name: s3.credentialsSecret.name, key } });
   return [
     { name: LOKI_S3_KEY_VARIABLES.accessKeyId, valueFrom: ref(s3.credentialsSecret.accessKeyIdKey) },

@@ -109,8 +109,8 @@ const OPTIONAL_KEYS = [
   'commonLabels', 'nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'podAnnotations', 'podLabels', 'imagePullSecrets', 'extraEnv',
   'ingestionLimits', 'push', 'maxExemplars',
   // loki.storage.s3, key by key
-  's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey',
-  'loki.replicas', 'loki.external', 'loki.external.url', 'loki.external.tenant',
+  's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'workloadIdentity', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey',
+  'loki.serviceAccount', 'loki.serviceAccount.annotations', 'loki.replicas', 'loki.external', 'loki.external.url', 'loki.external.tenant',
   // grafana.replicas, grafana.postgres and grafana.prometheusQuery, key by key
   'grafana.replicas', 'grafana.secretKeySecret', 'grafana.secretKeySecret.name', 'grafana.secretKeySecret.key', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key', 'caSecret', 'caSecret.name', 'caSecret.key'].map((k) => `grafana.postgres.${k}`),
   'prometheusQuery', ...['url', 'type', 'tenant'].map((k) => `grafana.prometheusQuery.${k}`),

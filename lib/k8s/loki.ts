@@ -69,8 +69,20 @@ export class Loki extends Construct implements LokiEndpoint {
       data: configData,
     });
     const annotations = { ...scrapeAnnotations(LOKI_HTTP_PORT), 'checksum/config': configChecksum(configData) };
+    // Loki's own identity, with no permissions in the cluster: what a cloud gives the bucket's role to
+    // (loki.storage.s3.workloadIdentity), through the annotations or an association made outside the cluster.
+    const serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: { name, namespace: ns, labels, ...(Object.keys(l.serviceAccount.annotations).length > 0 ? { annotations: l.serviceAccount.annotations } : {}) },
+      automountServiceAccountToken: false,
+    });
+    const env: k8s.EnvVar[] = [
+      // Several pods: each one's own address, which its loki.yaml advertises (common.instance_addr).
+      ...(several ? [{ name: LOKI_POD_IP_VARIABLE, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : []),
+      ...lokiS3Environment(l.storage.s3),
+    ];
     const pod: k8s.PodSpec = {
-      // Loki never calls the Kubernetes API.
+      serviceAccountName: serviceAccount.name,
+      // Loki never calls the Kubernetes API. (An identity webhook projects a token of its own for the cloud.)
       automountServiceAccountToken: false,
       securityContext: restrictedPodSecurity(LOKI_UID),
       ...(several ? { topologySpreadConstraints: spreadOverNodes(name) } : {}),
@@ -83,13 +95,7 @@ export class Loki extends Construct implements LokiEndpoint {
         image: `${l.image.repository}:${l.image.tag}`,
         imagePullPolicy: l.image.pullPolicy,
         args: lokiFlags(several),
-        ...(l.storage.s3.enabled || several ? {
-          env: [
-            // Several pods: each one's own address, which its loki.yaml advertises (common.instance_addr).
-            ...(several ? [{ name: LOKI_POD_IP_VARIABLE, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : []),
-            ...lokiS3Environment(l.storage.s3),
-          ],
-        } : {}),
+        ...(env.length > 0 ? { env } : {}),
         ports: [
           { name: 'http', containerPort: LOKI_HTTP_PORT, protocol: 'TCP' },
           { name: 'grpc', containerPort: LOKI_GRPC_PORT, protocol: 'TCP' },

@@ -28,7 +28,8 @@ spec:
   {{- with (include "observability-stack.podSettings" (dict "settings" $l "tolerations" true)) }}
   {{- . | nindent 2 }}
   {{- end }}
-  # Loki never calls the Kubernetes API.
+  serviceAccountName: loki
+  # Loki never calls the Kubernetes API. (An identity webhook projects a token of its own for the cloud.)
   automountServiceAccountToken: false
   {{- if $several }}
   # Several pods: spread over the nodes where the scheduler can.
@@ -67,7 +68,8 @@ spec:
           protocol: TCP
         {{- end }}
       {{- $s3 := include "observability-stack.loki.s3" . | fromJson }}
-      {{- if or $s3.enabled $l.extraEnv $several }}
+      {{- $s3Keys := and $s3.enabled (not $s3.workloadIdentity) }}
+      {{- if or $s3Keys $l.extraEnv $several }}
       env:
         {{- if $several }}
         # Several pods: each one's own address, which its loki.yaml advertises (common.instance_addr).
@@ -76,8 +78,9 @@ spec:
             fieldRef:
               fieldPath: status.podIP
         {{- end }}
-        {{- if $s3.enabled }}
-        # Loki's S3 client reads its keys from these (loki.storage.s3.credentialsSecret).
+        {{- if $s3Keys }}
+        # Loki's S3 client reads its keys from these (loki.storage.s3.credentialsSecret). With
+        # loki.storage.s3.workloadIdentity there are none, and it goes on to what the cluster's identity webhook injects.
         - name: {{ $f.s3KeyVariables.accessKeyId | quote }}
           valueFrom:
             secretKeyRef:

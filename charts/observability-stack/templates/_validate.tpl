@@ -118,7 +118,8 @@ rule, renders nothing when all hold.
 {{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
 {{- $needed := (include "observability-stack.valueAt" (merge (dict "path" $r.requires) $at) | fromJson).v -}}
 {{- $on := or (not $r.when) (eq (toJson (include "observability-stack.valueAt" (merge (dict "path" (default "" $r.when)) $at) | fromJson).v) "true") -}}
-{{- if and $on (or (eq (toJson $v) "true") (and (kindIs "string" $v) (ne $v ""))) (not $needed) -}}
+{{- $excused := and $r.unless (eq (toJson (include "observability-stack.valueAt" (merge (dict "path" (default "" $r.unless)) $at) | fromJson).v) "true") -}}
+{{- if and $on (not $excused) (or (eq (toJson $v) "true") (and (kindIs "string" $v) (ne $v ""))) (not $needed) -}}
 {{- $problems = append $problems (printf "%s needs %s set (%s), got %s" $r.setting $r.requires $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
 {{- else if eq $r.kind "requires" -}}
