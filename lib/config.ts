@@ -246,6 +246,13 @@ const lokiSchema = z.strictObject({
     url: z.string().regex(orEmpty(LOKI_BASE_URL), { error: 'must be a Loki\'s base URL: http(s)://host[:port][/path], without credentials, quotes or a trailing "/"' })
       .refine((u) => !LOKI_API_PATH_IN_URL.test(u), { error: 'must be the Loki\'s base URL, not one of its API paths (/loki/api/…): the agents append /loki/api/v1/push' }).default('').describe('a Loki you already run, by its base URL such as "http://loki-gateway.loki.svc.cluster.local" (fully qualified: the log agent and Grafana run in different namespaces; the log agent appends /loki/api/v1/push, Grafana the query paths): with loki.enabled false, the log agent ships there and Grafana\'s Loki data source reads it; "" = none. Authentication is not set here.'),
     tenant: tenantId().default('').describe('the tenant the lines go to and are read from, sent as X-Scope-OrgID by the log agent (tenant_id) and Grafana: needed by a Loki with auth_enabled (the Loki chart\'s default); "" = none (a single-tenant Loki). Not a secret.'),
+    basicAuth: z.strictObject({
+      username: z.string().regex(/^[!#%-9;-\[\]-~]{0,256}$/, { error: 'must be up to 256 printable ASCII characters without spaces, ":", "\"", "$" or "\\"' }).default('').describe('the user the log agent and Grafana authenticate as (HTTP basic auth), e.g. a hosted Loki\'s user id or the gateway\'s user; "" = none. Not a secret.'),
+      passwordSecret: z.strictObject({
+        name: secretName().describe('name of an existing Secret holding the password (or API token), in both the release namespace (Grafana) and logAgent.namespace (the log agent): Secrets are namespaced. On compose the password is the file compose/secrets/loki-password instead.'),
+        key: secretKey('password').describe('the Secret\'s key holding the password.'),
+      }).prefault({}).describe('where the password comes from: never from the settings. The agents and Grafana read it from a file, as a mounted Secret, trimmed of surrounding whitespace.'),
+    }).prefault({}).describe('HTTP basic auth to that Loki (a gateway in front of it, or a hosted Loki): the log agent sends it with every push (basic_auth with password_file), Grafana\'s Loki data source with every query.'),
   }).prefault({}).describe('a Loki the stack uses instead of its own (loki.enabled false): the label contract, the dashboards\' log panels and the exemplars\' links hold there; Loki\'s own panels and alerts are for the stack\'s Loki only.'),
   image: image(IMAGES.loki),
   serviceAccount: z.strictObject({

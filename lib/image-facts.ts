@@ -37,7 +37,13 @@ export type PathNeed = { readonly why: string } & (
   /** Keys of the YAML config file named by a flag; `dirOf`: the directory of the file the key names. */
   | { readonly from: 'config'; readonly fileFlag: string; readonly fileDefault: string; readonly keys: readonly string[]; readonly dirOf?: boolean; readonly default?: string }
   /** The log file globs in the config file (named by a flag or a positional argument): one example file of each. */
-  | { readonly from: 'globs'; readonly fileFlag?: string; readonly fileArg?: number });
+  | { readonly from: 'globs'; readonly fileFlag?: string; readonly fileArg?: number }
+  /**
+   * The paths a config file names where `pattern` matches (its first group), in a file named by a flag, a
+   * positional argument or a fixed path: e.g. Alloy's `password_file = "…"`, Grafana's `$__file{…}`. None when
+   * nothing matches.
+   */
+  | { readonly from: 'matches'; readonly pattern: string; readonly fileFlag?: string; readonly fileArg?: number; readonly filePath?: string });
 
 /** What a program (the image's entrypoint, or another executable it ships) writes and reads when it runs. */
 export interface ProgramFacts {

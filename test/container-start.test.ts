@@ -1,9 +1,10 @@
 // Every container of every rendering can start: proved from what its image holds (lib/image-facts.ts) with
 // the user, capabilities, volumes, probes and healthchecks the rendering gives it (test/support/container-start.ts).
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_PASSWORD_INIT_SCRIPT, parseStackConfig, renderCompose, StackInput } from '../lib';
-import { CUSTOM_INPUT, EVERY_RECEIVER_INPUT, LOKI_RING_INPUT, synthObjects } from './helpers/stack';
+import { CUSTOM_INPUT, EVERY_RECEIVER_INPUT, LOKI_BASIC_AUTH_INPUT, LOKI_RING_INPUT, synthObjects } from './helpers/stack';
+import { LOKI_PASSWORD_FILE } from '../lib/components/loki';
 import { scenarios, templateScenario } from './helm-support';
-import { composeContainerRuns, ContainerRun, containerStartProblems, effectiveArgv, Inode, KnownScript, kubernetesContainerRuns, PvcModel, resolveNeeds } from './support/container-start';
+import { COMPOSE_SECRET_FILE, composeContainerRuns, ContainerRun, containerStartProblems, effectiveArgv, Inode, KnownScript, kubernetesContainerRuns, PvcModel, resolveNeeds } from './support/container-start';
 import * as path from 'path';
 import { parse } from 'yaml';
 import { factsOfImage } from '../lib/images';
@@ -91,6 +92,8 @@ const COMPOSE_VARIANTS: Array<[string, StackInput]> = [
   ['customised', { ...CUSTOM_INPUT, app: { ...CUSTOM_INPUT.app, image: undefined } }],
   ['Loki and Grafana off', { loki: { enabled: false }, grafana: { enabled: false } }],
   ['Alertmanager with every receiver', EVERY_RECEIVER_INPUT],
+  ['a Loki of the user\'s with basic auth, Promtail', LOKI_BASIC_AUTH_INPUT],
+  ['a Loki of the user\'s with basic auth, Alloy', { ...LOKI_BASIC_AUTH_INPUT, logAgent: { kind: 'alloy' } }],
 ];
 
 describe.each(COMPOSE_VARIANTS)('every compose service can start (%s)', (_name, input) => {
@@ -125,6 +128,40 @@ test('the upgrade case sees what it guards against: Alloy on the earlier alloy-d
   expect(check([reused]).problems).toEqual([
     'compose service alloy: cannot write /run/alloy (its storage path (remotecfg, seed, loki.source.file positions)): it is 473:473 0770 and uid 0 (groups 0) without CAP_DAC_OVERRIDE gets "other" permission ---',
   ]);
+});
+
+describe('a Loki of the user\'s password: the log agent and Grafana read the file their configs name', () => {
+  const passwordReads = (run: ContainerRun) => {
+    const facts = factsOfImage(run.image)!;
+    const program = facts.programs.find((p) => p.executable === path.posix.basename(effectiveArgv(run, facts)[0])) ?? facts.programs[0];
+    const readFile = (p: string) => run.mounts.find((m) => m.file && m.path === p)?.files?.get('')?.content
+      ?? run.mounts.map((m) => (p.startsWith(`${m.path}/`) ? m.files?.get(p.slice(m.path.length + 1))?.content : undefined)).find((c) => c !== undefined);
+    return resolveNeeds(program, effectiveArgv(run, facts), run.env, facts, readFile).reads.map((r) => r.path).filter((p) => p === LOKI_PASSWORD_FILE);
+  };
+  const byName = (runs: ContainerRun[], name: string) => runs.filter((r) => r.where.includes(name) && !r.where.includes('init'));
+
+  test.each(['promtail', 'alloy'] as const)('on Kubernetes (%s): both name it, both can read it from the mounted Secret', (kind) => {
+    const runs = kubernetesContainerRuns(synthObjects({ ...LOKI_BASIC_AUTH_INPUT, logAgent: { kind } }), 'kind');
+    for (const run of [...byName(runs, kind), ...byName(runs, 'grafana')]) {
+      expect({ where: run.where, reads: passwordReads(run) }).toEqual({ where: run.where, reads: [LOKI_PASSWORD_FILE] });
+    }
+    expect(check(runs).problems).toEqual([]);
+  });
+
+  test('on compose: both name it; a file readable by Grafana alone is a problem for the agent', () => {
+    const files = renderCompose(parseStackConfig(LOKI_BASIC_AUTH_INPUT));
+    const runs = composeContainerRuns(files.get('docker-compose.yml')!, files, { GF_ADMIN_PASSWORD: 'x' });
+    for (const name of ['promtail', 'grafana']) expect(passwordReads(byName(runs, name)[0])).toEqual([LOKI_PASSWORD_FILE]);
+    expect(check(runs).problems).toEqual([]);
+    const ownerOnly = composeContainerRuns(files.get('docker-compose.yml')!, files, { GF_ADMIN_PASSWORD: 'x' }, (s) => (s === 'loki-password' ? { uid: 472, gid: 0, mode: 0o400 } : COMPOSE_SECRET_FILE));
+    expect(check(ownerOnly).problems).toEqual([expect.stringContaining(`compose service promtail: cannot read ${LOKI_PASSWORD_FILE}`)]);
+  });
+
+  test('compose/README.md tells the person to make it so', () => {
+    const readme = renderCompose(parseStackConfig(LOKI_BASIC_AUTH_INPUT)).get('README.md')!;
+    expect(readme).toContain('chown 472:0 secrets/loki-password');
+    expect(readme).toContain('chmod 0440 secrets/loki-password');
+  });
 });
 
 describe('the receivers\' secrets: Alertmanager reads every file its configuration names', () => {

@@ -62,7 +62,10 @@ const ALLOWED: Record<string, { attributes: string[]; blocks: string[] }> = {
   'loki.write': { attributes: [], blocks: ['endpoint'] },
   // batch_wait, batch_size, the backoff attributes and tenant_id (sent as X-Scope-OrgID; none when empty):
   // docs/sources/reference/components/loki/loki.write.md (endpoint block).
-  'loki.write/endpoint': { attributes: ['url', 'tenant_id', 'batch_wait', 'batch_size', 'min_backoff_period', 'max_backoff_period', 'max_backoff_retries'], blocks: [] },
+  'loki.write/endpoint': { attributes: ['url', 'tenant_id', 'batch_wait', 'batch_size', 'min_backoff_period', 'max_backoff_period', 'max_backoff_retries'], blocks: ['basic_auth'] },
+  // docs/sources/shared/reference/components/basic-auth-block.md: username, password, password_file ("read on every
+  // outgoing request"; password and password_file are mutually exclusive).
+  'loki.write/endpoint/basic_auth': { attributes: ['username', 'password_file'], blocks: [] },
 };
 /** The exports other components may reference (same sources). */
 const EXPORTS: Record<string, string[]> = {
@@ -171,6 +174,10 @@ describe('Kubernetes: config.alloy', () => {
 
   test('uses only components, blocks and attributes of the upstream reference', () => {
     expect(checkAllowed(file)).toEqual([]);
+    // With a Loki of the user's: its tenant and basic auth too.
+    const external = parseAlloy(renderAlloyKubernetesConfig(lokiPushUrl(c), alloyPushAttributes(c.logAgent.push), { tenant: 'team-a', username: '123456' }));
+    expect(external.blocks.find((b) => b.name === 'loki.write')!.blocks[0].blocks.map((b) => b.name)).toEqual(['basic_auth']);
+    expect(checkAllowed(external)).toEqual([]);
   });
 
   test('every reference names a component of the file and one of its exports', () => {

@@ -76,6 +76,8 @@ const PROMTAIL_KEYS: Record<string, string> = {
   'positions.ignore_invalid_yaml': `${PROMTAIL_REF} #positions`,
   'clients[].url': `${PROMTAIL_REF} #clients`,
   'clients[].tenant_id': `${PROMTAIL_REF} #clients ([tenant_id: <string>], sent as X-Scope-OrgID)`,
+  'clients[].basic_auth.username': `${PROMTAIL_REF} #clients (basic_auth: [username: <string>])`,
+  'clients[].basic_auth.password_file': `${PROMTAIL_REF} #clients (basic_auth: [password_file: <filename>], "The file containing the password for basic auth")`,
   'clients[].batchwait': `${PROMTAIL_REF} #clients (a duration, default 1s)`,
   'clients[].batchsize': `${PROMTAIL_REF} #clients (bytes, default 1048576)`,
   'clients[].backoff_config.min_period': `${PROMTAIL_REF} #clients (backoff_config, default 500ms)`,
@@ -172,7 +174,7 @@ describe('the key walk itself', () => {
     const c = parseStackConfig({});
     const ring = parseStackConfig(LOKI_RING_INPUT);
     const loki = new Set([...used(renderLokiConfig(c.loki), LOKI_KEYS), ...used(renderLokiConfig(parseStackConfig(S3_INPUT).loki), LOKI_KEYS), ...used(renderLokiConfig(ring.loki, lokiPeers(ring)), LOKI_KEYS)]);
-    const promtail = used(renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push', parseStackConfig({}).logAgent.push, 'team-a'), PROMTAIL_KEYS);
+    const promtail = used(renderPromtailKubernetesConfig('http://loki:3100/loki/api/v1/push', parseStackConfig({}).logAgent.push, { tenant: 'team-a', username: '123456' }), PROMTAIL_KEYS);
     // `action` is allowed (relabel rules may use it) but the contract's rules rely on the default, replace.
     expect(Object.keys(LOKI_KEYS).filter((k) => !loki.has(k))).toEqual([]);
     expect(Object.keys(PROMTAIL_KEYS).filter((k) => !promtail.has(k))).toEqual(['scrape_configs[].relabel_configs[].action']);

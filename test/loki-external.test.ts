@@ -7,7 +7,8 @@
 import { parse } from 'yaml';
 import { parseStackConfig, renderManifests, StackInput } from '../lib';
 import { COMPOSE_FILES } from '../lib/compose/config-files';
-import { renderCompose } from '../lib/compose/render-compose';
+import { LOKI_PASSWORD_FILE } from '../lib/components/loki';
+import { COMPOSE_USER_FILES, renderCompose } from '../lib/compose/render-compose';
 import { readComposeVerifyPlan, readVerifyPlan } from '../lib/verify';
 import { helmTemplate } from './helm-support';
 import { APP_DASHBOARD_FILE, STACK_DASHBOARD_FILE } from '../lib/render/dashboards';
@@ -81,6 +82,69 @@ describe('cdk8s: the agent and Grafana on a Loki of the user\'s', () => {
   });
 });
 
+describe('basic auth to that Loki: the user in each config, the password from a mounted file', () => {
+  const AUTH: StackInput = { loki: { enabled: false, external: { url: URL, basicAuth: { username: '123456', passwordSecret: { name: 'loki-gateway', key: 'token' } } } } };
+  const PASSWORD_VOLUME = { name: 'loki-password', secret: { secretName: 'loki-gateway', items: [{ key: 'token', path: 'password' }], defaultMode: 0o440 } };
+  const PASSWORD_MOUNT = { name: 'loki-password', mountPath: '/etc/loki-password', readOnly: true };
+  const podOf = (objects: any[], kind: string, name: string, ns: string) => find(objects, kind, name, ns).spec.template.spec;
+
+  test('cdk8s, Promtail: basic_auth with password_file, and the Secret mounted there', () => {
+    const objects = synthObjects(AUTH);
+    expect(parse(find(objects, 'ConfigMap', 'promtail-config', 'monitoring-agent').data['promtail.yaml']).clients[0].basic_auth)
+      .toEqual({ username: '123456', password_file: LOKI_PASSWORD_FILE });
+    const pod = podOf(objects, 'DaemonSet', 'promtail', 'monitoring-agent');
+    expect(pod.volumes).toContainEqual(PASSWORD_VOLUME);
+    expect(pod.containers[0].volumeMounts).toContainEqual(PASSWORD_MOUNT);
+  });
+
+  test('cdk8s, Alloy: a basic_auth block in loki.write\'s endpoint', () => {
+    const objects = synthObjects({ ...AUTH, logAgent: { kind: 'alloy' } });
+    const block = endpointOf(find(objects, 'ConfigMap', 'alloy-config', 'monitoring-agent').data['config.alloy']).blocks.find((b) => b.name === 'basic_auth')!;
+    expect(Object.fromEntries(block.attributes)).toEqual({ username: '123456', password_file: LOKI_PASSWORD_FILE });
+    expect(podOf(objects, 'DaemonSet', 'alloy', 'monitoring-agent').volumes).toContainEqual(PASSWORD_VOLUME);
+    // Without a user, no block (the stack's own Loki, or a Loki of the user's without auth).
+    const none = find(synthObjects({ loki: { enabled: false, external: { url: URL } }, logAgent: { kind: 'alloy' } }), 'ConfigMap', 'alloy-config', 'monitoring-agent').data['config.alloy'];
+    expect(endpointOf(none).blocks.map((b) => b.name)).toEqual([]);
+  });
+
+  test('cdk8s, Grafana: basicAuth with the user, the password from the file ($__file, not escaped), the tenant kept', () => {
+    const objects = synthObjects({ loki: { enabled: false, external: { ...AUTH.loki!.external, tenant: 'team-a' } } });
+    const text = find(objects, 'ConfigMap', 'grafana-datasources', 'monitoring').data['datasources.yaml'];
+    expect(lokiDataSource(text)).toMatchObject({
+      basicAuth: true, basicAuthUser: '123456',
+      secureJsonData: { basicAuthPassword: `$__file{${LOKI_PASSWORD_FILE}}`, httpHeaderValue1: 'team-a' },
+    });
+    expect(text).not.toContain('$$__file');
+    const pod = podOf(objects, 'Deployment', 'grafana', 'monitoring');
+    expect(pod.volumes).toContainEqual(PASSWORD_VOLUME);
+    expect(pod.containers[0].volumeMounts).toContainEqual(PASSWORD_MOUNT);
+    // Without basic auth: none of it.
+    const plain = lokiDataSource(find(synthObjects(EXTERNAL), 'ConfigMap', 'grafana-datasources', 'monitoring').data['datasources.yaml']);
+    expect([plain.basicAuth, plain.basicAuthUser, plain.secureJsonData.basicAuthPassword]).toEqual([undefined, undefined, undefined]);
+    expect(podOf(synthObjects(EXTERNAL), 'Deployment', 'grafana', 'monitoring').volumes.map((v: any) => v.name)).not.toContain('loki-password');
+  });
+
+  test('compose: the agent and Grafana mount compose/secrets/loki-password, which git ignores and synthesis keeps', () => {
+    const files = renderCompose(parseStackConfig(AUTH));
+    const compose = parse(files.get(COMPOSE_FILES.compose)!);
+    expect(compose.secrets['loki-password']).toEqual({ file: './secrets/loki-password' });
+    for (const service of ['promtail', 'grafana']) expect(compose.services[service].secrets).toEqual([{ source: 'loki-password', target: LOKI_PASSWORD_FILE }]);
+    expect(parse(files.get(COMPOSE_FILES.promtailConfig)!).clients[0].basic_auth).toEqual({ username: '123456', password_file: LOKI_PASSWORD_FILE });
+    expect(lokiDataSource(files.get(COMPOSE_FILES.grafanaDatasources)!)).toMatchObject({ basicAuthUser: '123456', secureJsonData: { basicAuthPassword: `$__file{${LOKI_PASSWORD_FILE}}` } });
+    expect(files.get(COMPOSE_FILES.gitignore)).toMatch(/^secrets\/$/m);
+    expect(COMPOSE_USER_FILES).toContain(COMPOSE_FILES.lokiPassword);
+    expect(parse(renderCompose(parseStackConfig(EXTERNAL)).get(COMPOSE_FILES.compose)!).secrets).toBeUndefined();
+  });
+
+  test('refused, in the model\'s words: a user without a Secret, a Secret without a user, a user without a URL, a user with a colon', () => {
+    const external = (basicAuth: Record<string, unknown>, url = URL): StackInput => ({ loki: { enabled: false, external: { url, basicAuth } } });
+    expect(() => parseStackConfig(external({ username: '123456' }))).toThrow('loki.external.basicAuth.username needs loki.external.basicAuth.passwordSecret.name set (the password comes from that Secret), got "123456"');
+    expect(() => parseStackConfig(external({ passwordSecret: { name: 'loki-gateway' } }))).toThrow('loki.external.basicAuth.passwordSecret.name needs loki.external.basicAuth.username set (the password belongs to a user), got "loki-gateway"');
+    expect(() => parseStackConfig(external({ username: '123456', passwordSecret: { name: 'loki-gateway' } }, ''))).toThrow('loki.external.basicAuth.username needs loki.external.url set (it is sent to that Loki; the stack\'s own asks for none), got "123456"');
+    expect(() => parseStackConfig(external({ username: 'a:b', passwordSecret: { name: 'loki-gateway' } }))).toThrow('loki.external.basicAuth.username must be up to 256 printable ASCII characters');
+  });
+});
+
 describe('compose: the same, and a route out for the agent', () => {
   const files = renderCompose(parseStackConfig(EXTERNAL));
   const compose = parse(files.get(COMPOSE_FILES.compose)!);
@@ -137,11 +201,18 @@ describe('compose: the same, and a route out for the agent', () => {
 
 describe('the chart renders what cdk8s renders, for each agent, with and without a tenant', () => {
   test.each([
-    ['promtail', 'team-a', 'promtail-config'],
-    ['alloy', '', 'alloy-config'],
-  ] as const)('%s, tenant "%s"', (kind, tenant, configMap) => {
-    const input: StackInput = { loki: { enabled: false, external: { url: URL, tenant } }, logAgent: { kind } };
-    const chart = helmTemplate({ set: ['loki.enabled=false', `loki.external.url=${URL}`, `loki.external.tenant=${tenant}`, `logAgent.kind=${kind}`] });
+    ['promtail', 'team-a', '', 'promtail-config'],
+    ['promtail', '', '123456', 'promtail-config'],
+    ['alloy', '', '', 'alloy-config'],
+    ['alloy', 'team-a', '123456', 'alloy-config'],
+  ] as const)('%s, tenant "%s", user "%s"', (kind, tenant, username, configMap) => {
+    const basicAuth = username ? { username, passwordSecret: { name: 'loki-gateway' } } : {};
+    const input: StackInput = { loki: { enabled: false, external: { url: URL, tenant, basicAuth } }, logAgent: { kind } };
+    // A numeric user (a hosted Loki's user id) with --set-string: --set would make it a number, which the schema refuses.
+    const chart = helmTemplate({
+      set: ['loki.enabled=false', `loki.external.url=${URL}`, `loki.external.tenant=${tenant}`, `logAgent.kind=${kind}`],
+      setString: username ? [`loki.external.basicAuth.username=${username}`, 'loki.external.basicAuth.passwordSecret.name=loki-gateway'] : [],
+    });
     const cdk8s = synthObjects(input);
     // promtail.yaml as YAML (helm's toYaml orders keys), config.alloy as text.
     const [ours, theirs] = [chart, cdk8s].map((o) => Object.values<string>(find(o, 'ConfigMap', configMap, 'monitoring-agent').data)[0]);
@@ -150,10 +221,11 @@ describe('the chart renders what cdk8s renders, for each agent, with and without
     expect(parse(find(chart, 'ConfigMap', 'grafana-datasources', 'monitoring').data['datasources.yaml'])).toEqual(parse(find(cdk8s, 'ConfigMap', 'grafana-datasources', 'monitoring').data['datasources.yaml']));
   });
 
-  test('a tenant or URL holding a placeholder\'s text is written as given', () => {
-    const chart = helmTemplate({ set: ['loki.enabled=false', 'loki.external.url=http://ALLOY_BATCH_SIZE.example', 'loki.external.tenant=ALLOY_BATCH_WAIT', 'logAgent.kind=alloy'] });
-    const endpoint = Object.fromEntries(endpointOf(find(chart, 'ConfigMap', 'alloy-config', 'monitoring-agent').data['config.alloy']).attributes);
-    expect(endpoint).toMatchObject({ url: 'http://ALLOY_BATCH_SIZE.example/loki/api/v1/push', tenant_id: 'ALLOY_BATCH_WAIT', batch_size: '1024KiB' });
+  test('a tenant, user or URL holding a placeholder\'s text (or a "$") is written as given', () => {
+    const chart = helmTemplate({ set: ['loki.enabled=false', 'loki.external.url=http://ALLOY_BATCH_SIZE.example/LOKI_TENANT/$1', 'loki.external.tenant=LOKI_USERNAME', 'loki.external.basicAuth.username=LOKI_PUSH_URL', 'loki.external.basicAuth.passwordSecret.name=p', 'logAgent.kind=alloy'] });
+    const endpoint = endpointOf(find(chart, 'ConfigMap', 'alloy-config', 'monitoring-agent').data['config.alloy']);
+    expect(Object.fromEntries(endpoint.attributes)).toMatchObject({ url: 'http://ALLOY_BATCH_SIZE.example/LOKI_TENANT/$1/loki/api/v1/push', tenant_id: 'LOKI_USERNAME', batch_size: '1024KiB' });
+    expect(Object.fromEntries(endpoint.blocks.find((b) => b.name === 'basic_auth')!.attributes)).toMatchObject({ username: 'LOKI_PUSH_URL' });
   });
 
   test('the chart refuses a pasted push URL, as the model does', () => {

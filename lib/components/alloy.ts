@@ -87,6 +87,7 @@ export const ALLOY_IMAGE_FACTS: ImageFacts = {
     reads: [
       { from: 'arg', index: 2, why: 'its configuration (`alloy run <file>`)' },
       { from: 'globs', fileArg: 2, why: 'the log files it tails' },
+      { from: 'matches', fileArg: 2, pattern: 'password_file\\s*=\\s*"([^"]+)"', why: 'the password of a Loki of the user\'s (read at each push)' },
     ],
     source: 'grafana/alloy@v1.18.1 internal/alloycli/cmd_run.go (storage path default data-alloy/), internal/service/remotecfg/remotecfg.go, internal/component/loki/source/file/file.go',
   }],

@@ -94,11 +94,30 @@ export interface LokiEndpoint {
   readonly pushUrl: string;
   /** The tenant sent as X-Scope-OrgID, "" for none (the stack's own Loki has one tenant and reads no header). */
   readonly tenant: string;
+  /** The user of HTTP basic auth, "" for none; the password is the file LOKI_PASSWORD_FILE in each client's container. */
+  readonly username: string;
+  /** On Kubernetes, the Secret and key holding that password (loki.external.basicAuth.passwordSecret). @default none */
+  readonly passwordSecret?: { readonly name: string; readonly key: string };
 }
+
+/** What a client of Loki sends besides its lines: the tenant and the basic-auth user (a LokiEndpoint's). */
+export type LokiClientAuth = Pick<LokiEndpoint, 'tenant' | 'username'>;
+/** The stack's own Loki: one tenant, no authentication. */
+export const NO_LOKI_AUTH: LokiClientAuth = { tenant: '', username: '' };
+
+/**
+ * Where the log agent and Grafana read the basic-auth password of a Loki of the user's
+ * (loki.external.basicAuth): the user's Secret's key (Kubernetes) or the file compose/secrets/loki-password
+ * (compose), mounted read-only. Promtail and Alloy read it as password_file, Grafana's provisioning as
+ * $__file{…}; all three trim the surrounding whitespace.
+ */
+export const LOKI_PASSWORD_DIR = '/etc/loki-password';
+export const LOKI_PASSWORD_FILE = `${LOKI_PASSWORD_DIR}/password`;
 
 /** loki.external as an endpoint: the push path appended to its base URL. */
 export function externalLokiEndpoint(external: LokiSettings['external']): LokiEndpoint {
-  return { url: external.url, pushUrl: `${external.url}${LOKI_PUSH_PATH}`, tenant: external.tenant };
+  const { username, passwordSecret } = external.basicAuth;
+  return { url: external.url, pushUrl: `${external.url}${LOKI_PUSH_PATH}`, tenant: external.tenant, username, ...(username ? { passwordSecret } : {}) };
 }
 
 /**

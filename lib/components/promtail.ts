@@ -57,6 +57,7 @@ export const PROMTAIL_IMAGE_FACTS: ImageFacts = {
     reads: [
       { from: 'flag', flag: '-config.file', default: '/etc/promtail/config.yml', why: 'its configuration' },
       { from: 'globs', fileFlag: '-config.file', why: 'the log files it tails' },
+      { from: 'config', fileFlag: '-config.file', fileDefault: '/etc/promtail/config.yml', keys: ['clients.*.basic_auth.password_file'], why: 'the password of a Loki of the user\'s (read at each push)' },
     ],
     source: 'grafana/loki@v3.6.11 clients/pkg/promtail/positions/positions.go (default /var/log/positions.yaml, no MkdirAll), write_positions_unix.go (renameio)',
   }],

@@ -9,6 +9,8 @@ import { StackConfig } from '../config';
 import { imageString } from '../images';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
 import { ALLOY_CONFIG_DIR, ALLOY_CONFIG_FILE_NAME, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs } from '../components/alloy';
+import { LokiClientAuth, NO_LOKI_AUTH } from '../components/loki';
+import { composeLokiPassword } from './loki';
 import { ALLOY_LOGGING, alloyContractTailStages, alloyHeader, alloyLokiWrite, alloyPushAttributes } from '../render/alloy-config';
 import { AlloyBlock, expression, renderAlloy } from '../render/alloy-syntax';
 import { ComposeServiceEntry } from './compose-types';
@@ -53,7 +55,7 @@ export function alloyComposeStages(c: StackConfig): AlloyBlock[] {
 }
 
 /** config.alloy for compose. `lokiPushUrl` is the full push URL, e.g. http://loki:3100/loki/api/v1/push. */
-export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string, tenant = ''): string {
+export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string, auth: LokiClientAuth = NO_LOKI_AUTH): string {
   const blocks: AlloyBlock[] = [
     ALLOY_LOGGING,
     {
@@ -73,7 +75,7 @@ export function renderAlloyComposeConfig(c: StackConfig, lokiPushUrl: string, te
       attributes: [['forward_to', [expression('loki.write.default.receiver')]]],
       blocks: alloyComposeStages(c),
     },
-    alloyLokiWrite(lokiPushUrl, alloyPushAttributes(c.logAgent.push), tenant),
+    alloyLokiWrite(lokiPushUrl, alloyPushAttributes(c.logAgent.push), auth),
   ];
   return renderAlloy(blocks, alloyHeader('lib/compose/alloy.ts (renderAlloyComposeConfig)'));
 }
@@ -84,9 +86,11 @@ export function composeAlloyService(c: StackConfig, lokiService?: string): Compo
   // Not the earlier `alloy-data`: that volume was first mounted over the image's /var/lib/alloy/data, so Docker
   // gave it 473:473 0770, which uid 0 without capabilities cannot enter; a reused one would stop Alloy again.
   const volume = 'alloy-storage';
+  const password = composeLokiPassword(c);
   return {
     name,
     namedVolumes: [volume],
+    ...(password.secrets ? { secrets: password.secrets } : {}),
     comment: [
       'Grafana Alloy: reads the json-file logs in Docker\'s containers directory, mounted read-only; NOT the Docker socket',
       '(the whole Engine API, i.e. root on the host). Every service sets `logging` (json-file, tag {{.Name}}, labels',
@@ -109,6 +113,8 @@ export function composeAlloyService(c: StackConfig, lokiService?: string): Compo
         `${volume}:${ALLOY_STORAGE_PATH}`,
       ],
       tmpfs: ['/tmp:size=16m'],
+      // A Loki of the user's behind basic auth: its password, read-only (password_file).
+      ...password.service,
       // The stack's Loki first; a Loki of the user's (loki.external) is not a service here.
       ...(lokiService ? { depends_on: { [lokiService]: { condition: 'service_healthy' as const } } } : {}),
       healthcheck: healthcheck(bashHttpCheck(ALLOY_HTTP_PORT, ALLOY_READY_PATH), { startPeriodSeconds: 30 }),

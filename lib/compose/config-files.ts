@@ -21,6 +21,8 @@ export const COMPOSE_FILES = {
   alertmanagerConfig: 'alertmanager/alertmanager.yml',
   /** The receivers' secrets, one file each, written by the person (git ignores them; synthesis keeps them). */
   alertmanagerSecretsDir: 'alertmanager/secrets',
+  /** The basic-auth password of a Loki of the user's (loki.external.basicAuth), written by the person (git ignores it; synthesis keeps it). */
+  lokiPassword: 'secrets/loki-password',
   grafanaDatasourcesDir: 'grafana/provisioning/datasources',
   grafanaDatasources: 'grafana/provisioning/datasources/datasources.yaml',
   grafanaDashboardProvidersDir: 'grafana/provisioning/dashboards',

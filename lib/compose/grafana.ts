@@ -3,6 +3,7 @@ import { StackConfig } from '../config';
 import { imageString } from '../images';
 import { GrafanaDatasourceOptions } from '../render/grafana-provisioning';
 import { COMPOSE_FILES } from './config-files';
+import { composeLokiPassword } from './loki';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
 import { configMount, hardenedService, healthcheck, loopbackPort, resourceLimits, wgetCheck } from './service-defaults';
@@ -36,9 +37,11 @@ export function grafanaDatasourceOptions(c: StackConfig): GrafanaDatasourceOptio
 export function composeGrafanaService(c: StackConfig, dependsOn: string[]): ComposeServiceEntry {
   const name = composeServiceName(c, 'grafana');
   const volume = 'grafana-data';
+  const password = composeLokiPassword(c);
   return {
     name,
     namedVolumes: [volume],
+    ...(password.secrets ? { secrets: password.secrets } : {}),
     comment: [
       'Grafana: data sources provisioned from grafana/provisioning (Prometheus at http://prometheus:9090, Loki at',
       'http://loki:3100 or loki.external.url, Alertmanager at http://alertmanager:9093), so nothing is added by hand.',
@@ -72,6 +75,8 @@ export function composeGrafanaService(c: StackConfig, dependsOn: string[]): Comp
         configMount(COMPOSE_FILES.grafanaDashboardsDir, GRAFANA_DASHBOARDS_DIR),
       ],
       tmpfs: ['/tmp:size=256m'],
+      // A Loki of the user's behind basic auth: its password, read-only ($__file{…} in the Loki data source).
+      ...password.service,
       ...(dependsOn.length > 0
         ? { depends_on: Object.fromEntries(dependsOn.map((s) => [s, { condition: 'service_healthy' as const }])) }
         : {}),

@@ -2,10 +2,21 @@
 import { StackConfig } from '../config';
 import { imageString } from '../images';
 import { COMPOSE_FILES } from './config-files';
-import { ComposeServiceEntry } from './compose-types';
+import { ComposeService, ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
 import { configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
-import { LOKI_BINARY, LOKI_CONFIG_FILE, LOKI_DATA_DIR, LOKI_S3_COMPOSE_VARIABLES, LOKI_S3_KEY_VARIABLES, LOKI_UID, lokiFlags } from '../components/loki';
+import { LOKI_PASSWORD_FILE, LOKI_BINARY, LOKI_CONFIG_FILE, LOKI_DATA_DIR, LOKI_S3_COMPOSE_VARIABLES, LOKI_S3_KEY_VARIABLES, LOKI_UID, lokiFlags } from '../components/loki';
+
+/**
+ * The basic-auth password of a Loki of the user's (loki.external.basicAuth) in the services that talk to it
+ * (the log agent and Grafana): the file compose/secrets/loki-password the person writes, a compose file secret
+ * (a read-only bind mount) at LOKI_PASSWORD_FILE. Nothing without basic auth.
+ */
+export function composeLokiPassword(c: StackConfig): Pick<ComposeServiceEntry, 'secrets'> & { readonly service: Pick<ComposeService, 'secrets'> } {
+  if (c.loki.enabled || !c.loki.external.basicAuth.username) return { service: {} };
+  return { secrets: { [LOKI_PASSWORD_SECRET]: `./${COMPOSE_FILES.lokiPassword}` }, service: { secrets: [{ source: LOKI_PASSWORD_SECRET, target: LOKI_PASSWORD_FILE }] } };
+}
+const LOKI_PASSWORD_SECRET = 'loki-password';
 
 export function composeLokiService(c: StackConfig): ComposeServiceEntry {
   const name = composeServiceName(c, 'loki');

@@ -18,6 +18,8 @@ import { StackConfig } from '../config';
 import { imageString } from '../images';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
 import { PROMTAIL_CONFIG_FILE, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags } from '../components/promtail';
+import { LokiClientAuth, NO_LOKI_AUTH } from '../components/loki';
+import { composeLokiPassword } from './loki';
 import { promtailPipelineStages, renderPromtailKubernetesConfig } from '../render/promtail-config';
 import { ComposeServiceEntry } from './compose-types';
 import { COMPOSE_FILES } from './config-files';
@@ -71,9 +73,9 @@ export function promtailComposePipelineStages(c: StackConfig): Array<Record<stri
  * /ready answers 200 once a file is tailed: Promtail's own container writes one, so a /ready that stays 500
  * means the log directory is not mounted or not readable, which is what the healthcheck should show.
  */
-export function renderPromtailComposeConfig(c: StackConfig, lokiPushUrl: string, tenant = ''): Record<string, unknown> {
+export function renderPromtailComposeConfig(c: StackConfig, lokiPushUrl: string, auth: LokiClientAuth = NO_LOKI_AUTH): Record<string, unknown> {
   // Everything of the Kubernetes config but its discovery, which is replaced below.
-  const shape: Record<string, unknown> = { ...renderPromtailKubernetesConfig(lokiPushUrl, c.logAgent.push, tenant) };
+  const shape: Record<string, unknown> = { ...renderPromtailKubernetesConfig(lokiPushUrl, c.logAgent.push, auth) };
   delete shape.scrape_configs;
   return {
     ...shape,
@@ -98,9 +100,11 @@ export function renderPromtailComposeConfig(c: StackConfig, lokiPushUrl: string,
 export function composePromtailService(c: StackConfig, lokiService?: string): ComposeServiceEntry {
   const name = composeServiceName(c, 'promtail');
   const volume = 'promtail-positions';
+  const password = composeLokiPassword(c);
   return {
     name,
     namedVolumes: [volume],
+    ...(password.secrets ? { secrets: password.secrets } : {}),
     comment: [
       'Promtail: reads the json-file logs in /var/lib/docker/containers, mounted read-only; NOT the Docker socket.',
       'The socket, even mounted :ro, is the whole Engine API, i.e. root on the host (start a privileged container,',
@@ -125,6 +129,8 @@ export function composePromtailService(c: StackConfig, lokiService?: string): Co
         `${volume}:${PROMTAIL_POSITIONS_DIR}`,
       ],
       tmpfs: ['/tmp:size=16m'],
+      // A Loki of the user's behind basic auth: its password, read-only (password_file).
+      ...password.service,
       // The stack's Loki first; a Loki of the user's (loki.external) is not a service here.
       ...(lokiService ? { depends_on: { [lokiService]: { condition: 'service_healthy' as const } } } : {}),
       healthcheck: healthcheck(bashHttpCheck(PROMTAIL_HTTP_PORT, PROMTAIL_READY_PATH), { startPeriodSeconds: 30 }),

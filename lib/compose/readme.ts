@@ -9,7 +9,8 @@ import { COMPOSE_NODE_LABEL, composeServiceName } from './names';
 import { TRAFFIC_PROFILE } from './app';
 import { DOCKER_CONTAINERS_DIR_VARIABLE } from './docker-logs';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
-import { LOKI_S3_COMPOSE_VARIABLES } from '../components/loki';
+import * as path from 'path';
+import { LOKI_PASSWORD_FILE, LOKI_S3_COMPOSE_VARIABLES } from '../components/loki';
 import { GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE, GRAFANA_SECRET_KEY_COMPOSE_VARIABLE } from '../components/grafana';
 import { ALERTMANAGER_SECRET_FILES } from '../components/alertmanager';
 import { COMPOSE_SECRET_FILES, composeAlertmanagerSecretFiles, composeSecretFile } from './alertmanager';
@@ -91,6 +92,33 @@ function alertsSection(c: StackConfig): string[] {
     secrets.length > 0
       ? `These settings need: ${secrets.map((s) => `\`${s.file}\``).join(', ')}.`
       : 'These settings turn no receiver on: no secret file is needed.',
+    '',
+  ];
+}
+
+/** A Loki of the user's behind basic auth (loki.external.basicAuth): the password file the person writes. */
+function lokiPasswordSection(c: StackConfig): string[] {
+  if (c.loki.enabled || !c.loki.external.basicAuth.username) return [];
+  const file = COMPOSE_FILES.lokiPassword;
+  return [
+    '## Your Loki\'s password',
+    '',
+    `The log agent and Grafana authenticate to ${c.loki.external.url} as \`${c.loki.external.basicAuth.username}\` (HTTP basic auth) with the`,
+    `password (or API token) in \`${file}\`, a file you write: git ignores it and \`npm run synth\` keeps it. Compose`,
+    `mounts it read-only at ${LOKI_PASSWORD_FILE} in both, and both trim surrounding whitespace. The agent reads it at`,
+    'each push; Grafana when it provisions its data sources, at start: after changing it, restart Grafana (and, for',
+    'an editor that saves by rename, recreate both: a bind mount keeps the old file).',
+    'Write it before `up` (without it Docker refuses to create the containers). Grafana (uid 472) reads it as its owner,',
+    'the log agent (uid 0 without capabilities) through group 0:',
+    '',
+    '```sh',
+    `cd compose && mkdir -p ${path.posix.dirname(file)}`,
+    `printf '%s' 'the-token' > ${file}`,
+    `sudo chown 472:0 ${file} && sudo chmod 0440 ${file}`,
+    '```',
+    '',
+    'With rootless Docker or userns-remap, those uids are other ones on the host: there, make the file readable by',
+    `others (\`chmod 0444\`) in a directory only you can list (\`chmod 0711 ${path.posix.dirname(file)}\`).`,
     '',
   ];
 }
@@ -216,6 +244,7 @@ export function renderComposeReadme(c: StackConfig): string {
     ...rows,
     '',
     ...alertsSection(c),
+    ...lokiPasswordSection(c),
     '## Labels',
     '',
     `Every series and every log stream carries ${CONTRACT_LABELS.map((l) => `\`${l}\``).join(', ')}, as on Kubernetes:`,

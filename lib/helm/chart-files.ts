@@ -22,7 +22,7 @@ import { METRICS_PATH, POD_LOGS_DIR } from '../image-facts';
 import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs, ALLOY_INGRESS_FROM } from '../components/alloy';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT, APP_INGRESS_FROM } from '../components/app';
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_DATABASE_CA_FILE, GRAFANA_UID, grafanaSettingsEnvironment, GRAFANA_INGRESS_FROM, GRAFANA_ALERTING_PORT, GRAFANA_ALERTING_SERVICE, GRAFANA_POD_IP_VARIABLE, grafanaAlertingEnvironment } from '../components/grafana';
-import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, LOKI_INGRESS_FROM, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_POD_IP_VARIABLE, LOKI_S3_KEY_VARIABLES } from '../components/loki';
+import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, LOKI_INGRESS_FROM, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_POD_IP_VARIABLE, LOKI_S3_KEY_VARIABLES, LOKI_PASSWORD_FILE } from '../components/loki';
 import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags, PROMETHEUS_EXEMPLAR_FLAG, PROMETHEUS_INGRESS_FROM } from '../components/prometheus';
 import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags, PROMTAIL_INGRESS_FROM } from '../components/promtail';
 import { renderAlertRules, RULES_DEPEND_ON, RULES_FILE } from '../render/alert-rules';
@@ -59,7 +59,7 @@ export function componentFacts(): Record<string, object> {
       // With loki.storage.s3: the variables the keys go in, and the bucket's schema period (its `from` set by the template).
       // With loki.replicas above 1: the gossip port and the headless Service the pods find each other through.
       memberlistPort: LOKI_MEMBERLIST_PORT, memberlistService: LOKI_MEMBERLIST_SERVICE,
-      s3KeyVariables: LOKI_S3_KEY_VARIABLES, s3Period: lokiSchemaPeriods({ ...parseStackConfig({}).loki.storage.s3, enabled: true, since: '' })[1],
+      s3KeyVariables: LOKI_S3_KEY_VARIABLES, passwordFile: LOKI_PASSWORD_FILE, s3Period: lokiSchemaPeriods({ ...parseStackConfig({}).loki.storage.s3, enabled: true, since: '' })[1],
     },
     grafana: {
       port: GRAFANA_PORT, uid: GRAFANA_UID, dataDir: GRAFANA_DATA_DIR, provisioningDir: GRAFANA_PROVISIONING_DIR, dashboardsDir: GRAFANA_DASHBOARDS_DIR,
@@ -112,6 +112,8 @@ export function componentFacts(): Record<string, object> {
 export const ALLOY_LOKI_PUSH_URL_PLACEHOLDER = 'LOKI_PUSH_URL';
 /** The text templates/alloy/configmap.yaml replaces with the tenant, or whose line it drops without one (loki.external.tenant). */
 export const ALLOY_LOKI_TENANT_PLACEHOLDER = 'LOKI_TENANT';
+/** The text templates/alloy/configmap.yaml replaces with the basic-auth user, or whose basic_auth block it drops without one (loki.external.basicAuth). */
+export const ALLOY_LOKI_USERNAME_PLACEHOLDER = 'LOKI_USERNAME';
 /** The texts templates/alloy/configmap.yaml replaces with loki.write's batching and retries (alloyPushAttributes), by attribute. */
 export const ALLOY_PUSH_PLACEHOLDERS: Record<string, string> = {
   batch_wait: 'ALLOY_BATCH_WAIT', batch_size: 'ALLOY_BATCH_SIZE', min_backoff_period: 'ALLOY_MIN_BACKOFF_PERIOD',
@@ -168,7 +170,8 @@ export function renderChartFiles(): Map<string, string> {
   // config.alloy: all static but Loki's push URL and the endpoint's batching and retries, which the template puts
   // in place of the placeholders (ALLOY_PUSH_PLACEHOLDERS).
   files.set('files/alloy/config.alloy', renderAlloyKubernetesConfig(ALLOY_LOKI_PUSH_URL_PLACEHOLDER,
-    alloyPushAttributes(c.logAgent.push).map(([key]) => [key, expression(ALLOY_PUSH_PLACEHOLDERS[key])] as const), ALLOY_LOKI_TENANT_PLACEHOLDER));
+    alloyPushAttributes(c.logAgent.push).map(([key]) => [key, expression(ALLOY_PUSH_PLACEHOLDERS[key])] as const),
+    { tenant: ALLOY_LOKI_TENANT_PLACEHOLDER, username: ALLOY_LOKI_USERNAME_PLACEHOLDER }));
 
   files.set('files/promtail/promtail.yaml', header('lib/render/promtail-config.ts (renderPromtailKubernetesConfig, without clients)') + toYaml(promtail));
 

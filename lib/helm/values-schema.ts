@@ -111,6 +111,7 @@ const OPTIONAL_KEYS = [
   // loki.storage.s3, key by key
   's3', 'since', 'endpoint', 'bucket', 'region', 'pathStyle', 'insecure', 'workloadIdentity', 'credentialsSecret', 'accessKeyIdKey', 'secretAccessKeyKey',
   'loki.serviceAccount', 'loki.serviceAccount.annotations', 'loki.replicas', 'loki.external', 'loki.external.url', 'loki.external.tenant',
+  ...['', '.username', '.passwordSecret', '.passwordSecret.name', '.passwordSecret.key'].map((k) => `loki.external.basicAuth${k}`),
   // grafana.replicas, grafana.postgres and grafana.prometheusQuery, key by key
   'grafana.replicas', 'grafana.secretKeySecret', 'grafana.secretKeySecret.name', 'grafana.secretKeySecret.key', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key', 'caSecret', 'caSecret.name', 'caSecret.key'].map((k) => `grafana.postgres.${k}`),
   'prometheusQuery', ...['url', 'type', 'tenant'].map((k) => `grafana.prometheusQuery.${k}`),

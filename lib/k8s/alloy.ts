@@ -24,10 +24,11 @@ export class Alloy extends Construct {
     super(scope, id);
     const defaults = modelDefaults();
     // discovery.kubernetes with role "pod" (and a field selector) lists and watches pods; nothing else.
-    this.configText = renderAlloyKubernetesConfig(props.loki.pushUrl, alloyPushAttributes(props.push ?? defaults.logAgent.push), props.loki.tenant);
+    this.configText = renderAlloyKubernetesConfig(props.loki.pushUrl, alloyPushAttributes(props.push ?? defaults.logAgent.push), props.loki);
     addNodeLogAgent(this, {
       name: ALLOY_NAME,
       namespace: props.namespace ?? defaults.logAgent.namespace,
+      loki: props.loki,
       podSettings: props.podSettings ?? defaults.logAgent,
       settings: props.settings ?? defaults.logAgent.alloy,
       configFile: { name: ALLOY_CONFIG_FILE_NAME, text: this.configText, mountDir: ALLOY_CONFIG_DIR },

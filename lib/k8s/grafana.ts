@@ -20,7 +20,7 @@ import { GrafanaSettings, parseStackConfig } from '../config';
 import { Alertmanager } from './alertmanager';
 import type { LokiEndpoint } from '../components/loki';
 import { Prometheus } from './prometheus';
-import { modelDefaults, configChecksum, httpProbe, oneAtATimeBudget, peersService, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec, spreadOverNodes } from './util';
+import { modelDefaults, configChecksum, httpProbe, lokiPasswordVolume, oneAtATimeBudget, peersService, pvcSpec, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, singlePodDeploymentSpec, spreadOverNodes } from './util';
 import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
@@ -89,6 +89,7 @@ export class Grafana extends Construct {
         exemplars: prometheus.maxExemplars > 0,
         prometheusQuery: g.prometheusQuery,
         lokiTenant: props.loki?.tenant ?? '',
+        lokiUsername: props.loki?.username ?? '',
         // Only a plain x.y.z tells Grafana which PromQL features it may use; otherwise keep the pinned one.
         ...(/^[0-9]+\.[0-9]+\.[0-9]+$/.test(promTag) ? { prometheusVersion: promTag } : {}),
       },
@@ -126,6 +127,7 @@ export class Grafana extends Construct {
     const secret = g.adminPasswordSecret;
     const passwordFile = secret ? GRAFANA_SECRET_PASSWORD_FILE : GRAFANA_ADMIN_PASSWORD_FILE;
     const dataMount: k8s.VolumeMount = { name: 'data', mountPath: GRAFANA_DATA_DIR };
+    const lokiPassword = lokiPasswordVolume(props.loki);
 
     // The generator runs with the same image, uid and restricted security as Grafana, with tiny resources
     // (below Grafana's, so the pod's effective requests stay Grafana's).
@@ -194,6 +196,8 @@ export class Grafana extends Construct {
           { name: 'tmp', mountPath: '/tmp' },
           ...(secret ? [{ name: GRAFANA_ADMIN_PASSWORD_VOLUME, mountPath: path.posix.dirname(GRAFANA_SECRET_PASSWORD_FILE), readOnly: true }] : []),
           ...(databaseCa ? [{ name: 'database-ca', mountPath: path.posix.dirname(GRAFANA_DATABASE_CA_FILE), readOnly: true }] : []),
+          // A Loki of the user's behind basic auth: the password the Loki data source reads ($__file{…}).
+          ...lokiPassword.volumeMounts,
         ],
       }],
       volumes: [
@@ -212,6 +216,7 @@ export class Grafana extends Construct {
           // Readable by Grafana's group (fsGroup 472) only.
           secret: { secretName: databaseCa.name, items: [{ key: databaseCa.key, path: path.posix.basename(GRAFANA_DATABASE_CA_FILE) }], defaultMode: 0o440 },
         }] : []),
+        ...lokiPassword.volumes,
       ],
     });
     const deployment = new k8s.KubeDeployment(this, 'deployment', {

@@ -46,6 +46,8 @@ export class Loki extends Construct implements LokiEndpoint {
   public readonly pushUrl: string;
   /** One tenant: no X-Scope-OrgID header (auth_enabled is false). */
   public readonly tenant = '';
+  /** No authentication. */
+  public readonly username = '';
   /** The rendered loki.yaml. */
   public readonly configYaml: string;
 

@@ -12,7 +12,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ImageSettings, LogAgentPushSettings, PodSettings, Resources } from '../config';
 import type { LokiEndpoint } from '../components/loki';
-import { configChecksum, httpProbe, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './util';
+import { configChecksum, httpProbe, lokiPasswordVolume, resourceRequirements, restrictedContainerSecurity, scrapeAnnotations } from './util';
 import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
@@ -50,6 +50,8 @@ export interface NodeLogAgentProps {
   /** The agent's rendered config file: its name in the ConfigMap, its text, and the directory it is mounted at. */
   readonly configFile: { readonly name: string; readonly text: string; readonly mountDir: string };
   readonly args: string[];
+  /** The Loki it pushes to: with basic auth, the Secret its password is mounted from. */
+  readonly loki: Pick<LokiEndpoint, 'passwordSecret'>;
   /** The agent's HTTP port (probes, /metrics). */
   readonly port: number;
   /** Path of the readiness probe, also used, leniently, for liveness. */
@@ -64,6 +66,7 @@ export interface NodeLogAgentProps {
  */
 export function addNodeLogAgent(scope: Construct, p: NodeLogAgentProps): void {
   const namespace = p.namespace;
+  const password = lokiPasswordVolume(p.loki);
   const labels = componentLabels(p.name, 'log-agent', p.settings.image);
   const identity = new PodReader(scope, 'identity', { name: p.name, namespace, labels });
   const configData = { [p.configFile.name]: p.configFile.text };
@@ -133,6 +136,8 @@ export function addNodeLogAgent(scope: Construct, p: NodeLogAgentProps): void {
               // Relaxed: hostPath, read-write: the positions outlive the pod. The only writable host path.
               { name: p.positions.volumeName, mountPath: p.positions.mountPath },
               { name: 'tmp', mountPath: '/tmp' },
+              // A Loki of the user's behind basic auth: the password its config names (password_file).
+              ...password.volumeMounts,
             ],
           }],
           volumes: [
@@ -141,6 +146,7 @@ export function addNodeLogAgent(scope: Construct, p: NodeLogAgentProps): void {
             { name: p.positions.volumeName, hostPath: { path: p.positions.hostPath, type: 'DirectoryOrCreate' } },
             // The root filesystem is read-only; nothing known writes here, but a Go library's temp file should not crash it.
             { name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+            ...password.volumes,
           ],
         },
       },

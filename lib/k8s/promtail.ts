@@ -28,10 +28,11 @@ export class Promtail extends Construct {
     const defaults = modelDefaults();
     // kubernetes_sd role "pod" lists and watches pods (on this node: Promtail adds the spec.nodeName field
     // selector); it reads nodes only for `attach_metadata: {node: true}`, which we do not use. So: pods only.
-    this.configYaml = toYaml(renderPromtailKubernetesConfig(props.loki.pushUrl, props.push ?? defaults.logAgent.push, props.loki.tenant));
+    this.configYaml = toYaml(renderPromtailKubernetesConfig(props.loki.pushUrl, props.push ?? defaults.logAgent.push, props.loki));
     addNodeLogAgent(this, {
       name: PROMTAIL_NAME,
       namespace: props.namespace ?? defaults.logAgent.namespace,
+      loki: props.loki,
       podSettings: props.podSettings ?? defaults.logAgent,
       settings: props.settings ?? defaults.logAgent.promtail,
       configFile: { name: PROMTAIL_CONFIG_FILE_NAME, text: this.configYaml, mountDir: PROMTAIL_CONFIG_DIR },

@@ -8,6 +8,8 @@ import { Construct } from 'constructs';
 import { parseStackConfig, Resources, StackConfig } from '../config';
 import { METRICS_PATH } from '../image-facts';
 import { selectorLabels } from './labels';
+import * as path from 'path';
+import { LOKI_PASSWORD_DIR, LOKI_PASSWORD_FILE, type LokiEndpoint } from '../components/loki';
 
 /** The model's defaults, resolved once: what a construct uses for each prop left out. */
 let defaults: StackConfig | undefined;
@@ -142,4 +144,18 @@ export function oneAtATimeBudget(scope: Construct, id: string, o: { readonly nam
     metadata: { name: o.name, namespace: o.namespace, labels: o.labels },
     spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selectorLabels(o.name) } },
   });
+}
+
+/**
+ * The basic-auth password of a Loki of the user's (loki.external.basicAuth) as its clients read it: the user's
+ * Secret's key as the file LOKI_PASSWORD_FILE, read-only, readable by its owner (root: the log agent) and the
+ * pod's fsGroup (Grafana) only. None without basic auth.
+ */
+export function lokiPasswordVolume(loki: Pick<LokiEndpoint, 'passwordSecret'> | undefined): { volumes: k8s.Volume[]; volumeMounts: k8s.VolumeMount[] } {
+  const secret = loki?.passwordSecret;
+  if (!secret) return { volumes: [], volumeMounts: [] };
+  return {
+    volumes: [{ name: 'loki-password', secret: { secretName: secret.name, items: [{ key: secret.key, path: path.posix.basename(LOKI_PASSWORD_FILE) }], defaultMode: 0o440 } }],
+    volumeMounts: [{ name: 'loki-password', mountPath: LOKI_PASSWORD_DIR, readOnly: true }],
+  };
 }

@@ -12,6 +12,7 @@ import { AlloyBlock, AlloyValue, expression, renderAlloy } from './alloy-syntax'
 import { goDuration, kibOfMb, promtailRelabelRules } from './promtail-config';
 import type { LogAgentPushSettings } from '../config';
 import { RelabelRule } from './relabel';
+import { LOKI_PASSWORD_FILE, LokiClientAuth, NO_LOKI_AUTH } from '../components/loki';
 
 /** The header comment of a generated config.alloy, naming its source. */
 export function alloyHeader(source: string): string[] {
@@ -65,11 +66,20 @@ export function alloyPushAttributes(push: LogAgentPushSettings): Array<[string, 
 }
 
 /**
- * The writer to Loki's push URL, with its tenant (sent as X-Scope-OrgID; none for a single-tenant Loki) and
- * `attributes` for its batching and retries (alloyPushAttributes).
+ * The writer to Loki's push URL, with its tenant (sent as X-Scope-OrgID; none for a single-tenant Loki),
+ * `attributes` for its batching and retries (alloyPushAttributes), and basic auth to a Loki of the user's (the
+ * password from the mounted file, read at each request).
  */
-export function alloyLokiWrite(lokiPushUrl: string, attributes: ReadonlyArray<readonly [string, AlloyValue]>, tenant = ''): AlloyBlock {
-  return { name: 'loki.write', label: 'default', blocks: [{ name: 'endpoint', attributes: [['url', lokiPushUrl], ...(tenant ? [['tenant_id', tenant] as const] : []), ...attributes] }] };
+export function alloyLokiWrite(lokiPushUrl: string, attributes: ReadonlyArray<readonly [string, AlloyValue]>, auth: LokiClientAuth = NO_LOKI_AUTH): AlloyBlock {
+  return {
+    name: 'loki.write',
+    label: 'default',
+    blocks: [{
+      name: 'endpoint',
+      attributes: [['url', lokiPushUrl], ...(auth.tenant ? [['tenant_id', auth.tenant] as const] : []), ...attributes],
+      ...(auth.username ? { blocks: [{ name: 'basic_auth', attributes: [['username', auth.username], ['password_file', LOKI_PASSWORD_FILE]] }] } : {}),
+    }],
+  };
 }
 
 /** Alloy's own log: info, logfmt (its defaults, written out). */
@@ -83,7 +93,7 @@ export const ALLOY_LOGGING: AlloyBlock = { name: 'logging', attributes: [['level
  * - loki.process: `stage.cri` (kind and current clusters run containerd or CRI-O), then the shared tail;
  * - loki.write: Loki's push URL.
  */
-export function renderAlloyKubernetesConfig(lokiPushUrl: string, push: ReadonlyArray<readonly [string, AlloyValue]>, tenant = ''): string {
+export function renderAlloyKubernetesConfig(lokiPushUrl: string, push: ReadonlyArray<readonly [string, AlloyValue]>, auth: LokiClientAuth = NO_LOKI_AUTH): string {
   const blocks: AlloyBlock[] = [
     ALLOY_LOGGING,
     {
@@ -119,7 +129,7 @@ export function renderAlloyKubernetesConfig(lokiPushUrl: string, push: ReadonlyA
       attributes: [['forward_to', [expression('loki.write.default.receiver')]]],
       blocks: [{ name: 'stage.cri' }, ...alloyContractTailStages()],
     },
-    alloyLokiWrite(lokiPushUrl, push, tenant),
+    alloyLokiWrite(lokiPushUrl, push, auth),
   ];
   return renderAlloy(blocks, alloyHeader('lib/render/alloy-config.ts (renderAlloyKubernetesConfig)'));
 }

@@ -8,6 +8,7 @@
  */
 import { IMAGES } from '../images';
 import { GRAFANA_DASHBOARDS_DIR } from '../components/grafana';
+import { LOKI_PASSWORD_FILE } from '../components/loki';
 
 /** Fixed uid of the Prometheus data source: dashboards and links refer to it by this uid. */
 export const PROMETHEUS_DATASOURCE_UID = 'prometheus';
@@ -83,6 +84,8 @@ export interface GrafanaDatasourceOptions {
   readonly prometheusQuery?: { readonly url: string; readonly type: string; readonly tenant: string };
   /** The tenant of the Loki data source's Loki (loki.external.tenant), sent as X-Scope-OrgID. @default "": none */
   readonly lokiTenant?: string;
+  /** The basic-auth user of that Loki (loki.external.basicAuth); its password is the file LOKI_PASSWORD_FILE. @default "": none */
+  readonly lokiUsername?: string;
 }
 
 /** The header a multi-tenant store (Mimir, Cortex, Loki) reads the tenant from. */
@@ -142,6 +145,7 @@ export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: G
       url: urls.loki,
       isDefault: false,
       editable: false,
+      ...(options.lokiUsername ? { basicAuth: true, basicAuthUser: options.lokiUsername } : {}),
       ...(options.lokiTenant ? { secureJsonData: { httpHeaderValue1: options.lokiTenant } } : {}),
       jsonData: { maxLines: 1000, ...(options.lokiTenant ? { httpHeaderName1: TENANT_HEADER } : {}) },
     });
@@ -160,8 +164,15 @@ export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: G
       jsonData: { implementation: 'prometheus', handleGrafanaManagedAlerts: false },
     });
   }
-  return escapeProvisioningValue({ apiVersion: 1, prune: true, datasources });
+  const file = escapeProvisioningValue({ apiVersion: 1, prune: true, datasources });
+  // After the escaping: the one expansion the file means, the password read from its file (trimmed).
+  const loki = file.datasources.find((d) => d.uid === LOKI_DATASOURCE_UID);
+  if (loki && options.lokiUsername) loki.secureJsonData = { ...(loki.secureJsonData as object | undefined), basicAuthPassword: LOKI_PASSWORD_EXPANSION };
+  return file;
 }
+
+/** How Grafana's provisioning reads the Loki password: setting.ExpandVar's file expander, trimmed of whitespace. */
+export const LOKI_PASSWORD_EXPANSION = `$__file{${LOKI_PASSWORD_FILE}}`;
 
 /** The Grafana folder the provisioned dashboards go in, and its fixed uid. */
 export const GRAFANA_DASHBOARD_FOLDER = { title: 'Observability stack', uid: 'observability-stack' } as const;

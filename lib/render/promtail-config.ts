@@ -10,6 +10,7 @@
 import { kubernetesContractRules, RelabelRule } from './relabel';
 import { POD_LOGS_DIR } from '../image-facts';
 import { PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR } from '../components/promtail';
+import { LOKI_PASSWORD_FILE, LokiClientAuth, NO_LOKI_AUTH } from '../components/loki';
 import type { LogAgentPushSettings } from '../config';
 
 /** Name of the scrape job that tails pod logs. */
@@ -80,12 +81,14 @@ export function kibOfMb(mb: number): number {
   return Math.floor(product(mb, 1024));
 }
 
-/** Promtail's client: Loki's push URL, its batches and its retries (logAgent.push). */
-export function promtailClient(lokiPushUrl: string, push: LogAgentPushSettings, tenant = ''): Record<string, unknown> {
+/** Promtail's client: Loki's push URL, its tenant and basic auth, its batches and its retries (logAgent.push). */
+export function promtailClient(lokiPushUrl: string, push: LogAgentPushSettings, auth: LokiClientAuth = NO_LOKI_AUTH): Record<string, unknown> {
   return {
     url: lokiPushUrl,
     // Sent as X-Scope-OrgID (a Loki with auth_enabled); none for a single-tenant one.
-    ...(tenant ? { tenant_id: tenant } : {}),
+    ...(auth.tenant ? { tenant_id: auth.tenant } : {}),
+    // A Loki of the user's behind basic auth: the password from the mounted file, read at each request.
+    ...(auth.username ? { basic_auth: { username: auth.username, password_file: LOKI_PASSWORD_FILE } } : {}),
     batchwait: goDuration(push.batchWaitSeconds),
     batchsize: bytesOfMb(push.batchSizeMb),
     backoff_config: { min_period: goDuration(push.minBackoffSeconds), max_period: goDuration(push.maxBackoffSeconds), max_retries: push.attempts },
@@ -102,7 +105,7 @@ export function promtailClient(lokiPushUrl: string, push: LogAgentPushSettings, 
  * So a /ready that stays 500 means Promtail cannot discover pods (RBAC, API server) or cannot read
  * /var/log/pods (mounts, permissions), which is exactly what the probe should show.
  */
-export function renderPromtailKubernetesConfig(lokiPushUrl: string, push: LogAgentPushSettings, tenant = ''): Record<string, unknown> {
+export function renderPromtailKubernetesConfig(lokiPushUrl: string, push: LogAgentPushSettings, auth: LokiClientAuth = NO_LOKI_AUTH): Record<string, unknown> {
   return {
     server: {
       http_listen_port: PROMTAIL_HTTP_PORT,
@@ -115,7 +118,7 @@ export function renderPromtailKubernetesConfig(lokiPushUrl: string, push: LogAge
       // Ignoring it re-sends the node's files from their start: duplicates beat a node whose logs stop.
       ignore_invalid_yaml: true,
     },
-    clients: [promtailClient(lokiPushUrl, push, tenant)],
+    clients: [promtailClient(lokiPushUrl, push, auth)],
     scrape_configs: [
       {
         job_name: PROMTAIL_PODS_JOB,

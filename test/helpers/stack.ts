@@ -45,6 +45,11 @@ export const LOKI_RING_INPUT: StackInput = {
   },
 };
 
+/** A Loki of the user's, with a tenant and basic auth (the password from the Secret loki-gateway). */
+export const LOKI_BASIC_AUTH_INPUT: StackInput = {
+  loki: { enabled: false, external: { url: 'https://logs.example.com', tenant: 'team-a', basicAuth: { username: '123456', passwordSecret: { name: 'loki-gateway', key: 'token' } } } },
+};
+
 export const CUSTOM_INPUT: StackInput = {
   namespace: 'observability',
   clusterDomain: 'cluster.example',

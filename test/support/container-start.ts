@@ -319,6 +319,15 @@ export function resolveNeeds(program: ProgramFacts, argv: readonly string[], env
         }
         return out;
       }
+      case 'matches': {
+        const file = need.filePath ?? abs(need.fileArg !== undefined ? (argv[need.fileArg] ?? '') : (flagValue(argv, need.fileFlag ?? '') ?? ''));
+        const text = readFile(file);
+        if (text === undefined) {
+          problems.push(`cannot find the file ${file} to read what it names (${need.why})`);
+          return [];
+        }
+        return [...text.matchAll(new RegExp(need.pattern, 'g'))].map((m) => abs(m[1]));
+      }
       case 'globs': {
         const file = abs(need.fileArg !== undefined ? (argv[need.fileArg] ?? '') : (flagValue(argv, need.fileFlag ?? '') ?? ''));
         const text = readFile(file);
@@ -586,13 +595,23 @@ const HOST_USER_UID = 1000;
  * container's user (Alertmanager's nobody, 65534), mode 0400.
  */
 export const COMPOSE_SECRET_FILE: Inode = { uid: 65534, gid: HOST_USER_UID, mode: 0o400 };
+/**
+ * The password of a Loki of the user's (compose/secrets/loki-password) as compose/README.md tells the person to
+ * make it: owned by Grafana's uid 472 and group 0, mode 0440, so Grafana reads it as its owner and the log agent
+ * (uid 0, group 0, no capability) through the group.
+ */
+export const COMPOSE_LOKI_PASSWORD_FILE: Inode = { uid: 472, gid: 0, mode: 0o440 };
+/** Each compose secret's file as the README says to make it. */
+export function composeSecretInode(source: string): Inode {
+  return source === 'loki-password' ? COMPOSE_LOKI_PASSWORD_FILE : COMPOSE_SECRET_FILE;
+}
 
 /**
  * Every service of a compose file, as `docker compose up` would start it. `files` are the generated files of
  * compose/ (relative path → content), `composeDir` absolute paths are resolved against: none (the relative
  * `./x` sources are looked up in `files`).
  */
-export function composeContainerRuns(composeYaml: string, files: ReadonlyMap<string, string>, env: Readonly<Record<string, string>> = {}, secretFileInode: Inode = COMPOSE_SECRET_FILE): ContainerRun[] {
+export function composeContainerRuns(composeYaml: string, files: ReadonlyMap<string, string>, env: Readonly<Record<string, string>> = {}, secretFileInode: Inode | ((source: string) => Inode) = composeSecretInode): ContainerRun[] {
   const doc = parseYaml(composeYaml);
   const runs: ContainerRun[] = [];
   for (const [name, s] of Object.entries<any>(doc.services)) {
@@ -626,7 +645,8 @@ export function composeContainerRuns(composeYaml: string, files: ReadonlyMap<str
     for (const sec of s.secrets ?? []) {
       const source = doc.secrets?.[sec.source]?.file;
       if (!source) throw new Error(`compose service ${name} uses secret ${sec.source}, which the file does not declare with a file`);
-      mounts.push({ path: sec.target, kind: `secret ${sec.source} (${source})`, readOnly: true, file: true, root: secretFileInode, files: new Map([['', { content: '', inode: secretFileInode }]]) });
+      const inode = typeof secretFileInode === 'function' ? secretFileInode(sec.source) : secretFileInode;
+      mounts.push({ path: sec.target, kind: `secret ${sec.source} (${source})`, readOnly: true, file: true, root: inode, files: new Map([['', { content: '', inode }]]) });
     }
     for (const t of s.tmpfs ?? []) {
       // Docker's tmpfs mounts default to mode 1777 (tmpfs-mode).

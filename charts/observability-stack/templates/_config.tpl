@@ -155,6 +155,7 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- $config := .Files.Get "files/promtail/promtail.yaml" | fromYaml -}}
 {{- $client := dict "url" (include "observability-stack.lokiPushUrl" .) -}}
 {{- with include "observability-stack.lokiTenant" . }}{{ $_ := set $client "tenant_id" . }}{{ end -}}
+{{- with (include "observability-stack.lokiBasicAuth" . | fromJson).username }}{{ $_ := set $client "basic_auth" (dict "username" . "password_file" (include "observability-stack.facts" $ | fromYaml).loki.passwordFile) }}{{ end -}}
 {{- /* Batching and retries (lib/render/promtail-config.ts promtailClient); the model's defaults for a release upgraded with --reuse-values from a chart without them. */ -}}
 {{- with .Values.logAgent.push | default (include "observability-stack.facts" . | fromYaml).defaults.logAgentPush }}
 {{- $_ := set $client "batchwait" (include "observability-stack.goDuration" .batchWaitSeconds) -}}
@@ -204,6 +205,13 @@ observability-stack.grafana.datasources: datasources.yaml (lib/render/grafana-pr
 {{- if $tenant -}}
 {{- $_ := set .jsonData "httpHeaderName1" (include "observability-stack.facts" $ | fromYaml).grafana.tenantHeader -}}
 {{- $_ := set . "secureJsonData" (dict "httpHeaderValue1" $tenant) -}}
+{{- end -}}
+{{- /* Basic auth to a Loki of the user's: the password read from its mounted file by the provisioning's $__file{…}. */ -}}
+{{- $username := (include "observability-stack.lokiBasicAuth" $ | fromJson).username -}}
+{{- if $username -}}
+{{- $_ := set . "basicAuth" true -}}
+{{- $_ := set . "basicAuthUser" $username -}}
+{{- $_ := set . "secureJsonData" (merge (dict "basicAuthPassword" (printf "$__file{%s}" (include "observability-stack.facts" $ | fromYaml).loki.passwordFile)) (default dict .secureJsonData)) -}}
 {{- end -}}
 {{- $datasources = append $datasources . -}}
 {{- else if and (eq .uid "alertmanager") (include "observability-stack.alertmanager.enabled" $) -}}

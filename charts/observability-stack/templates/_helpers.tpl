@@ -362,6 +362,43 @@ depends on: those switched on, joined by "-", or "none" (lib/render/variants.ts 
 {{- if not .Values.loki.enabled }}{{ (.Values.loki.external | default dict).tenant | default "" }}{{ end -}}
 {{- end -}}
 
+{{/* observability-stack.lokiBasicAuth: loki.external.basicAuth as JSON ({} for the stack's own Loki, or without a user): the user, and the Secret and key of the password. */}}
+{{- define "observability-stack.lokiBasicAuth" -}}
+{{- $auth := dig "external" "basicAuth" dict .Values.loki -}}
+{{- if and (not .Values.loki.enabled) $auth.username -}}
+{{- dict "username" $auth.username "secretName" (dig "passwordSecret" "name" "" $auth) "secretKey" (dig "passwordSecret" "key" "password" $auth) | toJson -}}
+{{- else -}}
+{{- dict | toJson -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The Secret volume and mount of that password (lib/k8s/util.ts lokiPasswordVolume), readable by its owner (root:
+the log agent) and the pod's fsGroup (Grafana) only; nothing without basic auth.
+observability-stack.lokiPassword.volume: the pod's volume.
+*/}}
+{{- define "observability-stack.lokiPassword.volume" -}}
+{{- $auth := include "observability-stack.lokiBasicAuth" . | fromJson -}}
+{{- if $auth.username }}
+- name: loki-password
+  secret:
+    secretName: {{ $auth.secretName | quote }}
+    items:
+      - key: {{ $auth.secretKey | quote }}
+        path: {{ base (include "observability-stack.facts" . | fromYaml).loki.passwordFile }}
+    defaultMode: 288 # 0440 in octal
+{{- end }}
+{{- end -}}
+
+{{/* observability-stack.lokiPassword.mount: the container's mount of that volume. */}}
+{{- define "observability-stack.lokiPassword.mount" -}}
+{{- if (include "observability-stack.lokiBasicAuth" . | fromJson).username }}
+- name: loki-password
+  mountPath: {{ dir (include "observability-stack.facts" . | fromYaml).loki.passwordFile }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
 {{/* observability-stack.lokiPushUrl: Loki's push URL, fully qualified because the log agent runs in another namespace. */}}
 {{- define "observability-stack.lokiPushUrl" -}}
 {{- printf "%s%s" (include "observability-stack.lokiUrl" .) (include "observability-stack.facts" . | fromYaml).loki.pushPath -}}

@@ -131,6 +131,8 @@ spec:
               mountPath: {{ .positions.mountPath }}
             - name: tmp
               mountPath: /tmp
+            {{- /* A Loki of the user's behind basic auth: the password its config names (password_file). */}}
+            {{- with include "observability-stack.lokiPassword.mount" $ctx | trim }}{{ . | nindent 12 }}{{ end }}
       volumes:
         - name: config
           configMap:
@@ -147,4 +149,5 @@ spec:
         - name: tmp
           emptyDir:
             sizeLimit: 16Mi
+        {{- with include "observability-stack.lokiPassword.volume" $ctx | trim }}{{ . | nindent 8 }}{{ end }}
 {{- end -}}
