@@ -17,6 +17,7 @@ import { readVerifyPlan } from '../lib/verify';
 import { renderManifests } from '../lib';
 import { find, LOKI_RING_INPUT, synthObjects } from './helpers/stack';
 import { tempDir } from './helpers/temp-dir';
+import { CHART_DIR, helmTemplate } from './helm-support';
 import { validateManifest } from './support/k8s-schema';
 import { restrictedViolations } from './support/pss';
 
@@ -137,6 +138,24 @@ describe('three Loki pods on a bucket', () => {
     expect(plan).toMatchObject({ lokiNamespace: 'monitoring', lokiWorkload: 'sts' });
     expect(plan.targets).toContainEqual({ job: 'kubernetes-pods', app: 'loki' });
     expect(readVerifyPlan(path.join(__dirname, '..', 'dist'))).toMatchObject({ lokiWorkload: 'deploy' });
+  });
+});
+
+describe('the bucket\'s keys with several pods: each pod\'s address and the Secret\'s keys side by side', () => {
+  test('cdk8s: POD_IP, then the keys from the Secret', () => {
+    expect(container.env.map((e: any) => e.name)).toEqual(['POD_IP', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']);
+  });
+
+  test('the chart (ci/21 with a Secret instead of the pods\' identity) renders the same environment', () => {
+    const chart = helmTemplate({
+      valuesFiles: [path.join(CHART_DIR, 'ci/21-loki-replicas-values.yaml')],
+      set: ['loki.storage.s3.workloadIdentity=false'],
+      setString: ['loki.storage.s3.credentialsSecret.name=loki-s3'],
+    });
+    expect(find(chart, 'StatefulSet', 'loki', 'monitoring').spec.template.spec.containers[0].env).toEqual(container.env);
+    // ci/21 itself: the identity, no keys.
+    const identity = helmTemplate({ valuesFiles: [path.join(CHART_DIR, 'ci/21-loki-replicas-values.yaml')] });
+    expect(find(identity, 'StatefulSet', 'loki', 'monitoring').spec.template.spec.containers[0].env.map((e: any) => e.name)).toEqual(['POD_IP']);
   });
 });
 

@@ -41,6 +41,9 @@ interface LokiS3Setup {
   readonly env: Record<string, string>;
 }
 
+/** A home directory without ~/.aws: the SDK's chain finds no shared config or credentials file. */
+const EMPTY_HOME = tempDir('no-aws-home-');
+
 /** The client as Loki 3.7.6 builds it (see the file's comment). */
 function lokiClient(s: LokiS3Setup): { client: S3Client; bucket: string } {
   const endpoint = s.aws.endpoint.includes('://') ? s.aws.endpoint : `${s.aws.insecure ? 'http' : 'https'}://${s.aws.endpoint}`;
@@ -61,7 +64,9 @@ function lokiClient(s: LokiS3Setup): { client: S3Client; bucket: string } {
  */
 async function roundTrip(s: LokiS3Setup): Promise<string> {
   const saved = { ...process.env };
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION']) delete process.env[name];
+  // Nothing of this machine's own: no keys, profiles, identity variables or shared files (a runner on a cloud may have them).
+  for (const name of Object.keys(process.env).filter((n) => n.startsWith('AWS_'))) delete process.env[name];
+  process.env.HOME = EMPTY_HOME;
   Object.assign(process.env, s.env);
   try {
     return await roundTripWith(lokiClient(s));
@@ -169,7 +174,7 @@ describe('Loki on S3: what the settings name is what a real S3 server accepts', 
     expect(await roundTrip(kubernetes(s3Input({ pathStyle: false })))).not.toBe('ok');
   });
 
-  test('workloadIdentity: no keys in the environment, so the SDK\'s chain reaches what the identity webhook injects (EKS Pod Identity\'s agent, stood in for on loopback)', async () => {
+  test('workloadIdentity: no keys in the environment, so the SDK\'s chain reaches what EKS Pod Identity\'s webhook injects (its agent stood in for on loopback)', async () => {
     const input = s3Input({ workloadIdentity: true, credentialsSecret: {} });
     const objects = synthObjects({ loki: { ...input.loki, serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/loki' } } } });
     const deployment = find(objects, 'Deployment', 'loki');
@@ -208,6 +213,20 @@ describe('Loki on S3: what the settings name is what a real S3 server accepts', 
     } finally {
       await new Promise((resolve) => agent.close(resolve));
     }
+  });
+
+  test('workloadIdentity: a changed role annotation rolls Loki\'s pods (the webhook injects a role only into new pods), in cdk8s and the chart', () => {
+    const input = (role?: string): StackInput => ({ loki: { ...s3Input({ workloadIdentity: true, credentialsSecret: {} }).loki, ...(role ? { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': role } } } : {}) } });
+    const cdk8s = (role?: string) => find(synthObjects(input(role)), 'Deployment', 'loki').spec.template.metadata.annotations['checksum/config'];
+    const roles = [undefined, 'arn:aws:iam::111122223333:role/a', 'arn:aws:iam::111122223333:role/b'];
+    expect(new Set(roles.map(cdk8s)).size).toBe(3);
+    const chart = (role?: string) => {
+      const r = helm(['template', 'obs', 'charts/observability-stack', '-n', 'monitoring', '-f', 'charts/observability-stack/ci/19-loki-s3-values.yaml',
+        ...(role ? ['--set-string', `loki.serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=${role}`] : [])]);
+      expect(r.stderr).toBe('');
+      return find(r.stdout.split(/^---$/m).map((d) => parse(d)).filter(Boolean), 'Deployment', 'loki').spec.template.metadata.annotations['checksum/config'];
+    };
+    expect(new Set(roles.map(chart)).size).toBe(3);
   });
 
   test('the region is signed into every request: another, or none ("dummy"), is refused by a server with one', async () => {

@@ -70,7 +70,13 @@ export class Loki extends Construct implements LokiEndpoint {
       metadata: { name: `${name}-config`, namespace: ns, labels },
       data: configData,
     });
-    const annotations = { ...scrapeAnnotations(LOKI_HTTP_PORT), 'checksum/config': configChecksum(configData) };
+    // The ServiceAccount's annotations too: a cloud's identity webhook injects the role only into new pods, so a
+    // changed role (eks.amazonaws.com/role-arn) rolls them.
+    const identity = l.serviceAccount.annotations;
+    const annotations = {
+      ...scrapeAnnotations(LOKI_HTTP_PORT),
+      'checksum/config': configChecksum(Object.keys(identity).length > 0 ? { ...configData, 'serviceAccount.annotations': JSON.stringify(identity) } : configData),
+    };
     // Loki's own identity, with no permissions in the cluster: what a cloud gives the bucket's role to
     // (loki.storage.s3.workloadIdentity), through the annotations or an association made outside the cluster.
     const serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', {

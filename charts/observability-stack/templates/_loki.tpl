@@ -20,7 +20,8 @@ metadata:
     {{- end }}
   annotations:
     {{- include "observability-stack.scrapeAnnotations" (dict "port" $f.httpPort "path" (include "observability-stack.facts" . | fromYaml).all.metricsPath) | nindent 4 }}
-    checksum/config: {{ include (print $.Template.BasePath "/loki/configmap.yaml") . | sha256sum }}
+    {{- /* The ServiceAccount's annotations too: an identity webhook injects the role only into new pods, so a changed role rolls them. */}}
+    checksum/config: {{ print (include (print $.Template.BasePath "/loki/configmap.yaml") .) (toJson (dig "serviceAccount" "annotations" dict $l)) | sha256sum }}
     {{- with $l.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
