@@ -66,7 +66,7 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
       { kind: 'notKeys', setting: `${component}.extraEnv`, keys: reserved[component], why: 'the stack sets it itself' },
     ]),
     // Grafana's secret_key is a secret: never in the settings. A release that set it here keeps its key only by naming a Secret that holds the same value.
-    { kind: 'notKeys', setting: 'grafana.extraEnv', keys: ['GF_SECURITY_SECRET_KEY', 'GF_SECURITY_SECRET_KEY__FILE'], why: 'put the same value in a Secret and name it in grafana.secretKeySecret (dropping it would change Grafana\'s key, and the secrets saved under it would read as garbage)' },
+    { kind: 'notKeys', setting: 'grafana.extraEnv', keys: ['GF_SECURITY_SECRET_KEY', 'GF_SECRETS_MANAGER_ENCRYPTION_SECRET_KEY_V1_SECRET_KEY'].flatMap((k) => [k, `${k}__FILE`]), why: 'put the same value in a Secret and name it in grafana.secretKeySecret (dropping it would change Grafana\'s key, and the secrets saved under it would read as garbage)' },
     { kind: 'atMost', setting: 'alertmanager.groupIntervalSeconds', limit: 'alertmanager.repeatIntervalSeconds' },
     { kind: 'requiresSet', setting: 'alertmanager.receivers.webhook.enabled', requires: 'alertmanager.receivers.webhook.urlSecret.name', why: 'the URL comes from that Secret', when: 'alertmanager.enabled' },
     { kind: 'requiresSet', setting: 'alertmanager.receivers.slack.enabled', requires: 'alertmanager.receivers.slack.apiUrlSecret.name', why: 'the URL comes from that Secret', when: 'alertmanager.enabled' },

@@ -314,19 +314,21 @@ describe('Grafana on PostgreSQL with three pods (grafana.postgres, grafana.repli
     expect(() => parseStackConfig({ grafana: { ...HA_INPUT.grafana, extraEnv: { GF_UNIFIED_ALERTING_HA_PEERS: 'x:9094' } } })).toThrow('grafana.extraEnv.GF_UNIFIED_ALERTING_HA_PEERS must not be set');
   });
 
-  test('grafana.secretKeySecret: [security] secret_key from the Secret, never a literal; without it, none (Grafana\'s default)', () => {
+  test('grafana.secretKeySecret: [security] secret_key and the secrets manager\'s key from the Secret, never a literal; without it, none (Grafana\'s default)', () => {
     const withKey = find(synthObjects({ grafana: { ...HA_INPUT.grafana, secretKeySecret: { name: 'grafana-secret-key' } } }), 'Deployment', 'grafana', 'monitoring').spec.template.spec.containers[0];
-    expect(withKey.env.filter((e: any) => e.name === 'GF_SECURITY_SECRET_KEY')).toEqual([{ name: 'GF_SECURITY_SECRET_KEY', valueFrom: { secretKeyRef: { name: 'grafana-secret-key', key: 'secret-key' } } }]);
-    expect(container.env.map((e: any) => e.name)).not.toContain('GF_SECURITY_SECRET_KEY');
+    // GF_<section>_<key>, "." in the section as "_": [secrets_manager.encryption.secret_key.v1] secret_key.
+    const keyVariables = ['GF_SECURITY_SECRET_KEY', 'GF_SECRETS_MANAGER_ENCRYPTION_SECRET_KEY_V1_SECRET_KEY'];
+    expect(withKey.env.filter((e: any) => e.name.includes('SECRET_KEY'))).toEqual(keyVariables.map((name) => ({ name, valueFrom: { secretKeyRef: { name: 'grafana-secret-key', key: 'secret-key' } } })));
+    expect(container.env.map((e: any) => e.name).filter((n: string) => n.includes('SECRET_KEY'))).toEqual([]);
     // On SQLite too: the setting is Grafana's, whatever its database.
     const sqlite = find(synthObjects({ grafana: { secretKeySecret: { name: 's', key: 'k' } } }), 'Deployment', 'grafana', 'monitoring').spec.template.spec.containers[0];
     expect(sqlite.env).toContainEqual({ name: 'GF_SECURITY_SECRET_KEY', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } });
     // Compose: from compose/.env, and compose stops without it.
     const compose = parse(renderCompose(parseStackConfig({ grafana: { secretKeySecret: { name: 's' } } })).get(COMPOSE_FILES.compose)!);
-    expect(compose.services.grafana.environment.GF_SECURITY_SECRET_KEY).toBe('${GRAFANA_SECRET_KEY:?set GRAFANA_SECRET_KEY in compose/.env (grafana.secretKeySecret)}');
+    for (const name of keyVariables) expect(compose.services.grafana.environment[name]).toBe('${GRAFANA_SECRET_KEY:?set GRAFANA_SECRET_KEY in compose/.env (grafana.secretKeySecret)}');
     expect(parse(renderCompose(parseStackConfig({})).get(COMPOSE_FILES.compose)!).services.grafana.environment.GF_SECURITY_SECRET_KEY).toBeUndefined();
     // A release that set it as a plain variable: refused, saying where the same value goes.
-    for (const name of ['GF_SECURITY_SECRET_KEY', 'GF_SECURITY_SECRET_KEY__FILE']) {
+    for (const name of keyVariables.flatMap((n) => [n, `${n}__FILE`])) {
       expect(() => parseStackConfig({ grafana: { extraEnv: { [name]: 'x' } } })).toThrow(`grafana.extraEnv.${name} must not be set: put the same value in a Secret and name it in grafana.secretKeySecret`);
     }
   });

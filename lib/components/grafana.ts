@@ -110,6 +110,13 @@ export const GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE = 'GRAFANA_DATABASE_PASS
 
 /** [security] secret_key as a variable (grafana.secretKeySecret), from a Secret's key; on compose, from compose/.env. */
 export const GRAFANA_SECRET_KEY_VARIABLE = 'GF_SECURITY_SECRET_KEY';
+/**
+ * Every variable the key goes to: [security] secret_key, and the key of Grafana 13's newer secrets manager
+ * ([secrets_manager.encryption.secret_key.v1] secret_key, its secret_key.v1 provider: kmsproviders.go reads
+ * `secret_key` from each `secret_key*` section), whose default is the same public text. Grafana applies a
+ * GF_<SECTION>_<KEY> variable only to a key its ini files hold, so the second is inert where the section is absent.
+ */
+export const GRAFANA_SECRET_KEY_VARIABLES = [GRAFANA_SECRET_KEY_VARIABLE, 'GF_SECRETS_MANAGER_ENCRYPTION_SECRET_KEY_V1_SECRET_KEY'] as const;
 export const GRAFANA_SECRET_KEY_COMPOSE_VARIABLE = 'GRAFANA_SECRET_KEY';
 
 /** Grafana's database settings for grafana.postgres (none for SQLite, Grafana's default), without the password. */

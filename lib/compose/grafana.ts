@@ -7,7 +7,7 @@ import { composeLokiPassword } from './loki';
 import { ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
 import { configMount, hardenedService, healthcheck, loopbackPort, resourceLimits, wgetCheck } from './service-defaults';
-import { GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_UID, GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE, GRAFANA_DATABASE_PASSWORD_VARIABLE, GRAFANA_SECRET_KEY_COMPOSE_VARIABLE, GRAFANA_SECRET_KEY_VARIABLE, grafanaDatabaseEnvironment, grafanaSettingsEnvironment } from '../components/grafana';
+import { GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_UID, GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE, GRAFANA_DATABASE_PASSWORD_VARIABLE, GRAFANA_SECRET_KEY_COMPOSE_VARIABLE, GRAFANA_SECRET_KEY_VARIABLES, grafanaDatabaseEnvironment, grafanaSettingsEnvironment } from '../components/grafana';
 
 /** The variable in compose/.env that holds the admin password. */
 export const GRAFANA_PASSWORD_VARIABLE = 'GF_ADMIN_PASSWORD';
@@ -63,9 +63,9 @@ export function composeGrafanaService(c: StackConfig, dependsOn: string[]): Comp
           [GRAFANA_DATABASE_PASSWORD_VARIABLE]: `\${${GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE}:?set ${GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE} in compose/.env (grafana.postgres)}`,
         } : {}),
         // grafana.secretKeySecret: the key from compose/.env (compose stops without it).
-        ...(c.grafana.secretKeySecret.name ? {
-          [GRAFANA_SECRET_KEY_VARIABLE]: `\${${GRAFANA_SECRET_KEY_COMPOSE_VARIABLE}:?set ${GRAFANA_SECRET_KEY_COMPOSE_VARIABLE} in compose/.env (grafana.secretKeySecret)}`,
-        } : {}),
+        ...(c.grafana.secretKeySecret.name ? Object.fromEntries(GRAFANA_SECRET_KEY_VARIABLES.map((n) => [
+          n, `\${${GRAFANA_SECRET_KEY_COMPOSE_VARIABLE}:?set ${GRAFANA_SECRET_KEY_COMPOSE_VARIABLE} in compose/.env (grafana.secretKeySecret)}`,
+        ])) : {}),
       },
       ports: [loopbackPort(c.compose.ports.grafana, GRAFANA_PORT)],
       volumes: [

@@ -21,7 +21,7 @@ import { parseStackConfig, resourceBlocks, STACK_RULES } from '../config';
 import { METRICS_PATH, POD_LOGS_DIR } from '../image-facts';
 import { ALLOY_CONFIG_DIR, ALLOY_HOST_DATA_DIR, ALLOY_HTTP_PORT, ALLOY_READY_PATH, ALLOY_STORAGE_PATH, alloyRunArgs, ALLOY_INGRESS_FROM } from '../components/alloy';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT, APP_INGRESS_FROM } from '../components/app';
-import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_DATABASE_CA_FILE, GRAFANA_UID, grafanaSettingsEnvironment, GRAFANA_INGRESS_FROM, GRAFANA_ALERTING_PORT, GRAFANA_ALERTING_SERVICE, GRAFANA_POD_IP_VARIABLE, grafanaAlertingEnvironment } from '../components/grafana';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_DATABASE_CA_FILE, GRAFANA_UID, grafanaSettingsEnvironment, GRAFANA_INGRESS_FROM, GRAFANA_ALERTING_PORT, GRAFANA_ALERTING_SERVICE, GRAFANA_POD_IP_VARIABLE, grafanaAlertingEnvironment, GRAFANA_SECRET_KEY_VARIABLES } from '../components/grafana';
 import { LOKI_CONFIG_DIR, LOKI_DATA_DIR, LOKI_GRPC_PORT, LOKI_HTTP_PORT, LOKI_PUSH_PATH, LOKI_READY_PATH, LOKI_UID, lokiFlags, LOKI_INGRESS_FROM, LOKI_MEMBERLIST_PORT, LOKI_MEMBERLIST_SERVICE, LOKI_POD_IP_VARIABLE, LOKI_S3_KEY_VARIABLES, LOKI_PASSWORD_FILE } from '../components/loki';
 import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags, PROMETHEUS_EXEMPLAR_FLAG, PROMETHEUS_INGRESS_FROM } from '../components/prometheus';
 import { PROMTAIL_CONFIG_DIR, PROMTAIL_HTTP_PORT, PROMTAIL_POSITIONS_DIR, PROMTAIL_READY_PATH, promtailFlags, PROMTAIL_INGRESS_FROM } from '../components/promtail';
@@ -67,6 +67,8 @@ export function componentFacts(): Record<string, object> {
       settings: Object.entries(grafanaSettings).map(([name, value]) => ({ name, value })),
       // The header a multi-tenant store reads grafana.prometheusQuery.tenant from.
       tenantHeader: TENANT_HEADER,
+      // Where grafana.secretKeySecret's key goes.
+      secretKeyVariables: GRAFANA_SECRET_KEY_VARIABLES,
       // Several pods: alerting's gossip port, headless Service and settings (${peers}: that Service's name; ${label}: the cluster's label).
       alertingPort: GRAFANA_ALERTING_PORT, alertingService: GRAFANA_ALERTING_SERVICE, podIpVariable: GRAFANA_POD_IP_VARIABLE,
       alertingEnvironment: Object.entries(grafanaAlertingEnvironment('${peers}', '${label}')).map(([name, value]) => ({ name, value })),

@@ -26,7 +26,7 @@ import { componentLabels, selectorLabels } from './labels';
 import { renderGrafanaDashboardProvider, renderGrafanaDatasources } from '../render/grafana-provisioning';
 import { renderDashboards } from '../render/dashboards';
 import { toYaml } from '../render/yaml';
-import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_ADMIN_PASSWORD_VOLUME, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, GRAFANA_DATABASE_CA_FILE, GRAFANA_DATABASE_PASSWORD_VARIABLE, GRAFANA_SECRET_KEY_VARIABLE, grafanaDatabaseEnvironment, grafanaSettingsEnvironment, GRAFANA_ALERTING_PORT, GRAFANA_ALERTING_SERVICE, GRAFANA_POD_IP_VARIABLE, grafanaAlertingEnvironment, grafanaRunsSeveral } from '../components/grafana';
+import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_ADMIN_PASSWORD_VOLUME, GRAFANA_DASHBOARDS_DIR, GRAFANA_DATA_DIR, GRAFANA_HEALTH_PATH, GRAFANA_NAME, GRAFANA_PASSWORD_INIT_SCRIPT, GRAFANA_PORT, GRAFANA_PROVISIONING_DIR, GRAFANA_SECRET_PASSWORD_FILE, GRAFANA_UID, GRAFANA_DATABASE_CA_FILE, GRAFANA_DATABASE_PASSWORD_VARIABLE, GRAFANA_SECRET_KEY_VARIABLES, grafanaDatabaseEnvironment, grafanaSettingsEnvironment, GRAFANA_ALERTING_PORT, GRAFANA_ALERTING_SERVICE, GRAFANA_POD_IP_VARIABLE, grafanaAlertingEnvironment, grafanaRunsSeveral } from '../components/grafana';
 
 /** The one command that prints Grafana's admin password, for a stack in namespace `namespace`. */
 export function grafanaAdminPasswordCommand(c: { readonly namespace: string; readonly grafana: { readonly adminPasswordSecret?: { readonly name: string; readonly key: string } } }): string {
@@ -175,7 +175,7 @@ export class Grafana extends Construct {
           ...(postgres ? [{ name: GRAFANA_DATABASE_PASSWORD_VARIABLE, valueFrom: { secretKeyRef: { name: g.postgres.passwordSecret.name, key: g.postgres.passwordSecret.key } } }] : []),
           ...(databaseCa ? [{ name: 'GF_DATABASE_CA_CERT_PATH', value: GRAFANA_DATABASE_CA_FILE }] : []),
           // The key Grafana encrypts its database's secrets with (grafana.secretKeySecret); Grafana's public default without it.
-          ...(g.secretKeySecret.name ? [{ name: GRAFANA_SECRET_KEY_VARIABLE, valueFrom: { secretKeyRef: { name: g.secretKeySecret.name, key: g.secretKeySecret.key } } }] : []),
+          ...(g.secretKeySecret.name ? GRAFANA_SECRET_KEY_VARIABLES.map((n) => ({ name: n, valueFrom: { secretKeyRef: { name: g.secretKeySecret.name, key: g.secretKeySecret.key } } })) : []),
           // Several pods: alerting's HA, each pod on its own address (set first: the others refer to it).
           ...(several ? [
             { name: GRAFANA_POD_IP_VARIABLE, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
