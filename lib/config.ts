@@ -249,7 +249,7 @@ const lokiSchema = z.strictObject({
     basicAuth: z.strictObject({
       username: z.string().regex(/^[!#%-9;-\[\]-~]{0,256}$/, { error: 'must be up to 256 printable ASCII characters without spaces, ":", "\"", "$" or "\\"' }).default('').describe('the user the log agent and Grafana authenticate as (HTTP basic auth), e.g. a hosted Loki\'s user id or the gateway\'s user; "" = none. Not a secret.'),
       passwordSecret: z.strictObject({
-        name: secretName().describe('name of an existing Secret holding the password (or API token), in both the release namespace (Grafana) and logAgent.namespace (the log agent): Secrets are namespaced. On compose the password is the file compose/secrets/loki-password instead.'),
+        name: secretName().describe('name of an existing Secret holding the password (or API token), in both the release namespace (Grafana) and logAgent.namespace (the log agent): Secrets are namespaced. No "$" in it: Grafana\'s provisioning expands "$NAME" in what it reads. On compose the password is the file compose/secrets/loki-password instead (the rules still ask for a name; any will do there).'),
         key: secretKey('password').describe('the Secret\'s key holding the password.'),
       }).prefault({}).describe('where the password comes from: never from the settings. The agents and Grafana read it from a file, as a mounted Secret, trimmed of surrounding whitespace.'),
     }).prefault({}).describe('HTTP basic auth to that Loki (a gateway in front of it, or a hosted Loki): the log agent sends it with every push (basic_auth with password_file), Grafana\'s Loki data source with every query.'),

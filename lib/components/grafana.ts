@@ -208,7 +208,7 @@ export const GRAFANA_IMAGE_FACTS: ImageFacts = {
       { from: 'env', name: 'GF_DATABASE_CA_CERT_PATH', why: 'the PostgreSQL server\'s CA (grafana.postgres.caSecret)' },
       { from: 'path', path: `${GRAFANA_PATHS.GF_PATHS_PROVISIONING}/datasources`, why: 'provisioned data sources' },
       // Provisioning expands $__file{path} in every value (setting.ExpandVar): Loki's basic-auth password.
-      { from: 'matches', filePath: `${GRAFANA_PATHS.GF_PATHS_PROVISIONING}/datasources/datasources.yaml`, pattern: '\\$__file\\{([^}]+)\\}', why: 'a file its data sources read ($__file{…})' },
+      { from: 'matches', filePath: `${GRAFANA_PATHS.GF_PATHS_PROVISIONING}/datasources/datasources.yaml`, pattern: '(?<!\\$)\\$__file\\{([^}]+)\\}', why: 'a file its data sources read ($__file{…})' },
       { from: 'path', path: `${GRAFANA_PATHS.GF_PATHS_PROVISIONING}/dashboards`, why: 'dashboard providers' },
     ],
     // run.sh passes cfg:default.log.mode="console": nothing is written to GF_PATHS_LOGS.

@@ -171,7 +171,11 @@ export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: G
   return file;
 }
 
-/** How Grafana's provisioning reads the Loki password: setting.ExpandVar's file expander, trimmed of whitespace. */
+/**
+ * How Grafana's provisioning reads the Loki password: setting.ExpandVar's file expander, trimmed of whitespace.
+ * Provisioning then runs os.ExpandEnv over the result (pkg/services/provisioning/values/values.go), so a "$" in
+ * the password is expanded: the docs ask for a password without one.
+ */
 export const LOKI_PASSWORD_EXPANSION = `$__file{${LOKI_PASSWORD_FILE}}`;
 
 /** The Grafana folder the provisioned dashboards go in, and its fixed uid. */
