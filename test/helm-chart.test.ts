@@ -118,6 +118,12 @@ describe('NOTES.txt', () => {
     expect(text).toContain(`    ${grafanaAdminPasswordCommand(c)}\n`);
   });
 
+  test('with basic auth to a Loki of the user\'s, names the Secret both namespaces must hold; without it, nothing', () => {
+    const text = notes(['--values', scenario('22-loki-external-values.yaml').path]);
+    expect(text).toContain('Basic auth as 123456: the Secret loki-gateway (key token) must exist in both monitoring (Grafana)\n  and monitoring-agent (the log agent)');
+    expect(notes()).not.toContain('Basic auth');
+  });
+
   test('says whether the kubelets\' certificates are verified, and how to turn it on', () => {
     expect(notes()).toContain('It does not verify their certificates: kind\'s and kubeadm\'s kubelets serve self-signed ones.');
     const verified = notes(['--values', scenario('14-kubelet-tls-values.yaml').path]);
