@@ -215,6 +215,50 @@ describe('Loki on S3: what the settings name is what a real S3 server accepts', 
     }
   });
 
+  test('workloadIdentity: the same chain reaches IAM roles for service accounts (the role and token the webhook injects, a stand-in STS on loopback)', async () => {
+    const input = s3Input({ workloadIdentity: true, credentialsSecret: {} });
+    const role = 'arn:aws:iam::111122223333:role/loki';
+    const objects = synthObjects({ loki: { ...input.loki, serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': role } } } });
+    const deployment = find(objects, 'Deployment', 'loki');
+    expect(deployment.spec.template.spec.containers[0].env).toBeUndefined();
+    const aws = parse(find(objects, 'ConfigMap', 'loki-config').data['loki.yaml']).storage_config.aws;
+    // What amazon-eks-pod-identity-webhook adds for the annotated ServiceAccount (pkg/handler/handler.go): the role
+    // from the annotation, the projected token's file, and the region.
+    const token = 'projected-sts-token';
+    const tokenFile = path.join(tempDir('irsa-'), 'token');
+    fs.writeFileSync(tokenFile, token);
+    const asked: Array<Record<string, string>> = [];
+    const sts = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => { body += c; });
+      req.on('end', () => {
+        const form = Object.fromEntries(new URLSearchParams(body));
+        asked.push(form);
+        if (form.Action !== 'AssumeRoleWithWebIdentity' || form.RoleArn !== role || form.WebIdentityToken !== token) {
+          res.statusCode = 403;
+          res.end('<ErrorResponse><Error><Code>AccessDenied</Code><Message>not this role or token</Message></Error></ErrorResponse>');
+          return;
+        }
+        res.setHeader('content-type', 'text/xml');
+        res.end(`<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>
+<Credentials><AccessKeyId>${KEYS.id}</AccessKeyId><SecretAccessKey>${KEYS.secret}</SecretAccessKey><SessionToken>session</SessionToken><Expiration>${new Date(Date.now() + 3_600_000).toISOString()}</Expiration></Credentials>
+<AssumedRoleUser><Arn>arn:aws:sts::111122223333:assumed-role/loki/s</Arn><AssumedRoleId>AROAEXAMPLE:s</AssumedRoleId></AssumedRoleUser>
+</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`);
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => sts.listen(port, '127.0.0.1', resolve));
+    const injected = { AWS_ROLE_ARN: role, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_REGION: SERVER_REGION, AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${port}` };
+    try {
+      expect(await roundTrip({ aws, env: injected })).toBe('ok');
+      expect(asked.map((f) => [f.Action, f.RoleArn])).toContainEqual(['AssumeRoleWithWebIdentity', role]);
+      // Another role than the one STS trusts for this token: refused, and no keys.
+      expect(await roundTrip({ aws, env: { ...injected, AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/other' } })).not.toBe('ok');
+    } finally {
+      await new Promise((resolve) => sts.close(resolve));
+    }
+  });
+
   test('workloadIdentity: a changed role annotation rolls Loki\'s pods (the webhook injects a role only into new pods), in cdk8s and the chart', () => {
     const input = (role?: string): StackInput => ({ loki: { ...s3Input({ workloadIdentity: true, credentialsSecret: {} }).loki, ...(role ? { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': role } } } : {}) } });
     const cdk8s = (role?: string) => find(synthObjects(input(role)), 'Deployment', 'loki').spec.template.metadata.annotations['checksum/config'];
