@@ -268,17 +268,21 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
       : { name: 'label contract: logs and metrics', ok: false, detail: `log streams without a matching series: ${unmatched.join(' | ') || '(no series in Prometheus)'}; series: ${[...metricSets].join(' | ') || 'none'}`, fix: 'the log agent\'s and Prometheus\'s relabel rules disagree: synthesize and apply both from the same version' };
   };
 
+  // The subject's log lines of the last 15 minutes, as Loki's API path (asked of the stack's Loki, or through Grafana).
+  const linesQuery = `{namespace="${namespace}",app="${app}"}`;
+  const linesPath = `/loki/api/v1/query_range?query=${q(linesQuery)}&since=15m&limit=100&direction=backward`;
+  const lineCount = (streams: any[]) => streams.reduce((n: number, s: any) => n + s.values.length, 0);
+
   if (plan.lokiNamespace) {
-    const query = `{namespace="${namespace}",app="${app}"}`;
-    const r = await get(plan.lokiNamespace, LOKI_NAME, LOKI_HTTP_PORT, `/loki/api/v1/query_range?query=${q(query)}&since=15m&limit=100&direction=backward`);
+    const r = await get(plan.lokiNamespace, LOKI_NAME, LOKI_HTTP_PORT, linesPath);
     if (r.status !== 200) {
       results.push({ name: 'Loki: the app\'s lines', ok: false, detail: `Loki answered ${r.status}: ${r.body.slice(0, 160)}`, fix: logsOf(plan.lokiNamespace, plan.lokiWorkload ?? 'deploy', LOKI_NAME) });
     } else {
       const streams: any[] = JSON.parse(r.body).data.result;
-      const lines = streams.reduce((n, s) => n + s.values.length, 0);
+      const lines = lineCount(streams);
       results.push(lines > 0
-        ? { name: 'Loki: the app\'s lines', ok: true, detail: `${lines} lines for ${query} in the last 15 minutes` }
-        : { name: 'Loki: the app\'s lines', ok: false, detail: `no line for ${query} in the last 15 minutes`, fix: plan.platform === 'compose'
+        ? { name: 'Loki: the app\'s lines', ok: true, detail: `${lines} lines for ${linesQuery} in the last 15 minutes` }
+        : { name: 'Loki: the app\'s lines', ok: false, detail: `no line for ${linesQuery} in the last 15 minutes`, fix: plan.platform === 'compose'
           ? 'is the log agent running, and does the app log with the stack\'s json-file options? docker compose -f compose/docker-compose.yml logs promtail (or alloy)'
           : 'is the log agent running on the app\'s node, and does it push? Its logs: kubectl -n <logAgent.namespace> logs ds/promtail (or ds/alloy)' });
       if (lines > 0) results.push(contractCheck(streams));
@@ -317,13 +321,12 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
       // do (with the tenant), for the subject's lines.
       if (cookie && g.lokiStore) {
         const name = 'Grafana\'s Loki: the app\'s lines';
-        const query = `{namespace="${plan.subject.namespace}",app="${plan.subject.app}"}`;
-        const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${LOKI_DATASOURCE_UID}/loki/api/v1/query_range?query=${q(query)}&since=15m&limit=100&direction=backward`, { Cookie: cookie });
+        const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${LOKI_DATASOURCE_UID}${linesPath}`, { Cookie: cookie });
         const streams: any[] = (() => { try { return JSON.parse(r.body).data?.result ?? []; } catch { return []; } })();
-        const lines = streams.reduce((n: number, s: any) => n + s.values.length, 0);
+        const lines = lineCount(streams);
         results.push(lines > 0
-          ? { name, ok: true, detail: `${g.lokiStore}: ${lines} lines for ${query} in the last 15 minutes` }
-          : { name, ok: false, detail: `${g.lokiStore} answered ${r.status} with no line for ${query} in the last 15 minutes${r.status === 200 ? '' : `: ${r.body.slice(0, 160)}`}`, fix: 'the Loki holds nothing of this stack: loki.external.url and tenant, the log agent\'s log and its DroppingLines alert' });
+          ? { name, ok: true, detail: `${g.lokiStore}: ${lines} lines for ${linesQuery} in the last 15 minutes` }
+          : { name, ok: false, detail: `${g.lokiStore} answered ${r.status} with no line for ${linesQuery} in the last 15 minutes${r.status === 200 ? '' : `: ${r.body.slice(0, 160)}`}`, fix: 'the Loki holds nothing of this stack: loki.external.url and tenant, the log agent\'s log and its DroppingLines alert' });
         if (lines > 0) results.push(contractCheck(streams));
       }
       // A long-term store answers its health check even when it holds nothing of this stack (a wrong tenant, remote

@@ -104,6 +104,10 @@ export interface LokiEndpoint {
 export type LokiClientAuth = Pick<LokiEndpoint, 'tenant' | 'username'>;
 /** The stack's own Loki: one tenant, no authentication. */
 export const NO_LOKI_AUTH: LokiClientAuth = { tenant: '', username: '' };
+/** What the clients send to the Loki the stack uses: nothing to its own, loki.external's tenant and user to a Loki of the user's. */
+export function lokiClientAuth(loki: Pick<LokiSettings, 'enabled' | 'external'>): LokiClientAuth {
+  return loki.enabled ? NO_LOKI_AUTH : { tenant: loki.external.tenant, username: loki.external.basicAuth.username };
+}
 
 /**
  * Where the log agent and Grafana read the basic-auth password of a Loki of the user's

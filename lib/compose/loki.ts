@@ -5,7 +5,7 @@ import { COMPOSE_FILES } from './config-files';
 import { ComposeService, ComposeServiceEntry } from './compose-types';
 import { composeContainerName, composeServiceName } from './names';
 import { configMount, hardenedService, healthcheck, resourceLimits } from './service-defaults';
-import { LOKI_PASSWORD_FILE, LOKI_BINARY, LOKI_CONFIG_FILE, LOKI_DATA_DIR, LOKI_S3_COMPOSE_VARIABLES, LOKI_S3_KEY_VARIABLES, LOKI_UID, lokiFlags } from '../components/loki';
+import { LOKI_PASSWORD_FILE, lokiClientAuth, LOKI_BINARY, LOKI_CONFIG_FILE, LOKI_DATA_DIR, LOKI_S3_COMPOSE_VARIABLES, LOKI_S3_KEY_VARIABLES, LOKI_UID, lokiFlags } from '../components/loki';
 
 /**
  * The basic-auth password of a Loki of the user's (loki.external.basicAuth) in the services that talk to it
@@ -13,7 +13,7 @@ import { LOKI_PASSWORD_FILE, LOKI_BINARY, LOKI_CONFIG_FILE, LOKI_DATA_DIR, LOKI_
  * (a read-only bind mount) at LOKI_PASSWORD_FILE. Nothing without basic auth.
  */
 export function composeLokiPassword(c: StackConfig): Pick<ComposeServiceEntry, 'secrets'> & { readonly service: Pick<ComposeService, 'secrets'> } {
-  if (c.loki.enabled || !c.loki.external.basicAuth.username) return { service: {} };
+  if (!lokiClientAuth(c.loki).username) return { service: {} };
   return { secrets: { [LOKI_PASSWORD_SECRET]: `./${COMPOSE_FILES.lokiPassword}` }, service: { secrets: [{ source: LOKI_PASSWORD_SECRET, target: LOKI_PASSWORD_FILE }] } };
 }
 const LOKI_PASSWORD_SECRET = 'loki-password';

@@ -10,7 +10,7 @@ import { TRAFFIC_PROFILE } from './app';
 import { DOCKER_CONTAINERS_DIR_VARIABLE } from './docker-logs';
 import { DOCKER_CONTAINERS_DIR } from '../image-facts';
 import * as path from 'path';
-import { LOKI_PASSWORD_FILE, LOKI_S3_COMPOSE_VARIABLES } from '../components/loki';
+import { LOKI_PASSWORD_FILE, LOKI_S3_COMPOSE_VARIABLES, lokiClientAuth } from '../components/loki';
 import { GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE, GRAFANA_SECRET_KEY_COMPOSE_VARIABLE } from '../components/grafana';
 import { ALERTMANAGER_SECRET_FILES } from '../components/alertmanager';
 import { COMPOSE_SECRET_FILES, composeAlertmanagerSecretFiles, composeSecretFile } from './alertmanager';
@@ -98,12 +98,13 @@ function alertsSection(c: StackConfig): string[] {
 
 /** A Loki of the user's behind basic auth (loki.external.basicAuth): the password file the person writes. */
 function lokiPasswordSection(c: StackConfig): string[] {
-  if (c.loki.enabled || !c.loki.external.basicAuth.username) return [];
+  const { username } = lokiClientAuth(c.loki);
+  if (!username) return [];
   const file = COMPOSE_FILES.lokiPassword;
   return [
     '## Your Loki\'s password',
     '',
-    `The log agent and Grafana authenticate to ${c.loki.external.url} as \`${c.loki.external.basicAuth.username}\` (HTTP basic auth) with the`,
+    `The log agent and Grafana authenticate to ${c.loki.external.url} as \`${username}\` (HTTP basic auth) with the`,
     `password (or API token) in \`${file}\`, a file you write: git ignores it and \`npm run synth\` keeps it. Compose`,
     `mounts it read-only at ${LOKI_PASSWORD_FILE} in both, and both trim surrounding whitespace. The agent reads it at`,
     'each push; Grafana when it provisions its data sources, at start: after changing it, restart Grafana (and, for',

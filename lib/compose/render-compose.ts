@@ -4,7 +4,7 @@
  */
 import { StackConfig } from '../config';
 import * as path from 'path';
-import { LOKI_HTTP_PORT, LOKI_PUSH_PATH, LokiClientAuth, NO_LOKI_AUTH, shipsLogs } from '../components/loki';
+import { LOKI_HTTP_PORT, LOKI_PUSH_PATH, LokiClientAuth, lokiClientAuth, shipsLogs } from '../components/loki';
 import { PROMETHEUS_PORT } from '../components/prometheus';
 import { ALERTMANAGER_PORT } from '../components/alertmanager';
 import { COMPOSE_SECRET_FILES } from './alertmanager';
@@ -38,7 +38,7 @@ export function composeUrls(c: StackConfig): { prometheus: string; loki?: string
     prometheus: `http://${composeServiceName(c, 'prometheus')}:${PROMETHEUS_PORT}`,
     ...(c.alertmanager.enabled ? { alertmanager: `http://${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}` } : {}),
     ...(loki ? { loki, lokiPush: `${loki}${LOKI_PUSH_PATH}` } : {}),
-    lokiAuth: c.loki.enabled ? NO_LOKI_AUTH : { tenant: c.loki.external.tenant, username: c.loki.external.basicAuth.username },
+    lokiAuth: lokiClientAuth(c.loki),
   };
 }
 

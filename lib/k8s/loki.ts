@@ -80,9 +80,10 @@ export class Loki extends Construct implements LokiEndpoint {
     // Loki's own identity, with no permissions in the cluster: what a cloud gives the bucket's role to
     // (loki.storage.s3.workloadIdentity), through the annotations or an association made outside the cluster.
     const serviceAccount = new k8s.KubeServiceAccount(this, 'service-account', {
-      metadata: { name, namespace: ns, labels, ...(Object.keys(l.serviceAccount.annotations).length > 0 ? { annotations: l.serviceAccount.annotations } : {}) },
+      metadata: { name, namespace: ns, labels, ...(Object.keys(identity).length > 0 ? { annotations: identity } : {}) },
       automountServiceAccountToken: false,
     });
+    const livenessTimings = { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 };
     const env: k8s.EnvVar[] = [
       // Several pods: each one's own address, which its loki.yaml advertises (common.instance_addr).
       ...(several ? [{ name: LOKI_POD_IP_VARIABLE, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : []),
@@ -115,8 +116,8 @@ export class Loki extends Construct implements LokiEndpoint {
         // only a Loki that stays unready for about three minutes is restarted. Several pods: whether it answers
         // at all, since /ready also waits for every other ring member to be healthy, which a restart cannot mend.
         livenessProbe: several
-          ? { tcpSocket: { port: k8s.IntOrString.fromString('http') }, initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }
-          : httpProbe(LOKI_READY_PATH, 'http', { initialDelaySeconds: 60, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 9 }),
+          ? { tcpSocket: { port: k8s.IntOrString.fromString('http') }, ...livenessTimings }
+          : httpProbe(LOKI_READY_PATH, 'http', livenessTimings),
         resources: resourceRequirements(l.resources),
         securityContext: restrictedContainerSecurity(),
         volumeMounts: [
