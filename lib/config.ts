@@ -31,6 +31,9 @@ const dnsLabel = () =>
     error: 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit',
   }).max(63, { error: 'must be at most 63 characters' });
 
+/** A pattern that also takes "" (a setting left empty). */
+const orEmpty = (re: RegExp) => new RegExp(`^$|${re.source}`);
+
 const int = (min: number, max: number) =>
   z.number({ error: `must be an integer from ${min} to ${max}` })
     .int({ error: `must be an integer from ${min} to ${max}` })
@@ -177,6 +180,11 @@ const remoteWriteSchema = z.strictObject({
 });
 
 const prometheusSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('deploy the stack\'s Prometheus. false: a Prometheus of yours scrapes the stack instead, loading the scrape jobs the stack renders (Kubernetes: the ConfigMap prometheus-scrape-configs; compose: compose/prometheus/scrape-configs.yml) and its rules (the ConfigMap prometheus-rules, or the PrometheusRule), and Grafana reads the store it writes to (grafana.prometheusQuery.url). The other prometheus.* settings then shape only those files: the scrape and timeout intervals and the rules.'),
+  scraper: z.strictObject({
+    namespace: z.string().regex(orEmpty(DNS_LABEL), { error: 'must be a namespace name (a DNS-1123 label) or ""' }).max(63, { error: 'must be at most 63 characters' }).default('').describe('the namespace of the Prometheus of yours that scrapes the stack (prometheus.enabled: false), whose pods the network policies let in to every metrics port and to Alertmanager; required then while networkPolicies.enabled. Kubernetes only.'),
+    name: dnsLabel().default('prometheus').describe('the app.kubernetes.io/name label of that Prometheus\'s pods: "prometheus" for kube-prometheus-stack and the prometheus-community chart.'),
+  }).prefault({}).describe('a Prometheus of yours that scrapes the stack, when prometheus.enabled is false.'),
   image: image(IMAGES.prometheus),
   scrapeIntervalSeconds: int(1, 3600).default(15).describe('how often every target is scraped, in seconds, 1 to 3600.'),
   scrapeTimeoutSeconds: int(1, 3600).default(10).describe('scrape timeout in seconds, 1 to 3600 and at most scrapeIntervalSeconds.'),
@@ -204,7 +212,6 @@ const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
  * the chart's schema refuses the same days.
  */
 const DAY_FROM_2025 = /^20(2[5-9]|[3-9][0-9])-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))$|^20(28|[3579][26]|[468][048])-02-29$/;
-const orEmpty = (re: RegExp) => new RegExp(`^$|${re.source}`);
 
 /** The name of a Secret the settings refer to: "" for none. */
 const secretName = () => z.string().regex(/^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/, { error: 'must be a Secret name or ""' }).default('');
@@ -441,7 +448,7 @@ export const stackSchema = z.strictObject({
   clusterDomain: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: 'must be a DNS domain such as "cluster.local"' }).default('cluster.local').describe('the cluster\'s DNS domain, used in the addresses the components reach each other at.'),
   commonLabels: labelMap().describe('labels on every object of the release and its pods, e.g. {team: platform} (not the stack\'s own app.kubernetes.io/*, helm.sh/chart or pod-security.kubernetes.io/* labels).'),
   app: appSchema.describe('the demo application (built from app/) and its traffic generator.'),
-  prometheus: prometheusSchema.describe('Prometheus: discovers pods annotated prometheus.io/scrape in every namespace; always deployed (it is the stack\'s core, so it has no enabled switch).'),
+  prometheus: prometheusSchema.describe('Prometheus: discovers pods annotated prometheus.io/scrape in every namespace, applies the label contract, evaluates the stack\'s rules; or, with enabled: false, the scrape jobs and rules a Prometheus of yours loads to do the same.'),
   loki: lokiSchema.describe('Loki, monolithic, on filesystem storage or an S3 bucket, with compactor retention that really deletes.'),
   logAgent: logAgentSchema.describe('the node log agent: a DaemonSet tailing /var/log/pods and pushing to Loki; deployed whenever logs are shipped (loki.enabled, or loki.external.url), so it has no enabled switch of its own.'),
   kubeStateMetrics: kubeStateMetricsSchema.describe('kube-state-metrics in the stack\'s namespace, scraped by a job of its own (Kubernetes only; compose has no cluster objects to describe).'),

@@ -39,11 +39,23 @@ export type StackClient = 'prometheus' | 'grafana' | 'logAgent';
 /** Who may open a component's port: anyone (people, through a NodePort or an ingress controller), or these clients of the stack. */
 export type IngressFrom = 'anyone' | readonly StackClient[];
 
-/** A client resolved to where its pods run: the namespace and the app.kubernetes.io/name of its pods. */
+/**
+ * A client resolved to where its pods run: the namespace and the app.kubernetes.io/name of its pods. The user's own
+ * Prometheus (prometheus.scraper, when prometheus.enabled is false) is `external`: its pods carry that name but not
+ * the stack's part-of label, so they are selected by the name alone.
+ */
 export interface IngressPeer {
   readonly client: StackClient;
   readonly namespace: string;
   readonly name: string;
+  readonly external?: true;
+}
+
+/** Who scrapes the stack: its own Prometheus, or the user's (prometheus.scraper) when prometheus.enabled is false, if named. */
+export function scraperPeer(c: StackConfig): IngressPeer | undefined {
+  if (c.prometheus.enabled) return { client: 'prometheus', namespace: c.namespace, name: PROMETHEUS_NAME };
+  const s = c.prometheus.scraper;
+  return s.namespace ? { client: 'prometheus', namespace: s.namespace, name: s.name, external: true } : undefined;
 }
 
 /** One component's ingress policy: its pods (by name), its port, and who may open it. */
@@ -77,15 +89,16 @@ export function ingressPolicies(c: StackConfig): IngressPolicy[] {
   if (!c.networkPolicies.enabled) return [];
   const logAgent = c.logAgent.kind === 'alloy' ? ALLOY_NAME : PROMTAIL_NAME;
   const peers: Record<StackClient, IngressPeer | undefined> = {
-    prometheus: { client: 'prometheus', namespace: c.namespace, name: PROMETHEUS_NAME },
+    prometheus: scraperPeer(c),
     grafana: c.grafana.enabled ? { client: 'grafana', namespace: c.namespace, name: GRAFANA_NAME } : undefined,
     logAgent: shipsLogs(c.loki) ? { client: 'logAgent', namespace: c.logAgent.namespace, name: logAgent } : undefined,
   };
   const resolve = (from: IngressFrom): IngressPolicy['from'] =>
     from === 'anyone' ? 'anyone' : from.flatMap((client) => (peers[client] ? [peers[client]!] : []));
-  const policies: IngressPolicy[] = [
-    { name: PROMETHEUS_NAME, namespace: c.namespace, component: 'metrics', image: c.prometheus.image, port: PROMETHEUS_PORT, from: resolve(PROMETHEUS_INGRESS_FROM) },
-  ];
+  const policies: IngressPolicy[] = [];
+  if (c.prometheus.enabled) {
+    policies.push({ name: PROMETHEUS_NAME, namespace: c.namespace, component: 'metrics', image: c.prometheus.image, port: PROMETHEUS_PORT, from: resolve(PROMETHEUS_INGRESS_FROM) });
+  }
   if (c.kubeStateMetrics.enabled) {
     policies.push({ name: KUBE_STATE_METRICS_NAME, namespace: c.namespace, component: 'exporter', image: c.kubeStateMetrics.image, port: KUBE_STATE_METRICS_PORT, from: resolve(KUBE_STATE_METRICS_INGRESS_FROM) });
   }

@@ -17,12 +17,14 @@ export type StackRule =
   | { readonly kind: 'smallerThan'; readonly setting: Path; readonly limit: Path; readonly why: string }
   /** A value equal to none of other settings. */
   | { readonly kind: 'differsFrom'; readonly setting: Path; readonly others: readonly Path[]; readonly why: string }
-  /** A switch (or a non-empty value) that needs another setting to be non-empty; only while `when` (a switch) is on, and not while `unless` (a switch) is. */
-  | { readonly kind: 'requiresSet'; readonly setting: Path; readonly requires: Path; readonly why: string; readonly when?: Path; readonly unless?: Path }
+  /** A switch (or a non-empty value) that needs another setting to be non-empty; only while `when` (a switch, or every switch of a list) is on, and not while `unless` (a switch) is. */
+  | { readonly kind: 'requiresSet'; readonly setting: Path; readonly requires: Path; readonly why: string; readonly when?: Path | readonly Path[]; readonly unless?: Path }
   /** A switch that may be on only when another is. */
   | { readonly kind: 'requires'; readonly setting: Path; readonly requires: Path; readonly why: string }
   /** A value that must stay empty while a switch is on (the two choose the same thing two ways). */
   | { readonly kind: 'unsetWhile'; readonly setting: Path; readonly while: Path; readonly why: string }
+  /** A value that must stay empty unless a switch is on (it belongs to what the switch deploys). */
+  | { readonly kind: 'unsetUnless'; readonly setting: Path; readonly unless: Path; readonly why: string }
   /** A count above 1 only when a switch is on; only while `when` (a switch) is on, if given. */
   | { readonly kind: 'singleUnless'; readonly setting: Path; readonly unless: Path; readonly why: string; readonly when?: Path }
   /** Requests no larger than limits, in every requests/limits block (found in the settings, never listed). */
@@ -94,7 +96,12 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'requiresSet', setting: 'loki.external.basicAuth.username', requires: 'loki.external.basicAuth.passwordSecret.name', why: 'the password comes from that Secret' },
     { kind: 'requiresSet', setting: 'loki.external.basicAuth.passwordSecret.name', requires: 'loki.external.basicAuth.username', why: 'the password belongs to a user' },
     { kind: 'singleUnless', setting: 'loki.replicas', unless: 'loki.storage.s3.enabled', why: 'each pod would keep its chunks and index on its own volume, so a query would find only what the pod it reached wrote', when: 'loki.enabled' },
-    { kind: 'requiresSet', setting: 'grafana.prometheusQuery.url', requires: 'prometheus.remoteWrite', why: 'the store holds only what Prometheus ships it', when: 'grafana.enabled' },
+    { kind: 'requiresSet', setting: 'grafana.prometheusQuery.url', requires: 'prometheus.remoteWrite', why: 'the store holds only what Prometheus ships it', when: ['grafana.enabled', 'prometheus.enabled'] },
+    // Without the stack's Prometheus (prometheus.enabled: false), a Prometheus of the user's scrapes the stack.
+    { kind: 'requiresSet', setting: 'grafana.enabled', requires: 'grafana.prometheusQuery.url', why: 'without the stack\'s Prometheus, Grafana reads the store your Prometheus writes to', unless: 'prometheus.enabled' },
+    { kind: 'unsetUnless', setting: 'prometheus.remoteWrite', unless: 'prometheus.enabled', why: 'the stack\'s Prometheus ships them; yours has remote_write of its own' },
+    { kind: 'requiresSet', setting: 'networkPolicies.enabled', requires: 'prometheus.scraper.namespace', why: 'the policies let your Prometheus in from that namespace, or nothing scrapes the stack', unless: 'prometheus.enabled' },
+    { kind: 'unsetWhile', setting: 'prometheus.scraper.namespace', while: 'prometheus.enabled', why: 'it names your Prometheus, which scrapes the stack only with prometheus.enabled: false' },
     { kind: 'singleUnless', setting: 'grafana.replicas', unless: 'grafana.postgres.enabled', why: 'each pod would have its own SQLite file, so users, sessions and saved dashboards would differ from one request to the next', when: 'grafana.enabled' },
     { kind: 'requiresSet', setting: 'grafana.postgres.enabled', requires: 'grafana.postgres.host', why: 'Grafana connects to that server', when: 'grafana.enabled' },
     { kind: 'requiresSet', setting: 'grafana.postgres.enabled', requires: 'grafana.postgres.passwordSecret.name', why: 'the database password comes from that Secret', when: 'grafana.enabled' },
@@ -194,7 +201,7 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
         break;
       }
       case 'requiresSet': {
-        if (r.when && at(settings, r.when) !== true) break;
+        if (r.when && ([] as Path[]).concat(r.when).some((w) => at(settings, w) !== true)) break;
         if (r.unless && at(settings, r.unless) === true) break;
         const v = at(settings, r.setting);
         if ((v === true || (typeof v === 'string' && v !== '')) && isUnset(at(settings, r.requires))) {
@@ -216,6 +223,11 @@ export function checkRules(settings: unknown, rules: readonly StackRule[], q: Ru
       case 'unsetWhile': {
         const v = at(settings, r.setting);
         if (!isUnset(v) && at(settings, r.while) === true) out.push({ path: path(r.setting), value: v, message: `must be empty while ${r.while} is true (${r.why})` });
+        break;
+      }
+      case 'unsetUnless': {
+        const v = at(settings, r.setting);
+        if (!isUnset(v) && at(settings, r.unless) !== true) out.push({ path: path(r.setting), value: v, message: `must be empty unless ${r.unless} is true (${r.why})` });
         break;
       }
     }

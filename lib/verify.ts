@@ -52,11 +52,19 @@ export interface VerifyPlan {
   readonly alertmanagerNamespace?: string;
 }
 
+/**
+ * With prometheus.enabled false there is no Prometheus of the stack's to ask: its checks (targets, the app's counter,
+ * the label contract, Alertmanager's connection) all read it. Said plainly rather than half-checked.
+ */
+export const NO_PROMETHEUS_OF_OURS = 'prometheus.enabled is false: verify reads the stack\'s own Prometheus, and there is none. Check your Prometheus instead: ' +
+  'its targets page lists the jobs of prometheus-scrape-configs (compose: prometheus/scrape-configs.yml), each up, and Grafana\'s Explore shows the app\'s series and log lines with the same labels';
+
 /** Reads the plan off the manifests in `dir`; throws, saying what to run, when there are none. */
 export function readVerifyPlan(dir: string): VerifyPlan {
   const { files, objects } = readManifestObjects(dir);
   const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
   const prometheus = deployment(PROMETHEUS_NAME);
+  if (!prometheus && objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === `${PROMETHEUS_NAME}-scrape-configs`)) throw new Error(NO_PROMETHEUS_OF_OURS);
   if (!prometheus) throw new Error(`no synthesized Prometheus in ${dir}${files.length === 0 ? ' (no manifests there)' : ''}: run \`npm run synth\` first (with the same STACK_CONFIG you deploy)`);
   const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'DaemonSet');
   const scraped = workloads.filter((w) => w.spec.template.metadata.annotations?.['prometheus.io/scrape'] === 'true');
@@ -429,6 +437,7 @@ export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoint
   const doc = parse(fs.readFileSync(file, 'utf8'));
   const services: Record<string, any> = doc.services;
   const project: string = doc.name;
+  if (!fs.existsSync(path.join(dir, 'prometheus', 'prometheus.yml')) && fs.existsSync(path.join(dir, 'prometheus', 'scrape-configs.yml'))) throw new Error(NO_PROMETHEUS_OF_OURS);
   const prom = parse(fs.readFileSync(path.join(dir, 'prometheus', 'prometheus.yml'), 'utf8'));
   const jobs: string[] = prom.scrape_configs.map((j: any) => j.job_name);
   // The demo app: the scraped service built from app/.

@@ -68,6 +68,8 @@ const COMBINATIONS: DashboardOptions[] = [
   ...everyCombination(['loki', 'alertmanager', 'kubelet', 'kubeStateMetrics', 'nodeExporter']) as unknown as DashboardOptions[],
   // Lines shipped to a Loki the user runs (loki.external): its data source, not its metrics.
   ...([true, false].map((alertmanager) => ({ loki: true, lokiMetrics: false, alertmanager, kubelet: true, kubeStateMetrics: true, nodeExporter: true }))),
+  // A Prometheus of the user's scrapes the stack (prometheus.enabled false), with a Loki of the user's or the stack's.
+  ...([true, false].map((lokiMetrics) => ({ prometheus: false, loki: true, lokiMetrics, alertmanager: true, kubelet: true, kubeStateMetrics: true, nodeExporter: true }))),
 ];
 const UIDS: Record<string, string> = { [APP_DASHBOARD_FILE]: APP_DASHBOARD_UID, [STACK_DASHBOARD_FILE]: STACK_DASHBOARD_UID, [CONTAINERS_DASHBOARD_FILE]: CONTAINERS_DASHBOARD_UID, [NODES_DASHBOARD_FILE]: NODES_DASHBOARD_UID };
 const on = (o: DashboardOptions) => Object.entries(o).filter(([, v]) => v).map(([k]) => k).join(', ') || 'nothing optional';
@@ -77,7 +79,7 @@ function expectedRows(file: string, o: DashboardOptions): string[] {
   if (file === APP_DASHBOARD_FILE) return ['Requests', o.kubelet && o.kubeStateMetrics ? 'Resources' : 'Process', ...(o.loki ? ['Logs'] : [])];
   if (file === CONTAINERS_DASHBOARD_FILE) return ['CPU and memory', ...(o.kubeStateMetrics ? ['Restarts and OOM kills'] : [])];
   if (file === NODES_DASHBOARD_FILE) return ['CPU and memory', 'File systems and disks', ...(o.nodeNetwork ?? true ? ['Network'] : [])];
-  return ['Targets', 'Prometheus', ...(o.lokiMetrics ?? o.loki ? ['Loki'] : []), ...(o.loki ? ['Log agent'] : []), ...(o.alertmanager ? ['Alertmanager'] : [])];
+  return ['Targets', ...(o.prometheus ?? true ? ['Prometheus'] : []), ...(o.lokiMetrics ?? o.loki ? ['Loki'] : []), ...(o.loki ? ['Log agent'] : []), ...(o.alertmanager ? ['Alertmanager'] : [])];
 }
 
 test('the Containers dashboard exists exactly where the kubelets are scraped, the Nodes dashboard where node-exporter runs', () => {
@@ -146,10 +148,12 @@ describe.each(COMBINATIONS.flatMap((o) => DASHBOARDS.filter((spec) => spec.build
       // The agents' (Promtail's, Alloy's loki.write) and Loki's own.
       loki: /^(loki_write_|promtail_)/, lokiMetrics: /^loki_(?!write_)/, alertmanager: /^(alertmanager_|prometheus_notifications_)/,
       kubeStateMetrics: /^(kube_|namespace_pod:app:info)/, kubelet: /^(container_|kubelet_)/, nodeExporter: /^node_/,
+      // The stack's own Prometheus's TSDB (a Prometheus of the user's is not the stack's to watch).
+      prometheus: /^prometheus_tsdb_/,
     };
     for (const [component, pattern] of Object.entries(ofComponent)) {
       const reading = metrics.filter((m) => pattern.test(m));
-      const on = component === 'lokiMetrics' ? options.lokiMetrics ?? options.loki : options[component as keyof DashboardOptions];
+      const on = component === 'lokiMetrics' ? options.lokiMetrics ?? options.loki : component === 'prometheus' ? options.prometheus ?? true : options[component as keyof DashboardOptions];
       if (!on) expect({ component, reading }).toEqual({ component, reading: [] });
     }
     // The check can fail: with everything on, the stack dashboard reads both.
@@ -239,8 +243,8 @@ describe('the same dashboards in every rendering', () => {
     expect(parse(fs.readFileSync(path.join(chartDir, 'index.yaml'), 'utf8'))).toEqual(index);
     expect(index.dashboards.map((d) => [d.file, d.dependsOn])).toEqual(DASHBOARDS.map((d) => [d.file, d.dependsOn]));
     for (const [name, json] of files) expect({ name, same: fs.readFileSync(path.join(chartDir, name), 'utf8') === json }).toEqual({ name, same: true });
-    // 8 variants of the app dashboard (Loki, the kubelet jobs, kube-state-metrics on/off), 6 of Stack health (no Loki, a Loki of the
-    // user's, the stack's own (lokiMetrics); Alertmanager on/off), 2 of
+    // 8 variants of the app dashboard (Loki, the kubelet jobs, kube-state-metrics on/off), 12 of Stack health (the stack's Prometheus
+    // or the user's; no Loki, a Loki of the user's, the stack's own (lokiMetrics); Alertmanager on/off), 2 of
     // Containers (kube-state-metrics on/off; none without the kubelet jobs), 1 of Nodes (none without node-exporter).
     expect([...files.keys()].sort()).toEqual([
       'app/kubeStateMetrics.json', 'app/kubelet-kubeStateMetrics.json', 'app/kubelet.json', 'app/loki-kubeStateMetrics.json',
@@ -248,7 +252,8 @@ describe('the same dashboards in every rendering', () => {
       'containers/kubelet-kubeStateMetrics.json', 'containers/kubelet.json',
       'nodes/nodeExporter.json',
       'stack/alertmanager.json', 'stack/loki-alertmanager.json', 'stack/loki-lokiMetrics-alertmanager.json', 'stack/loki-lokiMetrics.json', 'stack/loki.json', 'stack/none.json',
-    ]);
+      ...['alertmanager', 'loki-alertmanager', 'loki-lokiMetrics-alertmanager', 'loki-lokiMetrics', 'loki', ''].map((v) => `stack/prometheus${v ? `-${v}` : ''}.json`),
+    ].sort());
     expect(index.dashboards.find((d) => d.file === CONTAINERS_DASHBOARD_FILE)!.variants.sort()).toEqual(['kubelet', 'kubelet-kubeStateMetrics']);
   });
 });

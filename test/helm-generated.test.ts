@@ -98,7 +98,7 @@ describe('Chart.yaml', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
   test('is an application chart v2 for Kubernetes 1.27 and later', () => {
-    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'observability-stack', type: 'application', version: '0.10.0', kubeVersion: '>=1.27.0-0' });
+    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'observability-stack', type: 'application', version: '0.11.0', kubeVersion: '>=1.27.0-0' });
     expect(path.basename(CHART_DIR)).toBe(chart.name);
   });
 

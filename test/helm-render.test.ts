@@ -149,9 +149,11 @@ describe.each(rendered.map((r) => [r.s.file, r] as const))('%s', (_file, { s, ob
   });
 
   test('retention really deletes: Loki\'s compactor retention is on with a delete store; Prometheus has time and size limits', () => {
-    const prom = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'prometheus').spec.template.spec.containers[0];
-    expect(prom.args).toContain(`--storage.tsdb.retention.time=${values.prometheus.retentionDays}d`);
-    expect(prom.args).toContain(`--storage.tsdb.retention.size=${values.prometheus.retentionSize}`);
+    const prom = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'prometheus')?.spec.template.spec.containers[0];
+    // A Prometheus of the user's (prometheus.enabled false) keeps its own retention.
+    expect(prom === undefined).toBe(values.prometheus.enabled === false);
+    if (prom) expect(prom.args).toContain(`--storage.tsdb.retention.time=${values.prometheus.retentionDays}d`);
+    if (prom) expect(prom.args).toContain(`--storage.tsdb.retention.size=${values.prometheus.retentionSize}`);
     if (!values.loki.enabled) return;
     const loki = parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'loki-config').data['loki.yaml']);
     // Delete requests go to the newest period's store: the bucket, with one.

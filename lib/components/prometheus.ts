@@ -23,6 +23,13 @@ export const PROMETHEUS_PORT = 9090;
 export const PROMETHEUS_INGRESS_FROM: IngressFrom = ['grafana'];
 /** The rendered prometheus.yml, in the container. */
 export const PROMETHEUS_CONFIG_FILE = '/etc/prometheus/prometheus.yml';
+/**
+ * With prometheus.enabled false, the keys of the ConfigMap prometheus-scrape-configs: the stack's scrape jobs as a
+ * file for a Prometheus's `scrape_config_files` (2.43 and later), and as the bare list of jobs the Prometheus
+ * Operator's additionalScrapeConfigs Secret holds (kube-prometheus-stack: prometheusSpec.additionalScrapeConfigsSecret).
+ */
+export const PROMETHEUS_SCRAPE_CONFIGS_FILE = 'scrape-configs.yaml';
+export const PROMETHEUS_ADDITIONAL_SCRAPE_CONFIGS_FILE = 'additional-scrape-configs.yaml';
 /** Where the rendered rule files are mounted. */
 export const PROMETHEUS_RULES_DIR = '/etc/prometheus/rules';
 /** The TSDB (the image's `VOLUME /prometheus`, owned by nobody): the volume's mount path. */

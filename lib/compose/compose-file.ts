@@ -23,16 +23,16 @@ export function composeServiceEntries(c: StackConfig): ComposeServiceEntry[] {
   const entries: ComposeServiceEntry[] = [];
   const add = (component: ComposeComponent, entry: ComposeServiceEntry) =>
     entries.push({ ...entry, service: { ...entry.service, networks: componentNetworks(c, component) } });
-  const prometheus = composePrometheusService(c);
+  const prometheus = c.prometheus.enabled ? composePrometheusService(c) : undefined;
   const loki = c.loki.enabled ? composeLokiService(c) : undefined;
-  add('prometheus', withPodSettings(prometheus, c, c.prometheus));
+  if (prometheus) add('prometheus', withPodSettings(prometheus, c, c.prometheus));
   if (loki) add('loki', withPodSettings(loki, c, c.loki));
   if (composeRunsPromtail(c)) add('promtail', withPodSettings(composePromtailService(c, loki?.name), c, c.logAgent));
   if (composeRunsAlloy(c)) add('alloy', withPodSettings(composeAlloyService(c, loki?.name), c, c.logAgent));
   if (c.nodeExporter.enabled) add('node-exporter', withPodSettings(composeNodeExporterService(c), c, c.nodeExporter));
   if (c.compose.cadvisor.enabled) add('cadvisor', composeCadvisorService(c));
   if (c.alertmanager.enabled) add('alertmanager', withPodSettings(composeAlertmanagerService(c), c, c.alertmanager));
-  if (c.grafana.enabled) add('grafana', withPodSettings(composeGrafanaService(c, [prometheus.name, ...(loki ? [loki.name] : [])]), c, c.grafana));
+  if (c.grafana.enabled) add('grafana', withPodSettings(composeGrafanaService(c, [...(prometheus ? [prometheus.name] : []), ...(loki ? [loki.name] : [])]), c, c.grafana));
   if (c.app.enabled) {
     add('app', withPodSettings(composeAppService(c), c, c.app));
     // Placed like the app, but the app's environment is the app's alone.

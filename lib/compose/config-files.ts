@@ -13,6 +13,8 @@ export const COMPOSE_FILES = {
   gitignore: '.gitignore',
   readme: 'README.md',
   prometheusConfig: 'prometheus/prometheus.yml',
+  /** With prometheus.enabled false: the stack's scrape jobs for a Prometheus of the user's (scrape_config_files). */
+  prometheusScrapeConfigs: 'prometheus/scrape-configs.yml',
   prometheusRulesDir: 'prometheus/rules',
   prometheusRules: `prometheus/rules/${RULES_FILE}`,
   lokiConfig: 'loki/loki.yaml',

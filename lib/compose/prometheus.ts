@@ -3,7 +3,7 @@ import { StackConfig } from '../config';
 import { ALERTMANAGER_PORT } from '../components/alertmanager';
 import { imageString } from '../images';
 import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_GID, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags } from '../components/prometheus';
-import { prometheusConfig, PrometheusConfig } from '../render/prometheus-config';
+import { prometheusConfig, PrometheusConfig, ScrapeConfig } from '../render/prometheus-config';
 import { ComposeServiceEntry } from './compose-types';
 import { COMPOSE_FILES } from './config-files';
 import { composeContainerName, composeServiceName } from './names';
@@ -51,7 +51,12 @@ export function composePrometheusService(c: StackConfig): ComposeServiceEntry {
  * rule file and remote_write as on Kubernetes.
  */
 export function renderComposePrometheusConfig(c: StackConfig): PrometheusConfig {
-  return prometheusConfig(c.prometheus, [
+  return prometheusConfig(c.prometheus, composeScrapeJobs(c), c.alertmanager.enabled ? [`${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}`] : []);
+}
+
+/** The compose stack's scrape jobs: its services, node-exporter, cAdvisor and the user's apps (compose.apps). */
+export function composeScrapeJobs(c: StackConfig): ScrapeConfig[] {
+  return [
     ...composeScrapeTargets(c).map((t) => ({
       job_name: t.service,
       metrics_path: t.metricsPath,
@@ -60,5 +65,5 @@ export function renderComposePrometheusConfig(c: StackConfig): PrometheusConfig 
     ...(c.nodeExporter.enabled ? [composeNodeExporterScrapeConfig(c)] : []),
     ...(c.compose.cadvisor.enabled ? [composeCadvisorScrapeConfig(c)] : []),
     ...composeUserAppScrapeConfigs(c),
-  ], c.alertmanager.enabled ? [`${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}`] : []);
+  ];
 }

@@ -237,7 +237,8 @@ export function renderComposeReadme(c: StackConfig): string {
     '',
     '## Open',
     '',
-    `- Prometheus: http://localhost:${p.prometheus}, query \`my_app_requests_total\`.`,
+    ...(c.prometheus.enabled ? [`- Prometheus: http://localhost:${p.prometheus}, query \`my_app_requests_total\`.`]
+      : [`- Prometheus: not run here (prometheus.enabled: false). Yours loads \`prometheus/scrape-configs.yml\` (\`scrape_config_files\`, Prometheus 2.43 or later), whose jobs reach the services by name: its container must join this project's \`backend\` network (\`${c.compose.projectName}_backend\`, declared \`external: true\` in your compose file); Grafana reads the store it writes to, ${c.grafana.prometheusQuery.url || '(grafana.prometheusQuery.url)'}. \`npm run compose:verify\` has no Prometheus to ask, and says so.`]),
     `- Grafana: http://localhost:${p.grafana}, user \`${c.grafana.adminUser}\`, the password from \`compose/.env\`. The Prometheus and Loki`,
     '  data sources are already there; in Explore, the same labels select the app\'s metrics and its logs, e.g.',
     `  \`{namespace="${c.compose.projectName}", app="${app}"}\` in both.`,

@@ -19,7 +19,8 @@ import { composeFileYaml } from './compose-file';
 import { COMPOSE_FILES } from './config-files';
 import { grafanaDatasourceOptions } from './grafana';
 import { composeServiceName } from './names';
-import { renderComposePrometheusConfig } from './prometheus';
+import { composeScrapeJobs, renderComposePrometheusConfig } from './prometheus';
+import { scrapeConfigsFile } from '../render/prometheus-config';
 import { renderPromtailComposeConfig } from './promtail';
 import { renderComposeReadme, renderEnvExample } from './readme';
 import { composeRunsAlloy, composeRunsPromtail } from './scrape-targets';
@@ -32,10 +33,10 @@ export const COMPOSE_HEADER =
 export const COMPOSE_USER_FILES: readonly string[] = ['.env', ...COMPOSE_SECRET_FILES, COMPOSE_FILES.lokiPassword];
 
 /** Base URLs of Prometheus and Loki (the stack's inside the compose network, or loki.external) for Grafana and the log agent. */
-export function composeUrls(c: StackConfig): { prometheus: string; loki?: string; lokiPush?: string; lokiAuth: LokiClientAuth; alertmanager?: string } {
+export function composeUrls(c: StackConfig): { prometheus?: string; loki?: string; lokiPush?: string; lokiAuth: LokiClientAuth; alertmanager?: string } {
   const loki = c.loki.enabled ? `http://${composeServiceName(c, 'loki')}:${LOKI_HTTP_PORT}` : shipsLogs(c.loki) ? c.loki.external.url : undefined;
   return {
-    prometheus: `http://${composeServiceName(c, 'prometheus')}:${PROMETHEUS_PORT}`,
+    ...(c.prometheus.enabled ? { prometheus: `http://${composeServiceName(c, 'prometheus')}:${PROMETHEUS_PORT}` } : {}),
     ...(c.alertmanager.enabled ? { alertmanager: `http://${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}` } : {}),
     ...(loki ? { loki, lokiPush: `${loki}${LOKI_PUSH_PATH}` } : {}),
     lokiAuth: lokiClientAuth(c.loki),
@@ -51,7 +52,9 @@ export function renderCompose(c: StackConfig): Map<string, string> {
   files.set(COMPOSE_FILES.envExample, COMPOSE_HEADER + renderEnvExample());
   files.set(COMPOSE_FILES.gitignore, `${COMPOSE_HEADER}# Secrets: the Grafana admin password, the receivers' secrets and a Loki's password. Never commit them.\n.env\n${COMPOSE_FILES.alertmanagerSecretsDir}/\n${path.posix.dirname(COMPOSE_FILES.lokiPassword)}/\n`);
   files.set(COMPOSE_FILES.readme, renderComposeReadme(c));
-  files.set(COMPOSE_FILES.prometheusConfig, yaml(renderComposePrometheusConfig(c)));
+  // Without the stack's Prometheus, the jobs for a Prometheus of the user's that joins the project's backend network.
+  if (c.prometheus.enabled) files.set(COMPOSE_FILES.prometheusConfig, yaml(renderComposePrometheusConfig(c)));
+  else files.set(COMPOSE_FILES.prometheusScrapeConfigs, yaml(scrapeConfigsFile(c.prometheus, composeScrapeJobs(c))));
   if (c.prometheus.alertRules) files.set(COMPOSE_FILES.prometheusRules, yaml(renderAlertRules({ alertmanager: c.alertmanager.enabled, nodeExporter: c.nodeExporter.enabled, kubelet: c.compose.cadvisor.enabled, cadvisorComponent: c.compose.cadvisor.enabled })));
   if (c.loki.enabled) files.set(COMPOSE_FILES.lokiConfig, yaml(renderLokiConfig(c.loki)));
   if (urls.lokiPush && composeRunsPromtail(c)) files.set(COMPOSE_FILES.promtailConfig, yaml(renderPromtailComposeConfig(c, urls.lokiPush, urls.lokiAuth)));
@@ -59,7 +62,7 @@ export function renderCompose(c: StackConfig): Map<string, string> {
   if (c.alertmanager.enabled) files.set(COMPOSE_FILES.alertmanagerConfig, yaml(renderAlertmanagerConfig(alertmanagerConfigInput(c.alertmanager))));
   if (c.grafana.enabled) {
     const datasources = renderGrafanaDatasources(
-      { prometheus: urls.prometheus, ...(urls.loki ? { loki: urls.loki } : {}), ...(urls.alertmanager ? { alertmanager: urls.alertmanager } : {}) },
+      { ...(urls.prometheus ? { prometheus: urls.prometheus } : {}), ...(urls.loki ? { loki: urls.loki } : {}), ...(urls.alertmanager ? { alertmanager: urls.alertmanager } : {}) },
       { ...grafanaDatasourceOptions(c), lokiTenant: urls.lokiAuth.tenant, lokiUsername: urls.lokiAuth.username },
     );
     files.set(COMPOSE_FILES.grafanaDatasources, yaml(datasources));
@@ -71,7 +74,7 @@ export function renderCompose(c: StackConfig): Map<string, string> {
         'at /var/lib/grafana/dashboards, into the folder "Observability stack". Grafana ignores files that do not end\n' +
         'in .json. The generated ones come from lib/render/dashboards.ts.\n',
     );
-    for (const [name, json] of renderDashboards({ loki: shipsLogs(c.loki), lokiMetrics: c.loki.enabled, alertmanager: c.alertmanager.enabled, kubelet: c.compose.cadvisor.enabled, nodeExporter: c.nodeExporter.enabled, nodeNetwork: false, cadvisorComponent: c.compose.cadvisor.enabled })) files.set(`${COMPOSE_FILES.grafanaDashboardsDir}/${name}`, json);
+    for (const [name, json] of renderDashboards({ loki: shipsLogs(c.loki), lokiMetrics: c.loki.enabled, alertmanager: c.alertmanager.enabled, prometheus: c.prometheus.enabled, kubelet: c.compose.cadvisor.enabled, nodeExporter: c.nodeExporter.enabled, nodeNetwork: false, cadvisorComponent: c.compose.cadvisor.enabled })) files.set(`${COMPOSE_FILES.grafanaDashboardsDir}/${name}`, json);
   }
   return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -39,7 +39,7 @@ export function composeRunsAlloy(c: StackConfig): boolean {
 /** Every scrape target of the compose stack, in a stable order. */
 export function composeScrapeTargets(c: StackConfig): ComposeScrapeTarget[] {
   const entries: Array<[ComposeComponent, number, string, boolean]> = [
-    ['prometheus', PROMETHEUS_PORT, METRICS_PATH, true],
+    ['prometheus', PROMETHEUS_PORT, METRICS_PATH, c.prometheus.enabled],
     ['app', c.app.port, c.app.metricsPath, c.app.enabled],
     ['loki', LOKI_HTTP_PORT, METRICS_PATH, c.loki.enabled],
     ['promtail', PROMTAIL_HTTP_PORT, METRICS_PATH, composeRunsPromtail(c)],

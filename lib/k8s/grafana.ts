@@ -99,7 +99,7 @@ export class Grafana extends Construct {
     // The dashboards (lib/render/dashboards.ts) as files at the top of the provider's directory; a change
     // rolls the pod through checksum/config. The rows of Loki and Alertmanager only when they are there to answer.
     const dashboardsData = Object.fromEntries(renderDashboards({
-      loki: props.loki !== undefined, lokiMetrics: props.lokiMetrics ?? props.loki !== undefined, alertmanager: props.alertmanager !== undefined,
+      loki: props.loki !== undefined, lokiMetrics: props.lokiMetrics ?? props.loki !== undefined, alertmanager: props.alertmanager !== undefined, prometheus: prometheus.enabled,
       kubelet: props.kubelet ?? false, kubeStateMetrics: props.kubeStateMetrics ?? false, nodeExporter: props.nodeExporter ?? false,
     }));
 

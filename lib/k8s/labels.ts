@@ -6,10 +6,13 @@ import { ImageSettings } from '../config';
 /** The value of `app.kubernetes.io/part-of` on every object of the stack. */
 export const PART_OF = 'observability-stack';
 
+/** The label that names a component's pods, and most charts' pods (the user's Prometheus: prometheus.scraper.name). */
+export const NAME_LABEL = 'app.kubernetes.io/name';
+
 /** Labels that select a component's pods: stable across upgrades (no version). */
 export function selectorLabels(name: string): Record<string, string> {
   return {
-    'app.kubernetes.io/name': name,
+    [NAME_LABEL]: name,
     'app.kubernetes.io/part-of': PART_OF,
   };
 }

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { StackConfig } from '../config';
 import { DEFAULT_DENY_POLICY_NAME, defaultDenyNamespaces, IngressPeer, IngressPolicy, ingressPolicies } from '../network-access';
 import { APP_IMAGE } from '../components/app';
-import { componentLabels, PART_OF, selectorLabels } from './labels';
+import { componentLabels, NAME_LABEL, PART_OF, selectorLabels } from './labels';
 
 /**
  * The app.kubernetes.io/name of the default denies; their version is the stack's (package.json's, which the demo
@@ -19,11 +19,11 @@ export const DEFAULT_DENY_LABEL_NAME = 'network-policy';
 /** The label the API server puts on every namespace (Kubernetes 1.21+), which a namespaceSelector names it by. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
-/** A peer of an ingress rule: the client's pods in the client's namespace. */
+/** A peer of an ingress rule: the client's pods in the client's namespace (a client not of the stack by its name alone). */
 export function peerOf(p: IngressPeer): k8s.NetworkPolicyPeer {
   return {
     namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: p.namespace } },
-    podSelector: { matchLabels: selectorLabels(p.name) },
+    podSelector: { matchLabels: p.external ? { [NAME_LABEL]: p.name } : selectorLabels(p.name) },
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Prometheus: discovers annotated pods in every namespace, keeps its TSDB on a PersistentVolumeClaim and
- * loads the stack's rules.
+ * loads the stack's rules. With prometheus.enabled false, only what a Prometheus of the user's loads to do the
+ * same: the scrape jobs (ConfigMap prometheus-scrape-configs) and the rules (prometheus-rules, the PrometheusRule).
  */
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -12,9 +13,9 @@ import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { PodReader } from './pod-reader';
 import { renderAlertRules, RULES_FILE } from '../render/alert-rules';
-import { renderKubernetesPrometheusConfig } from '../render/prometheus-config';
+import { kubernetesScrapeConfigs, renderKubernetesPrometheusConfig, scrapeConfigsFile } from '../render/prometheus-config';
 import { toYaml } from '../render/yaml';
-import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_NAME, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_UID, prometheusFlags } from '../components/prometheus';
+import { PROMETHEUS_CONFIG_FILE, PROMETHEUS_DATA_DIR, PROMETHEUS_HEALTHY_PATH, PROMETHEUS_NAME, PROMETHEUS_PORT, PROMETHEUS_READY_PATH, PROMETHEUS_RULES_DIR, PROMETHEUS_SCRAPE_CONFIGS_FILE, PROMETHEUS_ADDITIONAL_SCRAPE_CONFIGS_FILE, PROMETHEUS_UID, prometheusFlags } from '../components/prometheus';
 
 export interface PrometheusProps {
   /** Namespace of Prometheus's objects (Pod Security restricted). @default monitoring */
@@ -34,9 +35,9 @@ export interface PrometheusProps {
 }
 
 export class Prometheus extends Construct {
-  /** In-cluster URL of Prometheus (Grafana's data source). */
-  public readonly url: string;
-  /** The rendered prometheus.yml. */
+  /** In-cluster URL of Prometheus (Grafana's data source); none with prometheus.enabled false. */
+  public readonly url?: string;
+  /** The rendered prometheus.yml; with prometheus.enabled false, the scrape jobs for the user's Prometheus (scrape-configs.yaml). */
   public readonly configYaml: string;
   /** Its settings (Grafana's data source takes the scrape interval and version from them). */
   public readonly settings: PrometheusSettings;
@@ -50,29 +51,53 @@ export class Prometheus extends Construct {
     this.settings = p;
     const name = PROMETHEUS_NAME;
     const labels = componentLabels(name, 'metrics', p.image);
-    this.url = `http://${name}.${ns}.svc.${clusterDomain}:${PROMETHEUS_PORT}`;
-
-    // Pod discovery reads pods; the kubelet jobs discover nodes and read nodes/metrics.
     const kubelet = props.kubelet ?? defaults.kubelet;
-    const identity = new PodReader(this, 'identity', { name, namespace: ns, labels, nodeMetrics: kubelet.enabled });
-
-    this.configYaml = toYaml(renderKubernetesPrometheusConfig(p, {
-      alertmanagers: props.alertmanagers ?? [],
+    const scrapeOptions = {
       kubelet,
       ...(props.kubeStateMetrics ? { kubeStateMetricsNamespace: ns } : {}),
       ...(props.nodeExporterNamespace !== undefined ? { nodeExporterNamespace: props.nodeExporterNamespace } : {}),
-    }));
+    };
+    const ruleOptions = { alertmanager: (props.alertmanagers ?? []).length > 0, kubeStateMetrics: props.kubeStateMetrics ?? false, kubelet: kubelet.enabled, nodeExporter: props.nodeExporterNamespace !== undefined };
+    // The stack's rules: the ConfigMap Prometheus mounts (or a Prometheus of the user's loads), and the PrometheusRule.
+    const rulesData: Record<string, string> = p.alertRules ? { [RULES_FILE]: toYaml(renderAlertRules(ruleOptions)) } : {};
+    const addRules = () => new k8s.KubeConfigMap(this, 'rules', {
+      metadata: { name: `${name}-rules`, namespace: ns, labels },
+      data: rulesData,
+    });
+    const addPrometheusRule = () => {
+      if (!p.prometheusRule.enabled || !p.alertRules) return;
+      const groups = renderAlertRules(ruleOptions).groups;
+      new PrometheusRule(this, 'prometheus-rule', {
+        metadata: { name: 'observability-stack', namespace: ns, labels },
+        spec: { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })) })) },
+      });
+    };
+
+    if (!p.enabled) {
+      // A Prometheus of the user's scrapes the stack: its jobs, for scrape_config_files, or as the bare list the
+      // Prometheus Operator's additionalScrapeConfigs Secret holds.
+      const file = scrapeConfigsFile(p, kubernetesScrapeConfigs(scrapeOptions));
+      this.configYaml = toYaml(file);
+      new k8s.KubeConfigMap(this, 'scrape-configs', {
+        metadata: { name: `${name}-scrape-configs`, namespace: ns, labels },
+        data: { [PROMETHEUS_SCRAPE_CONFIGS_FILE]: this.configYaml, [PROMETHEUS_ADDITIONAL_SCRAPE_CONFIGS_FILE]: toYaml(file.scrape_configs) },
+      });
+      addRules();
+      addPrometheusRule();
+      return;
+    }
+    this.url = `http://${name}.${ns}.svc.${clusterDomain}:${PROMETHEUS_PORT}`;
+
+    // Pod discovery reads pods; the kubelet jobs discover nodes and read nodes/metrics.
+    const identity = new PodReader(this, 'identity', { name, namespace: ns, labels, nodeMetrics: kubelet.enabled });
+
+    this.configYaml = toYaml(renderKubernetesPrometheusConfig(p, { alertmanagers: props.alertmanagers ?? [], ...scrapeOptions }));
     const configData = { 'prometheus.yml': this.configYaml };
     const config = new k8s.KubeConfigMap(this, 'config', {
       metadata: { name: `${name}-config`, namespace: ns, labels },
       data: configData,
     });
-    const ruleOptions = { alertmanager: (props.alertmanagers ?? []).length > 0, kubeStateMetrics: props.kubeStateMetrics ?? false, kubelet: kubelet.enabled, nodeExporter: props.nodeExporterNamespace !== undefined };
-    const rulesData: Record<string, string> = p.alertRules ? { [RULES_FILE]: toYaml(renderAlertRules(ruleOptions)) } : {};
-    const rules = new k8s.KubeConfigMap(this, 'rules', {
-      metadata: { name: `${name}-rules`, namespace: ns, labels },
-      data: rulesData,
-    });
+    const rules = addRules();
     const pvc = new k8s.KubePersistentVolumeClaim(this, 'data', {
       metadata: { name: `${name}-data`, namespace: ns, labels },
       spec: pvcSpec(p.storage.size, p.storage.storageClassName),
@@ -122,13 +147,7 @@ export class Prometheus extends Construct {
         ports: [{ name: 'http', port: PROMETHEUS_PORT, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
       },
     });
+    addPrometheusRule();
 
-    if (p.prometheusRule.enabled && p.alertRules) {
-      const groups = renderAlertRules(ruleOptions).groups;
-      new PrometheusRule(this, 'prometheus-rule', {
-        metadata: { name: 'observability-stack', namespace: ns, labels },
-        spec: { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })) })) },
-      });
-    }
   }
 }

@@ -33,6 +33,7 @@ export class ObservabilityStack extends Chart {
   /** The resolved, validated settings. */
   public readonly config: StackConfig;
   public readonly namespaces: NamespacesChart;
+  /** Prometheus; with prometheus.enabled false, only the scrape jobs and rules a Prometheus of the user's loads. */
   public readonly prometheus: Prometheus;
   public readonly app?: DemoApp;
   /** Loki, when `loki.enabled`. */

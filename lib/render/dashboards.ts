@@ -63,6 +63,8 @@ export interface DashboardOptions {
   readonly lokiMetrics?: boolean;
   /** Whether Alertmanager is part of the stack. */
   readonly alertmanager: boolean;
+  /** Whether the stack runs Prometheus itself (not a Prometheus of the user's: prometheus.enabled false): Stack health's Prometheus row. @default true */
+  readonly prometheus?: boolean;
   /** Whether Prometheus scrapes the kubelets (cAdvisor's container series). @default false */
   readonly kubelet?: boolean;
   /** Whether kube-state-metrics runs (requests, limits, restarts, OOM kills, `app`). @default false */
@@ -301,18 +303,22 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
       'up == 0'))
     .withPanel(timeSeries('Targets up by job, namespace and app', 'Targets that answered, per job, namespace and app (the kubelets and kube-state-metrics have their own jobs and no app): a dip is a target that failed its scrape (its error is on Prometheus\'s /targets page).', 'short', [
       promQuery('sum by (job, namespace, app) (up)', '{{job}} {{namespace}}/{{app}}'),
-    ]).span(24))
+    ]).span(24));
 
-    .withRow(new dashboard.RowBuilder('Prometheus'))
-    .withPanel(timeSeries('Series in the head block', 'Active series held in memory: memory use follows this number. A steady climb is usually a label with unbounded values.', 'short', [
-      promQuery(`sum by (${byPod}) (prometheus_tsdb_head_series)`, '{{namespace}}/{{pod}}'),
-    ]).span(8))
-    .withPanel(timeSeries('Samples ingested per second', 'Samples appended to the head block, every scrape and rule together.', 'cps', [
-      promQuery(sumRate('prometheus_tsdb_head_samples_appended_total', byPod), '{{namespace}}/{{pod}}'),
-    ]).span(8))
-    .withPanel(timeSeries('Storage: blocks on disk', 'Bytes of the persisted blocks. Retention by size (prometheus.retentionSize) counts these plus the write-ahead log and the head\'s chunks, so it deletes blocks a little before this line reaches it.', 'bytes', [
-      promQuery(`sum by (${byPod}) (prometheus_tsdb_storage_blocks_bytes)`, '{{namespace}}/{{pod}}'),
-    ]).span(8));
+  // The stack's own Prometheus; a Prometheus of the user's is theirs to watch (its series carry no `app` of the stack's).
+  if (options.prometheus ?? true) {
+    builder
+      .withRow(new dashboard.RowBuilder('Prometheus'))
+      .withPanel(timeSeries('Series in the head block', 'Active series held in memory: memory use follows this number. A steady climb is usually a label with unbounded values.', 'short', [
+        promQuery(`sum by (${byPod}) (prometheus_tsdb_head_series)`, '{{namespace}}/{{pod}}'),
+      ]).span(8))
+      .withPanel(timeSeries('Samples ingested per second', 'Samples appended to the head block, every scrape and rule together.', 'cps', [
+        promQuery(sumRate('prometheus_tsdb_head_samples_appended_total', byPod), '{{namespace}}/{{pod}}'),
+      ]).span(8))
+      .withPanel(timeSeries('Storage: blocks on disk', 'Bytes of the persisted blocks. Retention by size (prometheus.retentionSize) counts these plus the write-ahead log and the head\'s chunks, so it deletes blocks a little before this line reaches it.', 'bytes', [
+        promQuery(`sum by (${byPod}) (prometheus_tsdb_storage_blocks_bytes)`, '{{namespace}}/{{pod}}'),
+      ]).span(8));
+  }
 
   if (options.lokiMetrics ?? options.loki) {
     builder
@@ -495,7 +501,7 @@ export interface DashboardSpec {
 /** Every dashboard, in the order of their files. */
 export const DASHBOARDS: readonly DashboardSpec[] = [
   { file: APP_DASHBOARD_FILE, dependsOn: ['loki', 'kubelet', 'kubeStateMetrics'], build: buildAppDashboard },
-  { file: STACK_DASHBOARD_FILE, dependsOn: ['loki', 'lokiMetrics', 'alertmanager'], build: buildStackDashboard },
+  { file: STACK_DASHBOARD_FILE, dependsOn: ['prometheus', 'loki', 'lokiMetrics', 'alertmanager'], build: buildStackDashboard },
   { file: CONTAINERS_DASHBOARD_FILE, dependsOn: ['kubelet', 'kubeStateMetrics'], build: buildContainersDashboard },
   { file: NODES_DASHBOARD_FILE, dependsOn: ['nodeExporter'], build: buildNodesDashboard },
 ];
@@ -519,7 +525,7 @@ export function renderDashboards(options: DashboardOptions): Map<string, string>
  * The Helm chart computes the same name from its values (templates/grafana/configmap-dashboards.yaml).
  */
 export function dashboardVariant(spec: DashboardSpec, options: DashboardOptions): string {
-  return variantName(spec.dependsOn, { ...options, lokiMetrics: options.lokiMetrics ?? options.loki });
+  return variantName(spec.dependsOn, { ...options, lokiMetrics: options.lokiMetrics ?? options.loki, prometheus: options.prometheus ?? true });
 }
 
 /** The chart's index of dashboards: each file, its directory of variants, and the components it depends on. */

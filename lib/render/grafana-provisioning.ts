@@ -62,8 +62,8 @@ export function exemplarLogsUrl(): string {
 
 /** Base URLs Grafana's server reaches the back ends at (no trailing path). */
 export interface GrafanaDatasourceUrls {
-  /** e.g. http://prometheus.monitoring.svc.cluster.local:9090 */
-  readonly prometheus: string;
+  /** e.g. http://prometheus.monitoring.svc.cluster.local:9090; none without the stack's Prometheus (then options.prometheusQuery names the store). */
+  readonly prometheus?: string;
   /** e.g. http://loki.monitoring.svc.cluster.local:3100. @default none: no Loki data source (Loki disabled) */
   readonly loki?: string;
   /** e.g. http://alertmanager.monitoring.svc.cluster.local:9093. @default none: no Alertmanager data source */
@@ -114,6 +114,7 @@ export function renderGrafanaDatasources(urls: GrafanaDatasourceUrls, options: G
   // A long-term store instead of the stack's Prometheus: its own type, no version Grafana could rely on, and the
   // tenant as a header (Grafana keeps header values in secureJsonData).
   const store = options.prometheusQuery?.url ? options.prometheusQuery : undefined;
+  if (!store && urls.prometheus === undefined) throw new Error('Grafana\'s Prometheus data source needs the stack\'s Prometheus or grafana.prometheusQuery.url');
   const datasources: Array<Record<string, unknown>> = [
     {
       name: 'Prometheus',

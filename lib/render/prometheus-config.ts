@@ -159,7 +159,12 @@ export function alertingSection(targets: readonly string[]): Record<string, unkn
  * everything else), and, when `kubelet` is given and on, every node's kubelet.
  */
 export function renderKubernetesPrometheusConfig(p: PrometheusSettings, options: KubernetesScrapeOptions = {}): PrometheusConfig {
-  return prometheusConfig(p, [
+  return prometheusConfig(p, kubernetesScrapeConfigs(options), options.alertmanagers ?? []);
+}
+
+/** The Kubernetes scrape jobs: the pod job, and the kubelet, kube-state-metrics and node-exporter jobs the options name. */
+export function kubernetesScrapeConfigs(options: KubernetesScrapeOptions = {}): ScrapeConfig[] {
+  return [
     {
       job_name: KUBERNETES_PODS_JOB,
       kubernetes_sd_configs: [{ role: 'pod' }],
@@ -168,7 +173,29 @@ export function renderKubernetesPrometheusConfig(p: PrometheusSettings, options:
     ...(options.kubelet?.enabled ? kubeletScrapeConfigs(options.kubelet) : []),
     ...(options.kubeStateMetricsNamespace !== undefined ? [kubeStateMetricsScrapeConfig(options.kubeStateMetricsNamespace)] : []),
     ...(options.nodeExporterNamespace !== undefined ? [nodeExporterScrapeConfig(options.nodeExporterNamespace)] : []),
-  ], options.alertmanagers ?? []);
+  ];
+}
+
+/** The file of scrape jobs a Prometheus of the user's loads when the stack runs none (prometheus.enabled: false). */
+export interface ScrapeConfigsFile {
+  scrape_configs: ScrapeConfig[];
+}
+
+/**
+ * The stack's scrape jobs for a Prometheus of the user's (prometheus.enabled: false), in the format of
+ * `scrape_config_files` (Prometheus 2.43 and later: a file whose only key is `scrape_configs`). Each job states the
+ * stack's scrape interval and timeout itself, where it has none of its own (the kubelet jobs), since that Prometheus's
+ * global ones may differ and the stack's rate windows, alerts and dashboards assume these.
+ */
+export function scrapeConfigsFile(p: PrometheusSettings, jobs: ScrapeConfig[]): ScrapeConfigsFile {
+  return {
+    scrape_configs: jobs.map(({ job_name, ...rest }) => ({
+      job_name,
+      scrape_interval: `${p.scrapeIntervalSeconds}s`,
+      scrape_timeout: `${p.scrapeTimeoutSeconds}s`,
+      ...rest,
+    })),
+  };
 }
 
 /** What the Kubernetes prometheus.yml holds besides the pod job. */

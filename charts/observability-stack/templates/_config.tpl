@@ -18,6 +18,26 @@ the renderers' output for every ci/ values file.
 {{- if include "observability-stack.alertmanager.enabled" . -}}
 {{- $_ := set $config "alerting" (dict "alertmanagers" (list (dict "static_configs" (list (dict "targets" (list (include "observability-stack.alertmanagerAddress" .))))))) -}}
 {{- end -}}
+{{- $_ := set $config "scrape_configs" (include "observability-stack.prometheus.scrapeJobs" . | fromYamlArray) -}}
+{{- $maxExemplars := include "observability-stack.prometheus.maxExemplars" . | int -}}
+{{- $remoteWrite := list -}}
+{{- range $name, $endpoint := $p.remoteWrite -}}
+{{- $queue := dict "name" $name "url" $endpoint.url -}}
+{{- with $endpoint.tenant }}{{ $_ := set $queue "headers" (dict (include "observability-stack.facts" $ | fromYaml).grafana.tenantHeader .) }}{{ end -}}
+{{- if gt $maxExemplars 0 }}{{ $_ := set $queue "send_exemplars" true }}{{ end -}}
+{{- $remoteWrite = append $remoteWrite $queue -}}
+{{- end -}}
+{{- if $remoteWrite -}}
+{{- $_ := set $config "remote_write" $remoteWrite -}}
+{{- end -}}
+{{- if gt $maxExemplars 0 -}}
+{{- $_ := set $config "storage" (dict "exemplars" (dict "max_exemplars" $maxExemplars)) -}}
+{{- end -}}
+{{- toYaml $config -}}
+{{- end -}}
+
+{{/* observability-stack.prometheus.scrapeJobs: the Kubernetes scrape jobs, a YAML list (lib/render/prometheus-config.ts kubernetesScrapeConfigs). */}}
+{{- define "observability-stack.prometheus.scrapeJobs" -}}
 {{- $jobs := .Files.Get "files/prometheus/scrape-configs.yaml" | fromYamlArray -}}
 {{- $kubelet := .Values.kubelet | default dict -}}
 {{- if include "observability-stack.kubelet.enabled" . -}}
@@ -37,22 +57,21 @@ the renderers' output for every ci/ values file.
 {{- $_ := set (index $job.kubernetes_sd_configs 0).namespaces "names" (list .Values.logAgent.namespace) -}}
 {{- $jobs = append $jobs $job -}}
 {{- end -}}
-{{- $_ := set $config "scrape_configs" $jobs -}}
-{{- $maxExemplars := include "observability-stack.prometheus.maxExemplars" . | int -}}
-{{- $remoteWrite := list -}}
-{{- range $name, $endpoint := $p.remoteWrite -}}
-{{- $queue := dict "name" $name "url" $endpoint.url -}}
-{{- with $endpoint.tenant }}{{ $_ := set $queue "headers" (dict (include "observability-stack.facts" $ | fromYaml).grafana.tenantHeader .) }}{{ end -}}
-{{- if gt $maxExemplars 0 }}{{ $_ := set $queue "send_exemplars" true }}{{ end -}}
-{{- $remoteWrite = append $remoteWrite $queue -}}
+{{- toYaml $jobs -}}
 {{- end -}}
-{{- if $remoteWrite -}}
-{{- $_ := set $config "remote_write" $remoteWrite -}}
+
+{{/*
+With prometheus.enabled false, the scrape jobs for a Prometheus of the user's, each stating the stack's interval and
+timeout where it has none of its own (lib/render/prometheus-config.ts scrapeConfigsFile).
+observability-stack.prometheus.scrapeConfigsFile: those jobs, a YAML list.
+*/}}
+{{- define "observability-stack.prometheus.scrapeConfigsFile" -}}
+{{- $p := .Values.prometheus -}}
+{{- $jobs := list -}}
+{{- range $job := include "observability-stack.prometheus.scrapeJobs" . | fromYamlArray -}}
+{{- $jobs = append $jobs (merge $job (dict "scrape_interval" (printf "%ds" (int $p.scrapeIntervalSeconds)) "scrape_timeout" (printf "%ds" (int $p.scrapeTimeoutSeconds)))) -}}
 {{- end -}}
-{{- if gt $maxExemplars 0 -}}
-{{- $_ := set $config "storage" (dict "exemplars" (dict "max_exemplars" $maxExemplars)) -}}
-{{- end -}}
-{{- toYaml $config -}}
+{{- toYaml $jobs -}}
 {{- end -}}
 
 {{/*

@@ -141,10 +141,11 @@ pod-security.kubernetes.io/audit-version: latest
 {{- if (.Values.alertmanager | default dict).enabled }}true{{ end -}}
 {{- end -}}
 
-{{/* observability-stack.componentEnabled: "true" when the component named .name (a generated file's dependsOn: loki (lines shipped to a Loki), lokiMetrics (the stack's own Loki), alertmanager, kubeStateMetrics, kubelet, nodeExporter) is on. */}}
+{{/* observability-stack.componentEnabled: "true" when the component named .name (a generated file's dependsOn: prometheus (the stack's own), loki (lines shipped to a Loki), lokiMetrics (the stack's own Loki), alertmanager, kubeStateMetrics, kubelet, nodeExporter) is on. */}}
 {{- define "observability-stack.componentEnabled" -}}
 {{- if eq .name "loki" }}{{ include "observability-stack.logs.enabled" .context }}
 {{- else if eq .name "lokiMetrics" }}{{ if .context.Values.loki.enabled }}true{{ end }}
+{{- else if eq .name "prometheus" }}{{ include "observability-stack.prometheus.enabled" .context }}
 {{- else if eq .name "alertmanager" }}{{ include "observability-stack.alertmanager.enabled" .context }}
 {{- /* With the stack's rules only: the app rule is one (the rule file itself is absent without them). */}}
 {{- else if eq .name "kubeStateMetrics" }}{{ if and (include "observability-stack.kubeStateMetrics.enabled" .context) .context.Values.prometheus.alertRules }}true{{ end }}
@@ -157,6 +158,11 @@ pod-security.kubernetes.io/audit-version: latest
 {{/* observability-stack.logs.enabled: "true" when the log agent ships lines: to the stack's Loki, or to loki.external.url (lib/components/loki.ts shipsLogs). */}}
 {{- define "observability-stack.logs.enabled" -}}
 {{- if or .Values.loki.enabled (.Values.loki.external | default dict).url }}true{{ end -}}
+{{- end -}}
+
+{{/* observability-stack.prometheus.enabled: "true" when the stack's Prometheus is deployed (prometheus.enabled, absent in a release upgraded with --reuse-values from a chart without it: on). */}}
+{{- define "observability-stack.prometheus.enabled" -}}
+{{- if ne (toJson .Values.prometheus.enabled) "false" }}true{{ end -}}
 {{- end -}}
 
 {{/* observability-stack.kubeStateMetrics.enabled: "true" when kube-state-metrics is deployed; a release upgraded with --reuse-values from a chart without the kubeStateMetrics block has none. */}}
@@ -430,13 +436,18 @@ kubectl -n {{ .Release.Namespace }} exec deploy/grafana -c grafana -- cat {{ (in
 {{- end -}}
 
 {{/*
-observability-stack.networkPolicyPeer: where a client of the stack runs, as JSON {namespace, name}, or "" when it
+observability-stack.networkPolicyPeer: where a client of the stack runs, as JSON {namespace, name, external (the user's Prometheus)}, or "" when it
 is not deployed (lib/network-access.ts ingressPolicies). Args: dict "client" (prometheus, grafana or logAgent) "context".
 */}}
 {{- define "observability-stack.networkPolicyPeer" -}}
 {{- $v := .context.Values -}}
 {{- if eq .client "prometheus" -}}
+{{- if include "observability-stack.prometheus.enabled" .context -}}
 {{- dict "namespace" .context.Release.Namespace "name" "prometheus" | toJson -}}
+{{- else -}}
+{{- /* A Prometheus of the user's (prometheus.scraper): its pods by their name alone, not the stack's labels. */ -}}
+{{- with $v.prometheus.scraper }}{{ if .namespace }}{{ dict "namespace" .namespace "name" .name "external" true | toJson }}{{ end }}{{ end -}}
+{{- end -}}
 {{- else if eq .client "grafana" -}}
 {{- if $v.grafana.enabled }}{{ dict "namespace" .context.Release.Namespace "name" "grafana" | toJson }}{{ end -}}
 {{- else if eq .client "logAgent" -}}
@@ -466,9 +477,10 @@ observability-stack.networkPolicy: args dict "name" "namespace" "labels" "port" 
 {{- end -}}
 {{- $from := list -}}
 {{- range $peer := $peers -}}
+{{- $podLabels := ternary (dict "app.kubernetes.io/name" $peer.name) (include "observability-stack.selectorLabels" (dict "name" $peer.name "context" $ctx) | fromYaml) (eq (toJson $peer.external) "true") -}}
 {{- $from = append $from (dict
       "namespaceSelector" (dict "matchLabels" (dict "kubernetes.io/metadata.name" $peer.namespace))
-      "podSelector" (dict "matchLabels" (include "observability-stack.selectorLabels" (dict "name" $peer.name "context" $ctx) | fromYaml))) -}}
+      "podSelector" (dict "matchLabels" $podLabels)) -}}
 {{- end -}}
 {{- $_ := set $rule "from" $from -}}
 {{- if eq (len $from) 0 }}{{ $ingress = list }}{{ end -}}

@@ -55,8 +55,10 @@ rule, renders nothing when all hold.
 {{- define "observability-stack.validate" -}}
 {{- $root := . -}}
 {{- $problems := list -}}
+{{- /* The release's values over the model's defaults: a release upgraded with --reuse-values from a chart without a setting is judged by its default. */ -}}
+{{- $values := mergeOverwrite (.Files.Get "files/validate/defaults.yaml" | fromYaml) (deepCopy .Values) -}}
 {{- range $r := (.Files.Get "files/validate/rules.yaml" | fromYaml).rules -}}
-{{- $at := dict "root" $root "from" $root.Values -}}
+{{- $at := dict "root" $root "from" $values -}}
 {{- if eq $r.kind "atMost" -}}
 {{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
 {{- $limit := (include "observability-stack.valueAt" (merge (dict "path" $r.limit) $at) | fromJson).v -}}
@@ -117,7 +119,11 @@ rule, renders nothing when all hold.
 {{- else if eq $r.kind "requiresSet" -}}
 {{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
 {{- $needed := (include "observability-stack.valueAt" (merge (dict "path" $r.requires) $at) | fromJson).v -}}
-{{- $on := or (not $r.when) (eq (toJson (include "observability-stack.valueAt" (merge (dict "path" (default "" $r.when)) $at) | fromJson).v) "true") -}}
+{{- /* when: one switch, or a list of switches that must all be on. */ -}}
+{{- $on := true -}}
+{{- range $w := ternary (list $r.when) $r.when (kindIs "string" $r.when) -}}
+{{- if and $w (ne (toJson (include "observability-stack.valueAt" (merge (dict "path" $w) $at) | fromJson).v) "true") }}{{ $on = false }}{{ end -}}
+{{- end -}}
 {{- $excused := and $r.unless (eq (toJson (include "observability-stack.valueAt" (merge (dict "path" (default "" $r.unless)) $at) | fromJson).v) "true") -}}
 {{- if and $on (not $excused) (or (eq (toJson $v) "true") (and (kindIs "string" $v) (ne $v ""))) (not $needed) -}}
 {{- $problems = append $problems (printf "%s needs %s set (%s), got %s" $r.setting $r.requires $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
@@ -140,6 +146,12 @@ rule, renders nothing when all hold.
 {{- $switch := (include "observability-stack.valueAt" (merge (dict "path" $r.while) $at) | fromJson).v -}}
 {{- if and $v (eq (toJson $switch) "true") -}}
 {{- $problems = append $problems (printf "%s must be empty while %s is true (%s), got %s" $r.setting $r.while $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
+{{- end -}}
+{{- else if eq $r.kind "unsetUnless" -}}
+{{- $v := (include "observability-stack.valueAt" (merge (dict "path" $r.setting) $at) | fromJson).v -}}
+{{- $switch := (include "observability-stack.valueAt" (merge (dict "path" $r.unless) $at) | fromJson).v -}}
+{{- if and $v (ne (toJson $switch) "true") -}}
+{{- $problems = append $problems (printf "%s must be empty unless %s is true (%s), got %s" $r.setting $r.unless $r.why (include "observability-stack.shown" (dict "root" $root "path" $r.setting "v" $v))) -}}
 {{- end -}}
 {{- else -}}
 {{- fail (printf "files/validate/rules.yaml: no such kind of rule %q (update templates/_validate.tpl with lib/validate-stack.ts)" $r.kind) -}}
