@@ -5,7 +5,9 @@
  * expected target up and the app's requests counter increasing; Loki has the app's log lines, with the labels its
  * series carry in Prometheus (the label contract, checked live); Grafana's Prometheus and Loki data sources pass
  * their health checks; Alertmanager is ready and Prometheus is connected to it. One line per check, and what to do
- * about a failure.
+ * about a failure. With a Prometheus of the user's (prometheus.enabled false), the metrics checks ask the store it
+ * writes to, through Grafana's Prometheus data source, logged in: each target's `up` there (a store keeps no scrape
+ * error), the app's counter and series; whether that Prometheus sends to Alertmanager is not asked.
  */
 import * as fs from 'fs';
 import * as http from 'http';
@@ -17,10 +19,11 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { PassThrough } from 'stream';
 import { parse } from 'yaml';
 import { readManifestObjects } from './synth';
+import { COMPOSE_FILES } from './compose/config-files';
 import { ALERTMANAGER_NAME, ALERTMANAGER_PORT } from './components/alertmanager';
 import { GRAFANA_ADMIN_PASSWORD_FILE, GRAFANA_ADMIN_PASSWORD_VOLUME, GRAFANA_NAME, GRAFANA_PORT } from './components/grafana';
 import { LOKI_HTTP_PORT, LOKI_NAME } from './components/loki';
-import { PROMETHEUS_NAME, PROMETHEUS_PORT } from './components/prometheus';
+import { PROMETHEUS_NAME, PROMETHEUS_PORT, PROMETHEUS_SCRAPE_CONFIGS_FILE } from './components/prometheus';
 import { ALERTMANAGER_DATASOURCE_UID, LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './render/grafana-provisioning';
 import { CONTRACT_LABELS } from './render/relabel';
 import { KUBERNETES_PODS_JOB } from './render/prometheus-config';
@@ -29,7 +32,11 @@ import { KUBERNETES_PODS_JOB } from './render/prometheus-config';
 export interface VerifyPlan {
   /** Where the stack runs: the fixes name kubectl or docker compose commands. */
   readonly platform: 'kubernetes' | 'compose';
-  readonly prometheusNamespace: string;
+  /**
+   * Where the stack's Prometheus runs; none with a Prometheus of the user's (prometheus.enabled false): the metrics
+   * checks then ask the store it writes to, through Grafana's Prometheus data source, as the dashboards do.
+   */
+  readonly prometheusNamespace?: string;
   /**
    * The workload whose metrics and logs are compared: the demo app, or Prometheus when there is none; `job` is the
    * scrape job whose `up` carries its contract labels.
@@ -53,25 +60,31 @@ export interface VerifyPlan {
 }
 
 /**
- * With prometheus.enabled false there is no Prometheus of the stack's to ask: its checks (targets, the app's counter,
- * the label contract, Alertmanager's connection) all read it. Said plainly rather than half-checked.
+ * With prometheus.enabled false the metrics checks ask the store the user's Prometheus writes to through Grafana:
+ * without Grafana there is nothing to ask. Said plainly rather than half-checked.
  */
-export const NO_PROMETHEUS_OF_OURS = 'prometheus.enabled is false: verify reads the stack\'s own Prometheus, and there is none. Check your Prometheus instead: ' +
-  'its targets page lists the jobs of prometheus-scrape-configs (compose: prometheus/scrape-configs.yml), each up, and Grafana\'s Explore shows the app\'s series and log lines with the same labels';
+export const NO_PROMETHEUS_OF_OURS = 'prometheus.enabled and grafana.enabled are false: verify asks the stack\'s own Prometheus, or your store through Grafana, and there is neither. Check your Prometheus instead: ' +
+  'its targets page lists the jobs of prometheus-scrape-configs (compose: prometheus/scrape-configs.yml), each up';
 
 /** Reads the plan off the manifests in `dir`; throws, saying what to run, when there are none. */
 export function readVerifyPlan(dir: string): VerifyPlan {
   const { files, objects } = readManifestObjects(dir);
   const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
   const prometheus = deployment(PROMETHEUS_NAME);
-  if (!prometheus && objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === `${PROMETHEUS_NAME}-scrape-configs`)) throw new Error(NO_PROMETHEUS_OF_OURS);
-  if (!prometheus) throw new Error(`no synthesized Prometheus in ${dir}${files.length === 0 ? ' (no manifests there)' : ''}: run \`npm run synth\` first (with the same STACK_CONFIG you deploy)`);
+  const grafana = deployment(GRAFANA_NAME);
+  // A Prometheus of the user's (prometheus.enabled false): its jobs, and the store Grafana reads.
+  const theirs = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `${PROMETHEUS_NAME}-scrape-configs`);
+  if (!prometheus && theirs && !grafana) throw new Error(NO_PROMETHEUS_OF_OURS);
+  if (!prometheus && !theirs) throw new Error(`no synthesized Prometheus in ${dir}${files.length === 0 ? ' (no manifests there)' : ''}: run \`npm run synth\` first (with the same STACK_CONFIG you deploy)`);
   const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet' || o.kind === 'DaemonSet');
   const scraped = workloads.filter((w) => w.spec.template.metadata.annotations?.['prometheus.io/scrape'] === 'true');
-  const config = parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-config').data['prometheus.yml']);
+  const config = parse(prometheus
+    ? objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'prometheus-config').data['prometheus.yml']
+    : theirs.data[PROMETHEUS_SCRAPE_CONFIGS_FILE]);
   const otherJobs: string[] = config.scrape_configs.map((j: any) => j.job_name).filter((j: string) => j !== KUBERNETES_PODS_JOB);
   const app = workloads.find((w) => w.kind === 'Deployment' && w.metadata.labels?.['app.kubernetes.io/component'] === 'application');
-  const grafana = deployment(GRAFANA_NAME);
+  // Without the app, the stack's own Prometheus, or else Grafana (which the user's Prometheus needs to be asked through).
+  const stand = prometheus ?? grafana;
   // One Loki pod is a Deployment, several a StatefulSet.
   const loki = objects.find((o) => (o.kind === 'Deployment' || o.kind === 'StatefulSet') && o.metadata.name === LOKI_NAME);
   const grafanaPod = grafana?.spec.template.spec;
@@ -82,10 +95,10 @@ export function readVerifyPlan(dir: string): VerifyPlan {
   return {
     platform: 'kubernetes',
     steadyTraffic: Boolean(app && workloads.some((w) => w.kind === 'Deployment' && w.metadata.name === `${app.metadata.name}-traffic`)),
-    prometheusNamespace: prometheus.metadata.namespace,
+    ...(prometheus ? { prometheusNamespace: prometheus.metadata.namespace } : {}),
     subject: app
       ? { namespace: app.metadata.namespace, app: app.metadata.name, job: KUBERNETES_PODS_JOB, isDemoApp: true }
-      : { namespace: prometheus.metadata.namespace, app: PROMETHEUS_NAME, job: KUBERNETES_PODS_JOB, isDemoApp: false },
+      : { namespace: stand.metadata.namespace, app: stand.metadata.name, job: KUBERNETES_PODS_JOB, isDemoApp: false },
     targets: [
       ...scraped.map((w) => ({ job: KUBERNETES_PODS_JOB, app: w.spec.template.metadata.labels['app.kubernetes.io/name'] as string })),
       ...otherJobs.map((job) => ({ job })),
@@ -97,7 +110,7 @@ export function readVerifyPlan(dir: string): VerifyPlan {
         adminUser: env.find((e) => e.name === 'GF_SECURITY_ADMIN_USER')?.value ?? 'admin',
         ...(secret ? { passwordSecret: { name: secret.secretName, key: secret.items[0].key } } : {}),
         lokiDataSource: Object.values(datasources?.data ?? {}).some((t) => String(t).includes(`uid: ${LOKI_DATASOURCE_UID}`)),
-        ...prometheusStoreOf(datasources?.data?.['datasources.yaml'], `http://${PROMETHEUS_NAME}.${prometheus.metadata.namespace}.svc.`),
+        ...prometheusStoreOf(datasources?.data?.['datasources.yaml'], `http://${PROMETHEUS_NAME}.${stand.metadata.namespace}.svc.`),
         ...(loki ? {} : lokiStoreOf(datasources?.data?.['datasources.yaml'])),
       },
     } : {}),
@@ -214,12 +227,6 @@ const q = encodeURIComponent;
 export async function runChecks(plan: VerifyPlan, t: Transport, password: () => Promise<string>): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const get = (namespace: string, service: string, port: number, p: string, headers?: Record<string, string>) => t.request('GET', namespace, service, port, p, { headers });
-  const prom = (p: string) => get(plan.prometheusNamespace, PROMETHEUS_NAME, PROMETHEUS_PORT, p);
-  const promJson = async (p: string) => {
-    const r = await prom(p);
-    if (r.status !== 200) throw new Error(`Prometheus answered ${r.status} to ${p.split('?')[0]}`);
-    return JSON.parse(r.body).data;
-  };
   const { namespace, app } = plan.subject;
   // The API server answers 503 "error trying to reach service" when it cannot reach the pod itself: where it does not
   // run on the pod's node, the stack's NetworkPolicies keep it out (README, "Network policies").
@@ -230,21 +237,71 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     ? `docker compose -f compose/docker-compose.yml logs ${name}`
     : `kubectl -n ${ns} logs ${kind}/${name}`);
 
-  const ready = await prom('/-/ready');
-  results.push(ready.status === 200
-    ? { name: 'Prometheus ready', ok: true, detail: '/-/ready answered 200' }
-    : { name: 'Prometheus ready', ok: false, detail: `/-/ready answered ${ready.status}: ${ready.body.slice(0, 120)}`, fix: unreachedBy(ready) ? PROXY_BLOCKED : logsOf(plan.prometheusNamespace, 'deploy', PROMETHEUS_NAME) });
-  if (ready.status !== 200) return results;
+  // Grafana's health and a session, asked once (their checks are added then): the data sources' checks, and with a
+  // Prometheus of the user's every metrics check, go through Grafana logged in.
+  let grafanaSession: Promise<string | undefined> | undefined;
+  const session = () => (grafanaSession ??= grafanaLogin());
+  const grafanaLogin = async (): Promise<string | undefined> => {
+    const g = plan.grafana!;
+    const health = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, '/api/health');
+    results.push(health.status === 200
+      ? { name: 'Grafana healthy', ok: true, detail: '/api/health answered 200' }
+      : { name: 'Grafana healthy', ok: false, detail: `/api/health answered ${health.status}`, fix: unreachedBy(health) ? PROXY_BLOCKED : logsOf(g.namespace, 'deploy', GRAFANA_NAME) });
+    if (health.status !== 200) return undefined;
+    // The API server drops the Authorization header once it has authenticated the request (kubernetes#38775), so
+    // Grafana's basic auth cannot pass its proxy: log in as the UI does and send the session cookie instead.
+    try {
+      const login = await t.request('POST', g.namespace, GRAFANA_NAME, GRAFANA_PORT, '/login', {
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: g.adminUser, password: await password() }),
+      });
+      const cookie = sessionCookie(login.headers['set-cookie']);
+      if (login.status === 200 && cookie) return cookie;
+      results.push({ name: 'Grafana login', ok: false, detail: `POST /login answered ${login.status}${cookie ? '' : ' without a session cookie'}: ${login.body.slice(0, 160)}`, fix: login.status === 401 ? 'the admin password was refused: was it changed in Grafana\'s UI?' : logsOf(g.namespace, 'deploy', GRAFANA_NAME) });
+    } catch (e) {
+      if (e instanceof ClusterUnreachableError) throw e;
+      results.push({ name: 'Grafana login', ok: false, detail: `could not read the admin password: ${(e as Error).message}`, fix: plan.platform === 'compose' ? 'set GF_ADMIN_PASSWORD (compose/.env)' : 'check the Grafana pod and its adminPasswordSecret' });
+    }
+    return undefined;
+  };
 
-  const active: any[] = (await promJson('/api/v1/targets?state=active')).activeTargets;
+  // The metrics: the stack's Prometheus, or (a Prometheus of the user's) the store it writes to, through Grafana.
+  const store = plan.prometheusNamespace === undefined ? plan.grafana?.prometheusStore : undefined;
+  const prom = async (p: string) => {
+    if (plan.prometheusNamespace !== undefined) return get(plan.prometheusNamespace, PROMETHEUS_NAME, PROMETHEUS_PORT, p);
+    const cookie = await session();
+    return get(plan.grafana!.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${PROMETHEUS_DATASOURCE_UID}${p}`, cookie ? { Cookie: cookie } : {});
+  };
+  const promJson = async (p: string) => {
+    const r = await prom(p);
+    if (r.status !== 200) throw new Error(`${store ?? 'Prometheus'} answered ${r.status} to ${p.split('?')[0]}`);
+    return JSON.parse(r.body).data;
+  };
+
+  let active: any[];
+  if (plan.prometheusNamespace !== undefined) {
+    const ready = await prom('/-/ready');
+    results.push(ready.status === 200
+      ? { name: 'Prometheus ready', ok: true, detail: '/-/ready answered 200' }
+      : { name: 'Prometheus ready', ok: false, detail: `/-/ready answered ${ready.status}: ${ready.body.slice(0, 120)}`, fix: unreachedBy(ready) ? PROXY_BLOCKED : logsOf(plan.prometheusNamespace, 'deploy', PROMETHEUS_NAME) });
+    if (ready.status !== 200) return results;
+    active = (await promJson('/api/v1/targets?state=active')).activeTargets;
+  } else {
+    // A store keeps no targets, only each target's `up`: its latest value says whether the last scrape worked.
+    if (!plan.grafana || !(await session())) return results;
+    const jobs = [...new Set(plan.targets.map((w) => w.job))].join('|');
+    active = (await promJson(`/api/v1/query?query=${q(`up{job=~"${jobs}"}`)}`)).result
+      .map((s: any) => ({ labels: s.metric, health: s.value[1] === '1' ? 'up' : 'down', scrapeUrl: s.metric.instance, lastError: `up is ${s.value[1]} in ${store}` }));
+  }
   for (const want of plan.targets) {
     const name = `target ${want.job}${want.app ? ` app=${want.app}` : ''}`;
     const mine = active.filter((x) => x.labels.job === want.job && (!want.app || x.labels.app === want.app));
     const up = mine.filter((x) => x.health === 'up');
-    if (mine.length > 0 && up.length === mine.length) results.push({ name, ok: true, detail: `${up.length}/${mine.length} up` });
-    else if (mine.length === 0) results.push({ name, ok: false, detail: 'not discovered', fix: plan.platform === 'compose' ? 'is Prometheus\'s configuration the one synthesized? docker compose -f compose/docker-compose.yml restart prometheus'
+    if (mine.length > 0 && up.length === mine.length) results.push({ name, ok: true, detail: `${up.length}/${mine.length} up${store ? ` (its up in ${store})` : ''}` });
+    else if (mine.length === 0) results.push({ name, ok: false, detail: store ? `no up{job="${want.job}"${want.app ? `, app="${want.app}"` : ''}} in ${store}` : 'not discovered', fix: store
+      ? `does your Prometheus run the jobs of ${plan.platform === 'compose' ? 'compose/prometheus/scrape-configs.yml' : 'the ConfigMap prometheus-scrape-configs'} (its /targets page), and write to this store in grafana.prometheusQuery's tenant?`
+      : plan.platform === 'compose' ? 'is Prometheus\'s configuration the one synthesized? docker compose -f compose/docker-compose.yml restart prometheus'
       : want.app ? `is the pod running, with its prometheus.io/* annotations? kubectl get pods -A -l app.kubernetes.io/name=${want.app}` : `the job finds nothing to scrape: its pods, or (kubelet jobs) the nodes; see Prometheus's /service-discovery page` });
-    else results.push({ name, ok: false, detail: `${up.length}/${mine.length} up; ${mine.find((x) => x.health !== 'up').scrapeUrl}: ${mine.find((x) => x.health !== 'up').lastError || 'not scraped yet'}`, fix: 'the target\'s error above; Prometheus\'s /targets page' });
+    else results.push({ name, ok: false, detail: `${up.length}/${mine.length} up; ${mine.find((x) => x.health !== 'up').scrapeUrl}: ${mine.find((x) => x.health !== 'up').lastError || 'not scraped yet'}`, fix: store ? 'the target\'s error on your Prometheus\'s /targets page' : 'the target\'s error above; Prometheus\'s /targets page' });
   }
 
   if (plan.subject.isDemoApp && !plan.steadyTraffic) {
@@ -299,55 +356,37 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
 
   if (plan.grafana) {
     const g = plan.grafana;
-    const health = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, '/api/health');
-    results.push(health.status === 200
-      ? { name: 'Grafana healthy', ok: true, detail: '/api/health answered 200' }
-      : { name: 'Grafana healthy', ok: false, detail: `/api/health answered ${health.status}`, fix: unreachedBy(health) ? PROXY_BLOCKED : logsOf(g.namespace, 'deploy', GRAFANA_NAME) });
-    if (health.status === 200) {
-      // The API server drops the Authorization header once it has authenticated the request (kubernetes#38775), so
-      // Grafana's basic auth cannot pass its proxy: log in as the UI does and send the session cookie instead.
-      let cookie: string | undefined;
-      try {
-        const login = await t.request('POST', g.namespace, GRAFANA_NAME, GRAFANA_PORT, '/login', {
-          headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user: g.adminUser, password: await password() }),
-        });
-        const session = sessionCookie(login.headers['set-cookie']);
-        if (login.status === 200 && session) cookie = session;
-        else results.push({ name: 'Grafana login', ok: false, detail: `POST /login answered ${login.status}${session ? '' : ' without a session cookie'}: ${login.body.slice(0, 160)}`, fix: login.status === 401 ? 'the admin password was refused: was it changed in Grafana\'s UI?' : logsOf(g.namespace, 'deploy', GRAFANA_NAME) });
-      } catch (e) {
-        if (e instanceof ClusterUnreachableError) throw e;
-        results.push({ name: 'Grafana login', ok: false, detail: `could not read the admin password: ${(e as Error).message}`, fix: plan.platform === 'compose' ? 'set GF_ADMIN_PASSWORD (compose/.env)' : 'check the Grafana pod and its adminPasswordSecret' });
-      }
-      for (const uid of cookie ? [PROMETHEUS_DATASOURCE_UID, ...(g.lokiDataSource ? [LOKI_DATASOURCE_UID] : [])] : []) {
-        const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/uid/${uid}/health`, { Cookie: cookie! });
-        const body = (() => { try { return JSON.parse(r.body); } catch { return {}; } })();
-        results.push(r.status === 200 && body.status === 'OK'
-          ? { name: `Grafana data source ${uid}`, ok: true, detail: body.message ?? 'OK' }
-          : { name: `Grafana data source ${uid}`, ok: false, detail: `health check answered ${r.status}: ${body.message ?? r.body.slice(0, 160)}`, fix: plan.platform === 'compose' ? `Grafana cannot reach ${uid}: compose/grafana/provisioning/datasources/, and the networks both join` : `Grafana cannot reach ${uid}: its URL in the grafana-datasources ConfigMap, and the NetworkPolicies` });
-      }
-      // A Loki of the user's answers its health check whatever it holds: ask it, through Grafana as the dashboards
-      // do (with the tenant), for the subject's lines.
-      if (cookie && g.lokiStore) {
-        const name = 'Grafana\'s Loki: the app\'s lines';
-        const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${LOKI_DATASOURCE_UID}${linesPath}`, { Cookie: cookie });
-        const streams: any[] = (() => { try { return JSON.parse(r.body).data?.result ?? []; } catch { return []; } })();
-        const lines = lineCount(streams);
-        results.push(lines > 0
-          ? { name, ok: true, detail: `${g.lokiStore}: ${lines} lines for ${linesQuery} in the last 15 minutes` }
-          : { name, ok: false, detail: `${g.lokiStore} answered ${r.status} with no line for ${linesQuery} in the last 15 minutes${r.status === 200 ? '' : `: ${r.body.slice(0, 160)}`}`, fix: 'the Loki holds nothing of this stack: loki.external.url and tenant, the log agent\'s log and its DroppingLines alert' });
-        if (lines > 0) results.push(contractCheck(streams));
-      }
-      // A long-term store answers its health check even when it holds nothing of this stack (a wrong tenant, remote
-      // write refused): ask it, through Grafana as the dashboards do, for the subject's series.
-      if (cookie && g.prometheusStore) {
-        const name = 'Grafana\'s store: the app\'s series';
-        const query = `count(up{namespace="${plan.subject.namespace}", app="${plan.subject.app}"})`;
-        const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${PROMETHEUS_DATASOURCE_UID}/api/v1/query?query=${encodeURIComponent(query)}`, { Cookie: cookie });
-        const found = (() => { try { return (JSON.parse(r.body).data?.result ?? []).length > 0; } catch { return false; } })();
-        results.push(found
-          ? { name, ok: true, detail: `${g.prometheusStore} holds ${query}` }
-          : { name, ok: false, detail: `${g.prometheusStore} answered ${r.status} with no ${query}`, fix: 'the store holds nothing of this stack: prometheus.remoteWrite\'s url and tenant (the same as grafana.prometheusQuery.tenant), Prometheus\'s log, the PrometheusRemoteWriteFailing and PrometheusRemoteWriteBehind alerts' });
-      }
+    const cookie = await session();
+    for (const uid of cookie ? [PROMETHEUS_DATASOURCE_UID, ...(g.lokiDataSource ? [LOKI_DATASOURCE_UID] : [])] : []) {
+      const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/uid/${uid}/health`, { Cookie: cookie! });
+      const body = (() => { try { return JSON.parse(r.body); } catch { return {}; } })();
+      results.push(r.status === 200 && body.status === 'OK'
+        ? { name: `Grafana data source ${uid}`, ok: true, detail: body.message ?? 'OK' }
+        : { name: `Grafana data source ${uid}`, ok: false, detail: `health check answered ${r.status}: ${body.message ?? r.body.slice(0, 160)}`, fix: plan.platform === 'compose' ? `Grafana cannot reach ${uid}: compose/grafana/provisioning/datasources/, and the networks both join` : `Grafana cannot reach ${uid}: its URL in the grafana-datasources ConfigMap, and the NetworkPolicies` });
+    }
+    // A Loki of the user's answers its health check whatever it holds: ask it, through Grafana as the dashboards
+    // do (with the tenant), for the subject's lines.
+    if (cookie && g.lokiStore) {
+      const name = 'Grafana\'s Loki: the app\'s lines';
+      const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${LOKI_DATASOURCE_UID}${linesPath}`, { Cookie: cookie });
+      const streams: any[] = (() => { try { return JSON.parse(r.body).data?.result ?? []; } catch { return []; } })();
+      const lines = lineCount(streams);
+      results.push(lines > 0
+        ? { name, ok: true, detail: `${g.lokiStore}: ${lines} lines for ${linesQuery} in the last 15 minutes` }
+        : { name, ok: false, detail: `${g.lokiStore} answered ${r.status} with no line for ${linesQuery} in the last 15 minutes${r.status === 200 ? '' : `: ${r.body.slice(0, 160)}`}`, fix: 'the Loki holds nothing of this stack: loki.external.url and tenant, the log agent\'s log and its DroppingLines alert' });
+      if (lines > 0) results.push(contractCheck(streams));
+    }
+    // A long-term store answers its health check even when it holds nothing of this stack (a wrong tenant, remote
+    // write refused): ask it, through Grafana as the dashboards do, for the subject's series.
+    // (With a Prometheus of the user's, the targets above were asked of the store already.)
+    if (cookie && g.prometheusStore && !store) {
+      const name = 'Grafana\'s store: the app\'s series';
+      const query = `count(up{namespace="${plan.subject.namespace}", app="${plan.subject.app}"})`;
+      const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${PROMETHEUS_DATASOURCE_UID}/api/v1/query?query=${encodeURIComponent(query)}`, { Cookie: cookie });
+      const found = (() => { try { return (JSON.parse(r.body).data?.result ?? []).length > 0; } catch { return false; } })();
+      results.push(found
+        ? { name, ok: true, detail: `${g.prometheusStore} holds ${query}` }
+        : { name, ok: false, detail: `${g.prometheusStore} answered ${r.status} with no ${query}`, fix: 'the store holds nothing of this stack: prometheus.remoteWrite\'s url and tenant (the same as grafana.prometheusQuery.tenant), Prometheus\'s log, the PrometheusRemoteWriteFailing and PrometheusRemoteWriteBehind alerts' });
     }
   }
 
@@ -356,10 +395,13 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     results.push(r.status === 200
       ? { name: 'Alertmanager ready', ok: true, detail: '/-/ready answered 200' }
       : { name: 'Alertmanager ready', ok: false, detail: `/-/ready answered ${r.status}`, fix: logsOf(plan.alertmanagerNamespace, 'deploy', ALERTMANAGER_NAME) });
-    const ams: any[] = (await promJson('/api/v1/alertmanagers')).activeAlertmanagers;
-    results.push(ams.length > 0
-      ? { name: 'Prometheus → Alertmanager', ok: true, detail: ams.map((a) => a.url).join(', ') }
-      : { name: 'Prometheus → Alertmanager', ok: false, detail: 'Prometheus has no active Alertmanager', fix: 'the alerting section of prometheus.yml, and Alertmanager\'s Service' });
+    // Whether a Prometheus of the user's sends it alerts, only that Prometheus knows (its /status page).
+    if (!store) {
+      const ams: any[] = (await promJson('/api/v1/alertmanagers')).activeAlertmanagers;
+      results.push(ams.length > 0
+        ? { name: 'Prometheus → Alertmanager', ok: true, detail: ams.map((a) => a.url).join(', ') }
+        : { name: 'Prometheus → Alertmanager', ok: false, detail: 'Prometheus has no active Alertmanager', fix: 'the alerting section of prometheus.yml, and Alertmanager\'s Service' });
+    }
   }
   return results;
 }
@@ -418,7 +460,8 @@ export async function verifyUntil(plan: VerifyPlan, transport: () => Transport, 
 
 /** What compose:verify needs beside the plan: the host ports Prometheus and Grafana are published on. */
 export interface ComposeEndpoints {
-  readonly prometheusPort: number;
+  /** None with a Prometheus of the user's (prometheus.enabled false). */
+  readonly prometheusPort?: number;
   readonly grafanaPort?: number;
 }
 
@@ -437,12 +480,15 @@ export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoint
   const doc = parse(fs.readFileSync(file, 'utf8'));
   const services: Record<string, any> = doc.services;
   const project: string = doc.name;
-  if (!fs.existsSync(path.join(dir, 'prometheus', 'prometheus.yml')) && fs.existsSync(path.join(dir, 'prometheus', 'scrape-configs.yml'))) throw new Error(NO_PROMETHEUS_OF_OURS);
-  const prom = parse(fs.readFileSync(path.join(dir, 'prometheus', 'prometheus.yml'), 'utf8'));
+  const grafana = services[GRAFANA_NAME];
+  // A Prometheus of the user's (prometheus.enabled false): the jobs it loads, and the store Grafana reads.
+  const ours = Boolean(services[PROMETHEUS_NAME]);
+  if (!ours && !grafana) throw new Error(NO_PROMETHEUS_OF_OURS);
+  const prom = parse(fs.readFileSync(path.join(dir, ours ? COMPOSE_FILES.prometheusConfig : COMPOSE_FILES.prometheusScrapeConfigs), 'utf8'));
   const jobs: string[] = prom.scrape_configs.map((j: any) => j.job_name);
   // The demo app: the scraped service built from app/.
   const app = Object.keys(services).find((n) => services[n].build && jobs.includes(n));
-  const grafana = services[GRAFANA_NAME];
+  const stand = ours ? PROMETHEUS_NAME : GRAFANA_NAME;
   const env = grafana?.environment ?? {};
   const datasourcesYaml = readIfPresent(path.join(dir, 'grafana', 'provisioning', 'datasources', 'datasources.yaml'));
   const lokiStore = services[LOKI_NAME] ? {} : lokiStoreOf(datasourcesYaml);
@@ -451,8 +497,8 @@ export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoint
       platform: 'compose',
       // The traffic generator is a profile of its own: compose:verify asks for it (compose/README.md).
       steadyTraffic: Boolean(app && services[`${app}-traffic`]),
-      prometheusNamespace: project,
-      subject: app ? { namespace: project, app, job: app, isDemoApp: true } : { namespace: project, app: PROMETHEUS_NAME, job: PROMETHEUS_NAME, isDemoApp: false },
+      ...(ours ? { prometheusNamespace: project } : {}),
+      subject: app ? { namespace: project, app, job: app, isDemoApp: true } : { namespace: project, app: stand, job: stand, isDemoApp: false },
       targets: jobs.map((job) => ({ job })),
       ...(services[LOKI_NAME] && grafana ? { lokiNamespace: project } : {}),
       ...(grafana ? {
@@ -464,7 +510,7 @@ export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoint
       } : {}),
       ...(services[ALERTMANAGER_NAME] && grafana ? { alertmanagerNamespace: project } : {}),
     },
-    endpoints: { prometheusPort: publishedPort(services[PROMETHEUS_NAME], PROMETHEUS_NAME), ...(grafana ? { grafanaPort: publishedPort(grafana, GRAFANA_NAME) } : {}) },
+    endpoints: { ...(ours ? { prometheusPort: publishedPort(services[PROMETHEUS_NAME], PROMETHEUS_NAME) } : {}), ...(grafana ? { grafanaPort: publishedPort(grafana, GRAFANA_NAME) } : {}) },
   };
 }
 
@@ -500,7 +546,10 @@ export function composeTransport(e: ComposeEndpoints, grafanaUser: string, passw
   };
   return {
     async request(method, _namespace, service, _port, pathAndQuery, o = {}) {
-      if (service === PROMETHEUS_NAME) return send(method, `http://127.0.0.1:${e.prometheusPort}${pathAndQuery}`, o);
+      if (service === PROMETHEUS_NAME) {
+        if (e.prometheusPort === undefined) throw new Error('the compose stack runs no Prometheus (prometheus.enabled false): its metrics are asked of the store, through Grafana');
+        return send(method, `http://127.0.0.1:${e.prometheusPort}${pathAndQuery}`, o);
+      }
       if (service === GRAFANA_NAME) return send(method, grafana(pathAndQuery), o);
       const uid = service === LOKI_NAME ? LOKI_DATASOURCE_UID : service === ALERTMANAGER_NAME ? ALERTMANAGER_DATASOURCE_UID : undefined;
       if (!uid) throw new Error(`compose:verify cannot reach ${service}: only Prometheus and Grafana are published`);

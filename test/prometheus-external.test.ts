@@ -81,16 +81,27 @@ describe('cdk8s: the stack without a Prometheus of its own', () => {
     expect(rowsOf(find(own, 'ConfigMap', 'grafana-dashboards', 'monitoring').data[STACK_DASHBOARD_FILE])).toContain('Prometheus');
   });
 
-  test('npm run verify says it has no Prometheus to ask, rather than that nothing was synthesized', () => {
-    const dir = tempDir('prometheus-external-dist-');
-    for (const [name, content] of renderManifests(parseStackConfig(EXTERNAL))) fs.writeFileSync(path.join(dir, name), content);
-    expect(() => readVerifyPlan(dir)).toThrow(NO_PROMETHEUS_OF_OURS);
-    const compose = tempDir('prometheus-external-compose-');
-    for (const [name, content] of renderCompose(parseStackConfig(EXTERNAL))) {
-      fs.mkdirSync(path.dirname(path.join(compose, name)), { recursive: true });
-      fs.writeFileSync(path.join(compose, name), content);
-    }
-    expect(() => readComposeVerifyPlan(compose)).toThrow(NO_PROMETHEUS_OF_OURS);
+  test('npm run verify asks the store through Grafana (test/verify.test.ts); without Grafana it says there is nothing to ask', () => {
+    const write = (files: Map<string, string>) => {
+      const dir = tempDir('prometheus-external-');
+      for (const [name, content] of files) {
+        fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+        fs.writeFileSync(path.join(dir, name), content);
+      }
+      return dir;
+    };
+    const plan = readVerifyPlan(write(renderManifests(parseStackConfig(EXTERNAL))));
+    expect(plan.prometheusNamespace).toBeUndefined();
+    expect(plan.grafana!.prometheusStore).toBe(MIMIR);
+    expect(plan.targets.map((t) => t.app ?? t.job)).not.toContain('prometheus');
+    expect(plan.targets.map((t) => t.job)).toEqual(expect.arrayContaining(['cadvisor', 'kubelet', 'kube-state-metrics', 'node-exporter']));
+    const compose = readComposeVerifyPlan(write(renderCompose(parseStackConfig(EXTERNAL))));
+    expect(compose.plan.prometheusNamespace).toBeUndefined();
+    expect(compose.endpoints.prometheusPort).toBeUndefined();
+    expect(compose.plan.targets.map((t) => t.job)).not.toContain('prometheus');
+    const noGrafana: StackInput = { prometheus: { enabled: false, scraper: { namespace: 'kps' } }, grafana: { enabled: false } };
+    expect(() => readVerifyPlan(write(renderManifests(parseStackConfig(noGrafana))))).toThrow(NO_PROMETHEUS_OF_OURS);
+    expect(() => readComposeVerifyPlan(write(renderCompose(parseStackConfig(noGrafana))))).toThrow(NO_PROMETHEUS_OF_OURS);
   });
 
   test('the refusals: Grafana with no store, the policies with no namespace, remote write, a scraper while the stack scrapes', () => {

@@ -386,6 +386,37 @@ describe('verify against a stack on loopback', () => {
     expect(state.grafanaRequests).toContain(`GET /api/datasources/proxy/uid/prometheus/api/v1/query?query=${encodeURIComponent('count(up{namespace="demo", app="demo-app"})')}`);
   }, 60000);
 
+  test('a Prometheus of the user\'s (prometheus.enabled false): every metrics check asked of its store through Grafana, none of a Prometheus of the stack\'s', async () => {
+    const storeUrl = 'http://mimir-query-frontend.mimir.svc:8080/prometheus';
+    const theirsDist = synthesizedDist({ ...INPUT, prometheus: { enabled: false, scraper: { namespace: 'kps' } }, grafana: { prometheusQuery: { url: storeUrl } } });
+    const theirs = readVerifyPlan(theirsDist);
+    expect(theirs.prometheusNamespace).toBeUndefined();
+    expect(theirs.grafana!.prometheusStore).toBe(storeUrl);
+    // The jobs it runs are the stack's, less the stack's own Prometheus.
+    expect(theirs.targets).toEqual(plan.targets.filter((t) => t.app !== 'prometheus'));
+    // The stand-in Grafana's proxy forwards to the real Prometheus, which scrapes the app, as the store would hold it.
+    state.store = prometheus.url;
+    state.lokiStreams = goodStreams();
+    const before = state.requests.length;
+    const results = await run(theirsDist);
+    const held = byName(results);
+    // Every check passes but promtail's target, whose stand-in a test above stopped: its `up` of 0, as the store has it.
+    expect(results.filter((r) => !r.ok).map((r) => [r.name, r.detail])).toEqual([['target kubernetes-pods app=promtail', expect.stringMatching(new RegExp(`^0/1 up; 127\\.0\\.0\\.1:\\d+: up is 0 in ${storeUrl}$`))]]);
+    expect(Object.keys(held)).toEqual(expect.arrayContaining(['target kubernetes-pods app=demo-app', 'my_app_requests_total increasing', 'label contract: logs and metrics', 'Grafana healthy', 'Grafana data source prometheus', 'Alertmanager ready']));
+    expect(Object.keys(held)).not.toEqual(expect.arrayContaining(['Prometheus ready']));
+    expect(Object.keys(held).filter((n) => n.startsWith('Prometheus'))).toEqual([]);
+    expect(held['target kubernetes-pods app=demo-app'].detail).toBe(`1/1 up (its up in ${storeUrl})`);
+    // Nothing asked of a Prometheus service; Grafana logged in once.
+    const asked = state.requests.slice(before);
+    expect(asked.filter((r) => r.includes('/services/prometheus:'))).toEqual([]);
+    expect(asked.filter((r) => r.includes('/services/grafana:3000/proxy/login'))).toHaveLength(1);
+    // A store holding nothing of the stack: each target fails, saying where the jobs are.
+    state.store = null;
+    const empty = byName(await run(theirsDist));
+    state.store = undefined;
+    expect(empty['target kubernetes-pods app=demo-app']).toMatchObject({ ok: false, detail: `no up{job="kubernetes-pods", app="demo-app"} in ${storeUrl}`, fix: expect.stringContaining('the ConfigMap prometheus-scrape-configs') });
+  }, 60000);
+
   test('a Loki of the user\'s (loki.external): the app\'s lines asked of it through Grafana; one holding none or failing fails, naming the settings', async () => {
     const lokiUrl = 'http://loki-gateway.loki.svc.cluster.local';
     const externalDist = synthesizedDist({ ...INPUT, loki: { enabled: false, external: { url: lokiUrl, tenant: 'team-a' } } });

@@ -223,10 +223,11 @@ export function renderComposeReadme(c: StackConfig): string {
     '```',
     '',
     '`npm run compose:verify` runs the checks `npm run verify` runs on Kubernetes through the ports published here:',
-    'every scrape target up, the app\'s `my_app_requests_total` rising (run the traffic profile, or send it requests),',
+    c.prometheus.enabled ? 'every scrape target up, the app\'s `my_app_requests_total` rising (run the traffic profile, or send it requests),'
+      : 'every job\'s `up` in the store your Prometheus writes to (asked through Grafana), the app\'s `my_app_requests_total` rising (run the traffic profile, or send it requests),',
     c.loki.enabled ? 'Loki holding the app\'s lines with the same labels as its series, Grafana\'s data sources healthy, Alertmanager'
       : 'your Loki (loki.external) holding the app\'s lines with the same labels as its series, asked through Grafana, Grafana\'s data sources healthy, Alertmanager',
-    'ready and known to Prometheus. Loki and Alertmanager publish no port: it asks them through Grafana\'s data source',
+    `ready${c.prometheus.enabled ? ' and known to Prometheus' : ''}. Loki and Alertmanager publish no port: it asks them through Grafana's data source`,
     'proxy, logged in with `GF_ADMIN_PASSWORD` (from the environment or `compose/.env`). With `--wait N` it keeps',
     'trying for N seconds while the stack is still starting.',
     '',
@@ -238,7 +239,7 @@ export function renderComposeReadme(c: StackConfig): string {
     '## Open',
     '',
     ...(c.prometheus.enabled ? [`- Prometheus: http://localhost:${p.prometheus}, query \`my_app_requests_total\`.`]
-      : [`- Prometheus: not run here (prometheus.enabled: false). Yours loads \`prometheus/scrape-configs.yml\` (\`scrape_config_files\`, Prometheus 2.43 or later), whose jobs reach the services by name: its container must join this project's \`backend\` network (\`${c.compose.projectName}_backend\`, declared \`external: true\` in your compose file); Grafana reads the store it writes to, ${c.grafana.prometheusQuery.url || '(grafana.prometheusQuery.url)'}. \`npm run compose:verify\` has no Prometheus to ask, and says so.`]),
+      : [`- Prometheus: not run here (prometheus.enabled: false). Yours loads \`prometheus/scrape-configs.yml\` (\`scrape_config_files\`, Prometheus 2.43 or later), whose jobs reach the services by name: its container must join this project's \`backend\` network (\`${c.compose.projectName}_backend\`, declared \`external: true\` in your compose file); Grafana reads the store it writes to, ${c.grafana.prometheusQuery.url || '(grafana.prometheusQuery.url)'}. \`npm run compose:verify\` asks that store through Grafana.`]),
     `- Grafana: http://localhost:${p.grafana}, user \`${c.grafana.adminUser}\`, the password from \`compose/.env\`. The Prometheus and Loki`,
     '  data sources are already there; in Explore, the same labels select the app\'s metrics and its logs, e.g.',
     `  \`{namespace="${c.compose.projectName}", app="${app}"}\` in both.`,
