@@ -196,7 +196,10 @@ const prometheusSchema = z.strictObject({
   storage: storage('8Gi'),
   remoteWrite: z.array(remoteWriteSchema).max(10, { error: 'must list at most 10 endpoints' }).default([]).describe('also ship samples to these endpoints, at most 10: [{name: mimir, url: https://…/api/v1/push, tenant: …}]; tenant (sent as X-Scope-OrgID) for a multi-tenant Mimir or Cortex.'),
   alertRules: z.boolean().default(true).describe('load the stack\'s alerting and recording rules (files/prometheus/rules/).'),
-  prometheusRule: z.strictObject({ enabled: z.boolean().default(false).describe('create the PrometheusRule (needs alertRules).') }).prefault({}).describe('also emit the rules as a PrometheusRule (rendered only when the cluster serves monitoring.coreos.com/v1).'),
+  prometheusRule: z.strictObject({
+    enabled: z.boolean().default(false).describe('create the PrometheusRule (needs alertRules).'),
+    labels: labelMap().describe('extra labels on it, e.g. {release: kube-prometheus-stack}: that chart\'s Prometheus loads only the PrometheusRules its ruleSelector matches, by default `release: <its release name>`.'),
+  }).prefault({}).describe('also emit the rules as a PrometheusRule (rendered only when the cluster serves monitoring.coreos.com/v1).'),
   /** CPU and memory of the Prometheus container. */
   resources: resources({ cpuRequest: '200m', memoryRequest: '512Mi', cpuLimit: '1', memoryLimit: '1Gi' }),
   ...podSettings(),

@@ -82,6 +82,7 @@ export function stackRules(reserved: ReservedEnvironment): StackRule[] {
     { kind: 'requiresSet', setting: 'kubelet.tls.verify', requires: 'kubelet.tls.caFile', why: 'the kubelets\' certificates are checked against that CA', when: 'kubelet.enabled' },
     { kind: 'requiresSet', setting: 'kubelet.tls.caFile', requires: 'kubelet.tls.verify', why: 'the CA is only read when certificates are verified', when: 'kubelet.enabled' },
     { kind: 'requires', setting: 'prometheus.prometheusRule.enabled', requires: 'prometheus.alertRules', why: 'the PrometheusRule holds the stack\'s rules' },
+    { kind: 'notKeys', setting: 'prometheus.prometheusRule.labels', keys: STACK_LABEL_KEYS, why: 'the stack sets it itself' },
     { kind: 'atMost', setting: 'logAgent.push.batchSizeMb', limit: 'loki.ingestionLimits.burstSizeMb', when: 'loki.enabled', why: 'or Loki refuses the whole batch on every attempt (it is over the tenant\'s burst)' },
     { kind: 'atMost', setting: 'logAgent.push.batchSizeMb', limit: 'loki.ingestionLimits.perStreamBurstMb', when: 'loki.enabled', why: 'or a batch of one busy stream is refused on every attempt (it is over the stream\'s burst)' },
     { kind: 'atMost', setting: 'logAgent.push.minBackoffSeconds', limit: 'logAgent.push.maxBackoffSeconds', why: 'the first wait is the shortest' },

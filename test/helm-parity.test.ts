@@ -65,8 +65,8 @@ function normalize(obj: any, managedBy: 'Helm' | 'cdk8s'): any {
     const policySelectors = [o.spec.podSelector.matchLabels, ...(o.spec.ingress ?? []).flatMap((r: any) => (r.from ?? []).map((p: any) => p.podSelector?.matchLabels))].filter(Boolean);
     for (const s of policySelectors) {
       // The user's Prometheus (prometheus.scraper) is selected by its name alone: not a pod of the release.
-      const ours = s['app.kubernetes.io/part-of'] !== undefined;
-      if (managedBy === 'Helm' && ours) expect({ object: key(obj), instance: s['app.kubernetes.io/instance'] }).toEqual({ object: key(obj), instance: 'obs' });
+      const scraper = Object.keys(s).length === 1 && s['app.kubernetes.io/name'] !== undefined;
+      if (managedBy === 'Helm' && !scraper) expect({ object: key(obj), instance: s['app.kubernetes.io/instance'] }).toEqual({ object: key(obj), instance: 'obs' });
       delete s['app.kubernetes.io/instance'];
     }
     if (managedBy === 'Helm' && o.metadata.name === 'prometheus') {

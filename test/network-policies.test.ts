@@ -135,6 +135,21 @@ describe.each<[string, StackInput, Intended]>([
   test('every source × every workload\'s every port', () => check(objects, intended));
 });
 
+test('cdk8s, a Prometheus of the user\'s (prometheus.enabled false): it gets in wherever the stack\'s would, from its namespace only', () => {
+  const objects = synthObjects({ prometheus: { enabled: false, scraper: { namespace: 'kps' } }, grafana: { prometheusQuery: { url: 'http://mimir.mimir.svc:8080/prometheus' } } });
+  // kube-prometheus-stack's Prometheus pod, as the Operator labels it: the name, none of the stack's labels.
+  const theirs = {
+    kind: 'Pod',
+    metadata: { name: 'prometheus-kps-0', namespace: 'kps', labels: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/managed-by': 'prometheus-operator', 'operator.prometheus.io/name': 'kps' } },
+    spec: { containers: [{ name: 'prometheus', ports: [{ containerPort: 9090 }] }] },
+  };
+  const { 'prometheus:9090': _ours, ...rest } = intendedFor();
+  const intended: Intended = Object.fromEntries(Object.entries(rest).map(([to, who]) => [to, who === 'everyone' ? who : who.map((w) => (w === 'prometheus' ? theirs.metadata.name : w))]));
+  // Its own port is its namespace's business: no policy of the stack's is there.
+  intended['prometheus-kps-0:9090'] = 'everyone';
+  check([...objects, theirs], intended, ['kps']);
+});
+
 test('cdk8s, three Loki pods: each one\'s gRPC and gossip ports open to the other two only, HTTP to its clients', () => {
   const loki = ['loki-0', 'loki-1', 'loki-2'];
   const { 'loki:3100': _http, 'loki:9095': _grpc, ...others } = intendedFor();

@@ -118,19 +118,33 @@ describe('cdk8s: the stack without a Prometheus of its own', () => {
 describe('the chart without a Prometheus of its own (ci/23)', () => {
   const objects = templateScenario(scenario('23-prometheus-external-values.yaml'));
 
-  test('the same ConfigMap of jobs as cdk8s for the same settings, and no Prometheus workload', () => {
-    const cdk8s = synthObjects({ prometheus: { enabled: false, scraper: { namespace: 'kps' }, prometheusRule: { enabled: true } }, grafana: { prometheusQuery: { url: MIMIR, tenant: 'team-a' } } });
-    const ofChart = find(objects, 'ConfigMap', 'prometheus-scrape-configs', 'monitoring').data;
-    const ofCdk8s = find(cdk8s, 'ConfigMap', 'prometheus-scrape-configs', 'monitoring').data;
-    expect(Object.keys(ofChart).sort()).toEqual(Object.keys(ofCdk8s).sort());
-    for (const key of Object.keys(ofCdk8s)) expect({ key, jobs: parse(ofChart[key]) }).toEqual({ key, jobs: parse(ofCdk8s[key]) });
+  test('the same ConfigMap of jobs as cdk8s for the same settings, with and without the node-level jobs, and no Prometheus workload', () => {
+    const sameJobs = (chart: any[], input: StackInput) => {
+      const ofChart = find(chart, 'ConfigMap', 'prometheus-scrape-configs', 'monitoring').data;
+      const ofCdk8s = find(synthObjects(input), 'ConfigMap', 'prometheus-scrape-configs', 'monitoring').data;
+      expect(Object.keys(ofChart).sort()).toEqual(Object.keys(ofCdk8s).sort());
+      for (const key of Object.keys(ofCdk8s)) expect({ key, jobs: parse(ofChart[key]) }).toEqual({ key, jobs: parse(ofCdk8s[key]) });
+      return parse(ofChart[PROMETHEUS_SCRAPE_CONFIGS_FILE]).scrape_configs.map((j: any) => j.job_name);
+    };
+    const off = { kubelet: { enabled: false }, kubeStateMetrics: { enabled: false }, nodeExporter: { enabled: false } };
+    expect(sameJobs(objects, { ...off, prometheus: { enabled: false, scraper: { namespace: 'kps' }, prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } } }, grafana: { prometheusQuery: { url: MIMIR, tenant: 'team-a' } } })).toEqual([KUBERNETES_PODS_JOB]);
+    const every = helmTemplate({ set: ['prometheus.enabled=false'], setString: ['prometheus.scraper.namespace=kps', `grafana.prometheusQuery.url=${MIMIR}`] });
+    expect(sameJobs(every, EXTERNAL)).toEqual([KUBERNETES_PODS_JOB, 'cadvisor', 'kubelet', 'kube-state-metrics', 'node-exporter']);
     expect(objects.filter((o) => ['Deployment', 'Service', 'PersistentVolumeClaim', 'ServiceAccount'].includes(o.kind) && o.metadata.name === 'prometheus')).toEqual([]);
     expect(objects.filter((o) => o.metadata?.name === 'prometheus-test-ready')).toEqual([]);
   });
 
-  test('the policies let the user\'s Prometheus in by its name alone', () => {
+  test('the policies let the user\'s Prometheus in by its name alone; the PrometheusRule carries the labels its ruleSelector matches', () => {
     const scraped = peersOf(objects).filter((p) => p.peer.podSelector.matchLabels['app.kubernetes.io/name'] === 'prometheus');
-    expect(scraped.map((p) => p.policy).sort()).toEqual(expect.arrayContaining(['alertmanager', 'kube-state-metrics', 'loki', 'promtail']));
+    expect(scraped.map((p) => p.policy).sort()).toEqual(['alertmanager', 'loki', 'promtail']);
+    for (const { peer } of scraped) expect(peer).toEqual(scraperPeer);
+    expect(find(objects, 'PrometheusRule', 'observability-stack', 'monitoring').metadata.labels).toMatchObject({ release: 'kube-prometheus-stack', 'app.kubernetes.io/name': 'prometheus' });
+  });
+
+  test('a release upgraded with --reuse-values from a chart without prometheus.scraper.name lets in the default name, not null', () => {
+    const chart = helmTemplate({ set: ['prometheus.enabled=false', 'prometheus.scraper.name=null'], setString: ['prometheus.scraper.namespace=kps', `grafana.prometheusQuery.url=${MIMIR}`] });
+    const scraped = peersOf(chart).filter((p) => p.peer.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === 'kps');
+    expect(scraped.length).toBeGreaterThan(0);
     for (const { peer } of scraped) expect(peer).toEqual(scraperPeer);
   });
 
@@ -144,6 +158,20 @@ describe('compose without a Prometheus of its own', () => {
   const c = parseStackConfig(EXTERNAL);
   const files = renderCompose(c);
   const compose = parse(files.get(COMPOSE_FILES.compose)!);
+
+  test('the jobs\' targets are services of the frontend and backend networks, both of which the README says to join', () => {
+    const jobs = parse(files.get(COMPOSE_FILES.prometheusScrapeConfigs)!).scrape_configs;
+    const networks = new Set<string>();
+    for (const job of jobs) {
+      for (const target of job.static_configs.flatMap((g: any) => g.targets)) {
+        const service = compose.services[target.split(':')[0]];
+        expect({ target, on: service?.networks }).toEqual({ target, on: expect.any(Array) });
+        for (const n of service.networks) if (n !== 'egress') networks.add(n);
+      }
+    }
+    expect([...networks].sort()).toEqual(['backend', 'frontend']);
+    expect(files.get(COMPOSE_FILES.readme)).toContain(`\`${c.compose.projectName}_frontend\`, the app's, and \`${c.compose.projectName}_backend\``);
+  });
 
   test('no prometheus service or prometheus.yml; the jobs in prometheus/scrape-configs.yml, the stack\'s own less Prometheus', () => {
     expect(Object.keys(compose.services)).not.toContain('prometheus');

@@ -239,7 +239,7 @@ export function renderComposeReadme(c: StackConfig): string {
     '## Open',
     '',
     ...(c.prometheus.enabled ? [`- Prometheus: http://localhost:${p.prometheus}, query \`my_app_requests_total\`.`]
-      : [`- Prometheus: not run here (prometheus.enabled: false). Yours loads \`prometheus/scrape-configs.yml\` (\`scrape_config_files\`, Prometheus 2.43 or later), whose jobs reach the services by name: its container must join this project's \`backend\` network (\`${c.compose.projectName}_backend\`, declared \`external: true\` in your compose file); Grafana reads the store it writes to, ${c.grafana.prometheusQuery.url || '(grafana.prometheusQuery.url)'}. \`npm run compose:verify\` asks that store through Grafana.`]),
+      : [`- Prometheus: not run here (prometheus.enabled: false). Yours loads \`prometheus/scrape-configs.yml\` (\`scrape_config_files\`, Prometheus 2.43 or later), whose jobs reach the services by name: its container must join this project's \`frontend\` and \`backend\` networks (\`${c.compose.projectName}_frontend\`, the app's, and \`${c.compose.projectName}_backend\`, the rest's; each declared \`external: true\` in your compose file); Grafana reads the store it writes to, ${c.grafana.prometheusQuery.url || '(grafana.prometheusQuery.url)'}. \`npm run compose:verify\` asks that store through Grafana.`]),
     `- Grafana: http://localhost:${p.grafana}, user \`${c.grafana.adminUser}\`, the password from \`compose/.env\`. The Prometheus and Loki`,
     '  data sources are already there; in Explore, the same labels select the app\'s metrics and its logs, e.g.',
     `  \`{namespace="${c.compose.projectName}", app="${app}"}\` in both.`,

@@ -68,7 +68,7 @@ export class Prometheus extends Construct {
       if (!p.prometheusRule.enabled || !p.alertRules) return;
       const groups = renderAlertRules(ruleOptions).groups;
       new PrometheusRule(this, 'prometheus-rule', {
-        metadata: { name: 'observability-stack', namespace: ns, labels },
+        metadata: { name: 'observability-stack', namespace: ns, labels: { ...labels, ...p.prometheusRule.labels } },
         spec: { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })) })) },
       });
     };

@@ -103,6 +103,11 @@ observability-stack.overDefaults: a block of values over the model's defaults.
 {{- include "observability-stack.overDefaults" (dict "root" . "path" "grafana.prometheusQuery") -}}
 {{- end -}}
 
+{{/* observability-stack.prometheus.scraper: prometheus.scraper (the user's Prometheus) over the model's defaults, as JSON. */}}
+{{- define "observability-stack.prometheus.scraper" -}}
+{{- include "observability-stack.overDefaults" (dict "root" . "path" "prometheus.scraper") -}}
+{{- end -}}
+
 {{/* observability-stack.grafana.postgres: grafana.postgres over the model's defaults, as JSON. */}}
 {{- define "observability-stack.grafana.postgres" -}}
 {{- include "observability-stack.overDefaults" (dict "root" . "path" "grafana.postgres") -}}

@@ -446,7 +446,7 @@ is not deployed (lib/network-access.ts ingressPolicies). Args: dict "client" (pr
 {{- dict "namespace" .context.Release.Namespace "name" "prometheus" | toJson -}}
 {{- else -}}
 {{- /* A Prometheus of the user's (prometheus.scraper): its pods by their name alone, not the stack's labels. */ -}}
-{{- with $v.prometheus.scraper }}{{ if .namespace }}{{ dict "namespace" .namespace "name" .name "external" true | toJson }}{{ end }}{{ end -}}
+{{- with include "observability-stack.prometheus.scraper" .context | fromJson }}{{ if .namespace }}{{ dict "namespace" .namespace "name" .name "external" true | toJson }}{{ end }}{{ end -}}
 {{- end -}}
 {{- else if eq .client "grafana" -}}
 {{- if $v.grafana.enabled }}{{ dict "namespace" .context.Release.Namespace "name" "grafana" | toJson }}{{ end -}}

@@ -55,8 +55,13 @@ rule, renders nothing when all hold.
 {{- define "observability-stack.validate" -}}
 {{- $root := . -}}
 {{- $problems := list -}}
-{{- /* The release's values over the model's defaults: a release upgraded with --reuse-values from a chart without a setting is judged by its default. */ -}}
-{{- $values := mergeOverwrite (.Files.Get "files/validate/defaults.yaml" | fromYaml) (deepCopy .Values) -}}
+{{- /*
+A release upgraded with --reuse-values from a chart without prometheus.enabled runs the stack's Prometheus, as the
+templates do (observability-stack.prometheus.enabled). Other blocks such a release lacks stay absent: the templates
+read a missing alertmanager, kubelet, kubeStateMetrics, nodeExporter or networkPolicies block as off.
+*/ -}}
+{{- $values := deepCopy .Values -}}
+{{- if not (hasKey $values.prometheus "enabled") }}{{ $_ := set $values.prometheus "enabled" true }}{{ end -}}
 {{- range $r := (.Files.Get "files/validate/rules.yaml" | fromYaml).rules -}}
 {{- $at := dict "root" $root "from" $values -}}
 {{- if eq $r.kind "atMost" -}}
