@@ -166,7 +166,8 @@ async function main(): Promise<number> {
     console.log(`Grafana: http://127.0.0.1:${hostPort}  user ${config.grafana.adminUser}, password:`);
     console.log(`  ${grafanaAdminPasswordCommand(config).replace(/^kubectl /, `kubectl --context ${context} `)}`);
   }
-  console.log(`Prometheus: kubectl --context ${context} -n ${config.namespace} port-forward svc/prometheus 9090:9090`);
+  if (config.prometheus.enabled) console.log(`Prometheus: kubectl --context ${context} -n ${config.namespace} port-forward svc/prometheus 9090:9090`);
+  else console.log(`Prometheus: yours (prometheus.enabled false) loads the jobs of: kubectl --context ${context} -n ${config.namespace} get configmap prometheus-scrape-configs`);
   return 0;
 }
 
