@@ -86,8 +86,10 @@ function alertsSection(c: StackConfig): string[] {
     `sudo chown 65534 ${webhook} && sudo chmod 0400 ${webhook}`,
     '```',
     '',
-    'With rootless Docker or userns-remap, uid 65534 in the container is another uid on the host: there, make the',
-    'file readable by others (`chmod 0444`) in a directory only you can list (`chmod 0711 alertmanager/secrets`).',
+    'With rootless Docker or userns-remap, uid 65534 in the container is another uid on the host: there, keep the',
+    'file yours with mode 0400 and give that host uid read access with an ACL (`setfacl -m u:<host uid of 65534>:r',
+    `${webhook}\`), rather than making it readable by everyone. \`npm run synth\` moves the files it keeps as they are`,
+    '(owner, mode, ACL), but makes their directories anew.',
     '',
     secrets.length > 0
       ? `These settings need: ${secrets.map((s) => `\`${s.file}\``).join(', ')}.`
