@@ -146,7 +146,7 @@ const appSchema = z.strictObject({
   name: dnsLabel().default('demo-app').describe('name of the app\'s Deployment and Service, and its app.kubernetes.io/name (the `app` label of its metrics and logs).'),
   namespace: dnsLabel().default('demo').describe('namespace of the app (Pod Security restricted); created by the chart unless it is the release namespace.'),
   image: image(IMAGES.app).describe('the app\'s image: build it from app/ and `kind load docker-image`, or use your own.'),
-  replicas: int(1, 50).default(1).describe('replicas of the app\'s Deployment, 1 to 50.'),
+  replicas: int(1, 50).default(1).describe('replicas of the app\'s Deployment, 1 to 50; above 1 they are spread over the nodes, and a PodDisruptionBudget lets a node drain take one at a time.'),
   port: int(1024, 65535).default(8080).describe('container port that serves HTTP and /metrics, 1024 to 65535.'),
   metricsPath: z.string().regex(/^\/[A-Za-z0-9._~\/-]*$/, { error: 'must be an absolute URL path such as "/metrics"' }).default('/metrics').describe('path of the Prometheus metrics endpoint (the prometheus.io/path annotation).'),
   latencyMs: int(0, 60000).default(50).describe('simulated work on `GET /`, in milliseconds (APP_LATENCY_MS), 0 to 60000.'),

@@ -165,6 +165,16 @@ describe('the demo app', () => {
     expect(sm.spec.endpoints[0]).toMatchObject({ port: 'http', path: '/internal/metrics', interval: '30s' });
   });
 
+  test('several pods: spread over the nodes where the scheduler can, and a drain takes one at a time; one pod: neither', () => {
+    const several = find(custom, 'Deployment', 'shop', 'shop');
+    expect(several.spec.replicas).toBeGreaterThan(1);
+    const selector = several.spec.selector;
+    expect(several.spec.template.spec.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: selector }]);
+    expect(find(custom, 'PodDisruptionBudget', 'shop', 'shop').spec).toEqual({ maxUnavailable: 1, selector });
+    expect(template.spec.topologySpreadConstraints).toBeUndefined();
+    expect(defaults.filter((o) => o.kind === 'PodDisruptionBudget')).toEqual([]);
+  });
+
   test('gets a PrometheusRule only when asked, holding the same groups as the rule file', () => {
     expect(defaults.filter((o) => o.kind === 'PrometheusRule')).toEqual([]);
     const rule = find(custom, 'PrometheusRule', 'observability-stack', 'observability');

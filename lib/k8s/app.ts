@@ -5,7 +5,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { ServiceMonitor, ServiceMonitorSpecEndpointsRelabelingsAction } from '../../imports/servicemonitor-monitoring.coreos.com';
 import { AppSettings } from '../config';
-import { modelDefaults, httpProbe, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations } from './util';
+import { modelDefaults, httpProbe, oneAtATimeBudget, resourceRequirements, restrictedContainerSecurity, restrictedPodSecurity, scrapeAnnotations, spreadOverNodes } from './util';
 import { applyPodSettingsTo } from './pod-settings';
 import { componentLabels, selectorLabels } from './labels';
 import { APP_HEALTH_PATH, APP_READY_PATH, APP_UID, appEnvironment, TRAFFIC_COMMAND, TRAFFIC_HEALTH_PORT } from '../components/app';
@@ -35,6 +35,7 @@ export class DemoApp extends Construct {
     const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? defaults.prometheus.scrapeIntervalSeconds;
     const labels = componentLabels(app.name, 'application', app.image);
     const image = `${app.image.repository}:${app.image.tag}`;
+    const several = app.replicas > 1;
     this.url = `http://${app.name}.${app.namespace}.svc.${clusterDomain}:${app.port}`;
 
     const deployment = new k8s.KubeDeployment(this, 'deployment', {
@@ -45,6 +46,8 @@ export class DemoApp extends Construct {
         template: {
           metadata: { labels, annotations: scrapeAnnotations(app.port, app.metricsPath) },
           spec: {
+            // Several pods: spread over the nodes where the scheduler can.
+            ...(several ? { topologySpreadConstraints: spreadOverNodes(app.name) } : {}),
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurity(APP_UID),
             // Longer than the app's shutdown delay plus its slowest request.
@@ -76,6 +79,8 @@ export class DemoApp extends Construct {
         ports: [{ name: 'http', port: app.port, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
       },
     });
+    // Several pods: a node drain takes one of them at a time, and the app keeps serving.
+    if (several) oneAtATimeBudget(this, 'disruption-budget', { name: app.name, namespace: app.namespace, labels });
 
     if (app.trafficGenerator.enabled) this.addTrafficGenerator(app, image);
     if (app.serviceMonitor.enabled) this.addServiceMonitor(app, scrapeIntervalSeconds, labels);
