@@ -12,7 +12,7 @@ import { DOCKER_CONTAINERS_DIR } from '../image-facts';
 import * as path from 'path';
 import { LOKI_PASSWORD_FILE, LOKI_S3_COMPOSE_VARIABLES, lokiClientAuth } from '../components/loki';
 import { GRAFANA_DATABASE_PASSWORD_COMPOSE_VARIABLE, GRAFANA_SECRET_KEY_COMPOSE_VARIABLE } from '../components/grafana';
-import { ALERTMANAGER_SECRET_FILES } from '../components/alertmanager';
+import { ALERTMANAGER_PORT, ALERTMANAGER_SECRET_FILES } from '../components/alertmanager';
 import { COMPOSE_SECRET_FILES, composeAlertmanagerSecretFiles, composeSecretFile } from './alertmanager';
 import { COMPOSE_FILES } from './config-files';
 
@@ -70,7 +70,8 @@ function alertsSection(c: StackConfig): string[] {
   return [
     '## Alerts',
     '',
-    'Prometheus sends what fires to Alertmanager, which notifies the receivers the model turns on',
+    c.prometheus.enabled ? 'Prometheus sends what fires to Alertmanager, which notifies the receivers the model turns on'
+      : `Your Prometheus evaluates ${c.prometheus.alertRules ? `the stack's rules (\`${COMPOSE_FILES.prometheusRules}\`, in its \`rule_files\`)` : 'its rules'} and sends what fires to Alertmanager (\`${composeServiceName(c, 'alertmanager')}:${ALERTMANAGER_PORT}\` in its \`alerting\`), which notifies the receivers the model turns on`,
     '(`alertmanager.receivers`: webhook, Slack, email); with none, alerts stay in Grafana\'s Alertmanager data source.',
     `Each receiver's secret is a file you write: ${all.join(', ')} (the webhook's URL,`,
     'Slack\'s incoming-webhook URL, the SMTP password). Git ignores them and `npm run synth` keeps them as they are.',
@@ -158,7 +159,7 @@ function userAppsSection(c: StackConfig): string[] {
     '```',
     '',
     'Start the stack first (it creates the network). Only the frontend network is shared: your app cannot reach',
-    'Loki, the log agent, the exporters or Alertmanager, but it can reach Prometheus, Grafana and the demo app there.',
+    `Loki, the log agent, the exporters or Alertmanager, but it can reach ${c.prometheus.enabled ? 'Prometheus, ' : ''}Grafana and the demo app there.`,
     'While your containers are attached, the stack\'s `docker compose down` cannot remove the network; stop them first.',
     ...(listed.length > 0 ? ['', `Listed now: ${listed.join(', ')}.`] : []),
     '',
@@ -241,7 +242,7 @@ export function renderComposeReadme(c: StackConfig): string {
     '## Open',
     '',
     ...(c.prometheus.enabled ? [`- Prometheus: http://localhost:${p.prometheus}, query \`my_app_requests_total\`.`]
-      : [`- Prometheus: not run here (prometheus.enabled: false). Yours loads \`prometheus/scrape-configs.yml\` (\`scrape_config_files\`, Prometheus 2.43 or later), whose jobs reach the services by name: its container must join this project's \`frontend\` and \`backend\` networks (\`${c.compose.projectName}_frontend\`, the app's, and \`${c.compose.projectName}_backend\`, the rest's; each declared \`external: true\` in your compose file); Grafana reads the store it writes to, ${c.grafana.prometheusQuery.url || '(grafana.prometheusQuery.url)'}. \`npm run compose:verify\` asks that store through Grafana.`]),
+      : [`- Prometheus: not run here (prometheus.enabled: false). Yours loads \`prometheus/scrape-configs.yml\` (\`scrape_config_files\`, Prometheus 2.43 or later), whose jobs reach the services by name: its container must join this project's \`frontend\` and \`backend\` networks (\`${c.compose.projectName}_frontend\`, the app's, and \`${c.compose.projectName}_backend\`, the rest's; each declared \`external: true\` in your compose file); ${c.grafana.enabled ? `Grafana reads the store it writes to, ${c.grafana.prometheusQuery.url}, and \`npm run compose:verify\` asks that store through Grafana.` : 'With no Grafana either, `npm run compose:verify` has nothing to ask.'}`]),
     `- Grafana: http://localhost:${p.grafana}, user \`${c.grafana.adminUser}\`, the password from \`compose/.env\`. The Prometheus and Loki`,
     '  data sources are already there; in Explore, the same labels select the app\'s metrics and its logs, e.g.',
     `  \`{namespace="${c.compose.projectName}", app="${app}"}\` in both.`,
@@ -267,7 +268,7 @@ export function renderComposeReadme(c: StackConfig): string {
     '| pod | the container name (compose has no pods) |',
     `| node | \`${COMPOSE_NODE_LABEL}\` (one host) |`,
     '',
-    `Prometheus gets them as static labels of each target (\`prometheus/prometheus.yml\`). ${agent} gets them from`,
+    `Prometheus gets them as static labels of each target (\`${c.prometheus.enabled ? COMPOSE_FILES.prometheusConfig : COMPOSE_FILES.prometheusScrapeConfigs}\`). ${agent} gets them from`,
     'the log lines themselves: each service logs with the json-file driver and the options `tag: "{{.Name}}"` and',
     '`labels: "com.docker.compose.service,com.docker.compose.project"`, which make Docker write the container',
     `name and compose labels into every line's \`attrs\`. ${agent} reads Docker's containers directory read-only and`,
@@ -286,8 +287,13 @@ export function renderComposeReadme(c: StackConfig): string {
     'The machines this project is built on have no Docker engine, so this setup is validated, not started:',
     '',
     '- `docker-compose.yml` against the official Compose Specification JSON schema, and every bind-mounted file exists;',
-    '- `prometheus/prometheus.yml` with `promtool check config` (Prometheus 2.42) and by the real Prometheus scraping',
-    '  the real app on loopback (service names pointed at 127.0.0.1), series carrying the contract labels;',
+    ...(c.prometheus.enabled ? [
+      '- `prometheus/prometheus.yml` with `promtool check config` (Prometheus 2.42) and by the real Prometheus scraping',
+      '  the real app on loopback (service names pointed at 127.0.0.1), series carrying the contract labels;',
+    ] : [
+      '- `prometheus/scrape-configs.yml`: the jobs the stack\'s own `prometheus/prometheus.yml` would hold (which is checked',
+      '  with promtool and the real Prometheus), each with the stack\'s interval and timeout; not loaded into a Prometheus here;',
+    ]),
     `- ${ownLoki}${agent} and Grafana files against the Kubernetes rendering (same renderers) and ${agent}'s pipeline`,
     '  against Docker\'s json-file line format;',
     '- this folder is regenerated by the tests and must equal what is committed.',

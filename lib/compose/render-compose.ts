@@ -52,7 +52,7 @@ export function renderCompose(c: StackConfig): Map<string, string> {
   files.set(COMPOSE_FILES.envExample, COMPOSE_HEADER + renderEnvExample());
   files.set(COMPOSE_FILES.gitignore, `${COMPOSE_HEADER}# Secrets: the Grafana admin password, the receivers' secrets and a Loki's password. Never commit them.\n.env\n${COMPOSE_FILES.alertmanagerSecretsDir}/\n${path.posix.dirname(COMPOSE_FILES.lokiPassword)}/\n`);
   files.set(COMPOSE_FILES.readme, renderComposeReadme(c));
-  // Without the stack's Prometheus, the jobs for a Prometheus of the user's that joins the project's backend network.
+  // Without the stack's Prometheus, the jobs for a Prometheus of the user's that joins the project's frontend and backend networks.
   if (c.prometheus.enabled) files.set(COMPOSE_FILES.prometheusConfig, yaml(renderComposePrometheusConfig(c)));
   else files.set(COMPOSE_FILES.prometheusScrapeConfigs, yaml(scrapeConfigsFile(c.prometheus, composeScrapeJobs(c))));
   if (c.prometheus.alertRules) files.set(COMPOSE_FILES.prometheusRules, yaml(renderAlertRules({ alertmanager: c.alertmanager.enabled, nodeExporter: c.nodeExporter.enabled, kubelet: c.compose.cadvisor.enabled, cadvisorComponent: c.compose.cadvisor.enabled })));

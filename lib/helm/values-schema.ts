@@ -115,7 +115,7 @@ const OPTIONAL_KEYS = [
   // grafana.replicas, grafana.postgres and grafana.prometheusQuery, key by key
   'grafana.replicas', 'grafana.secretKeySecret', 'grafana.secretKeySecret.name', 'grafana.secretKeySecret.key', 'postgres', ...['host', 'database', 'user', 'sslMode', 'passwordSecret', 'passwordSecret.name', 'passwordSecret.key', 'caSecret', 'caSecret.name', 'caSecret.key'].map((k) => `grafana.postgres.${k}`),
   'prometheusQuery', ...['url', 'type', 'tenant'].map((k) => `grafana.prometheusQuery.${k}`),
-  // prometheus.enabled and prometheus.scraper (chart 0.11.0)
+  // prometheus.enabled, prometheus.scraper and prometheus.prometheusRule.labels (chart 0.11.0)
   'prometheus.enabled', 'prometheus.scraper', 'prometheus.scraper.namespace', 'prometheus.scraper.name', 'prometheus.prometheusRule.labels',
 ];
 

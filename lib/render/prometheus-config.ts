@@ -184,7 +184,7 @@ export interface ScrapeConfigsFile {
 /**
  * The stack's scrape jobs for a Prometheus of the user's (prometheus.enabled: false), in the format of
  * `scrape_config_files` (Prometheus 2.43 and later: a file whose only key is `scrape_configs`). Each job states the
- * stack's scrape interval and timeout itself, where it has none of its own (the kubelet jobs), since that Prometheus's
+ * stack's scrape interval and timeout itself, except where it has its own (the kubelet jobs' interval), since that Prometheus's
  * global ones may differ and the stack's rate windows, alerts and dashboards assume these.
  */
 export function scrapeConfigsFile(p: PrometheusSettings, jobs: ScrapeConfig[]): ScrapeConfigsFile {

@@ -62,7 +62,7 @@ the renderers' output for every ci/ values file.
 
 {{/*
 With prometheus.enabled false, the scrape jobs for a Prometheus of the user's, each stating the stack's interval and
-timeout where it has none of its own (lib/render/prometheus-config.ts scrapeConfigsFile).
+timeout except where it has its own (the kubelet jobs' interval; lib/render/prometheus-config.ts scrapeConfigsFile).
 observability-stack.prometheus.scrapeConfigsFile: those jobs, a YAML list.
 */}}
 {{- define "observability-stack.prometheus.scrapeConfigsFile" -}}
