@@ -38,7 +38,8 @@ export interface VerifyPlan {
    */
   readonly prometheusNamespace?: string;
   /**
-   * The workload whose metrics and logs are compared: the demo app, or Prometheus when there is none; `job` is the
+   * The workload whose metrics and logs are compared: the demo app, or when there is none the stack's Prometheus (with
+   * a Prometheus of the user's, Grafana); `job` is the
    * scrape job whose `up` carries its contract labels.
    */
   readonly subject: { readonly namespace: string; readonly app: string; readonly job: string; readonly isDemoApp: boolean };
@@ -227,6 +228,9 @@ const q = encodeURIComponent;
 export async function runChecks(plan: VerifyPlan, t: Transport, password: () => Promise<string>): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const get = (namespace: string, service: string, port: number, p: string, headers?: Record<string, string>) => t.request('GET', namespace, service, port, p, { headers });
+  // A data source's API, through Grafana's proxy as the dashboards ask it, with a session cookie.
+  const throughGrafana = (uid: string, p: string, cookie: string | undefined) =>
+    get(plan.grafana!.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${uid}${p}`, cookie ? { Cookie: cookie } : {});
   const { namespace, app } = plan.subject;
   // The API server answers 503 "error trying to reach service" when it cannot reach the pod itself: where it does not
   // run on the pod's node, the stack's NetworkPolicies keep it out (README, "Network policies").
@@ -268,8 +272,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
   const store = plan.prometheusNamespace === undefined ? plan.grafana?.prometheusStore : undefined;
   const prom = async (p: string) => {
     if (plan.prometheusNamespace !== undefined) return get(plan.prometheusNamespace, PROMETHEUS_NAME, PROMETHEUS_PORT, p);
-    const cookie = await session();
-    return get(plan.grafana!.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${PROMETHEUS_DATASOURCE_UID}${p}`, cookie ? { Cookie: cookie } : {});
+    return throughGrafana(PROMETHEUS_DATASOURCE_UID, p, await session());
   };
   const promJson = async (p: string) => {
     const r = await prom(p);
@@ -368,7 +371,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     // do (with the tenant), for the subject's lines.
     if (cookie && g.lokiStore) {
       const name = 'Grafana\'s Loki: the app\'s lines';
-      const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${LOKI_DATASOURCE_UID}${linesPath}`, { Cookie: cookie });
+      const r = await throughGrafana(LOKI_DATASOURCE_UID, linesPath, cookie);
       const streams: any[] = (() => { try { return JSON.parse(r.body).data?.result ?? []; } catch { return []; } })();
       const lines = lineCount(streams);
       results.push(lines > 0
@@ -382,7 +385,7 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     if (cookie && g.prometheusStore && !store) {
       const name = 'Grafana\'s store: the app\'s series';
       const query = `count(up{namespace="${plan.subject.namespace}", app="${plan.subject.app}"})`;
-      const r = await get(g.namespace, GRAFANA_NAME, GRAFANA_PORT, `/api/datasources/proxy/uid/${PROMETHEUS_DATASOURCE_UID}/api/v1/query?query=${encodeURIComponent(query)}`, { Cookie: cookie });
+      const r = await throughGrafana(PROMETHEUS_DATASOURCE_UID, `/api/v1/query?query=${q(query)}`, cookie);
       const found = (() => { try { return (JSON.parse(r.body).data?.result ?? []).length > 0; } catch { return false; } })();
       results.push(found
         ? { name, ok: true, detail: `${g.prometheusStore} holds ${query}` }
