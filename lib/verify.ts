@@ -7,7 +7,8 @@
  * their health checks; Alertmanager is ready and Prometheus is connected to it. One line per check, and what to do
  * about a failure. With a Prometheus of the user's (prometheus.enabled false), the metrics checks ask the store it
  * writes to, through Grafana's Prometheus data source, logged in: each target's `up` there (a store keeps no scrape
- * error), the app's counter and series; whether that Prometheus sends to Alertmanager is not asked.
+ * error), the app's counter and series. In both cases Alertmanager must hold the always-firing Watchdog: the stack's rules
+ * are evaluated and what they fire arrives.
  */
 import * as fs from 'fs';
 import * as http from 'http';
@@ -27,6 +28,7 @@ import { PROMETHEUS_NAME, PROMETHEUS_PORT, PROMETHEUS_SCRAPE_CONFIGS_FILE } from
 import { ALERTMANAGER_DATASOURCE_UID, LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './render/grafana-provisioning';
 import { CONTRACT_LABELS } from './render/relabel';
 import { KUBERNETES_PODS_JOB } from './render/prometheus-config';
+import { RULES_FILE, WATCHDOG_ALERT } from './render/alert-rules';
 
 /** What verify expects of a synthesized stack. */
 export interface VerifyPlan {
@@ -58,6 +60,13 @@ export interface VerifyPlan {
     readonly lokiStore?: string;
   };
   readonly alertmanagerNamespace?: string;
+  /** Whether the stack's rules hold the Watchdog, which must then be active in Alertmanager (prometheus.alertRules, with Alertmanager). */
+  readonly watchdog?: boolean;
+}
+
+/** Whether a rule file (YAML text) holds the Watchdog alert. */
+function holdsWatchdog(rulesYaml: string | undefined): boolean {
+  return Boolean(rulesYaml) && (parse(rulesYaml!)?.groups ?? []).some((g: any) => (g.rules ?? []).some((r: any) => r.alert === WATCHDOG_ALERT));
 }
 
 /**
@@ -116,6 +125,7 @@ export function readVerifyPlan(dir: string): VerifyPlan {
       },
     } : {}),
     ...(deployment(ALERTMANAGER_NAME) ? { alertmanagerNamespace: deployment(ALERTMANAGER_NAME).metadata.namespace } : {}),
+    watchdog: holdsWatchdog(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === `${PROMETHEUS_NAME}-rules`)?.data?.[RULES_FILE]),
   };
 }
 
@@ -398,12 +408,25 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     results.push(r.status === 200
       ? { name: 'Alertmanager ready', ok: true, detail: '/-/ready answered 200' }
       : { name: 'Alertmanager ready', ok: false, detail: `/-/ready answered ${r.status}`, fix: logsOf(plan.alertmanagerNamespace, 'deploy', ALERTMANAGER_NAME) });
-    // Whether a Prometheus of the user's sends it alerts, only that Prometheus knows (its /status page).
+    // Which Alertmanagers a Prometheus of the user's sends to, only that Prometheus knows (its /status page): the
+    // Watchdog below says whether alerts arrive.
     if (!store) {
       const ams: any[] = (await promJson('/api/v1/alertmanagers')).activeAlertmanagers;
       results.push(ams.length > 0
         ? { name: 'Prometheus → Alertmanager', ok: true, detail: ams.map((a) => a.url).join(', ') }
         : { name: 'Prometheus → Alertmanager', ok: false, detail: 'Prometheus has no active Alertmanager', fix: 'the alerting section of prometheus.yml, and Alertmanager\'s Service' });
+    }
+    // The alert that always fires, in Alertmanager: the stack's rules are evaluated and what they fire arrives, whichever
+    // Prometheus evaluates them (Alertmanager API v2, GET /api/v2/alerts with a matcher).
+    if (plan.watchdog) {
+      const name = 'alerts reach Alertmanager';
+      const w = await get(plan.alertmanagerNamespace, ALERTMANAGER_NAME, ALERTMANAGER_PORT, `/api/v2/alerts?filter=${q(`alertname="${WATCHDOG_ALERT}"`)}`);
+      const alerts: any[] = (() => { try { return w.status === 200 ? JSON.parse(w.body) : []; } catch { return []; } })();
+      results.push(alerts.some((a) => a.labels?.alertname === WATCHDOG_ALERT && a.status?.state !== 'unprocessed')
+        ? { name, ok: true, detail: `${WATCHDOG_ALERT} is there: the stack's rules are evaluated and their alerts arrive` }
+        : { name, ok: false, detail: `no ${WATCHDOG_ALERT} in Alertmanager (GET /api/v2/alerts answered ${w.status})`, fix: store
+          ? `does your Prometheus load the stack's rules (${plan.platform === 'compose' ? COMPOSE_FILES.prometheusRules : 'the ConfigMap prometheus-rules, or the PrometheusRule'}) and send to this Alertmanager (its alerting section)? Its /rules and /status pages`
+          : 'Prometheus\'s /rules page (the watchdog group), then its /status page\'s Alertmanagers' });
     }
   }
   return results;
@@ -512,6 +535,7 @@ export function readComposeVerifyPlan(dir: string): { plan: VerifyPlan; endpoint
         },
       } : {}),
       ...(services[ALERTMANAGER_NAME] && grafana ? { alertmanagerNamespace: project } : {}),
+      watchdog: holdsWatchdog(readIfPresent(path.join(dir, COMPOSE_FILES.prometheusRules))),
     },
     endpoints: { ...(ours ? { prometheusPort: publishedPort(services[PROMETHEUS_NAME], PROMETHEUS_NAME) } : {}), ...(grafana ? { grafanaPort: publishedPort(grafana, GRAFANA_NAME) } : {}) },
   };

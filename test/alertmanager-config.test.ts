@@ -95,7 +95,8 @@ describe('alertmanager.yml', () => {
     const route = (labels: string[]) => amtool(['config', 'routes', 'test', `--config.file=${file}`, ...labels], dir).stdout.trim();
     expect(route(['severity=critical', 'namespace=demo', 'app=shop', 'alertname=TargetDown'])).toBe('webhook,slack,email');
     expect(route(['severity=warning', 'alertname=TargetDown'])).toBe('webhook,slack,email');
-    expect(route(['severity=info', 'alertname=Watchdog'])).toBe('null');
+    expect(route(['severity=none', 'alertname=Watchdog'])).toBe('null');
+    expect(route(['severity=info', 'alertname=Other'])).toBe('null');
     expect(route(['alertname=NoSeverity'])).toBe('null');
   });
 

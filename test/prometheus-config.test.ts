@@ -5,6 +5,7 @@
  */
 import { parse, stringify } from 'yaml';
 import { CONTRACT_LABELS, KUBERNETES_PODS_JOB, parseStackConfig, renderAlertRules, renderCompose, renderKubernetesPrometheusConfig, RULES_FILE, StackInput, toYaml } from '../lib';
+import { WATCHDOG_ALERT } from '../lib/render/alert-rules';
 import { helmTemplate } from './helm-support';
 import { find, synthObjects } from './helpers/stack';
 import { podTarget } from './support/pod-targets';
@@ -121,10 +122,10 @@ describe('the stack watching itself', () => {
     }
   });
 
-  test('every alert has a severity Alertmanager routes, a summary, a description and a runbook line', () => {
+  test('every alert has a severity Alertmanager routes, a summary, a description and a runbook line (the Watchdog: severity none, routed to nobody)', () => {
     expect(alerts.length).toBeGreaterThanOrEqual(10);
     for (const a of alerts) {
-      expect({ alert: a.alert, severity: a.labels?.severity }).toEqual({ alert: a.alert, severity: expect.stringMatching(/^(warning|critical)$/) });
+      expect({ alert: a.alert, severity: a.labels?.severity }).toEqual({ alert: a.alert, severity: a.alert === WATCHDOG_ALERT ? 'none' : expect.stringMatching(/^(warning|critical)$/) });
       expect({ alert: a.alert, keys: Object.keys(a.annotations ?? {}).sort() }).toEqual({ alert: a.alert, keys: ['description', 'runbook', 'summary'] });
       expect(a.annotations!.runbook).toMatch(/^First: /);
     }
@@ -141,6 +142,7 @@ describe('the stack watching itself', () => {
         const cdk8s = rulesOf(synthObjects(input));
         const has = names(cdk8s);
         expect({ input, watched: has.includes('PrometheusNotConnectedToAlertmanager') }).toEqual({ input, watched: alertmanager });
+        expect({ input, watchdog: has.includes(WATCHDOG_ALERT) }).toEqual({ input, watchdog: alertmanager });
         expect({ input, ksm: ksmRules.filter((n) => has.includes(n)) }).toEqual({ input, ksm: kubeStateMetrics ? ksmRules : [] });
         expect(rulesOf(helmTemplate({ set: [`alertmanager.enabled=${alertmanager}`, `kubeStateMetrics.enabled=${kubeStateMetrics}`, 'kubelet.enabled=false'] }))).toEqual(cdk8s);
         // compose has no kube-state-metrics: its rules are Kubernetes' without it (and with cAdvisor off, without
@@ -302,6 +304,15 @@ describe('end to end: the real Prometheus scrapes annotated pods with exactly th
   test('never scrapes the pod without the annotation', async () => {
     expect(await prometheus.query('up{pod="other-5d4f7b9c8-abcde"}')).toEqual([]);
     expect(await prometheus.query('my_app_requests_total == 7')).toEqual([]);
+  });
+
+  test('the Watchdog fires at once and stays firing (promtool test rules)', () => {
+    const tests = { rule_files: [RULES_FILE], evaluation_interval: '1m', tests: [{ interval: '1m', input_series: [], alert_rule_test: ['0m', '1m', '3h'].map((eval_time) => ({
+      eval_time, alertname: WATCHDOG_ALERT, exp_alerts: [{ exp_labels: { severity: 'none' }, exp_annotations: renderAlertRules().groups.flatMap((g) => g.rules).find((r) => r.alert === WATCHDOG_ALERT)!.annotations }],
+    })) }] };
+    const result = promtoolTestRules(stringify(tests), { [RULES_FILE]: toYaml(renderAlertRules()) });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
   });
 
   test('loads the stack\'s rule file', async () => {

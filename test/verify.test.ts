@@ -23,6 +23,7 @@ import { createApp } from '../app/src/app';
 import { createLogger } from '../app/src/logger';
 import { parseStackConfig, renderCompose, renderManifests, StackInput } from '../lib';
 import { CheckResult, formatChecks, readComposeVerifyPlan, readVerifyPlan, VerifyPlan } from '../lib/verify';
+import { renderAlertRules, WATCHDOG_ALERT } from '../lib/render/alert-rules';
 import { ROOT } from './helm-support';
 import { tempDir } from './helpers/temp-dir';
 import { kubeconfigYaml } from './support/kubeconfig';
@@ -33,6 +34,17 @@ import { RunningPrometheus, serveMetrics, startPrometheus, withFileSd } from './
 // A stack without the node-level jobs (their own tests run them): every target is a pod of the pod job.
 const INPUT: StackInput = { kubelet: { enabled: false }, kubeStateMetrics: { enabled: false }, nodeExporter: { enabled: false } };
 const PASSWORD = 'generated-on-the-volume';
+/**
+ * The stack's watchdog group alone, for the test's Prometheus (the other rules would fire on the stand-ins): the real
+ * Prometheus evaluates it and sends the Watchdog to the Alertmanager stand-in, where verify looks for it.
+ */
+const WATCHDOG_RULES = 'watchdog-rules.yaml';
+/**
+ * Prometheus drops what fires before it has found its Alertmanagers (its discovery reports every 5 s), and sends again
+ * only after --rules.alert.resend-delay (1m by default): a second here, so the Watchdog arrives within the tests' waits.
+ */
+const RESEND_SOON = ['--rules.alert.resend-delay=1s'];
+const watchdogRules = () => ({ [WATCHDOG_RULES]: stringify({ groups: renderAlertRules().groups.filter((g) => g.rules.some((r) => r.alert === WATCHDOG_ALERT)) }) });
 
 function synthesizedDist(input: StackInput): string {
   const dir = tempDir('verify-dist-');
@@ -62,6 +74,8 @@ interface StandIns {
   lokiQuery: string;
   /** Where Grafana's Prometheus data source proxy forwards (a long-term store); null: a store that holds nothing. @default none */
   store?: string | null;
+  /** Whether the Alertmanager stand-in lists none of the alerts Prometheus sent it (as if none arrived). @default false */
+  alertmanagerDropsAlerts?: boolean;
 }
 
 /** The real demo app on loopback, sent a request every 20 ms until stopped. */
@@ -92,7 +106,24 @@ async function componentStandIns(state: StandIns): Promise<{ loki: string; grafa
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result, stats: {} } }));
   });
   const loki = await listen(lokiServer);
-  const amServer = http.createServer((req, res) => res.writeHead(req.url === '/-/ready' ? 200 : 404).end('OK'));
+  // Alertmanager's API v2 (github.com/prometheus/alertmanager api/v2/openapi.yaml): Prometheus POSTs its alerts to
+  // /api/v2/alerts, GET /api/v2/alerts?filter=<matcher> lists them; each as received, active.
+  const received = new Map<string, Record<string, string>>();
+  const amServer = http.createServer(async (req, res) => {
+    const url = new URL(req.url!, 'http://alertmanager');
+    if (url.pathname === '/-/ready') { res.writeHead(200).end('OK'); return; }
+    if (url.pathname !== '/api/v2/alerts') { res.writeHead(404).end(); return; }
+    if (req.method === 'POST') {
+      let body = '';
+      for await (const c of req) body += c;
+      for (const a of JSON.parse(body)) received.set(JSON.stringify(a.labels), a.labels);
+      res.writeHead(200).end();
+      return;
+    }
+    const matchers = url.searchParams.getAll('filter').map((f) => /^(\w+)="(.*)"$/.exec(f)!);
+    const listed = (state.alertmanagerDropsAlerts ? [] : [...received.values()]).filter((labels) => matchers.every(([, k, v]) => labels[k] === v)).map((labels) => ({ labels, status: { state: 'active', silencedBy: [], inhibitedBy: [] } }));
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(listed));
+  });
   const alertmanager = await listen(amServer);
   const SESSION = 'grafana_session=4f1c0e9a8b7d6c5e';
   const grafanaServer = http.createServer(async (req, res) => {
@@ -156,16 +187,17 @@ describe('verify against a stack on loopback', () => {
     // Stand-ins of the other components' /metrics.
     const standIn = async () => { const m = await serveMetrics('# TYPE stand_in gauge\nstand_in 1\n'); metrics.push(m); return m.port; };
     const [lokiPort, agentPort, amPort, grafanaPort, promPort] = [await standIn(), await standIn(), await standIn(), await standIn(), await standIn()];
+    const components = await componentStandIns(state);
     const config: any = parse(parse(fs.readFileSync(path.join(synthesizedDist(INPUT), '0001-observability.k8s.yaml'), 'utf8').split('\n---\n').find((d) => d.includes('name: prometheus-config'))!).data['prometheus.yml']);
     config.global = { ...config.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
-    config.alerting.alertmanagers[0].static_configs[0].targets = [`127.0.0.1:${amPort}`];
-    delete config.rule_files;
+    config.alerting.alertmanagers[0].static_configs[0].targets = [new URL(components.alertmanager).host];
+    config.rule_files = [WATCHDOG_RULES];
     const target = (o: { namespace: string; app: string; container: string; port: number; node?: string; daemon?: boolean }) => podTarget({
       ip: '127.0.0.1', port: o.port, namespace: o.namespace, container: o.container, node: o.node ?? 'kind-control-plane',
       pod: o.app === 'demo-app' ? APP_POD.pod : `${o.app}-7c9d5b8f6a-x7k2p`,
       labels: { 'app.kubernetes.io/name': o.app }, annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(o.port) },
     });
-    const { config: swapped, files } = withFileSd(config, {
+    const { config: swapped, files: sdFiles } = withFileSd(config, {
       'kubernetes-pods': [
         target({ namespace: 'demo', app: 'demo-app', container: 'app', port: Number(new URL(appUrl).port), node: 'kind-worker' }),
         target({ namespace: 'monitoring', app: 'loki', container: 'loki', port: lokiPort }),
@@ -175,13 +207,12 @@ describe('verify against a stack on loopback', () => {
         target({ namespace: 'monitoring', app: 'prometheus', container: 'prometheus', port: promPort }),
       ],
     });
-    prometheus = await startPrometheus({ config: stringify(swapped), files });
+    prometheus = await startPrometheus({ config: stringify(swapped), files: { ...sdFiles, ...watchdogRules() }, args: RESEND_SOON });
 
     // The API server: service proxy to the loopback components, pods, secrets, exec.
     const backends: Record<string, string> = {
       'monitoring/prometheus:9090': prometheus.url,
     };
-    const components = await componentStandIns(state);
     backends['monitoring/loki:3100'] = components.loki;
     backends['monitoring/grafana:3000'] = components.grafana;
     backends['monitoring/alertmanager:9093'] = components.alertmanager;
@@ -277,7 +308,7 @@ describe('verify against a stack on loopback', () => {
       'target kubernetes-pods app=prometheus', 'target kubernetes-pods app=demo-app', 'target kubernetes-pods app=loki',
       'target kubernetes-pods app=promtail', 'target kubernetes-pods app=alertmanager', 'target kubernetes-pods app=grafana',
       'my_app_requests_total increasing', 'Loki: the app\'s lines', 'label contract: logs and metrics',
-      'Grafana healthy', 'Grafana data source prometheus', 'Grafana data source loki', 'Alertmanager ready', 'Prometheus → Alertmanager',
+      'Grafana healthy', 'Grafana data source prometheus', 'Grafana data source loki', 'Alertmanager ready', 'Prometheus → Alertmanager', 'alerts reach Alertmanager',
     ]);
     // Grafana's generated password was read with exec in its container.
     expect(state.requests.some((r) => r.startsWith('EXEC /api/v1/namespaces/monitoring/pods/grafana-5d7f9c8b6-abcde/exec?'))).toBe(true);
@@ -402,7 +433,7 @@ describe('verify against a stack on loopback', () => {
     const held = byName(results);
     // Every check passes but promtail's target, whose stand-in a test above stopped: its `up` of 0, as the store has it.
     expect(results.filter((r) => !r.ok).map((r) => [r.name, r.detail])).toEqual([['target kubernetes-pods app=promtail', expect.stringMatching(new RegExp(`^0/1 up; 127\\.0\\.0\\.1:\\d+: up is 0 in ${storeUrl}$`))]]);
-    expect(Object.keys(held)).toEqual(expect.arrayContaining(['target kubernetes-pods app=demo-app', 'my_app_requests_total increasing', 'label contract: logs and metrics', 'Grafana healthy', 'Grafana data source prometheus', 'Alertmanager ready']));
+    expect(Object.keys(held)).toEqual(expect.arrayContaining(['target kubernetes-pods app=demo-app', 'my_app_requests_total increasing', 'label contract: logs and metrics', 'Grafana healthy', 'Grafana data source prometheus', 'Alertmanager ready', 'alerts reach Alertmanager']));
     expect(Object.keys(held)).not.toEqual(expect.arrayContaining(['Prometheus ready']));
     expect(Object.keys(held).filter((n) => n.startsWith('Prometheus'))).toEqual([]);
     expect(held['target kubernetes-pods app=demo-app'].detail).toBe(`1/1 up (its up in ${storeUrl})`);
@@ -410,6 +441,11 @@ describe('verify against a stack on loopback', () => {
     const asked = state.requests.slice(before);
     expect(asked.filter((r) => r.includes('/services/prometheus:'))).toEqual([]);
     expect(asked.filter((r) => r.includes('/services/grafana:3000/proxy/login'))).toHaveLength(1);
+    // No alert arriving (your Prometheus without the stack's rules, or not sending here): said, with where to look.
+    state.alertmanagerDropsAlerts = true;
+    const silent = byName(await run(theirsDist))['alerts reach Alertmanager'];
+    state.alertmanagerDropsAlerts = false;
+    expect(silent).toMatchObject({ ok: false, detail: 'no Watchdog in Alertmanager (GET /api/v2/alerts answered 200)', fix: expect.stringContaining('the ConfigMap prometheus-rules') });
     // A store holding nothing of the stack: each target fails, saying where the jobs are.
     state.store = null;
     const empty = byName(await run(theirsDist));
@@ -543,7 +579,7 @@ describe('npm run compose:verify against the compose stack on loopback', () => {
     // The generated Prometheus config, each service's target moved to loopback: the app, stand-ins for the rest.
     const config: any = parse(fs.readFileSync(path.join(composeDir(COMPOSE_INPUT), 'prometheus', 'prometheus.yml'), 'utf8'));
     config.global = { ...config.global, scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' };
-    delete config.rule_files;
+    config.rule_files = [WATCHDOG_RULES];
     for (const job of config.scrape_configs) {
       if (job.job_name === 'demo-app') job.static_configs[0].targets = [`127.0.0.1:${new URL(appUrl).port}`];
       else {
@@ -553,7 +589,7 @@ describe('npm run compose:verify against the compose stack on loopback', () => {
       }
     }
     config.alerting.alertmanagers[0].static_configs[0].targets = [new URL(components.alertmanager).host];
-    prometheus = await startPrometheus({ config: stringify(config) });
+    prometheus = await startPrometheus({ config: stringify(config), files: watchdogRules(), args: RESEND_SOON });
     // compose/ as synthesized with the ports this test's Prometheus and Grafana listen on.
     dir = composeDir({ ...COMPOSE_INPUT, compose: { ...COMPOSE_INPUT.compose, ports: { prometheus: Number(new URL(prometheus.url).port), grafana: Number(new URL(components.grafana).port) } } });
   }, 60000);
@@ -594,7 +630,7 @@ describe('npm run compose:verify against the compose stack on loopback', () => {
     expect(results.map((x) => x.name)).toEqual([
       'Prometheus ready', 'target prometheus', 'target demo-app', 'target loki', 'target promtail', 'target alertmanager', 'target grafana',
       'my_app_requests_total increasing', 'Loki: the app\'s lines', 'label contract: logs and metrics',
-      'Grafana healthy', 'Grafana data source prometheus', 'Grafana data source loki', 'Alertmanager ready', 'Prometheus → Alertmanager',
+      'Grafana healthy', 'Grafana data source prometheus', 'Grafana data source loki', 'Alertmanager ready', 'Prometheus → Alertmanager', 'alerts reach Alertmanager',
     ]);
     expect(state.grafanaRequests).toEqual(expect.arrayContaining([expect.stringMatching(/^GET \/api\/datasources\/proxy\/uid\/loki\/loki\/api\/v1\/query_range\?query=/), 'GET /api/datasources/proxy/uid/alertmanager/-/ready']));
     expect(r.code).toBe(0);

@@ -38,6 +38,12 @@ export const NOTIFICATION_ERROR_RATIO_THRESHOLD = 0.01;
 export const REMOTE_WRITE_FAILURE_RATIO_THRESHOLD = 0.01;
 /** How far, in seconds, a remote-write queue may lag behind what Prometheus ingests before it alerts. */
 export const REMOTE_WRITE_LAG_THRESHOLD_SECONDS = 600;
+/**
+ * The alert that always fires (with Alertmanager): it proves rules are evaluated and their alerts reach Alertmanager,
+ * whichever Prometheus evaluates them (`npm run verify` looks for it there). Severity `none`, as kube-prometheus names
+ * it: Alertmanager routes it to the `null` receiver only, so it notifies nobody.
+ */
+export const WATCHDOG_ALERT = 'Watchdog';
 /** Share of prometheus.retentionSize the blocks use, above which it alerts (size, not days, decides retention). */
 export const RETENTION_SIZE_RATIO_THRESHOLD = 0.9;
 
@@ -485,6 +491,20 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
           },
         ],
       },
+      // The alert that always fires (with Alertmanager): the proof that the rest can reach anyone.
+      ...(alertmanager ? [{
+        name: 'watchdog',
+        rules: [{
+          alert: WATCHDOG_ALERT,
+          expr: 'vector(1)',
+          labels: { severity: 'none' },
+          annotations: {
+            summary: 'Always firing: the stack\'s rules are evaluated and their alerts reach Alertmanager',
+            description: 'It notifies nobody (Alertmanager routes severity none to no receiver). Its absence from Alertmanager\'s page is the problem: then no alert reaches anyone.',
+            runbook: 'First: if it is missing, is Prometheus loading the stack\'s rules (its /rules page) and sending to Alertmanager (its /status page)? npm run verify checks both ends.',
+          },
+        }],
+      }] : []),
     ],
   };
 }
