@@ -28,7 +28,7 @@ import { PROMETHEUS_NAME, PROMETHEUS_PORT, PROMETHEUS_SCRAPE_CONFIGS_FILE } from
 import { ALERTMANAGER_DATASOURCE_UID, LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID } from './render/grafana-provisioning';
 import { CONTRACT_LABELS } from './render/relabel';
 import { KUBERNETES_PODS_JOB } from './render/prometheus-config';
-import { RULES_FILE, WATCHDOG_ALERT } from './render/alert-rules';
+import { RULES_FILE, WATCHDOG_ALERT, WATCHDOG_LABEL } from './render/alert-rules';
 
 /** What verify expects of a synthesized stack. */
 export interface VerifyPlan {
@@ -420,13 +420,16 @@ export async function runChecks(plan: VerifyPlan, t: Transport, password: () => 
     // Prometheus evaluates them (Alertmanager API v2, GET /api/v2/alerts with a matcher).
     if (plan.watchdog) {
       const name = 'alerts reach Alertmanager';
-      const w = await get(plan.alertmanagerNamespace, ALERTMANAGER_NAME, ALERTMANAGER_PORT, `/api/v2/alerts?filter=${q(`alertname="${WATCHDOG_ALERT}"`)}`);
+      // The stack's own, by its label: kube-prometheus's Watchdog has the same name and severity.
+      const matchers = { alertname: WATCHDOG_ALERT, ...WATCHDOG_LABEL };
+      const w = await get(plan.alertmanagerNamespace, ALERTMANAGER_NAME, ALERTMANAGER_PORT, `/api/v2/alerts?${Object.entries(matchers).map(([k, v]) => `filter=${q(`${k}="${v}"`)}`).join('&')}`);
       const alerts: any[] = (() => { try { return w.status === 200 ? JSON.parse(w.body) : []; } catch { return []; } })();
-      results.push(alerts.some((a) => a.labels?.alertname === WATCHDOG_ALERT && a.status?.state !== 'unprocessed')
+      results.push(alerts.some((a) => Object.entries(matchers).every(([k, v]) => a.labels?.[k] === v))
         ? { name, ok: true, detail: `${WATCHDOG_ALERT} is there: the stack's rules are evaluated and their alerts arrive` }
-        : { name, ok: false, detail: `no ${WATCHDOG_ALERT} in Alertmanager (GET /api/v2/alerts answered ${w.status})`, fix: store
+        : { name, ok: false, detail: `no ${WATCHDOG_ALERT} of the stack's in Alertmanager (GET /api/v2/alerts answered ${w.status})`, fix: (store
           ? `does your Prometheus load the stack's rules (${plan.platform === 'compose' ? COMPOSE_FILES.prometheusRules : 'the ConfigMap prometheus-rules, or the PrometheusRule'}) and send to this Alertmanager (its alerting section)? Its /rules and /status pages`
-          : 'Prometheus\'s /rules page (the watchdog group), then its /status page\'s Alertmanagers' });
+          : 'Prometheus\'s /rules page (the watchdog group), then its /status page\'s Alertmanagers') +
+          '. Alertmanager keeps alerts in memory, and Prometheus sends a firing one again every --rules.alert.resend-delay (1m): just after Alertmanager (re)starts, wait a minute, or use --wait' });
     }
   }
   return results;

@@ -5,7 +5,7 @@
  */
 import { parse, stringify } from 'yaml';
 import { CONTRACT_LABELS, KUBERNETES_PODS_JOB, parseStackConfig, renderAlertRules, renderCompose, renderKubernetesPrometheusConfig, RULES_FILE, StackInput, toYaml } from '../lib';
-import { WATCHDOG_ALERT } from '../lib/render/alert-rules';
+import { WATCHDOG_ALERT, WATCHDOG_LABEL } from '../lib/render/alert-rules';
 import { helmTemplate } from './helm-support';
 import { find, synthObjects } from './helpers/stack';
 import { podTarget } from './support/pod-targets';
@@ -308,7 +308,7 @@ describe('end to end: the real Prometheus scrapes annotated pods with exactly th
 
   test('the Watchdog fires at once and stays firing (promtool test rules)', () => {
     const tests = { rule_files: [RULES_FILE], evaluation_interval: '1m', tests: [{ interval: '1m', input_series: [], alert_rule_test: ['0m', '1m', '3h'].map((eval_time) => ({
-      eval_time, alertname: WATCHDOG_ALERT, exp_alerts: [{ exp_labels: { severity: 'none' }, exp_annotations: renderAlertRules().groups.flatMap((g) => g.rules).find((r) => r.alert === WATCHDOG_ALERT)!.annotations }],
+      eval_time, alertname: WATCHDOG_ALERT, exp_alerts: [{ exp_labels: { severity: 'none', ...WATCHDOG_LABEL }, exp_annotations: renderAlertRules().groups.flatMap((g) => g.rules).find((r) => r.alert === WATCHDOG_ALERT)!.annotations }],
     })) }] };
     const result = promtoolTestRules(stringify(tests), { [RULES_FILE]: toYaml(renderAlertRules()) });
     expect(result.output).toContain('SUCCESS');

@@ -76,6 +76,8 @@ interface StandIns {
   store?: string | null;
   /** Whether the Alertmanager stand-in lists none of the alerts Prometheus sent it (as if none arrived). @default false */
   alertmanagerDropsAlerts?: boolean;
+  /** Alerts (their labels) another Prometheus sent the Alertmanager stand-in. @default none */
+  alertmanagerForeign?: Array<Record<string, string>>;
 }
 
 /** The real demo app on loopback, sent a request every 20 ms until stopped. */
@@ -120,8 +122,9 @@ async function componentStandIns(state: StandIns): Promise<{ loki: string; grafa
       res.writeHead(200).end();
       return;
     }
-    const matchers = url.searchParams.getAll('filter').map((f) => /^(\w+)="(.*)"$/.exec(f)!);
-    const listed = (state.alertmanagerDropsAlerts ? [] : [...received.values()]).filter((labels) => matchers.every(([, k, v]) => labels[k] === v)).map((labels) => ({ labels, status: { state: 'active', silencedBy: [], inhibitedBy: [] } }));
+    // Equality matchers only (what verify sends); any other matcher matches nothing here.
+    const matchers = url.searchParams.getAll('filter').map((f) => /^(\w+)="(.*)"$/.exec(f) ?? [f, '', '\0']);
+    const listed = [...(state.alertmanagerDropsAlerts ? [] : received.values()), ...(state.alertmanagerForeign ?? [])].filter((labels) => matchers.every(([, k, v]) => labels[k] === v)).map((labels) => ({ labels, status: { state: 'active', silencedBy: [], inhibitedBy: [] } }));
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(listed));
   });
   const alertmanager = await listen(amServer);
@@ -328,6 +331,18 @@ describe('verify against a stack on loopback', () => {
     expect(waited.code).toBe(0);
   }, 60000);
 
+  test('no Watchdog of the stack\'s in Alertmanager: said, with where to look on the stack\'s Prometheus', async () => {
+    state.alertmanagerDropsAlerts = true;
+    const r = byName(await run())['alerts reach Alertmanager'];
+    state.alertmanagerDropsAlerts = false;
+    expect(r).toMatchObject({ ok: false, fix: expect.stringMatching(/^Prometheus's \/rules page \(the watchdog group\).*--rules\.alert\.resend-delay \(1m\)/) });
+    expect(byName(await run())['alerts reach Alertmanager'].ok).toBe(true);
+    // Without Alertmanager the rules hold no Watchdog, and nothing looks for it.
+    expect(readVerifyPlan(synthesizedDist({ ...INPUT, alertmanager: { enabled: false } })).watchdog).toBe(false);
+    expect(readVerifyPlan(synthesizedDist({ ...INPUT, prometheus: { alertRules: false } })).watchdog).toBe(false);
+    expect(plan.watchdog).toBe(true);
+  }, 60000);
+
   test('a component down: its target fails with the scrape error', async () => {
     await metrics[1].close();
     const deadline = Date.now() + 20000;
@@ -445,7 +460,15 @@ describe('verify against a stack on loopback', () => {
     state.alertmanagerDropsAlerts = true;
     const silent = byName(await run(theirsDist))['alerts reach Alertmanager'];
     state.alertmanagerDropsAlerts = false;
-    expect(silent).toMatchObject({ ok: false, detail: 'no Watchdog in Alertmanager (GET /api/v2/alerts answered 200)', fix: expect.stringContaining('the ConfigMap prometheus-rules') });
+    expect(silent).toMatchObject({ ok: false, detail: 'no Watchdog of the stack\'s in Alertmanager (GET /api/v2/alerts answered 200)', fix: expect.stringContaining('the ConfigMap prometheus-rules') });
+    expect(silent.fix).toContain('--rules.alert.resend-delay (1m)');
+    // kube-prometheus's own Watchdog (same name and severity, none of the stack's label) is not the stack's rules.
+    state.alertmanagerDropsAlerts = true;
+    state.alertmanagerForeign = [{ alertname: 'Watchdog', severity: 'none', prometheus: 'kps/kube-prometheus-stack-prometheus' }];
+    const foreign = byName(await run(theirsDist))['alerts reach Alertmanager'];
+    state.alertmanagerDropsAlerts = false;
+    state.alertmanagerForeign = undefined;
+    expect(foreign.ok).toBe(false);
     // A store holding nothing of the stack: each target fails, saying where the jobs are.
     state.store = null;
     const empty = byName(await run(theirsDist));

@@ -230,7 +230,7 @@ export function renderComposeReadme(c: StackConfig): string {
       : 'every job\'s `up` in the store your Prometheus writes to (asked through Grafana), the app\'s `my_app_requests_total` rising (run the traffic profile, or send it requests),',
     c.loki.enabled ? 'Loki holding the app\'s lines with the same labels as its series, Grafana\'s data sources healthy, Alertmanager'
       : 'your Loki (loki.external) holding the app\'s lines with the same labels as its series, asked through Grafana, Grafana\'s data sources healthy, Alertmanager',
-    `ready${c.prometheus.enabled ? ' and known to Prometheus' : ''}. Loki and Alertmanager publish no port: it asks them through Grafana's data source`,
+    `ready${c.prometheus.enabled ? ' and known to Prometheus' : ''}${c.alertmanager.enabled && c.prometheus.alertRules ? ', holding the always-firing `Watchdog` (the stack\'s rules are evaluated and their alerts arrive)' : ''}. Loki and Alertmanager publish no port: it asks them through Grafana's data source`,
     'proxy, logged in with `GF_ADMIN_PASSWORD` (from the environment or `compose/.env`). With `--wait N` it keeps',
     'trying for N seconds while the stack is still starting.',
     '',

@@ -44,6 +44,11 @@ export const REMOTE_WRITE_LAG_THRESHOLD_SECONDS = 600;
  * it: Alertmanager routes it to the `null` receiver only, so it notifies nobody.
  */
 export const WATCHDOG_ALERT = 'Watchdog';
+/**
+ * A label only the stack's Watchdog carries: kube-prometheus has a Watchdog of its own with the same name and severity,
+ * so a Prometheus that evaluates only that one must not pass for one that evaluates the stack's rules.
+ */
+export const WATCHDOG_LABEL: Readonly<Record<string, string>> = { watchdog: 'observability-stack' };
 /** Share of prometheus.retentionSize the blocks use, above which it alerts (size, not days, decides retention). */
 export const RETENTION_SIZE_RATIO_THRESHOLD = 0.9;
 
@@ -497,10 +502,10 @@ export function renderAlertRules(options: AlertRulesOptions = {}): { groups: Rul
         rules: [{
           alert: WATCHDOG_ALERT,
           expr: 'vector(1)',
-          labels: { severity: 'none' },
+          labels: { severity: 'none', ...WATCHDOG_LABEL },
           annotations: {
             summary: 'Always firing: the stack\'s rules are evaluated and their alerts reach Alertmanager',
-            description: 'It notifies nobody (Alertmanager routes severity none to no receiver). Its absence from Alertmanager\'s page is the problem: then no alert reaches anyone.',
+            description: 'It notifies nobody (the stack\'s Alertmanager routes severity none only to its null receiver, which has no integration). Its absence from Alertmanager\'s page is the problem: then no alert reaches anyone.',
             runbook: 'First: if it is missing, is Prometheus loading the stack\'s rules (its /rules page) and sending to Alertmanager (its /status page)? npm run verify checks both ends.',
           },
         }],

@@ -353,7 +353,7 @@ export function buildStackDashboard(options: DashboardOptions): dashboard.Dashbo
   if (options.alertmanager) {
     builder
       .withRow(new dashboard.RowBuilder('Alertmanager'))
-      .withPanel(timeSeries('Alerts', 'Alerts Alertmanager holds, by state: active ones are routed to the receivers, suppressed ones are silenced or inhibited, unprocessed ones have just arrived. One is always active: the Watchdog, which notifies nobody; none at all means no alert arrives.', 'short', [
+      .withPanel(timeSeries('Alerts', 'Alerts Alertmanager holds, by state: active ones are routed to the receivers, suppressed ones are silenced or inhibited, unprocessed ones have just arrived. With the stack\'s rules one is always active: the Watchdog, which notifies nobody; none at all then means no alert arrives.', 'short', [
         promQuery('sum by (state) (alertmanager_alerts)', '{{state}}'),
       ]).span(8))
       .withPanel(timeSeries('Alerts Prometheus sends per second', 'Alerts Prometheus delivered to Alertmanager, and the ones that met an error (PrometheusNotificationsFailing).', 'cps', [
