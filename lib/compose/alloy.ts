@@ -90,7 +90,7 @@ export function composeAlloyService(c: StackConfig, lokiService?: string): Compo
   return {
     name,
     namedVolumes: [volume],
-    ...(password.secrets ? { secrets: password.secrets } : {}),
+    ...password.entry,
     comment: [
       'Grafana Alloy: reads the json-file logs in Docker\'s containers directory, mounted read-only; NOT the Docker socket',
       '(the whole Engine API, i.e. root on the host). Every service sets `logging` (json-file, tag {{.Name}}, labels',

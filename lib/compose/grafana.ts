@@ -41,7 +41,7 @@ export function composeGrafanaService(c: StackConfig, dependsOn: string[]): Comp
   return {
     name,
     namedVolumes: [volume],
-    ...(password.secrets ? { secrets: password.secrets } : {}),
+    ...password.entry,
     comment: [
       'Grafana: data sources provisioned from grafana/provisioning (Prometheus at http://prometheus:9090, Loki at',
       'http://loki:3100 or loki.external.url, Alertmanager at http://alertmanager:9093), so nothing is added by hand.',

@@ -12,9 +12,9 @@ import { LOKI_PASSWORD_FILE, lokiClientAuth, LOKI_BINARY, LOKI_CONFIG_FILE, LOKI
  * (the log agent and Grafana): the file compose/secrets/loki-password the person writes, a compose file secret
  * (a read-only bind mount) at LOKI_PASSWORD_FILE. Nothing without basic auth.
  */
-export function composeLokiPassword(c: StackConfig): Pick<ComposeServiceEntry, 'secrets'> & { readonly service: Pick<ComposeService, 'secrets'> } {
-  if (!lokiClientAuth(c.loki).username) return { service: {} };
-  return { secrets: { [LOKI_PASSWORD_SECRET]: `./${COMPOSE_FILES.lokiPassword}` }, service: { secrets: [{ source: LOKI_PASSWORD_SECRET, target: LOKI_PASSWORD_FILE }] } };
+export function composeLokiPassword(c: StackConfig): { readonly entry: Pick<ComposeServiceEntry, 'secrets'>; readonly service: Pick<ComposeService, 'secrets'> } {
+  if (!lokiClientAuth(c.loki).username) return { entry: {}, service: {} };
+  return { entry: { secrets: { [LOKI_PASSWORD_SECRET]: `./${COMPOSE_FILES.lokiPassword}` } }, service: { secrets: [{ source: LOKI_PASSWORD_SECRET, target: LOKI_PASSWORD_FILE }] } };
 }
 const LOKI_PASSWORD_SECRET = 'loki-password';
 

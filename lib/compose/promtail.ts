@@ -104,7 +104,7 @@ export function composePromtailService(c: StackConfig, lokiService?: string): Co
   return {
     name,
     namedVolumes: [volume],
-    ...(password.secrets ? { secrets: password.secrets } : {}),
+    ...password.entry,
     comment: [
       'Promtail: reads the json-file logs in /var/lib/docker/containers, mounted read-only; NOT the Docker socket.',
       'The socket, even mounted :ro, is the whole Engine API, i.e. root on the host (start a privileged container,',

@@ -59,17 +59,17 @@ export class Prometheus extends Construct {
     };
     const ruleOptions = { alertmanager: (props.alertmanagers ?? []).length > 0, kubeStateMetrics: props.kubeStateMetrics ?? false, kubelet: kubelet.enabled, nodeExporter: props.nodeExporterNamespace !== undefined };
     // The stack's rules: the ConfigMap Prometheus mounts (or a Prometheus of the user's loads), and the PrometheusRule.
-    const rulesData: Record<string, string> = p.alertRules ? { [RULES_FILE]: toYaml(renderAlertRules(ruleOptions)) } : {};
+    const ruleGroups = p.alertRules ? renderAlertRules(ruleOptions).groups : undefined;
+    const rulesData: Record<string, string> = ruleGroups ? { [RULES_FILE]: toYaml({ groups: ruleGroups }) } : {};
     const addRules = () => new k8s.KubeConfigMap(this, 'rules', {
       metadata: { name: `${name}-rules`, namespace: ns, labels },
       data: rulesData,
     });
     const addPrometheusRule = () => {
-      if (!p.prometheusRule.enabled || !p.alertRules) return;
-      const groups = renderAlertRules(ruleOptions).groups;
+      if (!p.prometheusRule.enabled || !ruleGroups) return;
       new PrometheusRule(this, 'prometheus-rule', {
         metadata: { name: 'observability-stack', namespace: ns, labels: { ...labels, ...p.prometheusRule.labels } },
-        spec: { groups: groups.map((g) => ({ name: g.name, rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })) })) },
+        spec: { groups: ruleGroups.map((g) => ({ name: g.name, rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })) })) },
       });
     };
 
